@@ -1,0 +1,218 @@
+"""Annotations: time segments and episode-level verdicts or invalid marks on a task's datasets.
+
+A segment has ``start_ns``/``end_ns`` on the episode clock (integer nanoseconds from the episode
+start); leaving both out makes an episode-level annotation. Every change states the version the
+caller last saw; if someone saved in between, :class:`ConflictError` names both versions and
+nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import _text, events, skills, tasks
+from .database import readonly
+from .datasets import check_range
+from .errors import ConflictError, NotFound, ValidationError
+from .models import Annotation, AnnotationKind, Dataset, Provenance, TaskDataset, User
+from .workflow import check_annotation_edit
+
+_EDITABLE = ("start_ns", "end_ns", "skill", "labels", "description", "attributes")
+
+
+def get(session: Session, annotation_id: int) -> Annotation:
+    found = session.get(Annotation, annotation_id, populate_existing=True)
+    if found is None:
+        raise NotFound(f"no annotation with id {annotation_id}")
+    return found
+
+
+def _span(
+    session: Session, task_id: int, dataset_id: int, start_ns: object, end_ns: object
+) -> tuple[AnnotationKind, int | None, int | None]:
+    if session.get(TaskDataset, (task_id, dataset_id)) is None:
+        raise ValidationError(f"dataset #{dataset_id} is not part of task #{task_id}")
+    if start_ns is None and end_ns is None:
+        return AnnotationKind.EPISODE, None, None
+    if start_ns is None or end_ns is None:
+        raise ValidationError("give both start_ns and end_ns for a segment, or neither for the "
+                              "whole episode")
+    duration = session.scalar(select(Dataset.duration_ns).where(Dataset.id == dataset_id)) or 0
+    start, end = check_range(start_ns, end_ns, duration)
+    return AnnotationKind.SEGMENT, start, end
+
+
+def add(
+    session: Session,
+    task: int,
+    dataset: int,
+    *,
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+    skill: str | int | None = None,
+    labels: Sequence[str] = (),
+    description: str = "",
+    attributes: dict[str, Any] | None = None,
+    provenance: str = "human",
+    model_ref: str | None = None,
+    by: User,
+) -> Annotation:
+    """Add a segment (``start_ns``/``end_ns``) or, with neither, an episode-level annotation.
+
+    ``skill`` names an entry of the skill library (its current version is kept); ``labels`` must
+    come from dictionaries. Example::
+
+        annotations.add(s, task_id, dataset_id, start_ns=0, end_ns=2_500_000_000,
+                        skill="pick", labels=["cube"], description="pick the red cube", by=me)
+    """
+    found_task = tasks.get(session, task)
+    check_annotation_edit(found_task, by)
+    kind, start, end = _span(session, found_task.id, dataset, start_ns, end_ns)
+    origin = _provenance(provenance, model_ref)
+    annotation = Annotation(
+        task_id=found_task.id, dataset_id=dataset, author_id=by.id, kind=kind,
+        start_ns=start, end_ns=end, labels=skills.check_labels(session, labels),
+        description=_text.text(description, "description"), attributes=dict(attributes or {}),
+        provenance=origin, model_ref=model_ref,
+    )
+    _set_skill(session, annotation, skill)
+    session.add(annotation)
+    session.flush()
+    events.record(session, by=by, object_type="annotation", object_id=annotation.id,
+                  action="create", task=found_task.id, dataset=dataset)
+    return annotation
+
+
+def _provenance(value: str, model_ref: str | None) -> Provenance:
+    try:
+        origin = Provenance(value)
+    except ValueError:
+        raise ValidationError(
+            f"unknown provenance {value!r}; use one of {', '.join(Provenance)}"
+        ) from None
+    if origin == Provenance.MODEL and not model_ref:
+        raise ValidationError("an annotation made by a model needs model_ref (which model)")
+    return origin
+
+
+def _set_skill(session: Session, annotation: Annotation, skill: str | int | None) -> None:
+    if skill is None:
+        annotation.skill_id = annotation.skill_version = None
+        return
+    found = skills.get(session, skill)
+    annotation.skill_id, annotation.skill_version = found.id, found.version
+
+
+def _load_for_change(
+    session: Session, annotation_id: int, expected_version: int, by: User
+) -> Annotation:
+    annotation = get(session, annotation_id)
+    if annotation.version != expected_version:
+        raise ConflictError(
+            f"annotation #{annotation.id} was changed by someone else: you edited version "
+            f"{expected_version}, the stored version is {annotation.version}. Nothing was "
+            f"overwritten; reload it and apply your change again.",
+            expected=expected_version,
+            actual=annotation.version,
+        )
+    check_annotation_edit(tasks.get(session, annotation.task_id), by)
+    return annotation
+
+
+def update(
+    session: Session, annotation_id: int, *, expected_version: int, by: User, **changes: Any
+) -> Annotation:
+    """Change ``start_ns``, ``end_ns``, ``skill``, ``labels``, ``description`` or ``attributes``."""
+    if unknown := set(changes) - set(_EDITABLE):
+        raise ValidationError(f"cannot change {', '.join(sorted(unknown))} of an annotation; "
+                              f"changeable: {', '.join(_EDITABLE)}")
+    annotation = _load_for_change(session, annotation_id, expected_version, by)
+    if "start_ns" in changes or "end_ns" in changes:
+        annotation.kind, annotation.start_ns, annotation.end_ns = _span(
+            session, annotation.task_id, annotation.dataset_id,
+            changes.get("start_ns", annotation.start_ns), changes.get("end_ns", annotation.end_ns))
+    if "skill" in changes:
+        _set_skill(session, annotation, changes["skill"])
+    if "labels" in changes:
+        annotation.labels = skills.check_labels(session, changes["labels"])
+    if "description" in changes:
+        annotation.description = _text.text(changes["description"], "description")
+    if "attributes" in changes:
+        annotation.attributes = dict(changes["attributes"] or {})
+    session.flush()
+    events.record(session, by=by, object_type="annotation", object_id=annotation.id,
+                  action="update", to_state=f"v{annotation.version}", fields=sorted(changes))
+    return annotation
+
+
+def mark_invalid(
+    session: Session,
+    task: int,
+    dataset: int,
+    reason: str,
+    *,
+    start_ns: int | None = None,
+    end_ns: int | None = None,
+    by: User,
+) -> Annotation:
+    """Mark a whole episode (or a span of it) invalid, with a required reason."""
+    _text.text(reason, "invalid reason", required=True)
+    annotation = add(session, task, dataset, start_ns=start_ns, end_ns=end_ns, by=by)
+    annotation.valid, annotation.invalid_reason = False, reason
+    session.flush()
+    events.record(session, by=by, object_type="annotation", object_id=annotation.id,
+                  action="mark_invalid", note=reason)
+    return annotation
+
+
+def set_valid(
+    session: Session,
+    annotation_id: int,
+    valid: bool,
+    *,
+    reason: str | None = None,
+    expected_version: int,
+    by: User,
+) -> Annotation:
+    """Mark an existing annotation invalid (a reason is required) or valid again."""
+    if not valid:
+        _text.text(reason, "invalid reason", required=True)
+    annotation = _load_for_change(session, annotation_id, expected_version, by)
+    before = "valid" if annotation.valid else "invalid"
+    annotation.valid, annotation.invalid_reason = bool(valid), (None if valid else reason)
+    session.flush()
+    events.record(session, by=by, object_type="annotation", object_id=annotation.id,
+                  action="set_valid", from_state=before,
+                  to_state="valid" if valid else "invalid", note=reason or "")
+    return annotation
+
+
+def delete(session: Session, annotation_id: int, *, expected_version: int, by: User) -> None:
+    """Delete an annotation; the event log keeps a copy of what it said."""
+    annotation = _load_for_change(session, annotation_id, expected_version, by)
+    events.record(session, by=by, object_type="annotation", object_id=annotation.id,
+                  action="delete", task=annotation.task_id, dataset=annotation.dataset_id,
+                  start_ns=annotation.start_ns, end_ns=annotation.end_ns,
+                  skill_id=annotation.skill_id, labels=annotation.labels,
+                  description=annotation.description)
+    session.delete(annotation)
+    session.flush()
+
+
+@readonly
+def list_annotations(
+    session: Session, task: int, *, dataset: int | None = None, valid: bool | None = None
+) -> Sequence[Annotation]:
+    """Annotations of a task (optionally of one dataset, or only valid/invalid), in time order."""
+    query = select(Annotation).where(Annotation.task_id == task)
+    if dataset is not None:
+        query = query.where(Annotation.dataset_id == dataset)
+    if valid is not None:
+        query = query.where(Annotation.valid.is_(valid))
+    return session.scalars(
+        query.order_by(Annotation.dataset_id, Annotation.start_ns, Annotation.id)
+    ).all()

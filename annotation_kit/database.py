@@ -1,0 +1,149 @@
+"""Engines, sessions and schema migrations for SQLite (embedded default) and PostgreSQL.
+
+SQLite is set up for several processes at once (notebook kernels, a Panel server, workers):
+WAL journal, ``busy_timeout``, foreign keys on, and ``BEGIN IMMEDIATE`` for write transactions
+while reads use a plain deferred ``BEGIN`` and so never hold the write lock. Every user action
+runs in one short transaction (see :meth:`Database.transaction`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import platformdirs
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from .errors import ConflictError
+
+URL_ENV = "ANNOTATION_KIT_URL"
+HOME_ENV = "ANNOTATION_KIT_HOME"
+_WRITE = "annotation_kit_write"
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def readonly(fn: F) -> F:
+    """Mark a service function as read-only: the workspace runs it in a read transaction."""
+    fn.__annotation_kit_readonly__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+def is_readonly(fn: Callable[..., Any]) -> bool:
+    return getattr(fn, "__annotation_kit_readonly__", False)
+
+
+def default_url() -> str:
+    """``$ANNOTATION_KIT_URL``, else an SQLite file in ``$ANNOTATION_KIT_HOME`` or the user data dir."""
+    if url := os.environ.get(URL_ENV):
+        return url
+    home = os.environ.get(HOME_ENV) or platformdirs.user_data_dir("annotation-kit")
+    return f"sqlite:///{Path(home).expanduser().resolve() / 'workspace.db'}"
+
+
+def _normalise(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+@dataclass
+class Database:
+    """One shared database: a write engine, a read engine, and their session factories."""
+
+    url: str
+    engine: Engine
+    write_engine: Engine
+
+    @classmethod
+    def open(cls, url: str | None = None, *, upgrade: bool = True) -> Database:
+        """Open (and, unless ``upgrade=False``, migrate) the database at ``url``."""
+        url = _normalise(url or default_url())
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(parsed.database)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        db = cls(url=url, engine=engine, write_engine=engine.execution_options(**{_WRITE: True}))
+        if upgrade:
+            db.upgrade()
+        return db
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on any error.
+
+        Write transactions take SQLite's write lock at ``BEGIN`` (so two writers queue rather
+        than deadlock); a stale ORM update surfaces as :class:`ConflictError`.
+        """
+        with Session(self.write_engine if write else self.engine, expire_on_commit=False, autoflush=True) as session:
+            try:
+                with session.begin():
+                    yield session
+            except StaleDataError as exc:
+                raise ConflictError(
+                    f"someone else changed this object while you were saving it; nothing was "
+                    f"overwritten. Reload and apply your change again. ({exc})"
+                ) from exc
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration; a no-op when it is already there."""
+        from alembic import command
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        head = ScriptDirectory.from_config(config).get_current_head()
+        with self.engine.connect() as conn:
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                return
+        with self.write_engine.begin() as conn:
+            if self.dialect == "postgresql":
+                # Several processes may open an empty database at once: one migrates.
+                conn.execute(text("SELECT pg_advisory_xact_lock(7236417001)"))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_engine(path: str | None) -> Engine:
+    if not path or path == ":memory:":
+        raise ValueError(
+            "annotation_kit needs an SQLite *file* shared by several processes; "
+            "pass a path such as sqlite:///workspace.db"
+        )
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # The driver must not open transactions itself: we emit BEGIN below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+    return engine

@@ -1,0 +1,109 @@
+"""Datasets: one recorded episode each, registered from its metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import _text, events, projects
+from .database import readonly
+from .errors import NotFound, ValidationError
+from .models import Dataset, User
+from .workflow import Role, require_role
+
+REGISTRARS = frozenset({Role.ADMIN, Role.MANAGER, Role.COLLECTOR})
+
+
+def get(session: Session, dataset: int | str) -> Dataset:
+    """A dataset by id or source URI, or :class:`NotFound`."""
+    column = Dataset.id if isinstance(dataset, int) else Dataset.source_uri
+    found = session.scalar(select(Dataset).where(column == dataset))
+    if found is None:
+        raise NotFound(f"no dataset {dataset!r}")
+    return found
+
+
+def register(
+    session: Session,
+    *,
+    name: str,
+    source_uri: str,
+    format: str,
+    duration_ns: int,
+    start_time_ns: int = 0,
+    streams: Sequence[dict[str, Any]] = (),
+    cameras: Sequence[dict[str, Any]] = (),
+    size_bytes: int = 0,
+    robot: str = "",
+    tags: Sequence[str] = (),
+    meta: dict[str, Any] | None = None,
+    project: str | int | None = None,
+    by: User,
+) -> Dataset:
+    """Register one episode from its metadata (admins, managers, collectors).
+
+    Registering the same ``source_uri`` again updates its metadata instead of adding a copy.
+    """
+    require_role(by, REGISTRARS, "register datasets")
+    _text.name(name, "dataset name")
+    _text.name(source_uri, "source URI")
+    for field, value in (("duration_ns", duration_ns), ("size_bytes", size_bytes),
+                         ("start_time_ns", start_time_ns)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValidationError(f"{field} must be a non-negative integer, got {value!r}")
+    values = {
+        "name": name, "format": format, "duration_ns": duration_ns,
+        "start_time_ns": start_time_ns, "streams": list(streams), "cameras": list(cameras),
+        "size_bytes": size_bytes, "robot": robot, "tags": list(tags), "meta": dict(meta or {}),
+        "project_id": projects.get(session, project).id if project is not None else None,
+    }
+    dataset = session.scalar(select(Dataset).where(Dataset.source_uri == source_uri))
+    action = "update" if dataset else "register"
+    if dataset is None:
+        dataset = Dataset(source_uri=source_uri, **values)
+        session.add(dataset)
+    else:
+        for key, value in values.items():
+            setattr(dataset, key, value)
+    session.flush()
+    events.record(session, by=by, object_type="dataset", object_id=dataset.id, action=action,
+                  note=source_uri)
+    return dataset
+
+
+@readonly
+def list_datasets(session: Session, *, project: str | int | None = None) -> Sequence[Dataset]:
+    query = select(Dataset).order_by(Dataset.id)
+    if project is not None:
+        query = query.where(Dataset.project_id == projects.get(session, project).id)
+    return session.scalars(query).all()
+
+
+def check_range(start_ns: object, end_ns: object, duration_ns: int) -> tuple[int, int]:
+    """Check a time range on an episode clock (integer ns from the episode start)."""
+    for field, value in (("start_ns", start_ns), ("end_ns", end_ns)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValidationError(f"{field} must be an integer number of nanoseconds, got {value!r}")
+    assert isinstance(start_ns, int) and isinstance(end_ns, int)
+    if start_ns < 0:
+        raise ValidationError(f"start_ns {start_ns} is before the episode start (0)")
+    if end_ns <= start_ns:
+        raise ValidationError(f"end_ns {end_ns} must be after start_ns {start_ns}")
+    if end_ns > duration_ns:
+        raise ValidationError(
+            f"end_ns {end_ns} is past the end of the episode ({duration_ns} ns = "
+            f"{duration_ns / 1e9:.3f} s)"
+        )
+    return start_ns, end_ns
+
+
+def require_ids(session: Session, ids: Sequence[int]) -> list[int]:
+    """The given dataset ids, de-duplicated; :class:`NotFound` names any that do not exist."""
+    ids = list(dict.fromkeys(ids))
+    found = set(session.scalars(select(Dataset.id).where(Dataset.id.in_(ids))))
+    if missing := [i for i in ids if i not in found]:
+        raise NotFound(f"no dataset with id {', '.join(map(str, missing))}")
+    return ids

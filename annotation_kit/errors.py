@@ -1,0 +1,32 @@
+"""The errors annotation_kit raises. Each message names what was tried and why it was refused."""
+
+from __future__ import annotations
+
+
+class AnnotationKitError(Exception):
+    """Base class of every error raised on purpose by annotation_kit."""
+
+
+class NotFound(AnnotationKitError, LookupError):
+    """A user, task, dataset or other object named by the caller does not exist."""
+
+
+class ValidationError(AnnotationKitError, ValueError):
+    """Input that cannot be stored: empty or over-long text, unknown role, bad time range..."""
+
+
+class PermissionDenied(AnnotationKitError):
+    """The acting user's role or assignment does not allow the action."""
+
+
+class InvalidTransition(AnnotationKitError):
+    """The action does not exist from the task's current status."""
+
+
+class ConflictError(AnnotationKitError):
+    """Someone else saved a newer version of the object; nothing was overwritten."""
+
+    def __init__(self, message: str, *, expected: int | None = None, actual: int | None = None):
+        super().__init__(message)
+        self.expected = expected
+        self.actual = actual

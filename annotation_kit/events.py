@@ -1,0 +1,63 @@
+"""The append-only audit log: every transition, assignment, deletion and review writes one row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from .database import readonly
+from .models import Event, User
+
+
+def record(
+    session: Session,
+    *,
+    by: User | None,
+    object_type: str,
+    object_id: int,
+    action: str,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    note: str = "",
+    **data: Any,
+) -> Event:
+    """Append one event in the caller's transaction (so it lands exactly when the change does)."""
+    row = Event(
+        actor_id=by.id if by else None,
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data,
+    )
+    session.add(row)
+    return row
+
+
+@readonly
+def history(
+    session: Session,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    *,
+    limit: int = 200,
+) -> Sequence[Event]:
+    """The newest events first, optionally only those of one object (e.g. ``"task", 12``)."""
+    query = select(Event).order_by(Event.id.desc()).limit(limit)
+    if object_type is not None:
+        query = query.where(Event.object_type == object_type)
+    if object_id is not None:
+        query = query.where(Event.object_id == object_id)
+    return session.scalars(query).all()
+
+
+@event.listens_for(Session, "before_flush")
+def _append_only(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, Event) and (obj in session.deleted or session.is_modified(obj)):
+            raise RuntimeError("the event log is append-only: events cannot be changed or deleted")

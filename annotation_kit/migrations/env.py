@@ -1,0 +1,27 @@
+"""Alembic environment: one folder of migrations for SQLite and PostgreSQL alike."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from annotation_kit.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+
+
+def _run(conn):
+    context.configure(
+        connection=conn,
+        target_metadata=Base.metadata,
+        render_as_batch=conn.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if connection is not None:
+    _run(connection)
+else:  # `alembic revision --autogenerate` from a developer's shell
+    with create_engine(config.get_main_option("sqlalchemy.url")).begin() as conn:
+        _run(conn)

@@ -1,0 +1,398 @@
+"""Every table of the shared workspace, as typed SQLAlchemy 2.0 models.
+
+Times on the episode clock are integer nanoseconds; wall-clock timestamps are timezone-aware
+UTC. Tasks and annotations carry a ``version`` that SQLAlchemy checks on every update, so a
+stale copy can never overwrite a newer one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .workflow import Duty, Role, Status
+
+NAME_MAX = 200
+TEXT_MAX = 20_000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _enum(cls: type[StrEnum]) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+        list[str]: JSONType,
+        list[dict[str, Any]]: JSONType,
+    }
+
+
+class UserStatus(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class Provenance(StrEnum):
+    """Where an annotation came from."""
+
+    HUMAN = "human"
+    MODEL = "model"
+    IMPORT = "import"
+
+
+class AnnotationKind(StrEnum):
+    SEGMENT = "segment"
+    """A time range on the episode clock."""
+    EPISODE = "episode"
+    """A verdict on the whole episode (start/end empty)."""
+
+
+class Decision(StrEnum):
+    PASS = "pass"
+    REJECT = "reject"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
+    display_name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    status: Mapped[UserStatus] = mapped_column(_enum(UserStatus), default=UserStatus.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def active(self) -> bool:
+        return self.status == UserStatus.ACTIVE
+
+    def __repr__(self) -> str:
+        return f"<User {self.name!r} {self.role}{'' if self.active else ' disabled'}>"
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    members: Mapped[list[User]] = relationship(secondary="project_members", lazy="selectin")
+
+    def __repr__(self) -> str:
+        return f"<Project #{self.id} {self.name!r}>"
+
+
+class ProjectMember(Base):
+    __tablename__ = "project_members"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+
+
+class Dataset(Base):
+    """One recorded episode: cameras and time series, indexed by metadata only."""
+
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    source_uri: Mapped[str] = mapped_column(String(2000), unique=True)
+    format: Mapped[str] = mapped_column(String(32))
+    duration_ns: Mapped[int] = mapped_column(BigInteger)
+    start_time_ns: Mapped[int] = mapped_column(BigInteger, default=0)
+    streams: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    """Stream descriptions (name, kind, rate, count, ...) as JSON objects."""
+    cameras: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    robot: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    __table_args__ = (
+        CheckConstraint("duration_ns >= 0", name="duration_not_negative"),
+        CheckConstraint("size_bytes >= 0", name="size_not_negative"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Dataset #{self.id} {self.name!r} {self.format} {self.duration_ns / 1e9:.1f}s>"
+
+
+class TaskMember(Base):
+    __tablename__ = "task_members"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    duty: Mapped[Duty] = mapped_column(_enum(Duty), primary_key=True)
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class TaskDataset(Base):
+    __tablename__ = "task_datasets"
+
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True, index=True)
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    description: Mapped[str] = mapped_column(Text, default="")
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    deadline: Mapped[datetime | None]
+    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.PENDING)
+    review_round: Mapped[int] = mapped_column(Integer, default=1)
+    """The review round the task is in; a rejection starts the next one."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    passed_at: Mapped[datetime | None]
+    data_submitted_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    members: Mapped[list[TaskMember]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
+    )
+    project: Mapped[Project | None] = relationship(lazy="joined")
+    creator: Mapped[User] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_tasks_status_created_at", "status", "created_at"),
+        Index("ix_tasks_created_at", "created_at"),
+    )
+
+    @property
+    def annotators(self) -> list[User]:
+        return sorted((m.user for m in self.members if m.duty == Duty.ANNOTATOR), key=_by_name)
+
+    @property
+    def reviewers(self) -> list[User]:
+        return sorted((m.user for m in self.members if m.duty == Duty.REVIEWER), key=_by_name)
+
+    def __repr__(self) -> str:
+        return f"<Task #{self.id} {self.name!r} {self.status.label} v{self.version}>"
+
+
+def _by_name(user: User) -> str:
+    return user.name
+
+
+class Skill(Base):
+    """An entry of the skill library; ``version`` goes up on every edit."""
+
+    __tablename__ = "skills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
+    category: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Skill {self.name!r} v{self.version}>"
+
+
+class SkillVersion(Base):
+    """A frozen copy of a skill as it was at one version; annotations point at these."""
+
+    __tablename__ = "skill_versions"
+
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    category: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Dictionary(Base):
+    """A named list of allowed values (labels, objects, targets...)."""
+
+    __tablename__ = "dictionaries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
+    kind: Mapped[str] = mapped_column(String(64), default="labels")
+    entries: Mapped[list[str]] = mapped_column(default=list)
+
+    def __repr__(self) -> str:
+        return f"<Dictionary {self.name!r} ({len(self.entries)} entries)>"
+
+
+class Annotation(Base):
+    __tablename__ = "annotations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[AnnotationKind] = mapped_column(_enum(AnnotationKind))
+    start_ns: Mapped[int | None] = mapped_column(BigInteger)
+    end_ns: Mapped[int | None] = mapped_column(BigInteger)
+    skill_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id"), index=True)
+    skill_version: Mapped[int | None] = mapped_column(Integer)
+    labels: Mapped[list[str]] = mapped_column(default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    provenance: Mapped[Provenance] = mapped_column(_enum(Provenance), default=Provenance.HUMAN)
+    model_ref: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    valid: Mapped[bool] = mapped_column(Boolean, default=True)
+    invalid_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_annotations_task_id_dataset_id", "task_id", "dataset_id"),
+        CheckConstraint("start_ns IS NULL OR start_ns >= 0", name="start_not_negative"),
+        CheckConstraint("start_ns IS NULL OR end_ns >= start_ns", name="end_after_start"),
+    )
+
+    def __repr__(self) -> str:
+        span = "episode" if self.kind == AnnotationKind.EPISODE else f"{self.start_ns}-{self.end_ns}"
+        return f"<Annotation #{self.id} task={self.task_id} {span} v{self.version}>"
+
+
+class Review(Base):
+    """A reviewer's decision on a whole task in one review round."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[Decision] = mapped_column(_enum(Decision))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id"))
+    range_start_ns: Mapped[int | None] = mapped_column(BigInteger)
+    range_end_ns: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnnotationVerdict(Base):
+    """A reviewer's pass/reject of one annotation in one round, optionally anchored in time."""
+
+    __tablename__ = "annotation_verdicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    annotation_id: Mapped[int] = mapped_column(
+        ForeignKey("annotations.id", ondelete="CASCADE"), index=True
+    )
+    annotation_version: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[Decision] = mapped_column(_enum(Decision))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    range_start_ns: Mapped[int | None] = mapped_column(BigInteger)
+    range_end_ns: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("annotation_id", "round", "reviewer_id"),)
+
+
+class Event(Base):
+    """One append-only line of the audit log: who did what to which object, and when."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(64))
+    to_state: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+    __table_args__ = (Index("ix_events_object_type_object_id", "object_type", "object_id"),)
+
+    def __repr__(self) -> str:
+        who = self.actor.name if self.actor else "system"
+        change = f" {self.from_state}->{self.to_state}" if self.to_state else ""
+        return f"<Event {self.at:%Y-%m-%d %H:%M:%S} {who} {self.action} {self.object_type} #{self.object_id}{change}>"

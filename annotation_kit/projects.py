@@ -1,0 +1,63 @@
+"""Projects group datasets, tasks and the people working on them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import _text, events, users
+from .database import readonly
+from .errors import NotFound, ValidationError
+from .models import Project, ProjectMember, User
+from .workflow import require_supervisor
+
+
+def get(session: Session, project: str | int) -> Project:
+    """A project by name or id, or :class:`NotFound`."""
+    column = Project.id if isinstance(project, int) else Project.name
+    found = session.scalar(select(Project).where(column == project))
+    if found is None:
+        raise NotFound(f"no project {project!r}")
+    return found
+
+
+def create(
+    session: Session,
+    name: str,
+    *,
+    description: str = "",
+    members: Iterable[str] = (),
+    by: User,
+) -> Project:
+    """Create a project (managers and admins) with optional member user names."""
+    require_supervisor(by, "create projects")
+    _text.name(name, "project name")
+    _text.text(description, "project description")
+    if session.scalar(select(Project.id).where(Project.name == name)) is not None:
+        raise ValidationError(f"a project named {name!r} already exists")
+    project = Project(name=name, description=description)
+    session.add(project)
+    session.flush()
+    events.record(session, by=by, object_type="project", object_id=project.id, action="create")
+    add_members(session, project.id, members, by=by)
+    return project
+
+
+def add_members(session: Session, project: str | int, names: Iterable[str], *, by: User) -> Project:
+    require_supervisor(by, "change project members")
+    found = get(session, project)
+    for user in users.get_many(session, names):
+        if session.get(ProjectMember, (found.id, user.id)) is None:
+            session.add(ProjectMember(project_id=found.id, user_id=user.id))
+            events.record(session, by=by, object_type="project", object_id=found.id,
+                          action="add_member", note=user.name)
+    session.flush()
+    session.refresh(found)
+    return found
+
+
+@readonly
+def list_projects(session: Session) -> Sequence[Project]:
+    return session.scalars(select(Project).order_by(Project.name)).all()

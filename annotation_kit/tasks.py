@@ -1,0 +1,410 @@
+"""Tasks: create from datasets, edit, (batch) reassign and delete, and move through the workflow.
+
+Functions that change several tasks take ``tasks`` as ids or as :class:`Task` objects from an
+earlier read; for objects, the version they carry must still be the stored one, so a batch
+built from a stale listing raises :class:`ConflictError` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import _text, events, projects, users
+from .datasets import check_range, require_ids
+from .database import readonly
+from .errors import ConflictError, InvalidTransition, NotFound, ValidationError
+from .models import Annotation, Dataset, Review, Task, TaskDataset, TaskMember, User, utcnow
+from .workflow import ACTIVE, Action, Duty, Role, Status, check, require_supervisor
+
+TaskRef = int | Task
+_UNSET: Any = object()
+_STATUS_TIMES = {
+    Status.IN_PROGRESS: "started_at",
+    Status.PENDING_REVIEW: "submitted_at",
+    Status.REVIEW_PASSED: "passed_at",
+    Status.DATA_SUBMITTED: "data_submitted_at",
+}
+ASSIGNABLE = frozenset(set(Role) - {Role.VISITOR})
+
+
+class DatasetsInActiveTask(UserWarning):
+    """Some datasets of a new task are already part of another active task."""
+
+
+def get(session: Session, task: TaskRef) -> Task:
+    """The task with this id (or the stored copy of this :class:`Task`), or :class:`NotFound`."""
+    task_id = task.id if isinstance(task, Task) else task
+    found = session.get(Task, task_id, populate_existing=True)
+    if found is None:
+        raise NotFound(f"no task with id {task_id}")
+    return found
+
+
+def resolve(session: Session, refs: Iterable[TaskRef]) -> list[Task]:
+    """Load tasks, checking the version of every :class:`Task` object passed in."""
+    refs = list(refs)
+    ids = list(dict.fromkeys(r.id if isinstance(r, Task) else r for r in refs))
+    found = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(ids)))}
+    if missing := [i for i in ids if i not in found]:
+        raise NotFound(f"no task with id {', '.join(map(str, missing))}")
+    for ref in refs:
+        if isinstance(ref, Task):
+            check_version(found[ref.id], ref.version)
+    return [found[i] for i in ids]
+
+
+def check_version(task: Task, expected: int | None) -> None:
+    if expected is not None and task.version != expected:
+        raise ConflictError(
+            f"task '{task.name}' (#{task.id}) changed since you loaded it: you have version "
+            f"{expected}, the stored version is {task.version}. Nothing was changed; reload and "
+            f"try again.",
+            expected=expected,
+            actual=task.version,
+        )
+
+
+@readonly
+def active_tasks_for(session: Session, dataset_ids: Iterable[int]) -> dict[int, list[Task]]:
+    """For each dataset id that is in an active task, the tasks it is in."""
+    ids = list(dataset_ids)
+    rows = session.execute(
+        select(TaskDataset.dataset_id, Task)
+        .join(Task, Task.id == TaskDataset.task_id)
+        .where(TaskDataset.dataset_id.in_(ids), Task.status.in_(ACTIVE))
+    ).all()
+    result: dict[int, list[Task]] = {}
+    for dataset_id, task in rows:
+        result.setdefault(dataset_id, []).append(task)
+    return result
+
+
+def create(
+    session: Session,
+    name: str,
+    *,
+    datasets: Sequence[int] = (),
+    annotators: Sequence[str] = (),
+    reviewers: Sequence[str] = (),
+    project: str | int | None = None,
+    description: str = "",
+    deadline: datetime | None = None,
+    allow_reassign: bool = True,
+    by: User,
+) -> Task:
+    """Create a task over ``datasets`` (ids) and assign people to it (managers and admins).
+
+    When a dataset is already part of another active task, a :class:`DatasetsInActiveTask`
+    warning names them; with ``allow_reassign=False`` that is a :class:`ValidationError` instead.
+    """
+    require_supervisor(by, "create tasks")
+    _text.name(name, "task name")
+    _text.text(description, "task description")
+    dataset_ids = require_ids(session, datasets)
+    if busy := active_tasks_for(session, dataset_ids):
+        message = "datasets already in an active task: " + "; ".join(
+            f"#{d} in " + ", ".join(f"'{t.name}' (#{t.id}, {t.status.label})" for t in tasks)
+            for d, tasks in sorted(busy.items())
+        )
+        if not allow_reassign:
+            raise ValidationError(f"task not created: {message}")
+        warnings.warn(message, DatasetsInActiveTask, stacklevel=2)
+    task = Task(
+        name=name,
+        description=description,
+        project_id=projects.get(session, project).id if project is not None else None,
+        creator_id=by.id,
+        deadline=deadline,
+    )
+    session.add(task)
+    session.flush()
+    session.add_all(TaskDataset(task_id=task.id, dataset_id=d) for d in dataset_ids)
+    events.record(session, by=by, object_type="task", object_id=task.id, action="create",
+                  to_state=task.status.value, datasets=len(dataset_ids))
+    _set_members(session, task, Duty.ANNOTATOR, annotators, by=by)
+    _set_members(session, task, Duty.REVIEWER, reviewers, by=by)
+    session.flush()
+    session.refresh(task)
+    return task
+
+
+def _set_members(
+    session: Session, task: Task, duty: Duty, names: Sequence[str], *, by: User
+) -> bool:
+    people = users.get_many(session, names)
+    for person in people:
+        if not person.active or person.role not in ASSIGNABLE:
+            raise ValidationError(
+                f"{person.role} '{person.name}' cannot be assigned to a task"
+                + ("" if person.active else " (disabled)")
+            )
+    before = sorted(m.user.name for m in task.members if m.duty == duty)
+    after = sorted(p.name for p in people)
+    if before == after:
+        return False
+    keep = {p.id for p in people}
+    for member in [m for m in task.members if m.duty == duty and m.user_id not in keep]:
+        task.members.remove(member)
+    have = {m.user_id for m in task.members if m.duty == duty}
+    for person in people:
+        if person.id not in have:
+            task.members.append(TaskMember(user_id=person.id, duty=duty, user=person))
+    events.record(session, by=by, object_type="task", object_id=task.id, action=f"assign_{duty}s",
+                  from_state=",".join(before), to_state=",".join(after))
+    return True
+
+
+def assign(
+    session: Session,
+    tasks: TaskRef | Iterable[TaskRef],
+    *,
+    annotators: Sequence[str] | None = None,
+    reviewers: Sequence[str] | None = None,
+    by: User,
+) -> list[Task]:
+    """(Batch) reassign: replace the annotators and/or reviewers of one or many tasks."""
+    require_supervisor(by, "reassign tasks")
+    found = resolve(session, [tasks] if isinstance(tasks, TaskRef) else tasks)
+    for task in found:
+        changed = False
+        if annotators is not None:
+            changed |= _set_members(session, task, Duty.ANNOTATOR, annotators, by=by)
+        if reviewers is not None:
+            changed |= _set_members(session, task, Duty.REVIEWER, reviewers, by=by)
+        if changed:
+            task.updated_at = utcnow()  # an assignment is a new version of the task
+    session.flush()
+    return found
+
+
+def edit(
+    session: Session,
+    tasks: TaskRef | Iterable[TaskRef],
+    *,
+    name: str = _UNSET,
+    description: str = _UNSET,
+    deadline: datetime | None = _UNSET,
+    project: str | int | None = _UNSET,
+    by: User,
+) -> list[Task]:
+    """Change attributes of one task or a batch (managers and admins); each change is logged."""
+    require_supervisor(by, "edit tasks")
+    changes: dict[str, Any] = {}
+    if name is not _UNSET:
+        changes["name"] = _text.name(name, "task name")
+    if description is not _UNSET:
+        changes["description"] = _text.text(description, "task description")
+    if deadline is not _UNSET:
+        changes["deadline"] = deadline
+    if project is not _UNSET:
+        changes["project_id"] = projects.get(session, project).id if project is not None else None
+    found = resolve(session, [tasks] if isinstance(tasks, TaskRef) else tasks)
+    for task in found:
+        for key, value in changes.items():
+            old = getattr(task, key)
+            if old != value:
+                events.record(session, by=by, object_type="task", object_id=task.id,
+                              action=f"edit_{key}", from_state=_short(old), to_state=_short(value))
+                setattr(task, key, value)
+    session.flush()
+    return found
+
+
+def _short(value: object) -> str | None:
+    return None if value is None else str(value)[:64]
+
+
+def set_datasets(
+    session: Session, task: TaskRef, *, add: Sequence[int] = (), remove: Sequence[int] = (),
+    by: User,
+) -> Task:
+    """Add datasets to a task or remove them (annotations of removed datasets are deleted)."""
+    require_supervisor(by, "change the datasets of tasks")
+    found = resolve(session, [task])[0]
+    have = set(session.scalars(select(TaskDataset.dataset_id).where(TaskDataset.task_id == found.id)))
+    for dataset_id in require_ids(session, add):
+        if dataset_id not in have:
+            session.add(TaskDataset(task_id=found.id, dataset_id=dataset_id))
+    drop = [d for d in remove if d in have]
+    if drop:
+        session.execute(sql_delete(Annotation).where(Annotation.task_id == found.id,
+                                                     Annotation.dataset_id.in_(drop)))
+        session.execute(sql_delete(TaskDataset).where(TaskDataset.task_id == found.id,
+                                                      TaskDataset.dataset_id.in_(drop)))
+    events.record(session, by=by, object_type="task", object_id=found.id, action="set_datasets",
+                  added=list(add), removed=drop)
+    found.updated_at = utcnow()
+    session.flush()
+    return found
+
+
+def delete(
+    session: Session, tasks: TaskRef | Iterable[TaskRef], *, confirm: bool = False, by: User
+) -> int:
+    """Delete tasks with their annotations and dataset links; the datasets stay.
+
+    Needs ``confirm=True`` (a batch delete cannot be undone). Each deletion is logged with what
+    the task held. Returns the number of tasks deleted.
+    """
+    require_supervisor(by, "delete tasks")
+    found = resolve(session, [tasks] if isinstance(tasks, TaskRef) else tasks)
+    if not confirm:
+        raise ValidationError(
+            f"deleting {len(found)} task(s) cannot be undone: call again with confirm=True"
+        )
+    ids = [t.id for t in found]
+    counts = dict(session.execute(
+        select(Annotation.task_id, func.count()).where(Annotation.task_id.in_(ids))
+        .group_by(Annotation.task_id)).all())
+    links = dict(session.execute(
+        select(TaskDataset.task_id, func.count()).where(TaskDataset.task_id.in_(ids))
+        .group_by(TaskDataset.task_id)).all())
+    for task in found:
+        events.record(session, by=by, object_type="task", object_id=task.id, action="delete",
+                      from_state=task.status.value, note=task.name,
+                      annotations=counts.get(task.id, 0), datasets=links.get(task.id, 0))
+    session.flush()
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk:chunk + 500]
+        session.execute(sql_delete(Task).where(Task.id.in_(part)),
+                        execution_options={"synchronize_session": False})
+    for task in found:
+        session.expunge(task)
+    return len(ids)
+
+
+def transition(
+    session: Session,
+    task: TaskRef,
+    action: Action | str,
+    *,
+    comment: str | None = None,
+    dataset: int | None = None,
+    range_ns: tuple[int, int] | None = None,
+    by: User,
+) -> Task:
+    """Take one workflow action on a task; the library decides whether ``by`` may.
+
+    Approve and reject also record a review for the current round (reject needs a comment,
+    which may be anchored to ``dataset`` and a ``range_ns`` on its clock) and a rejection
+    returns the task to In Progress and opens the next review round.
+    """
+    found = resolve(session, [task])[0]
+    if comment is not None:
+        _text.text(comment, "comment")
+    step = check(found, by, Action(action), comment=comment)
+    if step.action == Action.SUBMIT:
+        _require_all_annotated(session, found, by)
+    if step.action in (Action.APPROVE, Action.REJECT):
+        start_ns, end_ns = _check_anchor(session, found, dataset, range_ns)
+        session.add(Review(
+            task_id=found.id, round=found.review_round, reviewer_id=by.id,
+            decision="pass" if step.action == Action.APPROVE else "reject",
+            comment=comment or "", dataset_id=dataset, range_start_ns=start_ns,
+            range_end_ns=end_ns,
+        ))
+    events.record(session, by=by, object_type="task", object_id=found.id, action=step.action.value,
+                  from_state=found.status.value, to_state=step.target.value, note=comment or "",
+                  round=found.review_round)
+    found.status = step.target
+    if step.action == Action.REJECT:
+        found.review_round += 1
+    if attr := _STATUS_TIMES.get(step.target):
+        setattr(found, attr, utcnow())
+    session.flush()
+    return found
+
+
+def _check_anchor(
+    session: Session, task: Task, dataset: int | None, range_ns: tuple[int, int] | None
+) -> tuple[int | None, int | None]:
+    """Validate where a review comment points: a dataset of the task and a range on its clock."""
+    if dataset is None:
+        if range_ns is not None:
+            raise ValidationError("a comment's time range needs the dataset it refers to")
+        return None, None
+    if session.get(TaskDataset, (task.id, dataset)) is None:
+        raise ValidationError(f"dataset #{dataset} is not part of task #{task.id}")
+    if range_ns is None:
+        return None, None
+    duration = session.scalar(select(Dataset.duration_ns).where(Dataset.id == dataset)) or 0
+    return check_range(range_ns[0], range_ns[1], duration)
+
+
+def _require_all_annotated(session: Session, task: Task, by: User) -> None:
+    missing = session.execute(
+        select(Dataset.id, Dataset.name)
+        .join(TaskDataset, TaskDataset.dataset_id == Dataset.id)
+        .where(TaskDataset.task_id == task.id)
+        .where(~select(Annotation.id).where(Annotation.task_id == task.id,
+                                            Annotation.dataset_id == Dataset.id).exists())
+        .order_by(Dataset.id)
+    ).all()
+    total = session.scalar(select(func.count()).where(TaskDataset.task_id == task.id))
+    if not total:
+        raise InvalidTransition(f"{by.name} cannot submit task '{task.name}' (#{task.id}): it has "
+                                f"no datasets")
+    if missing:
+        shown = ", ".join(f"#{i} '{n}'" for i, n in missing[:10])
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        raise InvalidTransition(
+            f"{by.name} cannot submit task '{task.name}' (#{task.id}) for review: {len(missing)} "
+            f"of its {total} datasets have neither an annotation nor an invalid mark: "
+            f"{shown}{more}"
+        )
+
+
+def start(session: Session, task: TaskRef, *, by: User) -> Task:
+    """Pending → In Progress (assigned annotators, managers, admins)."""
+    return transition(session, task, Action.START, by=by)
+
+
+def submit(session: Session, task: TaskRef, *, by: User) -> Task:
+    """In Progress → Pending Review; refused while a dataset has no annotation nor invalid mark."""
+    return transition(session, task, Action.SUBMIT, by=by)
+
+
+def approve(session: Session, task: TaskRef, *, comment: str = "", by: User) -> Task:
+    """Pending Review → Review Passed (assigned reviewers, managers, admins)."""
+    return transition(session, task, Action.APPROVE, comment=comment, by=by)
+
+
+def reject(
+    session: Session,
+    task: TaskRef,
+    *,
+    comment: str,
+    dataset: int | None = None,
+    range_ns: tuple[int, int] | None = None,
+    by: User,
+) -> Task:
+    """Pending Review → In Progress with a required comment; the review round goes up."""
+    return transition(session, task, Action.REJECT, comment=comment, dataset=dataset,
+                      range_ns=range_ns, by=by)
+
+
+def submit_data(session: Session, task: TaskRef, *, by: User) -> Task:
+    """Review Passed → Data Submitted (managers and admins)."""
+    return transition(session, task, Action.SUBMIT_DATA, by=by)
+
+
+@readonly
+def allowed_actions(session: Session, task: TaskRef, *, by: User) -> list[str]:
+    """The workflow actions ``by`` may take on the task now (what a UI should offer)."""
+    from .workflow import allowed_actions as allowed
+
+    return [a.value for a in allowed(get(session, task), by)]
+
+
+@readonly
+def task_dataset_ids(session: Session, task: TaskRef) -> list[int]:
+    task_id = task.id if isinstance(task, Task) else task
+    return list(session.scalars(select(TaskDataset.dataset_id)
+                                .where(TaskDataset.task_id == task_id).order_by(TaskDataset.dataset_id)))

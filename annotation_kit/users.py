@@ -1,0 +1,163 @@
+"""Users, their global roles, and bulk import from CSV (``username,role,project``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import _text, events
+from .database import readonly
+from .errors import NotFound, ValidationError
+from .models import Project, ProjectMember, User, UserStatus
+from .workflow import Role, require_role
+
+
+def parse_role(value: object) -> Role:
+    try:
+        return Role(str(value).strip().lower())
+    except ValueError:
+        known = ", ".join(Role)
+        raise ValidationError(f"unknown role {value!r}; roles are: {known}") from None
+
+
+def get(session: Session, name: str) -> User:
+    """The user called ``name``, or :class:`NotFound` listing a few known names."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        known = session.scalars(select(User.name).order_by(User.name).limit(20)).all()
+        raise NotFound(f"no user named {name!r}; known users: {', '.join(known) or 'none yet'}")
+    return user
+
+
+def get_many(session: Session, names: Iterable[str]) -> list[User]:
+    """Users by name, in the given order; raise :class:`NotFound` naming every unknown one."""
+    names = list(dict.fromkeys(names))
+    found = {u.name: u for u in session.scalars(select(User).where(User.name.in_(names)))}
+    if missing := [n for n in names if n not in found]:
+        raise NotFound(f"no user named {', '.join(repr(m) for m in missing)}")
+    return [found[n] for n in names]
+
+
+def create(
+    session: Session, name: str, role: str, *, display_name: str = "", by: User | None
+) -> User:
+    """Create a user. Only admins may (``by=None`` is the bootstrap of an empty workspace)."""
+    if by is not None:
+        require_role(by, {Role.ADMIN}, "create users")
+    _text.name(name, "user name")
+    if session.scalar(select(User.id).where(User.name == name)) is not None:
+        raise ValidationError(f"a user named {name!r} already exists")
+    user = User(name=name, display_name=display_name or name, role=parse_role(role))
+    session.add(user)
+    session.flush()
+    events.record(session, by=by, object_type="user", object_id=user.id, action="create",
+                  to_state=user.role.value)
+    return user
+
+
+def set_status(session: Session, name: str, status: str, *, by: User) -> User:
+    """Disable or re-enable a user (admins only). Disabled users can take no action."""
+    require_role(by, {Role.ADMIN}, "disable or enable users")
+    user = get(session, name)
+    new = UserStatus(status)
+    if user.status != new:
+        events.record(session, by=by, object_type="user", object_id=user.id, action="set_status",
+                      from_state=user.status.value, to_state=new.value)
+        user.status = new
+    return user
+
+
+def set_role(session: Session, name: str, role: str, *, by: User) -> User:
+    """Change a user's global role (admins only)."""
+    require_role(by, {Role.ADMIN}, "change roles")
+    user = get(session, name)
+    new = parse_role(role)
+    if user.role != new:
+        events.record(session, by=by, object_type="user", object_id=user.id, action="set_role",
+                      from_state=user.role.value, to_state=new.value)
+        user.role = new
+    return user
+
+
+@readonly
+def list_users(session: Session) -> Sequence[User]:
+    return session.scalars(select(User).order_by(User.name)).all()
+
+
+@dataclass
+class ImportReport:
+    """What :func:`import_csv` did."""
+
+    created: list[str] = field(default_factory=list)
+    role_changed: list[str] = field(default_factory=list)
+    memberships_added: list[tuple[str, str]] = field(default_factory=list)
+
+
+def import_csv(session: Session, source: str | Path | io.TextIOBase, *, by: User) -> ImportReport:
+    """Create or update users from CSV rows ``username,role,project`` (admins only).
+
+    All or nothing: every row is checked first, and one bad row (unknown role, unknown project,
+    empty name) raises :class:`ValidationError` naming its line, with nothing written. Existing
+    users get the listed role; ``project`` may be empty.
+    """
+    require_role(by, {Role.ADMIN}, "import users")
+    rows = _read_rows(source)
+    projects = {p.name: p for p in session.scalars(select(Project))}
+    problems: list[str] = []
+    parsed: list[tuple[str, Role, Project | None]] = []
+    for line, row in rows:
+        try:
+            name = _text.name(row.get("username") or "", "username")
+            role = parse_role(row.get("role") or "")
+        except ValidationError as exc:
+            problems.append(f"line {line}: {exc}")
+            continue
+        project_name = (row.get("project") or "").strip()
+        if project_name and project_name not in projects:
+            problems.append(f"line {line}: unknown project {project_name!r}")
+            continue
+        parsed.append((name, role, projects.get(project_name)))
+    if problems:
+        raise ValidationError("user import refused, nothing was written:\n" + "\n".join(problems))
+
+    report = ImportReport()
+    existing = {u.name: u for u in session.scalars(select(User))}
+    for name, role, project in parsed:
+        user = existing.get(name)
+        if user is None:
+            user = existing[name] = create(session, name, role, by=by)
+            report.created.append(name)
+        elif user.role != role:
+            set_role(session, name, role, by=by)
+            report.role_changed.append(name)
+        if project is not None and session.get(ProjectMember, (project.id, user.id)) is None:
+            session.add(ProjectMember(project_id=project.id, user_id=user.id))
+            session.flush()
+            events.record(session, by=by, object_type="project", object_id=project.id,
+                          action="add_member", note=name)
+            report.memberships_added.append((name, project.name))
+    return report
+
+
+def _read_rows(source: str | Path | io.TextIOBase) -> list[tuple[int, dict[str, str]]]:
+    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
+                                    and Path(source).is_file()):
+        text = Path(source).read_text(encoding="utf-8-sig")
+    elif isinstance(source, str):
+        text = source
+    else:
+        text = source.read()
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    if not {"username", "role"} <= set(header):
+        raise ValidationError(
+            f"user CSV needs a header 'username,role,project'; found {reader.fieldnames!r}"
+        )
+    reader.fieldnames = header
+    return [(reader.line_num, row) for row in reader]

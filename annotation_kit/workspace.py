@@ -1,0 +1,154 @@
+"""The workspace handle: one shared database, acting as one named user.
+
+Every service module is reachable as an attribute (``ws.tasks``, ``ws.annotations``...). Calling
+``ws.tasks.submit(12)`` runs :func:`annotation_kit.tasks.submit` in its own transaction with
+``by=`` the workspace's user, exactly as a widget button or a dashboard handler does. For several
+steps in one transaction use :meth:`Workspace.transaction` and the service functions directly.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import inspect
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import (
+    annotations,
+    datasets,
+    events,
+    progress,
+    projects,
+    reviews,
+    skills,
+    task_queries,
+    tasks,
+    users,
+)
+from .database import Database, is_readonly
+from .errors import PermissionDenied
+from .models import User
+from .workflow import Role
+
+USER_ENV = "ANNOTATION_KIT_USER"
+
+
+class Services:
+    """A service module bound to a workspace: each public function runs in its own transaction."""
+
+    def __init__(self, workspace: Workspace, module: ModuleType):
+        self._workspace = workspace
+        self._module = module
+
+    def _functions(self) -> dict[str, Callable[..., Any]]:
+        return {
+            name: fn for name, fn in vars(self._module).items()
+            if not name.startswith("_") and inspect.isfunction(fn)
+            and fn.__module__ == self._module.__name__
+            and next(iter(inspect.signature(fn).parameters), None) == "session"
+        }
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._functions())
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        fn = self._functions().get(name)
+        if fn is None:
+            raise AttributeError(f"{self._module.__name__} has no service function {name!r}")
+        wants_user = "by" in inspect.signature(fn).parameters
+        workspace = self._workspace
+
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with workspace.transaction(write=not is_readonly(fn)) as session:
+                if wants_user:
+                    kwargs.setdefault("by", workspace.me(session))
+                return fn(session, *args, **kwargs)
+
+        return call
+
+    def __repr__(self) -> str:
+        return f"<{self._module.__name__} as {self._workspace.user!r}: {', '.join(dir(self))}>"
+
+
+class Workspace:
+    """A connection to the shared workspace acting as ``user``. Made by :func:`connect`."""
+
+    def __init__(self, db: Database, user: str):
+        self.db = db
+        self.user = user
+        for module in (annotations, datasets, events, progress, projects, reviews, skills,
+                       task_queries, tasks, users):
+            setattr(self, module.__name__.rsplit(".", 1)[1], Services(self, module))
+
+    annotations: Services
+    datasets: Services
+    events: Services
+    progress: Services
+    projects: Services
+    reviews: Services
+    skills: Services
+    task_queries: Services
+    tasks: Services
+    users: Services
+
+    @property
+    def url(self) -> str:
+        return self.db.url
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """One transaction (committed at the end of the block, rolled back on error)."""
+        with self.db.transaction(write=write) as session:
+            yield session
+
+    def me(self, session: Session) -> User:
+        """This workspace's user, loaded in ``session`` (refused when disabled)."""
+        user = users.get(session, self.user)
+        if not user.active:
+            raise PermissionDenied(f"user '{user.name}' is disabled")
+        return user
+
+    def as_user(self, name: str) -> Workspace:
+        """The same database, acting as another (existing) user."""
+        with self.transaction(write=False) as session:
+            users.get(session, name)
+        return Workspace(self.db, name)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def __repr__(self) -> str:
+        return f"<Workspace {self.db.engine.url.render_as_string()} as {self.user!r}>"
+
+
+def connect(url: str | None = None, *, user: str | None = None) -> Workspace:
+    """Open the shared workspace at ``url`` and act as ``user``.
+
+    With no URL: ``$ANNOTATION_KIT_URL``, else an SQLite file ``workspace.db`` in
+    ``$ANNOTATION_KIT_HOME`` or the platform's user data folder. Any SQLAlchemy URL works;
+    ``postgresql://host/db`` is the team backend. The schema is migrated on first connect. The
+    user defaults to ``$ANNOTATION_KIT_USER`` or the login name; the first user of an empty
+    workspace becomes its admin.
+
+    Example::
+
+        import annotation_kit as ak
+        ws = ak.connect(user="maya")
+        ws.task_queries.board().counts
+    """
+    name = user or os.environ.get(USER_ENV) or getpass.getuser()
+    db = Database.open(url)
+    with db.transaction() as session:
+        if not session.scalar(select(func.count(User.id))):
+            users.create(session, name, Role.ADMIN, by=None)
+        else:
+            Workspace(db, name).me(session)
+    return Workspace(db, name)
