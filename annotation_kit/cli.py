@@ -1,0 +1,89 @@
+"""The ``annotation-kit`` command line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .database import Database, default_url
+from .errors import AnnotationKitError
+
+URL = click.option("--url", envvar="ANNOTATION_KIT_URL", default=None,
+                   help="Database URL (default: the embedded SQLite workspace).")
+
+
+@click.group()
+@click.version_option(__version__)
+def main() -> None:
+    """annotation_kit: annotate robot episodes, review them, export training data."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command()
+@URL
+def upgrade(url: str | None) -> None:
+    """Migrate the database schema to the newest version."""
+    database = Database.open(url, upgrade=False)
+    database.upgrade()
+    click.echo(f"schema is up to date: {database.engine.url.render_as_string()}")
+
+
+@main.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("demo-workspace"), show_default=True,
+              help="Where the demo workspace's SQLite file goes.")
+@click.option("--reset", is_flag=True, help="Delete an existing demo workspace first.")
+def demo(directory: Path, reset: bool) -> None:
+    """Create a demo workspace with users, a project, episodes and tasks in every status."""
+    from .demo import build
+
+    target = directory.resolve() / "workspace.db"
+    if reset and directory.exists():
+        shutil.rmtree(directory)
+    if target.exists():
+        click.echo(f"demo workspace already exists at {target} (use --reset to rebuild it)")
+    else:
+        summary = build(f"sqlite:///{target}")
+        click.echo(f"created a demo workspace at {target}")
+        click.echo(f"  users:    {', '.join(summary.users)} (ada is admin, maya manager)")
+        click.echo(f"  datasets: {summary.datasets} episodes in project kitchen-pick")
+        click.echo("  tasks:    " + ", ".join(f"{k} {v}" for k, v in summary.tasks.items()))
+    click.echo("\nopen it from Python or a notebook (see notebooks/01_workspace_tour.ipynb):")
+    click.echo("  import annotation_kit as ak")
+    click.echo(f'  ws = ak.connect("sqlite:///{target}", user="maya")')
+    click.echo("  ws.task_queries.board().counts")
+
+
+@main.group(name="users")
+def users_group() -> None:
+    """User management."""
+
+
+@users_group.command(name="import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@URL
+@click.option("--user", envvar="ANNOTATION_KIT_USER", default=None, help="Act as this admin.")
+def import_users(csv_file: Path, url: str | None, user: str | None) -> None:
+    """Create or update users from a CSV file with the header username,role,project."""
+    from .workspace import connect
+
+    try:
+        ws = connect(url, user=user)
+        report = ws.users.import_csv(csv_file)
+    except AnnotationKitError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {len(report.created)}, role changed {len(report.role_changed)}, "
+               f"project memberships added {len(report.memberships_added)}")
+
+
+@main.command()
+def where() -> None:
+    """Print the default workspace URL."""
+    click.echo(default_url())
