@@ -214,5 +214,5 @@ def list_annotations(
     if valid is not None:
         query = query.where(Annotation.valid.is_(valid))
     return session.scalars(
-        query.order_by(Annotation.dataset_id, Annotation.start_ns, Annotation.id)
+        query.order_by(Annotation.dataset_id, Annotation.start_ns.nulls_first(), Annotation.id)
     ).all()
