@@ -1,4 +1,4 @@
-"""annotation_kit: annotate robot-learning episodes in Jupyter, review them, export training data."""
+"""annotation_kit: annotate robot episodes in Jupyter, review them, export training data."""
 
 from .errors import (
     AnnotationKitError,

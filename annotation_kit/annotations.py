@@ -39,8 +39,9 @@ def _span(
     if start_ns is None and end_ns is None:
         return AnnotationKind.EPISODE, None, None
     if start_ns is None or end_ns is None:
-        raise ValidationError("give both start_ns and end_ns for a segment, or neither for the "
-                              "whole episode")
+        raise ValidationError(
+            "give both start_ns and end_ns for a segment, or neither for the whole episode"
+        )
     duration = session.scalar(select(Dataset.duration_ns).where(Dataset.id == dataset_id)) or 0
     start, end = check_range(start_ns, end_ns, duration)
     return AnnotationKind.SEGMENT, start, end
@@ -74,16 +75,30 @@ def add(
     kind, start, end = _span(session, found_task.id, dataset, start_ns, end_ns)
     origin = _provenance(provenance, model_ref)
     annotation = Annotation(
-        task_id=found_task.id, dataset_id=dataset, author_id=by.id, kind=kind,
-        start_ns=start, end_ns=end, labels=skills.check_labels(session, labels),
-        description=_text.text(description, "description"), attributes=dict(attributes or {}),
-        provenance=origin, model_ref=model_ref,
+        task_id=found_task.id,
+        dataset_id=dataset,
+        author_id=by.id,
+        kind=kind,
+        start_ns=start,
+        end_ns=end,
+        labels=skills.check_labels(session, labels),
+        description=_text.text(description, "description"),
+        attributes=dict(attributes or {}),
+        provenance=origin,
+        model_ref=model_ref,
     )
     _set_skill(session, annotation, skill)
     session.add(annotation)
     session.flush()
-    events.record(session, by=by, object_type="annotation", object_id=annotation.id,
-                  action="create", task=found_task.id, dataset=dataset)
+    events.record(
+        session,
+        by=by,
+        object_type="annotation",
+        object_id=annotation.id,
+        action="create",
+        task=found_task.id,
+        dataset=dataset,
+    )
     return annotation
 
 
@@ -128,13 +143,19 @@ def update(
 ) -> Annotation:
     """Change ``start_ns``, ``end_ns``, ``skill``, ``labels``, ``description`` or ``attributes``."""
     if unknown := set(changes) - set(_EDITABLE):
-        raise ValidationError(f"cannot change {', '.join(sorted(unknown))} of an annotation; "
-                              f"changeable: {', '.join(_EDITABLE)}")
+        raise ValidationError(
+            f"cannot change {', '.join(sorted(unknown))} of an annotation; "
+            f"changeable: {', '.join(_EDITABLE)}"
+        )
     annotation = _load_for_change(session, annotation_id, expected_version, by)
     if "start_ns" in changes or "end_ns" in changes:
         annotation.kind, annotation.start_ns, annotation.end_ns = _span(
-            session, annotation.task_id, annotation.dataset_id,
-            changes.get("start_ns", annotation.start_ns), changes.get("end_ns", annotation.end_ns))
+            session,
+            annotation.task_id,
+            annotation.dataset_id,
+            changes.get("start_ns", annotation.start_ns),
+            changes.get("end_ns", annotation.end_ns),
+        )
     if "skill" in changes:
         _set_skill(session, annotation, changes["skill"])
     if "labels" in changes:
@@ -144,8 +165,15 @@ def update(
     if "attributes" in changes:
         annotation.attributes = dict(changes["attributes"] or {})
     session.flush()
-    events.record(session, by=by, object_type="annotation", object_id=annotation.id,
-                  action="update", to_state=f"v{annotation.version}", fields=sorted(changes))
+    events.record(
+        session,
+        by=by,
+        object_type="annotation",
+        object_id=annotation.id,
+        action="update",
+        to_state=f"v{annotation.version}",
+        fields=sorted(changes),
+    )
     return annotation
 
 
@@ -164,8 +192,14 @@ def mark_invalid(
     annotation = add(session, task, dataset, start_ns=start_ns, end_ns=end_ns, by=by)
     annotation.valid, annotation.invalid_reason = False, reason
     session.flush()
-    events.record(session, by=by, object_type="annotation", object_id=annotation.id,
-                  action="mark_invalid", note=reason)
+    events.record(
+        session,
+        by=by,
+        object_type="annotation",
+        object_id=annotation.id,
+        action="mark_invalid",
+        note=reason,
+    )
     return annotation
 
 
@@ -185,20 +219,36 @@ def set_valid(
     before = "valid" if annotation.valid else "invalid"
     annotation.valid, annotation.invalid_reason = bool(valid), (None if valid else reason)
     session.flush()
-    events.record(session, by=by, object_type="annotation", object_id=annotation.id,
-                  action="set_valid", from_state=before,
-                  to_state="valid" if valid else "invalid", note=reason or "")
+    events.record(
+        session,
+        by=by,
+        object_type="annotation",
+        object_id=annotation.id,
+        action="set_valid",
+        from_state=before,
+        to_state="valid" if valid else "invalid",
+        note=reason or "",
+    )
     return annotation
 
 
 def delete(session: Session, annotation_id: int, *, expected_version: int, by: User) -> None:
     """Delete an annotation; the event log keeps a copy of what it said."""
     annotation = _load_for_change(session, annotation_id, expected_version, by)
-    events.record(session, by=by, object_type="annotation", object_id=annotation.id,
-                  action="delete", task=annotation.task_id, dataset=annotation.dataset_id,
-                  start_ns=annotation.start_ns, end_ns=annotation.end_ns,
-                  skill_id=annotation.skill_id, labels=annotation.labels,
-                  description=annotation.description)
+    events.record(
+        session,
+        by=by,
+        object_type="annotation",
+        object_id=annotation.id,
+        action="delete",
+        task=annotation.task_id,
+        dataset=annotation.dataset_id,
+        start_ns=annotation.start_ns,
+        end_ns=annotation.end_ns,
+        skill_id=annotation.skill_id,
+        labels=annotation.labels,
+        description=annotation.description,
+    )
     session.delete(annotation)
     session.flush()
 

@@ -11,8 +11,12 @@ from . import __version__
 from .database import Database, default_url
 from .errors import AnnotationKitError
 
-URL = click.option("--url", envvar="ANNOTATION_KIT_URL", default=None,
-                   help="Database URL (default: the embedded SQLite workspace).")
+URL = click.option(
+    "--url",
+    envvar="ANNOTATION_KIT_URL",
+    default=None,
+    help="Database URL (default: the embedded SQLite workspace).",
+)
 
 
 @click.group()
@@ -36,9 +40,14 @@ def upgrade(url: str | None) -> None:
 
 
 @main.command()
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("demo-workspace"), show_default=True,
-              help="Where the demo workspace's SQLite file goes.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-workspace"),
+    show_default=True,
+    help="Where the demo workspace's SQLite file goes.",
+)
 @click.option("--reset", is_flag=True, help="Delete an existing demo workspace first.")
 def demo(directory: Path, reset: bool) -> None:
     """Create a demo workspace with users, a project, episodes and tasks in every status."""
@@ -79,11 +88,17 @@ def import_users(csv_file: Path, url: str | None, user: str | None) -> None:
         report = ws.users.import_csv(csv_file)
     except AnnotationKitError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"created {len(report.created)}, role changed {len(report.role_changed)}, "
-               f"project memberships added {len(report.memberships_added)}")
+    click.echo(
+        f"created {len(report.created)}, role changed {len(report.role_changed)}, "
+        f"project memberships added {len(report.memberships_added)}"
+    )
 
 
 @main.command()
 def where() -> None:
     """Print the default workspace URL."""
     click.echo(default_url())
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import platformdirs
 from sqlalchemy import Engine, create_engine, event, make_url, text
@@ -27,10 +27,8 @@ HOME_ENV = "ANNOTATION_KIT_HOME"
 _WRITE = "annotation_kit_write"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-
-def readonly(fn: F) -> F:
+def readonly[F: Callable[..., Any]](fn: F) -> F:
     """Mark a service function as read-only: the workspace runs it in a read transaction."""
     fn.__annotation_kit_readonly__ = True  # type: ignore[attr-defined]
     return fn
@@ -41,7 +39,7 @@ def is_readonly(fn: Callable[..., Any]) -> bool:
 
 
 def default_url() -> str:
-    """``$ANNOTATION_KIT_URL``, else an SQLite file in ``$ANNOTATION_KIT_HOME`` or the user data dir."""
+    """``$ANNOTATION_KIT_URL``, else ``workspace.db`` in ``$ANNOTATION_KIT_HOME`` or user data."""
     if url := os.environ.get(URL_ENV):
         return url
     home = os.environ.get(HOME_ENV) or platformdirs.user_data_dir("annotation-kit")
@@ -88,7 +86,9 @@ class Database:
         Write transactions take SQLite's write lock at ``BEGIN`` (so two writers queue rather
         than deadlock); a stale ORM update surfaces as :class:`ConflictError`.
         """
-        with Session(self.write_engine if write else self.engine, expire_on_commit=False, autoflush=True) as session:
+        with Session(
+            self.write_engine if write else self.engine, expire_on_commit=False, autoflush=True
+        ) as session:
             try:
                 with session.begin():
                     yield session
@@ -144,6 +144,8 @@ def _sqlite_engine(path: str | None) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+        conn.exec_driver_sql(
+            "BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN"
+        )
 
     return engine

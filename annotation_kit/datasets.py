@@ -50,14 +50,24 @@ def register(
     require_role(by, REGISTRARS, "register datasets")
     _text.name(name, "dataset name")
     _text.name(source_uri, "source URI")
-    for field, value in (("duration_ns", duration_ns), ("size_bytes", size_bytes),
-                         ("start_time_ns", start_time_ns)):
+    for field, value in (
+        ("duration_ns", duration_ns),
+        ("size_bytes", size_bytes),
+        ("start_time_ns", start_time_ns),
+    ):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValidationError(f"{field} must be a non-negative integer, got {value!r}")
     values = {
-        "name": name, "format": format, "duration_ns": duration_ns,
-        "start_time_ns": start_time_ns, "streams": list(streams), "cameras": list(cameras),
-        "size_bytes": size_bytes, "robot": robot, "tags": list(tags), "meta": dict(meta or {}),
+        "name": name,
+        "format": format,
+        "duration_ns": duration_ns,
+        "start_time_ns": start_time_ns,
+        "streams": list(streams),
+        "cameras": list(cameras),
+        "size_bytes": size_bytes,
+        "robot": robot,
+        "tags": list(tags),
+        "meta": dict(meta or {}),
         "project_id": projects.get(session, project).id if project is not None else None,
     }
     dataset = session.scalar(select(Dataset).where(Dataset.source_uri == source_uri))
@@ -69,8 +79,9 @@ def register(
         for key, value in values.items():
             setattr(dataset, key, value)
     session.flush()
-    events.record(session, by=by, object_type="dataset", object_id=dataset.id, action=action,
-                  note=source_uri)
+    events.record(
+        session, by=by, object_type="dataset", object_id=dataset.id, action=action, note=source_uri
+    )
     return dataset
 
 
@@ -86,7 +97,9 @@ def check_range(start_ns: object, end_ns: object, duration_ns: int) -> tuple[int
     """Check a time range on an episode clock (integer ns from the episode start)."""
     for field, value in (("start_ns", start_ns), ("end_ns", end_ns)):
         if not isinstance(value, int) or isinstance(value, bool):
-            raise ValidationError(f"{field} must be an integer number of nanoseconds, got {value!r}")
+            raise ValidationError(
+                f"{field} must be an integer number of nanoseconds, got {value!r}"
+            )
     assert isinstance(start_ns, int) and isinstance(end_ns, int)
     if start_ns < 0:
         raise ValidationError(f"start_ns {start_ns} is before the episode start (0)")

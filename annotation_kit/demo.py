@@ -19,8 +19,12 @@ PEOPLE = [
     ("vic", "visitor", "Vic"),
 ]
 SKILLS = [
-    ("reach", "motion"), ("grasp", "gripper"), ("pick", "manipulation"),
-    ("place", "manipulation"), ("release", "gripper"), ("push", "manipulation"),
+    ("reach", "motion"),
+    ("grasp", "gripper"),
+    ("pick", "manipulation"),
+    ("place", "manipulation"),
+    ("release", "gripper"),
+    ("push", "manipulation"),
 ]
 OBJECTS = ["red cube", "blue bowl", "mug", "sponge"]
 OUTCOMES = ["success", "failure", "partial"]
@@ -46,53 +50,81 @@ def build(url: str, *, seed: int = 7) -> DemoSummary:
     maya = ws.as_user("maya")
     with maya.transaction() as s:
         me = maya.me(s)
-        projects.create(s, "kitchen-pick", description="Pick and place in the demo kitchen",
-                        members=["ann", "alex", "rita"], by=me)
+        projects.create(
+            s,
+            "kitchen-pick",
+            description="Pick and place in the demo kitchen",
+            members=["ann", "alex", "rita"],
+            by=me,
+        )
         for name, category in SKILLS:
             skills.create(s, name, category=category, description=f"The robot {name}es.", by=me)
         skills.create_dictionary(s, "objects", OBJECTS, kind="objects", by=me)
         skills.create_dictionary(s, "outcomes", OUTCOMES, kind="labels", by=me)
         episodes = [
             datasets.register(
-                s, name=f"kitchen_{i:03d}", source_uri=f"demo://kitchen/episode_{i:03d}.mcap",
-                format="mcap", duration_ns=rng.randint(20, 90) * SECOND,
+                s,
+                name=f"kitchen_{i:03d}",
+                source_uri=f"demo://kitchen/episode_{i:03d}.mcap",
+                format="mcap",
+                duration_ns=rng.randint(20, 90) * SECOND,
                 start_time_ns=1_760_000_000 * SECOND + i * 600 * SECOND,
-                streams=[{"name": "/arm/joint_states", "kind": "signal", "rate_hz": 100},
-                         {"name": "/arm/joint_cmd", "kind": "signal", "rate_hz": 100}],
-                cameras=[{"name": "/cam/wrist", "width": 640, "height": 480, "fps": 30},
-                         {"name": "/cam/front", "width": 1280, "height": 720, "fps": 30}],
-                size_bytes=rng.randint(50, 400) * 1_000_000, robot="aloha-demo",
-                tags=["kitchen", rng.choice(["morning", "evening"])], project="kitchen-pick",
-                by=me)
+                streams=[
+                    {"name": "/arm/joint_states", "kind": "signal", "rate_hz": 100},
+                    {"name": "/arm/joint_cmd", "kind": "signal", "rate_hz": 100},
+                ],
+                cameras=[
+                    {"name": "/cam/wrist", "width": 640, "height": 480, "fps": 30},
+                    {"name": "/cam/front", "width": 1280, "height": 720, "fps": 30},
+                ],
+                size_bytes=rng.randint(50, 400) * 1_000_000,
+                robot="aloha-demo",
+                tags=["kitchen", rng.choice(["morning", "evening"])],
+                project="kitchen-pick",
+                by=me,
+            )
             for i in range(1, 16)
         ]
     plan = [
-        ("Sort the mugs", Status.PENDING), ("Wipe the counter", Status.PENDING),
-        ("Pick red cubes", Status.IN_PROGRESS), ("Bowl stacking", Status.PENDING_REVIEW),
-        ("Place in drawer", Status.REVIEW_PASSED), ("Sponge pushing", Status.DATA_SUBMITTED),
+        ("Sort the mugs", Status.PENDING),
+        ("Wipe the counter", Status.PENDING),
+        ("Pick red cubes", Status.IN_PROGRESS),
+        ("Bowl stacking", Status.PENDING_REVIEW),
+        ("Place in drawer", Status.REVIEW_PASSED),
+        ("Sponge pushing", Status.DATA_SUBMITTED),
     ]
     for n, (name, target) in enumerate(plan):
-        chunk = episodes[n * 2:(n + 1) * 2]  # the last three episodes stay unassigned
+        chunk = episodes[n * 2 : (n + 1) * 2]  # the last three episodes stay unassigned
         annotator = "ann" if n % 2 == 0 else "alex"
         with maya.transaction() as s:
-            task = tasks.create(s, name, datasets=[d.id for d in chunk], annotators=[annotator],
-                                reviewers=["rita"], project="kitchen-pick",
-                                description=f"Segment every {name.lower()} episode into skills.",
-                                by=maya.me(s))
+            task = tasks.create(
+                s,
+                name,
+                datasets=[d.id for d in chunk],
+                annotators=[annotator],
+                reviewers=["rita"],
+                project="kitchen-pick",
+                description=f"Segment every {name.lower()} episode into skills.",
+                by=maya.me(s),
+            )
         _advance(ws, task, target, annotator, chunk, rng)
     with ws.transaction(write=False) as s:
         from .task_queries import board
 
         counts = board(s, per_status=1).counts
     ws.close()
-    return DemoSummary(url=ws.url, users=["ada"] + [p[0] for p in PEOPLE],
-                       datasets=len(episodes), tasks={k.label: v for k, v in counts.items()})
+    return DemoSummary(
+        url=ws.url,
+        users=["ada"] + [p[0] for p in PEOPLE],
+        datasets=len(episodes),
+        tasks={k.label: v for k, v in counts.items()},
+    )
 
 
-def _advance(ws: Workspace, task: Task, target: Status, annotator: str, chunk: list,
-             rng: random.Random) -> None:
-    order = [Status.IN_PROGRESS, Status.PENDING_REVIEW, Status.REVIEW_PASSED,
-             Status.DATA_SUBMITTED]
+def _advance(
+    ws: Workspace, task: Task, target: Status, annotator: str, chunk: list, rng: random.Random
+) -> None:
+    order = [Status.IN_PROGRESS, Status.PENDING_REVIEW, Status.REVIEW_PASSED, Status.DATA_SUBMITTED]
     steps = order[: order.index(target) + 1] if target in order else []
     people = {name: ws.as_user(name) for name in (annotator, "rita", "maya")}
     for status in steps:
@@ -102,28 +134,49 @@ def _advance(ws: Workspace, task: Task, target: Status, annotator: str, chunk: l
         elif status == Status.PENDING_REVIEW:
             _call(people[annotator], tasks.submit, task.id)
         elif status == Status.REVIEW_PASSED:
-            _call(people["rita"], tasks.reject, task.id, comment="The grasp starts earlier.",
-                  dataset=chunk[0].id, range_ns=(SECOND, 3 * SECOND))
+            _call(
+                people["rita"],
+                tasks.reject,
+                task.id,
+                comment="The grasp starts earlier.",
+                dataset=chunk[0].id,
+                range_ns=(SECOND, 3 * SECOND),
+            )
             _call(people[annotator], tasks.submit, task.id)
             _call(people["rita"], tasks.approve, task.id, comment="Looks good now.")
         else:
             _call(people["maya"], tasks.submit_data, task.id)
 
 
-def _annotate(person: Workspace, task: Task, chunk: list, rng: random.Random,
-              *, all_of_them: bool) -> None:
+def _annotate(
+    person: Workspace, task: Task, chunk: list, rng: random.Random, *, all_of_them: bool
+) -> None:
     for dataset in chunk if all_of_them else chunk[:1]:
         t, end = 0, dataset.duration_ns
         for skill in ("reach", "grasp", "pick", "place", "release"):
             length = rng.randint(2, 6) * SECOND
             if t + length > end:
                 break
-            _call(person, annotations.add, task.id, dataset.id, start_ns=t, end_ns=t + length,
-                  skill=skill, labels=[rng.choice(OBJECTS)],
-                  description=f"{skill} the {rng.choice(OBJECTS)}")
+            _call(
+                person,
+                annotations.add,
+                task.id,
+                dataset.id,
+                start_ns=t,
+                end_ns=t + length,
+                skill=skill,
+                labels=[rng.choice(OBJECTS)],
+                description=f"{skill} the {rng.choice(OBJECTS)}",
+            )
             t += length
-        _call(person, annotations.add, task.id, dataset.id, labels=["success"],
-              description="episode outcome")
+        _call(
+            person,
+            annotations.add,
+            task.id,
+            dataset.id,
+            labels=["success"],
+            description="episode outcome",
+        )
 
 
 def _call(person: Workspace, fn, *args, **kwargs):

@@ -330,7 +330,9 @@ class Annotation(Base):
     )
 
     def __repr__(self) -> str:
-        span = "episode" if self.kind == AnnotationKind.EPISODE else f"{self.start_ns}-{self.end_ns}"
+        span = (
+            "episode" if self.kind == AnnotationKind.EPISODE else f"{self.start_ns}-{self.end_ns}"
+        )
         return f"<Annotation #{self.id} task={self.task_id} {span} v{self.version}>"
 
 
@@ -394,5 +396,8 @@ class Event(Base):
 
     def __repr__(self) -> str:
         who = self.actor.name if self.actor else "system"
-        change = f" {self.from_state}->{self.to_state}" if self.to_state else ""
-        return f"<Event {self.at:%Y-%m-%d %H:%M:%S} {who} {self.action} {self.object_type} #{self.object_id}{change}>"
+        change = ""
+        if self.from_state or self.to_state:
+            change = f" {self.from_state or ''}->{self.to_state or ''}"
+        when = f"{self.at:%Y-%m-%d %H:%M:%S}"
+        return f"<Event {when} {who} {self.action} {self.object_type} #{self.object_id}{change}>"

@@ -52,16 +52,25 @@ def counts(session: Session, task_ids: Iterable[int]) -> dict[int, Counts]:
     ids = list(task_ids)
     if not ids:
         return {}
-    linked = dict(session.execute(
-        select(TaskDataset.task_id, func.count()).where(TaskDataset.task_id.in_(ids))
-        .group_by(TaskDataset.task_id)).all())
+    linked = dict(
+        session.execute(
+            select(TaskDataset.task_id, func.count())
+            .where(TaskDataset.task_id.in_(ids))
+            .group_by(TaskDataset.task_id)
+        ).all()
+    )
     rows = session.execute(
         select(Annotation.task_id, func.count(func.distinct(Annotation.dataset_id)), func.count())
-        .where(Annotation.task_id.in_(ids)).group_by(Annotation.task_id)).all()
+        .where(Annotation.task_id.in_(ids))
+        .group_by(Annotation.task_id)
+    ).all()
     done = {task_id: (annotated, total) for task_id, annotated, total in rows}
     return {
-        i: Counts(datasets=linked.get(i, 0), annotated=done.get(i, (0, 0))[0],
-                  annotations=done.get(i, (0, 0))[1])
+        i: Counts(
+            datasets=linked.get(i, 0),
+            annotated=done.get(i, (0, 0))[0],
+            annotations=done.get(i, (0, 0))[1],
+        )
         for i in ids
     }
 
@@ -74,7 +83,10 @@ def task_progress(session: Session, task: int) -> Progress:
     rows = session.execute(
         select(User.name, func.count(), func.count(func.distinct(Annotation.dataset_id)))
         .join(User, User.id == Annotation.author_id)
-        .where(Annotation.task_id == found.id).group_by(User.name).order_by(User.name)).all()
+        .where(Annotation.task_id == found.id)
+        .group_by(User.name)
+        .order_by(User.name)
+    ).all()
     per = {name: AnnotatorProgress(name, n, d) for name, n, d in rows}
     for person in found.annotators:
         per.setdefault(person.name, AnnotatorProgress(person.name, 0, 0))

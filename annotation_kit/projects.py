@@ -51,8 +51,14 @@ def add_members(session: Session, project: str | int, names: Iterable[str], *, b
     for user in users.get_many(session, names):
         if session.get(ProjectMember, (found.id, user.id)) is None:
             session.add(ProjectMember(project_id=found.id, user_id=user.id))
-            events.record(session, by=by, object_type="project", object_id=found.id,
-                          action="add_member", note=user.name)
+            events.record(
+                session,
+                by=by,
+                object_type="project",
+                object_id=found.id,
+                action="add_member",
+                note=user.name,
+            )
     session.flush()
     session.refresh(found)
     return found

@@ -44,23 +44,36 @@ def judge(
         raise type(exc)(f"{by.name} may not judge annotation #{annotation.id}: {exc}") from None
     start = end = None
     if range_ns is not None:
-        duration = session.scalar(
-            select(Dataset.duration_ns).where(Dataset.id == annotation.dataset_id)) or 0
+        duration = (
+            session.scalar(select(Dataset.duration_ns).where(Dataset.id == annotation.dataset_id))
+            or 0
+        )
         start, end = check_range(range_ns[0], range_ns[1], duration)
-    row = session.scalar(select(AnnotationVerdict).where(
-        AnnotationVerdict.annotation_id == annotation.id,
-        AnnotationVerdict.round == task.review_round,
-        AnnotationVerdict.reviewer_id == by.id))
+    row = session.scalar(
+        select(AnnotationVerdict).where(
+            AnnotationVerdict.annotation_id == annotation.id,
+            AnnotationVerdict.round == task.review_round,
+            AnnotationVerdict.reviewer_id == by.id,
+        )
+    )
     if row is None:
-        row = AnnotationVerdict(task_id=task.id, annotation_id=annotation.id,
-                                round=task.review_round, reviewer_id=by.id)
+        row = AnnotationVerdict(
+            task_id=task.id, annotation_id=annotation.id, round=task.review_round, reviewer_id=by.id
+        )
         session.add(row)
     row.annotation_version = annotation.version
     row.decision, row.comment = verdict, comment
     row.range_start_ns, row.range_end_ns = start, end
     session.flush()
-    events.record(session, by=by, object_type="annotation", object_id=annotation.id,
-                  action=f"review_{verdict.value}", note=comment, round=task.review_round)
+    events.record(
+        session,
+        by=by,
+        object_type="annotation",
+        object_id=annotation.id,
+        action=f"review_{verdict.value}",
+        note=comment,
+        round=task.review_round,
+    )
     return row
 
 

@@ -70,15 +70,28 @@ def edit(
     found.version += 1
     session.flush()
     _snapshot(session, found)
-    events.record(session, by=by, object_type="skill", object_id=found.id, action="edit",
-                  to_state=f"v{found.version}")
+    events.record(
+        session,
+        by=by,
+        object_type="skill",
+        object_id=found.id,
+        action="edit",
+        to_state=f"v{found.version}",
+    )
     return found
 
 
 def _snapshot(session: Session, skill: Skill) -> None:
-    session.add(SkillVersion(skill_id=skill.id, version=skill.version, name=skill.name,
-                             category=skill.category, description=skill.description,
-                             tags=list(skill.tags)))
+    session.add(
+        SkillVersion(
+            skill_id=skill.id,
+            version=skill.version,
+            name=skill.name,
+            category=skill.category,
+            description=skill.description,
+            tags=list(skill.tags),
+        )
+    )
 
 
 @readonly

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import _text, events, projects, users
-from .datasets import check_range, require_ids
 from .database import readonly
+from .datasets import check_range, require_ids
 from .errors import ConflictError, InvalidTransition, NotFound, ValidationError
 from .models import Annotation, Dataset, Review, Task, TaskDataset, TaskMember, User, utcnow
 from .workflow import ACTIVE, Action, Duty, Role, Status, check, require_supervisor
@@ -126,8 +126,15 @@ def create(
     session.add(task)
     session.flush()
     session.add_all(TaskDataset(task_id=task.id, dataset_id=d) for d in dataset_ids)
-    events.record(session, by=by, object_type="task", object_id=task.id, action="create",
-                  to_state=task.status.value, datasets=len(dataset_ids))
+    events.record(
+        session,
+        by=by,
+        object_type="task",
+        object_id=task.id,
+        action="create",
+        to_state=task.status.value,
+        datasets=len(dataset_ids),
+    )
     _set_members(session, task, Duty.ANNOTATOR, annotators, by=by)
     _set_members(session, task, Duty.REVIEWER, reviewers, by=by)
     session.flush()
@@ -156,8 +163,15 @@ def _set_members(
     for person in people:
         if person.id not in have:
             task.members.append(TaskMember(user_id=person.id, duty=duty, user=person))
-    events.record(session, by=by, object_type="task", object_id=task.id, action=f"assign_{duty}s",
-                  from_state=",".join(before), to_state=",".join(after))
+    events.record(
+        session,
+        by=by,
+        object_type="task",
+        object_id=task.id,
+        action=f"assign_{duty}s",
+        from_state=",".join(before),
+        to_state=",".join(after),
+    )
     return True
 
 
@@ -210,8 +224,15 @@ def edit(
         for key, value in changes.items():
             old = getattr(task, key)
             if old != value:
-                events.record(session, by=by, object_type="task", object_id=task.id,
-                              action=f"edit_{key}", from_state=_short(old), to_state=_short(value))
+                events.record(
+                    session,
+                    by=by,
+                    object_type="task",
+                    object_id=task.id,
+                    action=f"edit_{key}",
+                    from_state=_short(old),
+                    to_state=_short(value),
+                )
                 setattr(task, key, value)
     session.flush()
     return found
@@ -222,24 +243,43 @@ def _short(value: object) -> str | None:
 
 
 def set_datasets(
-    session: Session, task: TaskRef, *, add: Sequence[int] = (), remove: Sequence[int] = (),
+    session: Session,
+    task: TaskRef,
+    *,
+    add: Sequence[int] = (),
+    remove: Sequence[int] = (),
     by: User,
 ) -> Task:
     """Add datasets to a task or remove them (annotations of removed datasets are deleted)."""
     require_supervisor(by, "change the datasets of tasks")
     found = resolve(session, [task])[0]
-    have = set(session.scalars(select(TaskDataset.dataset_id).where(TaskDataset.task_id == found.id)))
+    have = set(
+        session.scalars(select(TaskDataset.dataset_id).where(TaskDataset.task_id == found.id))
+    )
     for dataset_id in require_ids(session, add):
         if dataset_id not in have:
             session.add(TaskDataset(task_id=found.id, dataset_id=dataset_id))
     drop = [d for d in remove if d in have]
     if drop:
-        session.execute(sql_delete(Annotation).where(Annotation.task_id == found.id,
-                                                     Annotation.dataset_id.in_(drop)))
-        session.execute(sql_delete(TaskDataset).where(TaskDataset.task_id == found.id,
-                                                      TaskDataset.dataset_id.in_(drop)))
-    events.record(session, by=by, object_type="task", object_id=found.id, action="set_datasets",
-                  added=list(add), removed=drop)
+        session.execute(
+            sql_delete(Annotation).where(
+                Annotation.task_id == found.id, Annotation.dataset_id.in_(drop)
+            )
+        )
+        session.execute(
+            sql_delete(TaskDataset).where(
+                TaskDataset.task_id == found.id, TaskDataset.dataset_id.in_(drop)
+            )
+        )
+    events.record(
+        session,
+        by=by,
+        object_type="task",
+        object_id=found.id,
+        action="set_datasets",
+        added=list(add),
+        removed=drop,
+    )
     found.updated_at = utcnow()
     session.flush()
     return found
@@ -260,21 +300,39 @@ def delete(
             f"deleting {len(found)} task(s) cannot be undone: call again with confirm=True"
         )
     ids = [t.id for t in found]
-    counts = dict(session.execute(
-        select(Annotation.task_id, func.count()).where(Annotation.task_id.in_(ids))
-        .group_by(Annotation.task_id)).all())
-    links = dict(session.execute(
-        select(TaskDataset.task_id, func.count()).where(TaskDataset.task_id.in_(ids))
-        .group_by(TaskDataset.task_id)).all())
+    counts = dict(
+        session.execute(
+            select(Annotation.task_id, func.count())
+            .where(Annotation.task_id.in_(ids))
+            .group_by(Annotation.task_id)
+        ).all()
+    )
+    links = dict(
+        session.execute(
+            select(TaskDataset.task_id, func.count())
+            .where(TaskDataset.task_id.in_(ids))
+            .group_by(TaskDataset.task_id)
+        ).all()
+    )
     for task in found:
-        events.record(session, by=by, object_type="task", object_id=task.id, action="delete",
-                      from_state=task.status.value, note=task.name,
-                      annotations=counts.get(task.id, 0), datasets=links.get(task.id, 0))
+        events.record(
+            session,
+            by=by,
+            object_type="task",
+            object_id=task.id,
+            action="delete",
+            from_state=task.status.value,
+            note=task.name,
+            annotations=counts.get(task.id, 0),
+            datasets=links.get(task.id, 0),
+        )
     session.flush()
     for chunk in range(0, len(ids), 500):
-        part = ids[chunk:chunk + 500]
-        session.execute(sql_delete(Task).where(Task.id.in_(part)),
-                        execution_options={"synchronize_session": False})
+        part = ids[chunk : chunk + 500]
+        session.execute(
+            sql_delete(Task).where(Task.id.in_(part)),
+            execution_options={"synchronize_session": False},
+        )
     for task in found:
         session.expunge(task)
     return len(ids)
@@ -304,15 +362,29 @@ def transition(
         _require_all_annotated(session, found, by)
     if step.action in (Action.APPROVE, Action.REJECT):
         start_ns, end_ns = _check_anchor(session, found, dataset, range_ns)
-        session.add(Review(
-            task_id=found.id, round=found.review_round, reviewer_id=by.id,
-            decision="pass" if step.action == Action.APPROVE else "reject",
-            comment=comment or "", dataset_id=dataset, range_start_ns=start_ns,
-            range_end_ns=end_ns,
-        ))
-    events.record(session, by=by, object_type="task", object_id=found.id, action=step.action.value,
-                  from_state=found.status.value, to_state=step.target.value, note=comment or "",
-                  round=found.review_round)
+        session.add(
+            Review(
+                task_id=found.id,
+                round=found.review_round,
+                reviewer_id=by.id,
+                decision="pass" if step.action == Action.APPROVE else "reject",
+                comment=comment or "",
+                dataset_id=dataset,
+                range_start_ns=start_ns,
+                range_end_ns=end_ns,
+            )
+        )
+    events.record(
+        session,
+        by=by,
+        object_type="task",
+        object_id=found.id,
+        action=step.action.value,
+        from_state=found.status.value,
+        to_state=step.target.value,
+        note=comment or "",
+        round=found.review_round,
+    )
     found.status = step.target
     if step.action == Action.REJECT:
         found.review_round += 1
@@ -343,14 +415,18 @@ def _require_all_annotated(session: Session, task: Task, by: User) -> None:
         select(Dataset.id, Dataset.name)
         .join(TaskDataset, TaskDataset.dataset_id == Dataset.id)
         .where(TaskDataset.task_id == task.id)
-        .where(~select(Annotation.id).where(Annotation.task_id == task.id,
-                                            Annotation.dataset_id == Dataset.id).exists())
+        .where(
+            ~select(Annotation.id)
+            .where(Annotation.task_id == task.id, Annotation.dataset_id == Dataset.id)
+            .exists()
+        )
         .order_by(Dataset.id)
     ).all()
     total = session.scalar(select(func.count()).where(TaskDataset.task_id == task.id))
     if not total:
-        raise InvalidTransition(f"{by.name} cannot submit task '{task.name}' (#{task.id}): it has "
-                                f"no datasets")
+        raise InvalidTransition(
+            f"{by.name} cannot submit task '{task.name}' (#{task.id}): it has no datasets"
+        )
     if missing:
         shown = ", ".join(f"#{i} '{n}'" for i, n in missing[:10])
         more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
@@ -386,8 +462,9 @@ def reject(
     by: User,
 ) -> Task:
     """Pending Review → In Progress with a required comment; the review round goes up."""
-    return transition(session, task, Action.REJECT, comment=comment, dataset=dataset,
-                      range_ns=range_ns, by=by)
+    return transition(
+        session, task, Action.REJECT, comment=comment, dataset=dataset, range_ns=range_ns, by=by
+    )
 
 
 def submit_data(session: Session, task: TaskRef, *, by: User) -> Task:
@@ -406,5 +483,10 @@ def allowed_actions(session: Session, task: TaskRef, *, by: User) -> list[str]:
 @readonly
 def task_dataset_ids(session: Session, task: TaskRef) -> list[int]:
     task_id = task.id if isinstance(task, Task) else task
-    return list(session.scalars(select(TaskDataset.dataset_id)
-                                .where(TaskDataset.task_id == task_id).order_by(TaskDataset.dataset_id)))
+    return list(
+        session.scalars(
+            select(TaskDataset.dataset_id)
+            .where(TaskDataset.task_id == task_id)
+            .order_by(TaskDataset.dataset_id)
+        )
+    )

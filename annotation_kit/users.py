@@ -56,8 +56,14 @@ def create(
     user = User(name=name, display_name=display_name or name, role=parse_role(role))
     session.add(user)
     session.flush()
-    events.record(session, by=by, object_type="user", object_id=user.id, action="create",
-                  to_state=user.role.value)
+    events.record(
+        session,
+        by=by,
+        object_type="user",
+        object_id=user.id,
+        action="create",
+        to_state=user.role.value,
+    )
     return user
 
 
@@ -67,8 +73,15 @@ def set_status(session: Session, name: str, status: str, *, by: User) -> User:
     user = get(session, name)
     new = UserStatus(status)
     if user.status != new:
-        events.record(session, by=by, object_type="user", object_id=user.id, action="set_status",
-                      from_state=user.status.value, to_state=new.value)
+        events.record(
+            session,
+            by=by,
+            object_type="user",
+            object_id=user.id,
+            action="set_status",
+            from_state=user.status.value,
+            to_state=new.value,
+        )
         user.status = new
     return user
 
@@ -79,8 +92,15 @@ def set_role(session: Session, name: str, role: str, *, by: User) -> User:
     user = get(session, name)
     new = parse_role(role)
     if user.role != new:
-        events.record(session, by=by, object_type="user", object_id=user.id, action="set_role",
-                      from_state=user.role.value, to_state=new.value)
+        events.record(
+            session,
+            by=by,
+            object_type="user",
+            object_id=user.id,
+            action="set_role",
+            from_state=user.role.value,
+            to_state=new.value,
+        )
         user.role = new
     return user
 
@@ -139,15 +159,22 @@ def import_csv(session: Session, source: str | Path | io.TextIOBase, *, by: User
         if project is not None and session.get(ProjectMember, (project.id, user.id)) is None:
             session.add(ProjectMember(project_id=project.id, user_id=user.id))
             session.flush()
-            events.record(session, by=by, object_type="project", object_id=project.id,
-                          action="add_member", note=name)
+            events.record(
+                session,
+                by=by,
+                object_type="project",
+                object_id=project.id,
+                action="add_member",
+                note=name,
+            )
             report.memberships_added.append((name, project.name))
     return report
 
 
 def _read_rows(source: str | Path | io.TextIOBase) -> list[tuple[int, dict[str, str]]]:
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
-                                    and Path(source).is_file()):
+    if isinstance(source, Path) or (
+        isinstance(source, str) and "\n" not in source and Path(source).is_file()
+    ):
         text = Path(source).read_text(encoding="utf-8-sig")
     elif isinstance(source, str):
         text = source

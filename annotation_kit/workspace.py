@@ -40,26 +40,32 @@ from .workflow import Role
 USER_ENV = "ANNOTATION_KIT_USER"
 
 
+@functools.cache
+def _service_functions(module: ModuleType) -> dict[str, Callable[..., Any]]:
+    """Public functions defined in ``module`` whose first parameter is ``session``."""
+    return {
+        name: fn
+        for name, fn in vars(module).items()
+        if not name.startswith("_")
+        and inspect.isfunction(fn)
+        and fn.__module__ == module.__name__
+        and next(iter(inspect.signature(fn).parameters), None) == "session"
+    }
+
+
 class Services:
     """A service module bound to a workspace: each public function runs in its own transaction."""
 
     def __init__(self, workspace: Workspace, module: ModuleType):
         self._workspace = workspace
         self._module = module
-
-    def _functions(self) -> dict[str, Callable[..., Any]]:
-        return {
-            name: fn for name, fn in vars(self._module).items()
-            if not name.startswith("_") and inspect.isfunction(fn)
-            and fn.__module__ == self._module.__name__
-            and next(iter(inspect.signature(fn).parameters), None) == "session"
-        }
+        self._functions = _service_functions(module)
 
     def __dir__(self) -> list[str]:
-        return sorted(self._functions())
+        return sorted(self._functions)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
-        fn = self._functions().get(name)
+        fn = self._functions.get(name)
         if fn is None:
             raise AttributeError(f"{self._module.__name__} has no service function {name!r}")
         wants_user = "by" in inspect.signature(fn).parameters
@@ -84,8 +90,18 @@ class Workspace:
     def __init__(self, db: Database, user: str):
         self.db = db
         self.user = user
-        for module in (annotations, datasets, events, progress, projects, reviews, skills,
-                       task_queries, tasks, users):
+        for module in (
+            annotations,
+            datasets,
+            events,
+            progress,
+            projects,
+            reviews,
+            skills,
+            task_queries,
+            tasks,
+            users,
+        ):
             setattr(self, module.__name__.rsplit(".", 1)[1], Services(self, module))
 
     annotations: Services

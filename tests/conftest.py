@@ -84,12 +84,19 @@ class Team:
         with maya.transaction() as s:
             me = maya.me(s)
             ids = self.new_datasets(s, maya, n_datasets)
-            task = tasks.create(s, name, datasets=ids, annotators=["ann"], reviewers=["rita"],
-                                by=me)
+            task = tasks.create(
+                s, name, datasets=ids, annotators=["ann"], reviewers=["rita"], by=me
+            )
             if annotated:
                 for dataset_id in ids:
-                    s.add(Annotation(task_id=task.id, dataset_id=dataset_id, author_id=me.id,
-                                     kind=AnnotationKind.EPISODE))
+                    s.add(
+                        Annotation(
+                            task_id=task.id,
+                            dataset_id=dataset_id,
+                            author_id=me.id,
+                            kind=AnnotationKind.EPISODE,
+                        )
+                    )
             task.status = Status(status)
         return tasks_get(maya, task.id)
 
@@ -98,8 +105,16 @@ class Team:
         made = []
         for _ in range(n):
             uri = f"test://{uuid.uuid4().hex}.mcap"
-            made.append(datasets.register(session, name=uri[7:15], source_uri=uri, format="mcap",
-                                          duration_ns=60 * SECOND, by=me).id)
+            made.append(
+                datasets.register(
+                    session,
+                    name=uri[7:15],
+                    source_uri=uri,
+                    format="mcap",
+                    duration_ns=60 * SECOND,
+                    by=me,
+                ).id
+            )
         return made
 
 

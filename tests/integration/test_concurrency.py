@@ -16,14 +16,22 @@ def _worker(url: str, worker: int, task_id: int, dataset_id: int, shared_id: int
         conflicts = 0
         for i in range(ROUNDS):
             # a blind insert ...
-            ws.annotations.add(task_id, dataset_id, start_ns=i * SECOND, end_ns=(i + 1) * SECOND,
-                               description=f"w{worker}-{i}")
+            ws.annotations.add(
+                task_id,
+                dataset_id,
+                start_ns=i * SECOND,
+                end_ns=(i + 1) * SECOND,
+                description=f"w{worker}-{i}",
+            )
             # ... and a read-modify-write of one shared row, retried on conflict as a UI would
             while True:
                 current = ws.annotations.get(shared_id)
                 try:
-                    ws.annotations.update(shared_id, expected_version=current.version,
-                                          description=current.description + f" w{worker}-{i}")
+                    ws.annotations.update(
+                        shared_id,
+                        expected_version=current.version,
+                        description=current.description + f" w{worker}-{i}",
+                    )
                     break
                 except ak.ConflictError:
                     conflicts += 1
@@ -38,8 +46,10 @@ def test_four_processes_lose_no_update(team):
     shared = team["ann"].annotations.add(task.id, dataset, description="start")
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
-    procs = [context.Process(target=_worker, args=(team["ada"].url, w, task.id, dataset,
-                                                   shared.id, out)) for w in range(WORKERS)]
+    procs = [
+        context.Process(target=_worker, args=(team["ada"].url, w, task.id, dataset, shared.id, out))
+        for w in range(WORKERS)
+    ]
     for p in procs:
         p.start()
     results = [out.get(timeout=240) for _ in procs]
@@ -52,6 +62,9 @@ def test_four_processes_lose_no_update(team):
     assert sorted(tokens) == sorted(f"w{w}-{i}" for w in range(WORKERS) for i in range(ROUNDS))
     assert final.version == 1 + WORKERS * ROUNDS
     assert len(team["ada"].annotations.list_annotations(task.id)) == 1 + WORKERS * ROUNDS
-    updates = [e for e in team["ada"].events.history("annotation", shared.id, limit=1000)
-               if e.action == "update"]
+    updates = [
+        e
+        for e in team["ada"].events.history("annotation", shared.id, limit=1000)
+        if e.action == "update"
+    ]
     assert len(updates) == WORKERS * ROUNDS

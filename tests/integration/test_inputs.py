@@ -27,10 +27,14 @@ def test_payloads_round_trip_verbatim(team, payload):
     assert len(team["ada"].users.list_users()) == 9
 
 
-@pytest.mark.parametrize(("name", "problem"), [
-    ("", "task name must not be empty"), ("   ", "task name must not be empty"),
-    ("x" * 201, "task name is 201 characters long"),
-])
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("", "task name must not be empty"),
+        ("   ", "task name must not be empty"),
+        ("x" * 201, "task name is 201 characters long"),
+    ],
+)
 def test_bad_task_names(team, name, problem):
     with pytest.raises(ak.ValidationError, match=problem):
         team["maya"].tasks.create(name)
@@ -58,8 +62,10 @@ def test_unknown_users_and_roles(team):
 def test_csv_import_all_or_nothing(team, tmp_path):
     team["maya"].projects.create("kitchen")
     bad = tmp_path / "bad.csv"
-    bad.write_text("username,role,project\nzoe,annotator,kitchen\nyan,boss,kitchen\n"
-                   "xia,reviewer,garage\n,annotator,\n")
+    bad.write_text(
+        "username,role,project\nzoe,annotator,kitchen\nyan,boss,kitchen\n"
+        "xia,reviewer,garage\n,annotator,\n"
+    )
     with pytest.raises(ak.ValidationError) as caught:
         team["ada"].users.import_csv(bad)
     message = str(caught.value)
@@ -68,8 +74,9 @@ def test_csv_import_all_or_nothing(team, tmp_path):
     assert "line 5: username must not be empty" in message
     assert "zoe" not in [u.name for u in team["ada"].users.list_users()]
     good = tmp_path / "good.csv"
-    good.write_text("username,role,project\nzoe,annotator,kitchen\n<b>yan</b>,reviewer,\n"
-                    "ann,reviewer,kitchen\n")
+    good.write_text(
+        "username,role,project\nzoe,annotator,kitchen\n<b>yan</b>,reviewer,\nann,reviewer,kitchen\n"
+    )
     report = team["ada"].users.import_csv(good)
     assert (report.created, report.role_changed) == (["zoe", "<b>yan</b>"], ["ann"])
     assert {u.name for u in team["ada"].projects.get("kitchen").members} == {"zoe", "ann"}

@@ -57,8 +57,9 @@ def test_batch_reassign_across_pages_checks_versions(team):
     stale = team["maya"].tasks.get(everything[0])
     team["ada"].tasks.edit(everything[0], description="changed meanwhile")
     with pytest.raises(ak.ConflictError, match=rf"version {stale.version}, the stored version is"):
-        team["maya"].tasks.assign([team["maya"].tasks.get(everything[1]), stale],
-                                  annotators=["ann"])
+        team["maya"].tasks.assign(
+            [team["maya"].tasks.get(everything[1]), stale], annotators=["ann"]
+        )
     assert team["maya"].task_queries.list_tasks(assignee="ann").total == 0, "all or nothing"
 
 
@@ -96,12 +97,14 @@ def test_filters_sorting_and_board(team):
     q = team["maya"].task_queries
     assert {c.name for c in q.list_tasks(search="CUBE").items} == {"Pick cube", "Place cube"}
     assert [c.name for c in q.list_tasks(search="pick", sort="name").items] == [
-        "100% done_ish", "Pick cube"]
+        "100% done_ish",
+        "Pick cube",
+    ]
     assert [c.name for c in q.list_tasks(search="%").items] == ["100% done_ish"]
     assert [c.name for c in q.list_tasks(search="_").items] == ["100% done_ish"]
     assert q.list_tasks(status=["in_progress", "pending_review"]).total == 2
     assert q.list_tasks(project="kitchen").total == 1
-    assert [c.name for c in q.list_tasks(sort="-name").items][0] == "Wipe table"
+    assert q.list_tasks(sort="-name").items[0].name == "Wipe table"
     board = q.board(search="cube")
     assert board.counts[Status.IN_PROGRESS] == 1 and board.counts[Status.PENDING] == 0
     assert [c.name for c in board.columns[Status.PENDING_REVIEW]] == ["Place cube"]

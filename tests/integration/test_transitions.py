@@ -16,8 +16,9 @@ def _events(team, task_id):
         return events.history(s, "task", task_id)
 
 
-@pytest.mark.parametrize(("status", "action", "actor"),
-                         list(itertools.product(STATUSES, FLOW, ACTORS)))
+@pytest.mark.parametrize(
+    ("status", "action", "actor"), list(itertools.product(STATUSES, FLOW, ACTORS))
+)
 def test_transition_by_role(module_team, status, action, actor):
     task = module_team.task(status, n_datasets=1, annotated=True)
     before = len(_events(module_team, task.id))
@@ -27,8 +28,11 @@ def test_transition_by_role(module_team, status, action, actor):
         changed = call(task.id, action, comment="fix the grasp start")
         assert changed.status == FLOW[action][1]
         newest = _events(module_team, task.id)[0]
-        assert (newest.action, newest.from_state, newest.to_state) == (action, status,
-                                                                        FLOW[action][1])
+        assert (newest.action, newest.from_state, newest.to_state) == (
+            action,
+            status,
+            FLOW[action][1],
+        )
         assert newest.actor.name == actor
     else:
         error = ak.InvalidTransition if expected == "invalid" else ak.PermissionDenied
@@ -55,15 +59,18 @@ def test_annotation_edits_by_role(module_team, status, actor):
 def test_reject_returns_to_in_progress_and_counts_rounds(team):
     task = team.task("pending_review", annotated=True)
     dataset = team["ada"].tasks.task_dataset_ids(task.id)[0]
-    rejected = team["rita"].tasks.reject(task.id, comment="grasp starts at 1.2 s", dataset=dataset,
-                                        range_ns=(SECOND, 2 * SECOND))
+    rejected = team["rita"].tasks.reject(
+        task.id, comment="grasp starts at 1.2 s", dataset=dataset, range_ns=(SECOND, 2 * SECOND)
+    )
     assert (rejected.status, rejected.review_round) == ("in_progress", 2)
     team["ann"].tasks.submit(task.id)
     passed = team["rita"].tasks.approve(task.id)
     assert (passed.status, passed.review_round) == ("review_passed", 2)
     reviews = team["ann"].reviews.task_reviews(task.id)
     assert [(r.round, r.decision, r.range_start_ns) for r in reviews] == [
-        (1, "reject", SECOND), (2, "pass", None)]
+        (1, "reject", SECOND),
+        (2, "pass", None),
+    ]
     with pytest.raises(ak.PermissionDenied):
         team["ann"].annotations.add(task.id, dataset, start_ns=0, end_ns=SECOND)
 

@@ -23,8 +23,11 @@ def machine_for(team):
             self.annotated: set[int] = set()
             self.passed_once = False
 
-        @rule(actor=st.sampled_from(sorted(ACTORS)), action=st.sampled_from(sorted(FLOW)),
-              comment=st.sampled_from([None, "", "grasp too late"]))
+        @rule(
+            actor=st.sampled_from(sorted(ACTORS)),
+            action=st.sampled_from(sorted(FLOW)),
+            comment=st.sampled_from([None, "", "grasp too late"]),
+        )
         def act(self, actor, action, comment):
             expected = outcome(actor, self.status, action)
             if expected == "ok" and action == "reject" and not comment:
@@ -33,8 +36,12 @@ def machine_for(team):
                 expected = "invalid"
             try:
                 team[actor].tasks.transition(self.task_id, action, comment=comment)
-            except (ak.InvalidTransition, ak.PermissionDenied) as exc:
-                assert expected != "ok", f"{actor} {action} from {self.status} refused: {exc}"
+            except (ak.InvalidTransition, ak.PermissionDenied):
+                refused = True
+            else:
+                refused = False
+            if refused:
+                assert expected != "ok", f"{actor} {action} from {self.status} was refused"
                 return
             assert expected == "ok", f"{actor} {action} from {self.status} was allowed"
             if self.status == "review_passed" or self.passed_once:
@@ -60,8 +67,9 @@ def machine_for(team):
             task = team["ada"].tasks.get(self.task_id)
             assert (task.status, task.review_round) == (self.status, self.round)
             with team["ada"].transaction(write=False) as s:
-                transitions = [e for e in events.history(s, "task", self.task_id)
-                               if e.action in FLOW]
+                transitions = [
+                    e for e in events.history(s, "task", self.task_id) if e.action in FLOW
+                ]
             assert len(transitions) == self.changes
             assert all(e.from_state != e.to_state for e in transitions)
 
@@ -71,8 +79,12 @@ def machine_for(team):
 def test_random_action_sequences_keep_the_invariants(module_team):
     machine = machine_for(module_team)
     machine.TestCase.settings = settings(
-        max_examples=25, stateful_step_count=25, deadline=None,
-        suppress_health_check=[HealthCheck.too_slow], database=None)
+        max_examples=25,
+        stateful_step_count=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        database=None,
+    )
     machine.TestCase().runTest()
 
 

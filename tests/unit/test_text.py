@@ -7,17 +7,31 @@ from annotation_kit.errors import ValidationError
 from annotation_kit.models import NAME_MAX, TEXT_MAX
 
 
-@pytest.mark.parametrize("value", [
-    "Robert'); DROP TABLE tasks;--", "<script>alert(1)</script>", "  padded  ", "名前", "a" * NAME_MAX,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Robert'); DROP TABLE tasks;--",
+        "<script>alert(1)</script>",
+        "  padded  ",
+        "名前",
+        "a" * NAME_MAX,
+    ],
+)
 def test_names_are_kept_verbatim(value):
     assert _text.name(value) == value
 
 
-@pytest.mark.parametrize(("value", "problem"), [
-    ("", "must not be empty"), ("   ", "must not be empty"), ("a" * (NAME_MAX + 1), "limit"),
-    (None, "must be text"), (12, "must be text"), ("a\x00b", "NUL"),
-])
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("", "must not be empty"),
+        ("   ", "must not be empty"),
+        ("a" * (NAME_MAX + 1), "limit"),
+        (None, "must be text"),
+        (12, "must be text"),
+        ("a\x00b", "NUL"),
+    ],
+)
 def test_bad_names_are_refused_with_the_field_named(value, problem):
     with pytest.raises(ValidationError, match=problem) as caught:
         _text.name(value, "task name")

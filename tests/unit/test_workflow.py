@@ -26,13 +26,15 @@ def _world(status: str) -> tuple[Task, dict[str, User]]:
     task = Task(id=7, name="Pick <cube>", status=Status(status))
     task.members = [
         TaskMember(user_id=people[n].id, duty=Duty(duty), user=people[n])
-        for n, (_r, duty, _a) in ACTORS.items() if duty
+        for n, (_r, duty, _a) in ACTORS.items()
+        if duty
     ]
     return task, people
 
 
-@pytest.mark.parametrize(("status", "action", "actor"),
-                         list(itertools.product(STATUSES, FLOW, ACTORS)))
+@pytest.mark.parametrize(
+    ("status", "action", "actor"), list(itertools.product(STATUSES, FLOW, ACTORS))
+)
 def test_every_transition_for_every_role(status, action, actor):
     task, people = _world(status)
     expected = outcome(actor, status, action)
@@ -86,4 +88,9 @@ def test_denial_names_who_would_be_allowed():
 
 def test_status_labels_read_like_the_spec():
     assert [s.label for s in Status] == [
-        "Pending", "In Progress", "Pending Review", "Review Passed", "Data Submitted"]
+        "Pending",
+        "In Progress",
+        "Pending Review",
+        "Review Passed",
+        "Data Submitted",
+    ]
