@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import (
@@ -162,9 +163,16 @@ def connect(url: str | None = None, *, user: str | None = None) -> Workspace:
     """
     name = user or os.environ.get(USER_ENV) or getpass.getuser()
     db = Database.open(url)
+    try:
+        _bootstrap(db, name)
+    except IntegrityError:  # another process made the first user at the same moment
+        _bootstrap(db, name)
+    return Workspace(db, name)
+
+
+def _bootstrap(db: Database, name: str) -> None:
     with db.transaction() as session:
         if not session.scalar(select(func.count(User.id))):
             users.create(session, name, Role.ADMIN, by=None)
         else:
             Workspace(db, name).me(session)
-    return Workspace(db, name)

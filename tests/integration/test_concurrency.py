@@ -68,3 +68,25 @@ def test_four_processes_lose_no_update(team):
         if e.action == "update"
     ]
     assert len(updates) == WORKERS * ROUNDS
+
+
+def _open(url: str, out) -> None:
+    try:
+        ws = ak.connect(url, user="ada")
+        out.put(("ok", ws.users.list_users()[0].name))
+    except Exception:
+        out.put(("error", traceback.format_exc()))
+
+
+def test_processes_opening_an_empty_database_at_once_migrate_it_once(db_url):
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    procs = [context.Process(target=_open, args=(db_url, out)) for _ in range(WORKERS)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+    assert [r for r in results if r[0] == "error"] == []
+    assert {r[1] for r in results} == {"ada"}
+    assert [u.name for u in ak.connect(db_url, user="ada").users.list_users()] == ["ada"]
