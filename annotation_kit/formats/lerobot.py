@@ -1,0 +1,306 @@
+"""LeRobot datasets, v2.1 (one parquet per episode + jsonl meta) and v3.0 (many episodes per
+parquet file + parquet meta), read with pyarrow; video frames decoded with PyAV.
+
+Each episode becomes one dataset (``<folder URL>#episode=N``). The episode clock is
+``frame_index / fps``. Annotations already in the dataset — its tasks, ``subtask_index`` runs
+(with ``meta/subtasks.parquet``) and ``language_persistent`` / ``language_events`` columns — are
+returned as source segments and imported with provenance ``import``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..storage import Location
+from .base import EpisodeInfo, FormatError, Frame, SourceSegment, StreamInfo, encode_jpeg
+
+NAME = "lerobot"
+BOOKKEEPING = {"timestamp", "frame_index", "episode_index", "index", "task_index",
+               "subtask_index"}
+LANGUAGE = ("language_persistent", "language_events")
+
+
+def is_dataset(location: Location) -> bool:
+    return location.isdir() and location.child("meta/info.json").exists()
+
+
+def _read_json(location: Location) -> Any:
+    with location.open() as stream:
+        return json.load(stream)
+
+
+def _jsonl(location: Location) -> list[dict[str, Any]]:
+    with location.open() as stream:
+        return [json.loads(line) for line in stream.read().decode().splitlines() if line.strip()]
+
+
+def _names(feature: dict[str, Any]) -> list[str]:
+    names = feature.get("names")
+    if isinstance(names, dict):  # {"motors": [...]} in some datasets
+        names = next(iter(names.values()), None)
+    flat: list[str] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, list):
+            for x in item:
+                walk(x)
+        elif item is not None:
+            flat.append(str(item))
+
+    walk(names)
+    return flat
+
+
+def scan(location: Location) -> list[EpisodeInfo]:
+    """Index every episode of a LeRobot dataset folder from its ``meta/`` files."""
+    try:
+        info = _read_json(location.child("meta/info.json"))
+        version = str(info.get("codebase_version", ""))
+        if version.startswith("v2"):
+            rows = _episodes_v2(location)
+        elif version.startswith("v3"):
+            rows = _episodes_v3(location)
+        else:
+            raise FormatError(f"unsupported LeRobot codebase_version {version!r}")
+        videos = _existing_videos(location, info)
+        subtasks = _subtasks(location)
+        return [_episode(location, info, version, row, videos, subtasks) for row in rows]
+    except FormatError as exc:
+        raise FormatError(f"{location.url}: {exc}") from None
+    except (OSError, ValueError, KeyError) as exc:
+        raise FormatError(f"{location.url}: not a readable LeRobot dataset ({exc})") from exc
+
+
+def _episodes_v2(location: Location) -> list[dict[str, Any]]:
+    return _jsonl(location.child("meta/episodes.jsonl"))
+
+
+def _episodes_v3(location: Location) -> list[dict[str, Any]]:
+    folder = location.child("meta/episodes")
+    rows: list[dict[str, Any]] = []
+    for path in sorted(location.fs.find(folder.path)):
+        if not path.endswith(".parquet"):
+            continue
+        with location.fs.open(path, "rb") as stream:
+            schema = pq.read_schema(stream)
+            keep = [n for n in schema.names if not n.startswith("stats/")]
+            stream.seek(0)
+            rows.extend(pq.read_table(stream, columns=keep).to_pylist())
+    if not rows:
+        raise FormatError("meta/episodes holds no episodes")
+    return rows
+
+
+def _existing_videos(location: Location, info: dict[str, Any]) -> set[str]:
+    videos = location.child("videos")
+    if not any(f.get("dtype") == "video" for f in info["features"].values()) or not videos.exists():
+        return set()
+    root = location.path.rstrip("/") + "/"
+    return {p.removeprefix(root) for p in location.fs.find(videos.path)}
+
+
+def _subtasks(location: Location) -> dict[int, str]:
+    path = location.child("meta/subtasks.parquet")
+    if not path.exists():
+        return {}
+    with path.open() as stream:
+        table = pq.read_table(stream)
+    names = [n for n in table.column_names if n != "subtask_index"]
+    return dict(zip(table.column("subtask_index").to_pylist(),
+                    table.column(names[0]).to_pylist(), strict=True))
+
+
+def _video_file(info: dict[str, Any], row: dict[str, Any], key: str) -> str:
+    template = info.get("video_path") or ""
+    chunk_size = int(info.get("chunks_size", 1000))
+    return template.format(
+        episode_chunk=row["episode_index"] // chunk_size, episode_index=row["episode_index"],
+        video_key=key, chunk_index=row.get(f"videos/{key}/chunk_index", 0),
+        file_index=row.get(f"videos/{key}/file_index", 0))
+
+
+def _data_file(info: dict[str, Any], row: dict[str, Any]) -> str:
+    chunk_size = int(info.get("chunks_size", 1000))
+    return info["data_path"].format(
+        episode_chunk=row["episode_index"] // chunk_size, episode_index=row["episode_index"],
+        chunk_index=row.get("data/chunk_index", 0), file_index=row.get("data/file_index", 0))
+
+
+def _episode(location: Location, info: dict[str, Any], version: str, row: dict[str, Any],
+             videos: set[str], subtasks: dict[int, str]) -> EpisodeInfo:
+    fps = float(info["fps"])
+    index, length = int(row["episode_index"]), int(row["length"])
+    if length < 1:
+        raise FormatError(f"episode {index} has no frames")
+    duration = round((length - 1) * 1e9 / fps)
+    streams, problems, files = [], [], {}
+    for key, feature in info["features"].items():
+        dtype = feature.get("dtype")
+        shape = feature.get("shape") or []
+        if key in BOOKKEEPING or dtype == "language":
+            continue
+        if dtype == "video":
+            relative = _video_file(info, row, key)
+            present = relative in videos
+            files[key] = relative
+            vinfo = feature.get("info") or {}
+            streams.append(StreamInfo(
+                name=key, kind="camera", count=length, rate_hz=float(vinfo.get("video.fps", fps)),
+                height=shape[0] if shape else None, width=shape[1] if len(shape) > 1 else None,
+                encoding=f"video/{vinfo.get('video.codec', 'mp4')}", missing=not present))
+            if not present:
+                problems.append(f"camera {key}: video file {relative} is missing; its signals "
+                                f"were imported without it")
+        elif dtype == "image":
+            streams.append(StreamInfo(name=key, kind="camera", count=length, rate_hz=fps,
+                                      height=shape[0] if shape else None,
+                                      width=shape[1] if len(shape) > 1 else None,
+                                      encoding="image in parquet"))
+        elif dtype in ("float32", "float64", "int64", "int32", "bool", "int16", "uint8"):
+            streams.append(StreamInfo(name=key, kind="signal", count=length, rate_hz=fps,
+                                      fields=_names(feature), encoding=dtype))
+    data_file = _data_file(info, row)
+    tasks = row.get("tasks") or []
+    segments = [SourceSegment(0, duration, str(t), style="task") for t in tasks if t]
+    wants_columns = [k for k, f in info["features"].items()
+                     if f.get("dtype") == "language" or k == "subtask_index"]
+    locator = {"version": version, "episode": index, "fps": fps, "data_file": data_file,
+               "from_index": row.get("dataset_from_index"), "videos": files,
+               "video_from": {k: row.get(f"videos/{k}/from_timestamp", 0.0) for k in files}}
+    if wants_columns:
+        segments += _source_segments(location, locator, wants_columns, duration, subtasks)
+    return EpisodeInfo(
+        name=f"{location.name}/episode_{index:06d}", source_uri=f"{location.url}#episode={index}",
+        format=f"{NAME}-{version}", duration_ns=duration, streams=streams,
+        size_bytes=0, robot=str(info.get("robot_type") or ""), locator=locator,
+        meta={"fps": fps, "tasks": tasks, "codebase_version": version}, segments=segments,
+        problems=problems,
+    )
+
+
+class LeRobotEpisode:
+    """Lazy reader of one LeRobot episode: reads only the columns asked for."""
+
+    def __init__(self, location: Location, locator: dict[str, Any]):
+        self._root = location
+        self._loc = locator
+        self._period = 1e9 / float(locator["fps"])
+        self._table_cache: dict[str, Any] = {}
+        self._containers: dict[str, Any] = {}
+
+    def _columns(self, *names: str) -> Any:
+        path = self._root.child(self._loc["data_file"])
+        with path.open() as stream:
+            table = pq.read_table(stream, columns=["episode_index", "frame_index", *names],
+                                  filters=[("episode_index", "=", self._loc["episode"])])
+        return table.sort_by("frame_index")
+
+    def signal(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        table = self._columns(name)
+        times = np.round(table.column("frame_index").to_numpy() * self._period).astype(np.int64)
+        return times, _matrix(table.column(name).combine_chunks(), len(table))
+
+    def frame_times(self, camera: str) -> np.ndarray:
+        table = self._table_cache.get("frames") or self._columns()
+        self._table_cache["frames"] = table
+        return np.round(table.column("frame_index").to_numpy() * self._period).astype(np.int64)
+
+    def frame(self, camera: str, index: int) -> Frame:
+        t = int(self.frame_times(camera)[index])
+        video = self._loc["videos"].get(camera)
+        if video is None:  # image stored in the parquet file
+            cell = self._columns(camera).column(camera)[index].as_py()
+            data = cell["bytes"] if isinstance(cell, dict) else cell
+            mime = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
+            return Frame(data, mime, t, index)
+        location = self._root.child(video)
+        if not location.exists():
+            raise FormatError(f"camera {camera}: video file {video} is missing")
+        return Frame(encode_jpeg(self._decode(location, camera, t)), "image/jpeg", t, index)
+
+    def _decode(self, location: Location, camera: str, t_ns: int) -> np.ndarray:
+        import av
+
+        container = self._containers.get(camera)
+        if container is None:
+            container = self._containers[camera] = av.open(location.open())
+        stream = container.streams.video[0]
+        target = float(self._loc["video_from"].get(camera) or 0.0) + t_ns / 1e9
+        container.seek(int(target / stream.time_base), stream=stream, backward=True)
+        best = None
+        for decoded in container.decode(stream):
+            best = decoded
+            if decoded.time is not None and decoded.time >= target - 0.5 / (1e9 / self._period):
+                break
+        if best is None:
+            raise FormatError(f"camera {camera}: no frame at {t_ns} ns")
+        return best.to_ndarray(format="rgb24")
+
+    def close(self) -> None:
+        for container in self._containers.values():
+            container.close()
+
+
+def open_episode(location: Location, info: dict[str, Any]) -> LeRobotEpisode:
+    return LeRobotEpisode(location, info["locator"])
+
+
+def _matrix(column: pa.Array, rows: int) -> np.ndarray:
+    """(rows, k) float64 from a scalar or list-typed Arrow column."""
+    if pa.types.is_list(column.type) or pa.types.is_large_list(column.type) or \
+            pa.types.is_fixed_size_list(column.type):
+        flat = column.flatten().to_numpy(zero_copy_only=False)
+        return np.asarray(flat, dtype=np.float64).reshape(rows, -1)
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64).reshape(rows, -1)
+
+
+def _source_segments(location: Location, locator: dict[str, Any], columns: list[str],
+                     duration_ns: int, subtasks: dict[int, str]) -> list[SourceSegment]:
+    """Segments from ``subtask_index`` runs and the ``language_*`` columns of one episode."""
+    with location.child(locator["data_file"]).open() as stream:
+        table = pq.read_table(stream, columns=["episode_index", "frame_index", *columns],
+                              filters=[("episode_index", "=", locator["episode"])])
+    table = table.sort_by("frame_index")
+    period = 1e9 / float(locator["fps"])
+    segments: list[SourceSegment] = []
+    if "subtask_index" in columns:
+        for first, last, value in _runs(table.column("subtask_index").to_pylist()):
+            segments.append(SourceSegment(
+                round(first * period), min(duration_ns, round((last + 1) * period)),
+                subtasks.get(value, f"subtask {value}"), style="subtask"))
+    for column in (c for c in columns if c in LANGUAGE):
+        atoms = {(a.get("style") or "", float(a.get("timestamp") or 0.0), a.get("content") or "")
+                 for cell in table.column(column).to_pylist() for a in (cell or [])}
+        by_style: dict[str, list[tuple[float, str]]] = {}
+        for style, t, content in sorted(atoms):
+            by_style.setdefault(style, []).append((t, content))
+        for style, rows in by_style.items():
+            for i, (t, content) in enumerate(rows):
+                start = round(t * 1e9)
+                if column == "language_events":
+                    end = min(duration_ns, start + round(period))
+                else:
+                    end = round(rows[i + 1][0] * 1e9) if i + 1 < len(rows) else duration_ns
+                if end > start:
+                    segments.append(SourceSegment(start, end, content,
+                                                  style=style or column.split("_")[1]))
+    return segments
+
+
+def _runs(values: list[Any]) -> list[tuple[int, int, Any]]:
+    """(first, last, value) runs of equal consecutive non-null values."""
+    runs: list[tuple[int, int, Any]] = []
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        if runs and runs[-1][2] == value and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i, value)
+        else:
+            runs.append((i, i, value))
+    return runs
+

@@ -1,0 +1,59 @@
+"""Where episode files live: local disk or object storage (S3, MinIO...) through fsspec.
+
+Credentials and endpoints come from the environment or the usual config files (for S3:
+``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_ENDPOINT_URL``...); they are never
+stored in the workspace database, which only keeps the URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+
+@dataclass(frozen=True)
+class Location:
+    """A file or folder: the filesystem that holds it, its path there, and a URL naming it."""
+
+    fs: Any
+    path: str
+    url: str
+
+    def child(self, relative: str) -> Location:
+        path = f"{self.path.rstrip('/')}/{relative}"
+        return Location(self.fs, path, f"{self.url.rstrip('/')}/{relative}")
+
+    def open(self, mode: str = "rb") -> IO[bytes]:
+        return self.fs.open(self.path, mode)
+
+    def exists(self) -> bool:
+        return self.fs.exists(self.path)
+
+    def isdir(self) -> bool:
+        return self.fs.isdir(self.path)
+
+    def size(self) -> int:
+        return int(self.fs.size(self.path) or 0)
+
+    @property
+    def name(self) -> str:
+        return self.path.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def is_local(self) -> bool:
+        return isinstance(self.fs, LocalFileSystem)
+
+
+def locate(source: str | Path) -> Location:
+    """A :class:`Location` for a local path, a ``file://`` URL or any fsspec URL."""
+    text = str(source)
+    if "://" not in text or text.startswith("file://"):
+        path = Path(text.removeprefix("file://")).expanduser().resolve()
+        return Location(LocalFileSystem(), str(path), path.as_uri())
+    fs, path = fsspec.core.url_to_fs(text)
+    protocol = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
+    return Location(fs, path, f"{protocol}://{path}")
