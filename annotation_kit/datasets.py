@@ -17,6 +17,11 @@ from .workflow import Role, require_role
 REGISTRARS = frozenset({Role.ADMIN, Role.MANAGER, Role.COLLECTOR})
 
 
+def require_registrar(user: User) -> None:
+    """Raise unless ``user`` may register or import datasets."""
+    require_role(user, REGISTRARS, "register datasets")
+
+
 def get(session: Session, dataset: int | str) -> Dataset:
     """A dataset by id or source URI, or :class:`NotFound`."""
     column = Dataset.id if isinstance(dataset, int) else Dataset.source_uri
@@ -47,7 +52,7 @@ def register(
 
     Registering the same ``source_uri`` again updates its metadata instead of adding a copy.
     """
-    require_role(by, REGISTRARS, "register datasets")
+    require_registrar(by)
     _text.name(name, "dataset name")
     _text.name(source_uri, "source URI")
     for field, value in (

@@ -20,7 +20,18 @@ from . import _text, events, projects, users
 from .database import readonly
 from .datasets import check_range, require_ids
 from .errors import ConflictError, InvalidTransition, NotFound, ValidationError
-from .models import Annotation, Dataset, Review, Task, TaskDataset, TaskMember, User, utcnow
+from .models import (
+    Annotation,
+    AnnotationKind,
+    Dataset,
+    Provenance,
+    Review,
+    Task,
+    TaskDataset,
+    TaskMember,
+    User,
+    utcnow,
+)
 from .workflow import ACTIVE, Action, Duty, Role, Status, check, require_supervisor
 
 TaskRef = int | Task
@@ -126,6 +137,7 @@ def create(
     session.add(task)
     session.flush()
     session.add_all(TaskDataset(task_id=task.id, dataset_id=d) for d in dataset_ids)
+    _copy_source_segments(session, task, dataset_ids, by)
     events.record(
         session,
         by=by,
@@ -140,6 +152,28 @@ def create(
     session.flush()
     session.refresh(task)
     return task
+
+
+def _copy_source_segments(session: Session, task: Task, dataset_ids: list[int], by: User) -> None:
+    """Annotations that came with the data (LeRobot language, subtasks) join the task as
+    provenance ``import`` annotations, for the annotators to keep, fix or delete."""
+    for dataset_id, meta in session.execute(
+        select(Dataset.id, Dataset.meta).where(Dataset.id.in_(dataset_ids))
+    ):
+        for segment in (meta or {}).get("segments", []):
+            session.add(
+                Annotation(
+                    task_id=task.id,
+                    dataset_id=dataset_id,
+                    author_id=by.id,
+                    kind=AnnotationKind.SEGMENT,
+                    start_ns=segment["start_ns"],
+                    end_ns=segment["end_ns"],
+                    description=segment["description"],
+                    attributes={"style": segment.get("style", "")},
+                    provenance=Provenance.IMPORT,
+                )
+            )
 
 
 def _set_members(

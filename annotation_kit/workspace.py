@@ -12,8 +12,9 @@ import functools
 import getpass
 import inspect
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -25,6 +26,7 @@ from . import (
     annotations,
     datasets,
     events,
+    imports,
     progress,
     projects,
     reviews,
@@ -34,7 +36,9 @@ from . import (
     users,
 )
 from .database import Database, is_readonly
+from .episodes import Episode
 from .errors import PermissionDenied
+from .imports import ImportReport
 from .models import User
 from .workflow import Role
 
@@ -138,6 +142,22 @@ class Workspace:
         with self.transaction(write=False) as session:
             users.get(session, name)
         return Workspace(self.db, name)
+
+    def import_datasets(
+        self,
+        sources: str | Path | Iterable[str | Path],
+        *,
+        project: str | int | None = None,
+        tags: Sequence[str] = (),
+        progress: bool = True,
+    ) -> ImportReport:
+        """Index MCAP/HDF5 files and LeRobot folders (local or ``s3://``) as datasets."""
+        return imports.import_datasets(self, sources, project=project, tags=tags, progress=progress)
+
+    def episode(self, dataset: int | str) -> Episode:
+        """Lazy access to one dataset's signals and frames (a context manager)."""
+        with self.transaction(write=False) as session:
+            return Episode(datasets.get(session, dataset))
 
     def close(self) -> None:
         self.db.dispose()

@@ -123,12 +123,14 @@ def build(ws: ak.Workspace, n_tasks: int, per_task: int) -> None:
             )
     if ws.db.dialect == "postgresql":
         with ws.db.engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
             for table in ("datasets", "tasks"):  # ids were given explicitly
                 conn.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {n_tasks})"
                 )
             conn.commit()
+        # what autovacuum does on a live server: statistics and the visibility map
+        with ws.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
     else:
         with ws.db.engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")

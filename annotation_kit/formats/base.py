@@ -128,9 +128,7 @@ def _plain(value: Any) -> Any:
 
 
 def _flatten(value: Any, prefix: str, out: dict[str, float]) -> None:
-    if isinstance(value, bool):
-        out[prefix] = float(value)
-    elif isinstance(value, (int, float)):
+    if isinstance(value, (bool, int, float)):
         out[prefix] = float(value)
     elif isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
         for i, v in enumerate(value.ravel()):
@@ -139,8 +137,12 @@ def _flatten(value: Any, prefix: str, out: dict[str, float]) -> None:
         names = value.get("name") if isinstance(value.get("name"), list) else None
         for key, item in value.items():
             path = f"{prefix}.{key}" if prefix else key
-            if (names and isinstance(item, list) and len(item) == len(names)
-                    and all(isinstance(x, (int, float)) for x in item)):
+            if (
+                names
+                and isinstance(item, list)
+                and len(item) == len(names)
+                and all(isinstance(x, (int, float)) for x in item)
+            ):
                 for label, number in zip(names, item, strict=True):
                     out[f"{path}.{label}"] = float(number)
             else:
@@ -167,7 +169,8 @@ def encode_jpeg(pixels: np.ndarray, quality: int = 85) -> bytes:
 
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(pixels)).convert("RGB").save(
-        buffer, format="JPEG", quality=quality)
+        buffer, format="JPEG", quality=quality
+    )
     return buffer.getvalue()
 
 

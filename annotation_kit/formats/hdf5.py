@@ -39,7 +39,8 @@ def _layout(root: h5py.File) -> tuple[str, list[str]]:
     found = ", ".join(sorted(root.keys())[:20]) or "nothing"
     raise FormatError(
         f"unknown HDF5 layout: expected robomimic (data/demo_N), ALOHA/ACT (/observations, "
-        f"/action) or IO platform (data/episode_NNN); found top-level keys: {found}")
+        f"/action) or IO platform (data/episode_NNN); found top-level keys: {found}"
+    )
 
 
 def _natural(name: str) -> tuple[str, int]:
@@ -49,8 +50,9 @@ def _natural(name: str) -> tuple[str, int]:
 
 def _datasets(group: h5py.Group) -> dict[str, h5py.Dataset]:
     found: dict[str, h5py.Dataset] = {}
-    group.visititems(lambda name, obj: found.__setitem__(name, obj)
-                     if isinstance(obj, h5py.Dataset) else None)
+    group.visititems(
+        lambda name, obj: found.__setitem__(name, obj) if isinstance(obj, h5py.Dataset) else None
+    )
     return {k: v for k, v in found.items() if not k.startswith(SKIP)}
 
 
@@ -85,8 +87,9 @@ def scan(location: Location) -> list[EpisodeInfo]:
     try:
         with location.open() as stream, h5py.File(stream, "r") as root:
             layout, groups = _layout(root)
-            episodes = [_episode(location, root, layout, path, size / len(groups))
-                        for path in groups]
+            episodes = [
+                _episode(location, root, layout, path, size / len(groups)) for path in groups
+            ]
     except FormatError as exc:
         raise FormatError(f"{location.url}: {exc}") from None
     except (OSError, KeyError, ValueError) as exc:
@@ -94,8 +97,9 @@ def scan(location: Location) -> list[EpisodeInfo]:
     return episodes
 
 
-def _episode(location: Location, root: h5py.File, layout: str, path: str,
-             size: float) -> EpisodeInfo:
+def _episode(
+    location: Location, root: h5py.File, layout: str, path: str, size: float
+) -> EpisodeInfo:
     group = root[path]
     fps = _fps(layout, group, root.get("data", root))
     datasets = _datasets(group)
@@ -108,16 +112,36 @@ def _episode(location: Location, root: h5py.File, layout: str, path: str,
     streams = []
     for name, dataset in sorted(datasets.items()):
         if _is_camera(dataset):
-            streams.append(StreamInfo(name=name, kind="camera", count=dataset.shape[0],
-                                      rate_hz=fps, height=dataset.shape[1],
-                                      width=dataset.shape[2], encoding="uint8"))
+            streams.append(
+                StreamInfo(
+                    name=name,
+                    kind="camera",
+                    count=dataset.shape[0],
+                    rate_hz=fps,
+                    height=dataset.shape[1],
+                    width=dataset.shape[2],
+                    encoding="uint8",
+                )
+            )
         elif dataset.dtype.kind in "biuf" and dataset.ndim in (1, 2) and dataset.shape[0]:
-            streams.append(StreamInfo(name=name, kind="signal", count=dataset.shape[0],
-                                      rate_hz=rate(dataset.shape[0], duration) and fps,
-                                      encoding=str(dataset.dtype)))
+            streams.append(
+                StreamInfo(
+                    name=name,
+                    kind="signal",
+                    count=dataset.shape[0],
+                    rate_hz=rate(dataset.shape[0], duration) and fps,
+                    encoding=str(dataset.dtype),
+                )
+            )
         else:
-            streams.append(StreamInfo(name=name, kind="other", count=int(dataset.shape[0])
-                                      if dataset.ndim else 1, encoding=str(dataset.dtype)))
+            streams.append(
+                StreamInfo(
+                    name=name,
+                    kind="other",
+                    count=int(dataset.shape[0]) if dataset.ndim else 1,
+                    encoding=str(dataset.dtype),
+                )
+            )
     attrs = {k: _attr(v) for k, v in group.attrs.items() if k != "model_file"}
     if layout == "aloha":
         attrs |= {k: _attr(v) for k, v in root.attrs.items()}
@@ -125,8 +149,12 @@ def _episode(location: Location, root: h5py.File, layout: str, path: str,
     fragment = "" if path == "/" else f"#{path}"
     return EpisodeInfo(
         name=label if path == "/" else f"{location.name.rsplit('.', 1)[0]}/{label}",
-        source_uri=location.url + fragment, format=f"{NAME}-{layout}", duration_ns=duration,
-        streams=streams, size_bytes=int(size), locator={"group": path, "fps": fps},
+        source_uri=location.url + fragment,
+        format=f"{NAME}-{layout}",
+        duration_ns=duration,
+        streams=streams,
+        size_bytes=int(size),
+        locator={"group": path, "fps": fps},
         meta={"layout": layout, "fps": fps, "attrs": attrs},
     )
 
@@ -153,8 +181,12 @@ class Hdf5Episode:
 
     def frame(self, camera: str, index: int) -> Frame:
         pixels = self._dataset(camera)[index]
-        return Frame(encode_jpeg(pixels[..., :3] if pixels.ndim == 3 else pixels), "image/jpeg",
-                     int(self.frame_times(camera)[index]), index)
+        return Frame(
+            encode_jpeg(pixels[..., :3] if pixels.ndim == 3 else pixels),
+            "image/jpeg",
+            int(self.frame_times(camera)[index]),
+            index,
+        )
 
     def _dataset(self, name: str) -> h5py.Dataset:
         found = self._group.get(name)

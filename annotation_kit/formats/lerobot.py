@@ -20,8 +20,7 @@ from ..storage import Location
 from .base import EpisodeInfo, FormatError, Frame, SourceSegment, StreamInfo, encode_jpeg
 
 NAME = "lerobot"
-BOOKKEEPING = {"timestamp", "frame_index", "episode_index", "index", "task_index",
-               "subtask_index"}
+BOOKKEEPING = {"timestamp", "frame_index", "episode_index", "index", "task_index", "subtask_index"}
 LANGUAGE = ("language_persistent", "language_events")
 
 
@@ -111,28 +110,45 @@ def _subtasks(location: Location) -> dict[int, str]:
     with path.open() as stream:
         table = pq.read_table(stream)
     names = [n for n in table.column_names if n != "subtask_index"]
-    return dict(zip(table.column("subtask_index").to_pylist(),
-                    table.column(names[0]).to_pylist(), strict=True))
+    return dict(
+        zip(
+            table.column("subtask_index").to_pylist(),
+            table.column(names[0]).to_pylist(),
+            strict=True,
+        )
+    )
 
 
 def _video_file(info: dict[str, Any], row: dict[str, Any], key: str) -> str:
     template = info.get("video_path") or ""
     chunk_size = int(info.get("chunks_size", 1000))
     return template.format(
-        episode_chunk=row["episode_index"] // chunk_size, episode_index=row["episode_index"],
-        video_key=key, chunk_index=row.get(f"videos/{key}/chunk_index", 0),
-        file_index=row.get(f"videos/{key}/file_index", 0))
+        episode_chunk=row["episode_index"] // chunk_size,
+        episode_index=row["episode_index"],
+        video_key=key,
+        chunk_index=row.get(f"videos/{key}/chunk_index", 0),
+        file_index=row.get(f"videos/{key}/file_index", 0),
+    )
 
 
 def _data_file(info: dict[str, Any], row: dict[str, Any]) -> str:
     chunk_size = int(info.get("chunks_size", 1000))
     return info["data_path"].format(
-        episode_chunk=row["episode_index"] // chunk_size, episode_index=row["episode_index"],
-        chunk_index=row.get("data/chunk_index", 0), file_index=row.get("data/file_index", 0))
+        episode_chunk=row["episode_index"] // chunk_size,
+        episode_index=row["episode_index"],
+        chunk_index=row.get("data/chunk_index", 0),
+        file_index=row.get("data/file_index", 0),
+    )
 
 
-def _episode(location: Location, info: dict[str, Any], version: str, row: dict[str, Any],
-             videos: set[str], subtasks: dict[int, str]) -> EpisodeInfo:
+def _episode(
+    location: Location,
+    info: dict[str, Any],
+    version: str,
+    row: dict[str, Any],
+    videos: set[str],
+    subtasks: dict[int, str],
+) -> EpisodeInfo:
     fps = float(info["fps"])
     index, length = int(row["episode_index"]), int(row["length"])
     if length < 1:
@@ -149,36 +165,76 @@ def _episode(location: Location, info: dict[str, Any], version: str, row: dict[s
             present = relative in videos
             files[key] = relative
             vinfo = feature.get("info") or {}
-            streams.append(StreamInfo(
-                name=key, kind="camera", count=length, rate_hz=float(vinfo.get("video.fps", fps)),
-                height=shape[0] if shape else None, width=shape[1] if len(shape) > 1 else None,
-                encoding=f"video/{vinfo.get('video.codec', 'mp4')}", missing=not present))
+            streams.append(
+                StreamInfo(
+                    name=key,
+                    kind="camera",
+                    count=length,
+                    rate_hz=float(vinfo.get("video.fps", fps)),
+                    height=shape[0] if shape else None,
+                    width=shape[1] if len(shape) > 1 else None,
+                    encoding=f"video/{vinfo.get('video.codec', 'mp4')}",
+                    missing=not present,
+                )
+            )
             if not present:
-                problems.append(f"camera {key}: video file {relative} is missing; its signals "
-                                f"were imported without it")
+                problems.append(
+                    f"camera {key}: video file {relative} is missing; its signals "
+                    f"were imported without it"
+                )
         elif dtype == "image":
-            streams.append(StreamInfo(name=key, kind="camera", count=length, rate_hz=fps,
-                                      height=shape[0] if shape else None,
-                                      width=shape[1] if len(shape) > 1 else None,
-                                      encoding="image in parquet"))
+            streams.append(
+                StreamInfo(
+                    name=key,
+                    kind="camera",
+                    count=length,
+                    rate_hz=fps,
+                    height=shape[0] if shape else None,
+                    width=shape[1] if len(shape) > 1 else None,
+                    encoding="image in parquet",
+                )
+            )
         elif dtype in ("float32", "float64", "int64", "int32", "bool", "int16", "uint8"):
-            streams.append(StreamInfo(name=key, kind="signal", count=length, rate_hz=fps,
-                                      fields=_names(feature), encoding=dtype))
+            streams.append(
+                StreamInfo(
+                    name=key,
+                    kind="signal",
+                    count=length,
+                    rate_hz=fps,
+                    fields=_names(feature),
+                    encoding=dtype,
+                )
+            )
     data_file = _data_file(info, row)
     tasks = row.get("tasks") or []
     segments = [SourceSegment(0, duration, str(t), style="task") for t in tasks if t]
-    wants_columns = [k for k, f in info["features"].items()
-                     if f.get("dtype") == "language" or k == "subtask_index"]
-    locator = {"version": version, "episode": index, "fps": fps, "data_file": data_file,
-               "from_index": row.get("dataset_from_index"), "videos": files,
-               "video_from": {k: row.get(f"videos/{k}/from_timestamp", 0.0) for k in files}}
+    wants_columns = [
+        k
+        for k, f in info["features"].items()
+        if f.get("dtype") == "language" or k == "subtask_index"
+    ]
+    locator = {
+        "version": version,
+        "episode": index,
+        "fps": fps,
+        "data_file": data_file,
+        "from_index": row.get("dataset_from_index"),
+        "videos": files,
+        "video_from": {k: row.get(f"videos/{k}/from_timestamp", 0.0) for k in files},
+    }
     if wants_columns:
         segments += _source_segments(location, locator, wants_columns, duration, subtasks)
     return EpisodeInfo(
-        name=f"{location.name}/episode_{index:06d}", source_uri=f"{location.url}#episode={index}",
-        format=f"{NAME}-{version}", duration_ns=duration, streams=streams,
-        size_bytes=0, robot=str(info.get("robot_type") or ""), locator=locator,
-        meta={"fps": fps, "tasks": tasks, "codebase_version": version}, segments=segments,
+        name=f"{location.name}/episode_{index:06d}",
+        source_uri=f"{location.url}#episode={index}",
+        format=f"{NAME}-{version}",
+        duration_ns=duration,
+        streams=streams,
+        size_bytes=0,
+        robot=str(info.get("robot_type") or ""),
+        locator=locator,
+        meta={"fps": fps, "tasks": tasks, "codebase_version": version},
+        segments=segments,
         problems=problems,
     )
 
@@ -196,8 +252,11 @@ class LeRobotEpisode:
     def _columns(self, *names: str) -> Any:
         path = self._root.child(self._loc["data_file"])
         with path.open() as stream:
-            table = pq.read_table(stream, columns=["episode_index", "frame_index", *names],
-                                  filters=[("episode_index", "=", self._loc["episode"])])
+            table = pq.read_table(
+                stream,
+                columns=["episode_index", "frame_index", *names],
+                filters=[("episode_index", "=", self._loc["episode"])],
+            )
         return table.sort_by("frame_index")
 
     def signal(self, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -252,30 +311,49 @@ def open_episode(location: Location, info: dict[str, Any]) -> LeRobotEpisode:
 
 def _matrix(column: pa.Array, rows: int) -> np.ndarray:
     """(rows, k) float64 from a scalar or list-typed Arrow column."""
-    if pa.types.is_list(column.type) or pa.types.is_large_list(column.type) or \
-            pa.types.is_fixed_size_list(column.type):
+    if (
+        pa.types.is_list(column.type)
+        or pa.types.is_large_list(column.type)
+        or pa.types.is_fixed_size_list(column.type)
+    ):
         flat = column.flatten().to_numpy(zero_copy_only=False)
         return np.asarray(flat, dtype=np.float64).reshape(rows, -1)
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64).reshape(rows, -1)
 
 
-def _source_segments(location: Location, locator: dict[str, Any], columns: list[str],
-                     duration_ns: int, subtasks: dict[int, str]) -> list[SourceSegment]:
+def _source_segments(
+    location: Location,
+    locator: dict[str, Any],
+    columns: list[str],
+    duration_ns: int,
+    subtasks: dict[int, str],
+) -> list[SourceSegment]:
     """Segments from ``subtask_index`` runs and the ``language_*`` columns of one episode."""
     with location.child(locator["data_file"]).open() as stream:
-        table = pq.read_table(stream, columns=["episode_index", "frame_index", *columns],
-                              filters=[("episode_index", "=", locator["episode"])])
+        table = pq.read_table(
+            stream,
+            columns=["episode_index", "frame_index", *columns],
+            filters=[("episode_index", "=", locator["episode"])],
+        )
     table = table.sort_by("frame_index")
     period = 1e9 / float(locator["fps"])
     segments: list[SourceSegment] = []
     if "subtask_index" in columns:
         for first, last, value in _runs(table.column("subtask_index").to_pylist()):
-            segments.append(SourceSegment(
-                round(first * period), min(duration_ns, round((last + 1) * period)),
-                subtasks.get(value, f"subtask {value}"), style="subtask"))
+            segments.append(
+                SourceSegment(
+                    round(first * period),
+                    min(duration_ns, round((last + 1) * period)),
+                    subtasks.get(value, f"subtask {value}"),
+                    style="subtask",
+                )
+            )
     for column in (c for c in columns if c in LANGUAGE):
-        atoms = {(a.get("style") or "", float(a.get("timestamp") or 0.0), a.get("content") or "")
-                 for cell in table.column(column).to_pylist() for a in (cell or [])}
+        atoms = {
+            (a.get("style") or "", float(a.get("timestamp") or 0.0), a.get("content") or "")
+            for cell in table.column(column).to_pylist()
+            for a in (cell or [])
+        }
         by_style: dict[str, list[tuple[float, str]]] = {}
         for style, t, content in sorted(atoms):
             by_style.setdefault(style, []).append((t, content))
@@ -287,8 +365,9 @@ def _source_segments(location: Location, locator: dict[str, Any], columns: list[
                 else:
                     end = round(rows[i + 1][0] * 1e9) if i + 1 < len(rows) else duration_ns
                 if end > start:
-                    segments.append(SourceSegment(start, end, content,
-                                                  style=style or column.split("_")[1]))
+                    segments.append(
+                        SourceSegment(start, end, content, style=style or column.split("_")[1])
+                    )
     return segments
 
 
@@ -303,4 +382,3 @@ def _runs(values: list[Any]) -> list[tuple[int, int, Any]]:
         else:
             runs.append((i, i, value))
     return runs
-

@@ -27,15 +27,31 @@ from .base import (
 
 NAME = "mcap"
 SUFFIXES = (".mcap",)
-RAW_IMAGES = {"sensor_msgs/msg/Image", "sensor_msgs/Image", "foxglove.RawImage",
-              "foxglove_msgs/msg/RawImage"}
-COMPRESSED_IMAGES = {"sensor_msgs/msg/CompressedImage", "sensor_msgs/CompressedImage",
-                     "foxglove.CompressedImage", "foxglove_msgs/msg/CompressedImage"}
-NUMERIC_SCHEMAS = {"sensor_msgs/msg/JointState", "std_msgs/msg/Float64MultiArray",
-                   "std_msgs/msg/Float32MultiArray", "sensor_msgs/msg/Imu",
-                   "geometry_msgs/msg/WrenchStamped", "geometry_msgs/msg/PoseStamped",
-                   "geometry_msgs/msg/TwistStamped", "nav_msgs/msg/Odometry",
-                   "std_msgs/msg/Float64", "std_msgs/msg/Float32", "std_msgs/msg/Int32"}
+RAW_IMAGES = {
+    "sensor_msgs/msg/Image",
+    "sensor_msgs/Image",
+    "foxglove.RawImage",
+    "foxglove_msgs/msg/RawImage",
+}
+COMPRESSED_IMAGES = {
+    "sensor_msgs/msg/CompressedImage",
+    "sensor_msgs/CompressedImage",
+    "foxglove.CompressedImage",
+    "foxglove_msgs/msg/CompressedImage",
+}
+NUMERIC_SCHEMAS = {
+    "sensor_msgs/msg/JointState",
+    "std_msgs/msg/Float64MultiArray",
+    "std_msgs/msg/Float32MultiArray",
+    "sensor_msgs/msg/Imu",
+    "geometry_msgs/msg/WrenchStamped",
+    "geometry_msgs/msg/PoseStamped",
+    "geometry_msgs/msg/TwistStamped",
+    "nav_msgs/msg/Odometry",
+    "std_msgs/msg/Float64",
+    "std_msgs/msg/Float32",
+    "std_msgs/msg/Int32",
+}
 _NUMBER_TYPES = {"number", "integer", "boolean", "array"}
 
 
@@ -67,8 +83,21 @@ def _kind(schema: Any) -> str:
     return "other"
 
 
-_ROS_NUMBERS = {"bool", "byte", "char", "float32", "float64", "int8", "uint8", "int16", "uint16",
-                "int32", "uint32", "int64", "uint64"}
+_ROS_NUMBERS = {
+    "bool",
+    "byte",
+    "char",
+    "float32",
+    "float64",
+    "int8",
+    "uint8",
+    "int16",
+    "uint16",
+    "int32",
+    "uint32",
+    "int64",
+    "uint64",
+}
 
 
 def _ros2_has_numbers(definition: str) -> bool:
@@ -101,9 +130,12 @@ def scan(location: Location) -> list[EpisodeInfo]:
                 schema = schemas.get(channel.schema_id)
                 count = counts.get(channel.id, 0)
                 info = StreamInfo(
-                    name=channel.topic, kind=_kind(schema), count=count,
+                    name=channel.topic,
+                    kind=_kind(schema),
+                    count=count,
                     rate_hz=rate(count, duration),
-                    encoding=schema.name if schema else channel.message_encoding)
+                    encoding=schema.name if schema else channel.message_encoding,
+                )
                 if info.kind == "camera" and count:
                     _resolution(reader, channel, info)
                 streams.append(info)
@@ -111,12 +143,19 @@ def scan(location: Location) -> list[EpisodeInfo]:
         raise FormatError(f"{location.url}: not a readable MCAP file ({exc})") from exc
     if not counts:
         raise FormatError(f"{location.url}: the MCAP file holds no messages")
-    return [EpisodeInfo(
-        name=location.name.removesuffix(".mcap"), source_uri=location.url, format=NAME,
-        duration_ns=duration, start_time_ns=first, streams=streams, size_bytes=location.size(),
-        locator={},
-        meta={"profile": header.profile, "library": header.library},
-    )]
+    return [
+        EpisodeInfo(
+            name=location.name.removesuffix(".mcap"),
+            source_uri=location.url,
+            format=NAME,
+            duration_ns=duration,
+            start_time_ns=first,
+            streams=streams,
+            size_bytes=location.size(),
+            locator={},
+            meta={"profile": header.profile, "library": header.library},
+        )
+    ]
 
 
 def _linear_scan(reader: Any) -> tuple[dict[int, int], int, int, dict, dict]:
@@ -155,7 +194,7 @@ def _resolution(reader: Any, channel: Any, info: StreamInfo) -> None:
 
 
 def _pixels_or_bytes(decoded: Any) -> np.ndarray | tuple[bytes, str]:
-    message = decoded if isinstance(decoded, dict) else decoded
+    message = decoded
     get = message.get if isinstance(message, dict) else lambda k, d=None: getattr(message, k, d)
     fmt = str(get("format", "") or "").lower()
     data = get("data")
@@ -170,8 +209,9 @@ def _pixels_or_bytes(decoded: Any) -> np.ndarray | tuple[bytes, str]:
     encoding = str(get("encoding", "rgb8")).lower()
     channels = 1 if encoding in ("mono8", "8uc1") else 3
     pixels = np.frombuffer(data, dtype=np.uint8)[: width * height * channels]
-    pixels = pixels.reshape(height, width, channels) if channels == 3 else pixels.reshape(
-        height, width)
+    pixels = (
+        pixels.reshape(height, width, channels) if channels == 3 else pixels.reshape(height, width)
+    )
     return pixels[..., ::-1] if encoding in ("bgr8",) else pixels
 
 
@@ -203,18 +243,24 @@ class McapEpisode:
     def frame_times(self, camera: str) -> np.ndarray:
         if camera not in self._times:
             self._times[camera] = np.fromiter(
-                (m.log_time - self._start for _s, _c, m in self._reader.iter_messages(
-                    topics=[camera])), dtype=np.int64)
+                (
+                    m.log_time - self._start
+                    for _s, _c, m in self._reader.iter_messages(topics=[camera])
+                ),
+                dtype=np.int64,
+            )
         return self._times[camera]
 
     def frame(self, camera: str, index: int) -> Frame:
         t = int(self.frame_times(camera)[index]) + self._start
         for _s, _c, message, decoded in self._reader.iter_decoded_messages(
-                topics=[camera], start_time=t, end_time=t + 1):
+            topics=[camera], start_time=t, end_time=t + 1
+        ):
             content = _pixels_or_bytes(decoded)
             if isinstance(content, np.ndarray):
-                return Frame(encode_jpeg(content), "image/jpeg", message.log_time - self._start,
-                             index)
+                return Frame(
+                    encode_jpeg(content), "image/jpeg", message.log_time - self._start, index
+                )
             return Frame(content[0], content[1], message.log_time - self._start, index)
         raise FormatError(f"frame {index} of {camera!r} could not be read")
 

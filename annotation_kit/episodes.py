@@ -1,0 +1,181 @@
+"""Looking at one episode: its clock, streams, downsampled signal windows and camera frames.
+
+Nothing is read at import; a stream is read the first time someone looks at it, then kept for
+this :class:`Episode` (one signal stream, never the whole episode). Frames are decoded one at a
+time around the playhead, with a small cache so stepping back and forth is cheap.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .formats import FormatError, Frame, open_reader
+from .models import Dataset
+
+FRAME_CACHE = 64
+
+
+@dataclass(frozen=True)
+class SignalWindow:
+    """A window of one signal, at most ``max_points`` long whatever the episode length.
+
+    When the window holds more samples than that, each output point covers a bucket of samples
+    and ``low``/``high`` are the bucket's minimum and maximum (so spikes survive); otherwise
+    ``low`` and ``high`` are both the raw values.
+    """
+
+    name: str
+    fields: list[str]
+    t_ns: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    samples: int
+    """How many raw samples the window covered."""
+
+    @property
+    def downsampled(self) -> bool:
+        return self.samples > len(self.t_ns)
+
+
+class Episode:
+    """Lazy view of one registered dataset. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, dataset: Dataset):
+        self.dataset_id = dataset.id
+        self.name = dataset.name
+        self.duration_ns = dataset.duration_ns
+        self.start_time_ns = dataset.start_time_ns
+        self.streams: list[dict[str, Any]] = list(dataset.streams)
+        self.cameras: list[dict[str, Any]] = list(dataset.cameras)
+        self._info = {
+            "locator": dataset.meta.get("locator", {}),
+            "start_time_ns": dataset.start_time_ns,
+        }
+        self._uri, self._format = dataset.source_uri, dataset.format
+        self._reader: Any = None
+        self._signals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._frames: OrderedDict[tuple[str, int], Frame] = OrderedDict()
+
+    @property
+    def reader(self) -> Any:
+        if self._reader is None:
+            self._reader = open_reader(self._uri, self._format, self._info)
+        return self._reader
+
+    def _stream(self, name: str, kind: str) -> dict[str, Any]:
+        pool = self.cameras if kind == "camera" else self.streams
+        for stream in pool:
+            if stream["name"] == name:
+                return stream
+        known = ", ".join(s["name"] for s in pool) or "none"
+        raise FormatError(f"episode {self.name!r} has no {kind} stream {name!r}; it has: {known}")
+
+    def signal(
+        self, name: str, start_ns: int = 0, end_ns: int | None = None, max_points: int = 2000
+    ) -> SignalWindow:
+        """The part of signal ``name`` between ``start_ns`` and ``end_ns``, downsampled."""
+        stream = self._stream(name, "signal")
+        if max_points < 2:
+            raise ValueError("max_points must be at least 2")
+        if name not in self._signals:
+            self._signals[name] = self.reader.signal(name)
+        times, values = self._signals[name]
+        end_ns = self.duration_ns if end_ns is None else end_ns
+        first, last = np.searchsorted(times, [start_ns, end_ns], side="left")
+        last = np.searchsorted(times, end_ns, side="right")
+        t, v = times[first:last], values[first:last]
+        fields = (
+            stream.get("fields")
+            or getattr(self.reader, "columns", None)
+            or [f"{name}[{i}]" for i in range(values.shape[1])]
+        )
+        if len(t) <= max_points:
+            return SignalWindow(name, list(fields), t, v, v, len(t))
+        buckets = max_points // 2
+        edges = np.linspace(0, len(t), buckets + 1).astype(np.int64)[:-1]
+        low = np.minimum.reduceat(v, edges, axis=0)
+        high = np.maximum.reduceat(v, edges, axis=0)
+        return SignalWindow(name, list(fields), t[edges], low, high, len(t))
+
+    def frame_index(self, camera: str, t_ns: int) -> int:
+        """Index of the frame of ``camera`` nearest to ``t_ns``."""
+        times = self._frame_times(camera)
+        i = int(np.searchsorted(times, t_ns))
+        if i >= len(times) or (i > 0 and t_ns - times[i - 1] <= times[i] - t_ns):
+            i -= 1
+        return max(i, 0)
+
+    def _frame_times(self, camera: str) -> np.ndarray:
+        stream = self._stream(camera, "camera")
+        if stream.get("missing"):
+            raise FormatError(f"camera {camera} of episode {self.name!r}: its video is missing")
+        key = ("__times__", camera)
+        if key not in self._signals:
+            self._signals[key] = (self.reader.frame_times(camera), np.empty(0))  # type: ignore[index]
+        return self._signals[key][0]  # type: ignore[index]
+
+    def frame(self, camera: str, t_ns: int) -> Frame:
+        """The encoded frame (JPEG or PNG) of ``camera`` nearest to ``t_ns``."""
+        index = self.frame_index(camera, t_ns)
+        key = (camera, index)
+        if key in self._frames:
+            self._frames.move_to_end(key)
+            return self._frames[key]
+        found = self.reader.frame(camera, index)
+        if isinstance(found, np.ndarray):
+            from .formats.base import encode_jpeg
+
+            found = Frame(
+                encode_jpeg(found), "image/jpeg", int(self._frame_times(camera)[index]), index
+            )
+        self._frames[key] = found
+        while len(self._frames) > FRAME_CACHE:
+            self._frames.popitem(last=False)
+        return found
+
+    def contact_sheet(
+        self, camera: str | None = None, *, count: int = 8, width: int = 160
+    ) -> bytes:
+        """A JPEG strip of ``count`` frames spread over the episode, for browsing."""
+        from PIL import Image
+
+        cameras = [c["name"] for c in self.cameras if not c.get("missing")]
+        if not cameras:
+            raise FormatError(f"episode {self.name!r} has no camera with frames")
+        camera = camera or cameras[0]
+        times = np.linspace(0, self.duration_ns, count).astype(np.int64)
+        tiles = []
+        for t in times:
+            with Image.open(io.BytesIO(self.frame(camera, int(t)).data)) as image:
+                ratio = width / image.width
+                tiles.append(
+                    image.convert("RGB").resize((width, max(1, round(image.height * ratio))))
+                )
+        sheet = Image.new("RGB", (width * len(tiles), max(t.height for t in tiles)))
+        for i, tile in enumerate(tiles):
+            sheet.paste(tile, (i * width, 0))
+        buffer = io.BytesIO()
+        sheet.save(buffer, format="JPEG", quality=80)
+        return buffer.getvalue()
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def __enter__(self) -> Episode:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"<Episode {self.name!r} {self.duration_ns / 1e9:.2f}s, "
+            f"{len(self.streams)} streams, {len(self.cameras)} cameras>"
+        )

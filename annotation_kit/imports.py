@@ -1,0 +1,194 @@
+"""Importing episodes: index files and folders (local or object storage) into the workspace.
+
+Each file is scanned from its metadata outside any transaction, then its episodes are registered
+in one short transaction of their own: a bad file (corrupt, truncated, unknown layout) becomes a
+line in the report and registers nothing, while the rest of the batch goes on. Importing the same
+source again updates its datasets instead of adding copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tqdm.auto import tqdm
+
+from . import datasets, events
+from .errors import AnnotationKitError
+from .formats import FormatError, detect, hdf5, lerobot, mcap
+from .formats.base import EpisodeInfo
+from .models import Dataset, User
+from .storage import Location, locate
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
+
+EPISODE_SUFFIXES = mcap.SUFFIXES + hdf5.SUFFIXES
+
+
+@dataclass
+class FileResult:
+    """What happened to one file or dataset folder."""
+
+    source: str
+    created: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class ImportReport:
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if not f.ok]
+
+    @property
+    def dataset_ids(self) -> list[int]:
+        return [i for f in self.files for i in (*f.created, *f.updated, *f.unchanged)]
+
+    def __str__(self) -> str:
+        created = sum(len(f.created) for f in self.files)
+        updated = sum(len(f.updated) for f in self.files)
+        same = sum(len(f.unchanged) for f in self.files)
+        lines = [
+            f"{len(self.files)} source(s): {created} dataset(s) created, {updated} updated, "
+            f"{same} unchanged, {len(self.failed)} failed"
+        ]
+        lines += [f"  FAILED {f.error}" for f in self.failed]
+        for f in self.files:
+            lines += [f"  note {f.source}: {p}" for p in f.problems[:3]]
+            if len(f.problems) > 3:
+                lines.append(f"  note {f.source}: ... and {len(f.problems) - 3} more like these")
+        return "\n".join(lines)
+
+
+def expand(sources: Iterable[str | Path]) -> list[Location]:
+    """Files and LeRobot dataset folders named by ``sources`` (folders are searched)."""
+    found: list[Location] = []
+    for source in sources:
+        location = locate(source)
+        if location.isdir() and not lerobot.is_dataset(location):
+            for path in sorted(location.fs.find(location.path, withdirs=True)):
+                child = (
+                    locate(path)
+                    if location.is_local
+                    else Location(location.fs, path, f"{location.url.split('://')[0]}://{path}")
+                )
+                if path.lower().endswith(EPISODE_SUFFIXES) or (
+                    location.fs.isdir(path) and lerobot.is_dataset(child)
+                ):
+                    found.append(child)
+        else:
+            found.append(location)
+    return found
+
+
+def register(
+    session: Session,
+    info: EpisodeInfo,
+    *,
+    project: str | int | None = None,
+    tags: Sequence[str] = (),
+    by: User,
+) -> tuple[Dataset, str]:
+    """Store one episode's index; returns the dataset and ``created``/``updated``/``unchanged``."""
+    meta = {
+        **info.meta,
+        "locator": info.locator,
+        "problems": info.problems,
+        "segments": [vars(s) for s in info.segments],
+    }
+    values: dict[str, Any] = {
+        "name": info.name[:200],
+        "format": info.format,
+        "duration_ns": info.duration_ns,
+        "start_time_ns": info.start_time_ns,
+        "size_bytes": info.size_bytes,
+        "robot": info.robot,
+        "streams": [s.to_json() for s in info.streams if s.kind != "camera"],
+        "cameras": [s.to_json() for s in info.cameras],
+        "meta": meta,
+    }
+    existing = session.scalar(select(Dataset).where(Dataset.source_uri == info.source_uri))
+    if (
+        existing is not None
+        and all(getattr(existing, k) == v for k, v in values.items())
+        and (set(tags) <= set(existing.tags))
+    ):
+        return existing, "unchanged"
+    merged_tags = list(dict.fromkeys([*(existing.tags if existing else []), *tags]))
+    dataset = datasets.register(
+        session,
+        source_uri=info.source_uri,
+        tags=merged_tags,
+        project=project if project is not None else (existing.project_id if existing else None),
+        by=by,
+        **values,
+    )
+    return dataset, "updated" if existing is not None else "created"
+
+
+def import_datasets(
+    workspace: Workspace,
+    sources: str | Path | Iterable[str | Path],
+    *,
+    project: str | int | None = None,
+    tags: Sequence[str] = (),
+    progress: bool = True,
+) -> ImportReport:
+    """Index episode files and folders into the workspace as its user; returns a report.
+
+    ``sources`` are paths or URLs (``s3://bucket/prefix``...) of MCAP or HDF5 files, LeRobot
+    dataset folders, or folders holding them.
+    """
+    with workspace.transaction(write=False) as session:
+        datasets.require_registrar(workspace.me(session))
+    items = [sources] if isinstance(sources, (str, Path)) else list(sources)
+    report = ImportReport()
+    try:
+        locations = expand(items)
+    except (OSError, ValueError) as exc:
+        raise AnnotationKitError(f"cannot list {items!r}: {exc}") from exc
+    for location in tqdm(locations, desc="import", unit="source", disable=not progress):
+        result = FileResult(source=location.url)
+        report.files.append(result)
+        try:
+            episodes = detect(location).scan(location)
+        except FormatError as exc:
+            result.error = str(exc)
+            continue
+        except OSError as exc:
+            result.error = f"{location.url}: cannot read ({exc})"
+            continue
+        try:
+            with workspace.transaction() as session:
+                me = workspace.me(session)
+                for info in episodes:
+                    dataset, outcome = register(session, info, project=project, tags=tags, by=me)
+                    getattr(result, outcome).append(dataset.id)
+                    result.problems += info.problems
+                events.record(
+                    session,
+                    by=me,
+                    object_type="import",
+                    object_id=0,
+                    action="import",
+                    note=location.url,
+                    episodes=len(episodes),
+                )
+        except AnnotationKitError as exc:
+            result.created, result.updated, result.unchanged = [], [], []
+            result.error = f"{location.url}: {exc}"
+    return report
