@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tqdm.auto import tqdm
 
-from . import datasets, events
+from . import checks, datasets, events
 from .errors import AnnotationKitError
 from .formats import FormatError, detect, hdf5, lerobot, mcap
 from .formats.base import EpisodeInfo
@@ -188,6 +188,7 @@ def import_datasets(
                     note=location.url,
                     episodes=len(episodes),
                 )
+                checks.run(session, [*result.created, *result.updated], by=me)
         except AnnotationKitError as exc:
             result.created, result.updated, result.unchanged = [], [], []
             result.error = f"{location.url}: {exc}"

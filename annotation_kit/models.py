@@ -141,6 +141,8 @@ class Project(Base):
     name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    qc_rules: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    """Data checks every dataset of the project must pass (see :mod:`annotation_kit.checks`)."""
     members: Mapped[list[User]] = relationship(secondary="project_members", lazy="selectin")
 
     def __repr__(self) -> str:
@@ -176,6 +178,10 @@ class Dataset(Base):
     tags: Mapped[list[str]] = mapped_column(default=list)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    qc_status: Mapped[str] = mapped_column(String(16), default="unchecked", index=True)
+    """Data-check outcome: unchecked, pass, warning, error, or overridden (with a reason)."""
+    qc_results: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    qc_override: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     __table_args__ = (
         CheckConstraint("duration_ns >= 0", name="duration_not_negative"),

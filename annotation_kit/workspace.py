@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from . import (
     annotations,
+    checks,
     datasets,
     events,
     imports,
@@ -97,6 +98,7 @@ class Workspace:
         self.user = user
         for module in (
             annotations,
+            checks,
             datasets,
             events,
             progress,
@@ -110,6 +112,7 @@ class Workspace:
             setattr(self, module.__name__.rsplit(".", 1)[1], Services(self, module))
 
     annotations: Services
+    checks: Services
     datasets: Services
     events: Services
     progress: Services

@@ -228,7 +228,9 @@ class McapEpisode:
         times, rows = [], []
         for _s, _c, message, decoded in self._reader.iter_decoded_messages(topics=[name]):
             times.append(message.log_time - self._start)
-            rows.append(flatten_numeric(decoded))
+            rows.append(
+                {k: v for k, v in flatten_numeric(decoded).items() if not k.startswith("header.")}
+            )  # ROS bookkeeping, not a signal
         if not rows:
             raise FormatError(f"stream {name!r} has no messages")
         columns, values = stack_rows(rows)

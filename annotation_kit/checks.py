@@ -1,0 +1,175 @@
+"""Data checks (QC): rules per project, evaluated on each dataset's index, results stored on it.
+
+A rule is a small dict::
+
+    {"kind": "min_rate", "streams": "/camera/*", "hz": 10, "severity": "error"}
+    {"kind": "required", "streams": ["/robot/joint_states"]}
+    {"kind": "forbidden", "streams": ["/debug/*"], "severity": "warning"}
+    {"kind": "duration", "min_s": 2, "max_s": 600}
+
+Stream names match as shell patterns. A dataset's ``qc_status`` is ``error`` when an
+error-severity rule fails, ``warning`` when only warnings fail, else ``pass``; a manager may
+override a failure with a reason (``overridden``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from fnmatch import fnmatchcase
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import _text, events, projects
+from .database import readonly
+from .errors import ValidationError
+from .models import Dataset, Project, User, utcnow
+from .workflow import require_supervisor
+
+KINDS = {"min_rate", "required", "forbidden", "duration"}
+SEVERITIES = ("error", "warning")
+STATUSES = ("unchecked", "pass", "warning", "error", "overridden")
+
+
+def _patterns(rule: dict[str, Any]) -> list[str]:
+    streams = rule.get("streams", "*")
+    return [streams] if isinstance(streams, str) else list(streams)
+
+
+def validate(rules: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Check rule dicts, filling in the default severity ``error``; raise naming the bad one."""
+    checked = []
+    for n, rule in enumerate(rules, start=1):
+        if not isinstance(rule, dict) or rule.get("kind") not in KINDS:
+            raise ValidationError(f"rule {n}: kind must be one of {', '.join(sorted(KINDS))}")
+        rule = {"severity": "error", **rule}
+        if rule["severity"] not in SEVERITIES:
+            raise ValidationError(f"rule {n}: severity must be 'error' or 'warning'")
+        if rule["kind"] == "min_rate" and not isinstance(rule.get("hz"), (int, float)):
+            raise ValidationError(f"rule {n}: min_rate needs a number 'hz'")
+        if rule["kind"] == "duration" and not ({"min_s", "max_s"} & set(rule)):
+            raise ValidationError(f"rule {n}: duration needs 'min_s' and/or 'max_s'")
+        checked.append(rule)
+    return checked
+
+
+def evaluate(rules: Sequence[dict[str, Any]], dataset: Dataset) -> list[dict[str, Any]]:
+    """One result per rule: ``{"rule", "severity", "passed", "message"}`` (no data is read)."""
+    streams = {s["name"]: s for s in [*dataset.streams, *dataset.cameras]}
+    results = []
+    for rule in rules:
+        kind, patterns = rule["kind"], _patterns(rule)
+        matched = [n for n in streams if any(fnmatchcase(n, p) for p in patterns)]
+        if kind == "required":
+            missing = [p for p in patterns if not any(fnmatchcase(n, p) for n in streams)]
+            missing += [n for n in matched if streams[n].get("missing")]
+            passed, message = not missing, f"missing: {', '.join(missing)}" if missing else "ok"
+        elif kind == "forbidden":
+            passed = not matched
+            message = f"present: {', '.join(matched)}" if matched else "ok"
+        elif kind == "min_rate":
+            slow = [
+                f"{n} {streams[n].get('rate_hz') or 0:g} Hz"
+                for n in matched
+                if (streams[n].get("rate_hz") or 0) < rule["hz"]
+            ]
+            passed = not slow
+            message = f"below {rule['hz']:g} Hz: {', '.join(slow)}" if slow else "ok"
+        else:
+            seconds = dataset.duration_ns / 1e9
+            low, high = rule.get("min_s", 0), rule.get("max_s", float("inf"))
+            passed = low <= seconds <= high
+            message = "ok" if passed else f"{seconds:.2f} s is outside [{low}, {high}] s"
+        results.append(
+            {"rule": rule, "severity": rule["severity"], "passed": passed, "message": message}
+        )
+    return results
+
+
+def status_of(results: Sequence[dict[str, Any]]) -> str:
+    failed = {r["severity"] for r in results if not r["passed"]}
+    return "error" if "error" in failed else "warning" if failed else "pass"
+
+
+def set_rules(
+    session: Session, project: str | int, rules: Iterable[dict[str, Any]], *, by: User
+) -> Project:
+    """Replace a project's data-check rules (managers and admins)."""
+    require_supervisor(by, "change data-check rules")
+    found = projects.get(session, project)
+    found.qc_rules = validate(rules)
+    events.record(
+        session,
+        by=by,
+        object_type="project",
+        object_id=found.id,
+        action="set_qc_rules",
+        rules=len(found.qc_rules),
+    )
+    return found
+
+
+def run(
+    session: Session,
+    dataset_ids: Iterable[int] | None = None,
+    *,
+    project: str | int | None = None,
+    by: User,
+) -> dict[int, str]:
+    """Evaluate the rules of each dataset's project; returns ``{dataset id: qc_status}``.
+
+    Datasets with no project or whose project has no rules stay ``unchecked``; an override
+    stays in force.
+    """
+    query = select(Dataset, Project.qc_rules).join(Project, Project.id == Dataset.project_id)
+    if dataset_ids is not None:
+        query = query.where(Dataset.id.in_(list(dataset_ids)))
+    if project is not None:
+        query = query.where(Dataset.project_id == projects.get(session, project).id)
+    outcome = {}
+    for dataset, rules in session.execute(query):
+        if not rules:
+            continue
+        dataset.qc_results = evaluate(rules, dataset)
+        if dataset.qc_override is None:
+            dataset.qc_status = status_of(dataset.qc_results)
+        outcome[dataset.id] = dataset.qc_status
+    if outcome:
+        events.record(
+            session, by=by, object_type="qc", object_id=0, action="run", datasets=len(outcome)
+        )
+    return outcome
+
+
+def override(session: Session, dataset: int, reason: str, *, by: User) -> Dataset:
+    """Accept a dataset despite failed checks, with a reason (managers and admins)."""
+    require_supervisor(by, "override data checks")
+    _text.text(reason, "override reason", required=True)
+    found = session.get(Dataset, dataset)
+    if found is None:
+        raise ValidationError(f"no dataset with id {dataset}")
+    events.record(
+        session,
+        by=by,
+        object_type="dataset",
+        object_id=found.id,
+        action="qc_override",
+        from_state=found.qc_status,
+        to_state="overridden",
+        note=reason,
+    )
+    found.qc_override = {"reason": reason, "by": by.name, "at": utcnow().isoformat()}
+    found.qc_status = "overridden"
+    return found
+
+
+@readonly
+def with_status(session: Session, status: str, *, project: str | int | None = None) -> list[int]:
+    """Ids of datasets whose ``qc_status`` is ``status``."""
+    if status not in STATUSES:
+        raise ValidationError(f"qc status must be one of {', '.join(STATUSES)}")
+    query = select(Dataset.id).where(Dataset.qc_status == status).order_by(Dataset.id)
+    if project is not None:
+        query = query.where(Dataset.project_id == projects.get(session, project).id)
+    return list(session.scalars(query))
