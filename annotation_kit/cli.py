@@ -70,6 +70,31 @@ def demo(directory: Path, reset: bool) -> None:
     click.echo("  ws.task_queries.board().counts")
 
 
+@main.command(name="import")
+@click.argument("sources", nargs=-1, required=True)
+@URL
+@click.option("--user", envvar="ANNOTATION_KIT_USER", default=None, help="Act as this user.")
+@click.option("--project", default=None, help="Put the datasets in this project.")
+@click.option("--tag", "tags", multiple=True, help="Tag the datasets (repeatable).")
+def import_command(
+    sources: tuple[str, ...],
+    url: str | None,
+    user: str | None,
+    project: str | None,
+    tags: tuple[str, ...],
+) -> None:
+    """Index MCAP/HDF5 files and LeRobot folders (paths or s3:// URLs) as datasets."""
+    from .workspace import connect
+
+    try:
+        report = connect(url, user=user).import_datasets(list(sources), project=project, tags=tags)
+    except AnnotationKitError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(str(report))
+    if report.failed:
+        raise SystemExit(1)
+
+
 @main.group(name="users")
 def users_group() -> None:
     """User management."""

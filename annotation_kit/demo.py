@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
-from . import annotations, datasets, projects, skills, tasks, users
+from . import annotations, checks, datasets, projects, skills, synthetic, tasks, users
 from .models import Task
 from .workflow import Status
 from .workspace import Workspace, connect
@@ -61,30 +62,29 @@ def build(url: str, *, seed: int = 7) -> DemoSummary:
             skills.create(s, name, category=category, description=f"The robot {name}es.", by=me)
         skills.create_dictionary(s, "objects", OBJECTS, kind="objects", by=me)
         skills.create_dictionary(s, "outcomes", OUTCOMES, kind="labels", by=me)
-        episodes = [
-            datasets.register(
-                s,
-                name=f"kitchen_{i:03d}",
-                source_uri=f"demo://kitchen/episode_{i:03d}.mcap",
-                format="mcap",
-                duration_ns=rng.randint(20, 90) * SECOND,
-                start_time_ns=1_760_000_000 * SECOND + i * 600 * SECOND,
-                streams=[
-                    {"name": "/arm/joint_states", "kind": "signal", "rate_hz": 100},
-                    {"name": "/arm/joint_cmd", "kind": "signal", "rate_hz": 100},
-                ],
-                cameras=[
-                    {"name": "/cam/wrist", "width": 640, "height": 480, "fps": 30},
-                    {"name": "/cam/front", "width": 1280, "height": 720, "fps": 30},
-                ],
-                size_bytes=rng.randint(50, 400) * 1_000_000,
-                robot="aloha-demo",
-                tags=["kitchen", rng.choice(["morning", "evening"])],
-                project="kitchen-pick",
-                by=me,
-            )
-            for i in range(1, 16)
-        ]
+        checks.set_rules(
+            s,
+            "kitchen-pick",
+            [
+                {"kind": "required", "streams": ["/robot/joint_states", "/camera/*"]},
+                {"kind": "min_rate", "streams": "/camera/*", "hz": 10},
+                {"kind": "duration", "min_s": 15, "severity": "warning"},
+            ],
+            by=me,
+        )
+    folder = Path(url.removeprefix("sqlite:///")).parent / "episodes"
+    paths = [
+        synthetic.write_mcap(
+            folder / f"kitchen_{i:03d}.mcap",
+            duration_s=rng.randint(12, 30),
+            seed=i,
+            start_ns=1_760_000_000 * SECOND + i * 600 * SECOND,
+        )
+        for i in range(1, 16)
+    ]
+    report = maya.import_datasets(paths, project="kitchen-pick", tags=["kitchen"], progress=False)
+    with maya.transaction(write=False) as s:
+        episodes = [datasets.get(s, i) for i in report.dataset_ids]
     plan = [
         ("Sort the mugs", Status.PENDING),
         ("Wipe the counter", Status.PENDING),

@@ -163,7 +163,7 @@ def write_aloha_hdf5(
     cameras: tuple[str, ...] = ("top", "wrist"),
     seed: int = 0,
 ) -> Path:
-    """Write one ALOHA/ACT ``episode_N.hdf5``: ``/observations/{qpos,qvel,images/*}``, ``/action``."""
+    """Write one ALOHA/ACT ``episode_N.hdf5`` (``/observations/*``, ``/action``)."""
     import h5py
 
     scene = Scene(seed)

@@ -175,7 +175,11 @@ def encode_jpeg(pixels: np.ndarray, quality: int = 85) -> bytes:
 
 
 def rate(count: int, duration_ns: int) -> float | None:
-    """Mean rate in Hz of ``count`` samples spread over ``duration_ns``."""
+    """Messages per second of a stream over an episode of ``duration_ns``.
+
+    MCAP summaries give per-channel counts but not per-channel time spans, so this is the
+    estimate; formats that store a rate (HDF5 attrs, LeRobot fps) report that instead.
+    """
     if count < 2 or duration_ns <= 0:
         return None
-    return round((count - 1) / (duration_ns / 1e9), 3)
+    return round(count / (duration_ns / 1e9), 3)

@@ -256,7 +256,7 @@ class McapEpisode:
     def frame(self, camera: str, index: int) -> Frame:
         t = int(self.frame_times(camera)[index]) + self._start
         for _s, _c, message, decoded in self._reader.iter_decoded_messages(
-            topics=[camera], start_time=t, end_time=t + 1
+            topics=[camera], starting_at=t, ending_before=t + 1
         ):
             content = _pixels_or_bytes(decoded)
             if isinstance(content, np.ndarray):

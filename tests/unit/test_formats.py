@@ -1,0 +1,259 @@
+"""Format readers on the sample files other tools wrote: what they index and what they decode,
+checked against each format's own reader. No database here."""
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from mcap.reader import make_reader
+from mcap.writer import IndexType
+from mcap.writer import Writer as McapWriter
+from mcap_ros2.decoder import DecoderFactory
+
+from annotation_kit import synthetic
+from annotation_kit.formats import FormatError, open_reader, scan
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+ROSBAG = DATA / "mcap" / "rosbag2"
+CDR = ROSBAG / "rosbag2_tests__resources__mcap__cdr_test__cdr_test_0.mcap"
+CORRUPT = DATA / "mcap" / "keelson" / "connectors__klog__bin__2024-05-15.CORRUPTED_CRLF.mcap"
+ROBOMIMIC = DATA / "hdf5" / "robomimic_0.5.0_low_dim.hdf5"
+G1 = DATA / "lerobot" / "g1_v21"
+
+
+def reader_for(info):
+    return open_reader(
+        info.source_uri, info.format, {"locator": info.locator, "start_time_ns": info.start_time_ns}
+    )
+
+
+def test_sample_data_is_there():
+    assert CDR.exists(), f"sample data missing at {DATA}"
+
+
+@pytest.mark.parametrize("path", sorted(ROSBAG.glob("*.mcap")), ids=lambda p: p.name[-40:])
+def test_rosbag_files_index_like_the_mcap_summary(path):
+    [episode] = scan(path)
+    with path.open("rb") as stream:
+        summary = make_reader(stream).get_summary()
+    stats = summary.statistics
+    assert episode.duration_ns == stats.message_end_time - stats.message_start_time
+    assert episode.start_time_ns == stats.message_start_time
+    assert {s.name for s in episode.streams} == {c.topic for c in summary.channels.values()}
+    assert sum(s.count for s in episode.streams) == stats.message_count
+
+
+def test_cdr_values_match_mcap_ros2_decoding():
+    [episode] = scan(CDR)
+    times, values = reader_for(episode).signal("/test_topic")
+    expected = []
+    with CDR.open("rb") as stream:
+        for _s, _c, message, decoded in make_reader(
+            stream, decoder_factories=[DecoderFactory()]
+        ).iter_decoded_messages(topics=["/test_topic"]):
+            expected.append(
+                (
+                    message.log_time - episode.start_time_ns,
+                    decoded.float64_value,
+                    decoded.int32_value,
+                )
+            )
+    reader = reader_for(episode)
+    times, values = reader.signal("/test_topic")
+    columns = reader.columns
+    got = [
+        (int(t), row[columns.index("float64_value")], row[columns.index("int32_value")])
+        for t, row in zip(times, values, strict=True)
+    ]
+    assert got == expected
+
+
+def test_protobuf_file_with_649_channels():
+    [episode] = scan(DATA / "mcap" / "keelson" / "test.mcap")
+    assert len(episode.streams) == 649
+    assert sum(s.count for s in episode.streams) == 2172
+
+
+def test_corrupt_mcap_is_refused_clearly():
+    with pytest.raises(FormatError, match="not a readable MCAP file.*invalid magic"):
+        scan(CORRUPT)
+
+
+def test_mcap_without_summary_falls_back_to_a_linear_scan(tmp_path):
+    source = synthetic.write_mcap(tmp_path / "a.mcap", duration_s=2, cameras=("wrist",))
+    bare = tmp_path / "bare.mcap"
+    with source.open("rb") as src, bare.open("wb") as out:
+        writer = McapWriter(
+            out,
+            use_statistics=False,
+            use_summary_offsets=False,
+            index_types=IndexType.NONE,
+            repeat_channels=False,
+            repeat_schemas=False,
+        )
+        writer.start(profile="ros2", library="test")
+        schemas, channels = {}, {}
+        for schema, channel, message in make_reader(src).iter_messages():
+            if schema.id not in schemas:
+                schemas[schema.id] = writer.register_schema(
+                    schema.name, schema.encoding, schema.data
+                )
+            if channel.id not in channels:
+                channels[channel.id] = writer.register_channel(
+                    channel.topic, channel.message_encoding, schemas[schema.id]
+                )
+            writer.add_message(
+                channels[channel.id], message.log_time, message.data, message.publish_time
+            )
+        writer.finish()
+    with bare.open("rb") as stream:
+        summary = make_reader(stream).get_summary()
+    assert summary is None or summary.statistics is None  # so the scan path is taken
+    [indexed], [scanned] = scan(source), scan(bare)
+    assert [(s.name, s.count, s.kind) for s in indexed.streams] == [
+        (s.name, s.count, s.kind) for s in scanned.streams
+    ]
+    assert scanned.duration_ns == indexed.duration_ns
+
+
+def test_truncated_files_are_refused(tmp_path):
+    source = synthetic.write_mcap(tmp_path / "a.mcap", duration_s=2, cameras=())
+    cut = tmp_path / "cut.mcap"
+    cut.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+    with pytest.raises(FormatError, match=r"cut\.mcap"):
+        scan(cut)
+    half = tmp_path / "half.hdf5"
+    half.write_bytes(ROBOMIMIC.read_bytes()[:4096])
+    with pytest.raises(FormatError, match="not a readable HDF5 file"):
+        scan(half)
+
+
+def test_robomimic_demos_and_values():
+    episodes = scan(ROBOMIMIC)
+    assert [e.name.rsplit("/", 1)[1] for e in episodes] == ["demo_1", "demo_2", "demo_3"]
+    first = episodes[0]
+    assert first.format == "hdf5-robomimic" and first.source_uri.endswith("#data/demo_1")
+    assert first.duration_ns == round(81 * 1e9 / 20)
+    names = {s.name for s in first.streams}
+    assert {"actions", "obs/robot0_joint_pos", "states"} <= names
+    assert not any(n.startswith("next_obs/") for n in names)
+    times, values = reader_for(first).signal("obs/robot0_joint_pos")
+    with h5py.File(ROBOMIMIC) as f:
+        np.testing.assert_array_equal(values, f["data/demo_1/obs/robot0_joint_pos"][()])
+    assert times[1] == 50_000_000
+
+
+def test_unknown_hdf5_layout_lists_what_it_found(tmp_path):
+    path = tmp_path / "odd.h5"
+    with h5py.File(path, "w") as f:
+        f["sensors/imu"] = np.zeros((10, 6))
+        f["video"] = np.zeros(3)
+    with pytest.raises(FormatError, match="found top-level keys: sensors, video"):
+        scan(path)
+
+
+def test_aloha_and_io_layouts_from_the_generator(tmp_path):
+    [aloha] = scan(synthetic.write_aloha_hdf5(tmp_path / "episode_0.hdf5", duration_s=1))
+    cams = {s.name: (s.width, s.height) for s in aloha.cameras}
+    assert cams == {"observations/images/top": (96, 72), "observations/images/wrist": (96, 72)}
+    frame = reader_for(aloha).frame("observations/images/top", 10)
+    assert frame.mime == "image/jpeg" and frame.t_ns == 200_000_000
+    io_episodes = scan(synthetic.write_io_hdf5(tmp_path / "io.hdf5", episodes=2))
+    assert [e.meta["attrs"]["task"] for e in io_episodes] == ["pick block 0", "pick block 1"]
+    assert io_episodes[1].meta["attrs"]["score"] == 0.75
+
+
+def test_lerobot_v21_with_missing_video_keeps_signals():
+    episodes = scan(G1)
+    assert len(episodes) == 100
+    first = episodes[0]
+    camera = first.cameras[0]
+    assert camera.missing and "episode_000000.mp4 is missing" in first.problems[0]
+    state = next(s for s in first.streams if s.name == "observation.state")
+    assert state.fields[:2] == ["kLeftShoulderPitch", "kLeftShoulderRoll"]
+    times, values = reader_for(first).signal("observation.state")
+    table = pq.read_table(G1 / "data/chunk-000/episode_000000.parquet")
+    np.testing.assert_array_equal(
+        values,
+        np.array(table.column("observation.state").to_pylist(), dtype=np.float32).astype(
+            np.float64
+        ),
+    )
+    assert times[-1] == first.duration_ns
+    assert [s.description for s in first.segments] == ["Pick up the yellow bottle on the table."]
+    with pytest.raises(FormatError, match="missing"):
+        reader_for(first).frame(camera.name, 0)
+
+
+@pytest.mark.parametrize("name", ["synthetic_v21_image", "synthetic_v30_image"])
+def test_lerobot_images_in_parquet(name):
+    episodes = scan(DATA / "lerobot" / name)
+    assert [e.duration_ns for e in episodes] == [400_000_000, 500_000_000, 600_000_000]
+    assert [s.description for e in episodes for s in e.segments] == [
+        "pick cube",
+        "place cube",
+        "pick cube",
+    ]
+    frame = reader_for(episodes[1]).frame("observation.images.cam", 2)
+    files = sorted((DATA / "lerobot" / name / "data").rglob("*.parquet"))
+    rows = [r for f in files for r in pq.read_table(f).to_pylist()]
+    expected = next(r for r in rows if r["episode_index"] == 1 and r["frame_index"] == 2)
+    assert frame.data == expected["observation.images.cam"]["bytes"]
+    assert frame.mime == "image/png"
+
+
+def test_lerobot_language_columns_and_subtasks_become_segments(tmp_path):
+    import json
+
+    import pyarrow as pa
+
+    folder = synthetic.write_lerobot_v30(tmp_path / "lr", episodes=1, frames=30, fps=10)
+    data = folder / "data/chunk-000/file-000.parquet"
+    table = pq.read_table(data)
+    atoms = [
+        {"role": "assistant", "content": "reach", "style": "subtask", "timestamp": 0.0},
+        {"role": "assistant", "content": "grasp", "style": "subtask", "timestamp": 1.5},
+    ]
+    event = [{"role": "user", "content": "stop!", "style": "interjection", "timestamp": 2.0}]
+    table = table.append_column("language_persistent", pa.array([atoms] * 30))
+    table = table.append_column(
+        "language_events", pa.array([event if i == 20 else [] for i in range(30)])
+    )
+    table = table.append_column("subtask_index", pa.array([0] * 10 + [1] * 20, pa.int64()))
+    pq.write_table(table, data)
+    pq.write_table(
+        pa.table({"subtask_index": [0, 1], "subtask": ["approach", "lift"]}),
+        folder / "meta/subtasks.parquet",
+    )
+    info = json.loads((folder / "meta/info.json").read_text())
+    info["features"] |= {
+        "language_persistent": {"dtype": "language", "shape": [1]},
+        "language_events": {"dtype": "language", "shape": [1]},
+        "subtask_index": {"dtype": "int64", "shape": [1]},
+    }
+    (folder / "meta/info.json").write_text(json.dumps(info))
+    [episode] = scan(folder)
+    got = sorted((s.style, s.description, s.start_ns, s.end_ns) for s in episode.segments)
+    assert got == sorted(
+        [
+            ("task", "pick the block", 0, 2_900_000_000),
+            ("subtask", "approach", 0, 1_000_000_000),
+            ("subtask", "lift", 1_000_000_000, 2_900_000_000),
+            ("subtask", "reach", 0, 1_500_000_000),
+            ("subtask", "grasp", 1_500_000_000, 2_900_000_000),
+            ("interjection", "stop!", 2_000_000_000, 2_100_000_000),
+        ]
+    )
+
+
+def test_not_a_dataset_folder_and_missing_paths(tmp_path):
+    with pytest.raises(FormatError, match="not a LeRobot dataset"):
+        scan(tmp_path)
+    with pytest.raises(FormatError, match="no such file"):
+        scan(tmp_path / "nope.mcap")
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(FormatError, match="not an MCAP, HDF5 or LeRobot source"):
+        scan(text)
