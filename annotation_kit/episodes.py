@@ -18,6 +18,7 @@ from .formats import FormatError, Frame, open_reader
 from .models import Dataset
 
 FRAME_CACHE = 64
+WINDOW_CACHE = 8
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class Episode:
         self._reader: Any = None
         self._signals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._frames: OrderedDict[tuple[str, int], Frame] = OrderedDict()
+        self._windows: OrderedDict[tuple[str, int, int], tuple[np.ndarray, np.ndarray]] = (
+            OrderedDict()
+        )
 
     @property
     def reader(self) -> Any:
@@ -82,11 +86,9 @@ class Episode:
         stream = self._stream(name, "signal")
         if max_points < 2:
             raise ValueError("max_points must be at least 2")
-        if name not in self._signals:
-            self._signals[name] = self.reader.signal(name)
-        times, values = self._signals[name]
         end_ns = self.duration_ns if end_ns is None else end_ns
-        first, last = np.searchsorted(times, [start_ns, end_ns], side="left")
+        times, values = self._read(name, start_ns, end_ns)
+        first = np.searchsorted(times, start_ns, side="left")
         last = np.searchsorted(times, end_ns, side="right")
         t, v = times[first:last], values[first:last]
         fields = (
@@ -101,6 +103,22 @@ class Episode:
         low = np.minimum.reduceat(v, edges, axis=0)
         high = np.maximum.reduceat(v, edges, axis=0)
         return SignalWindow(name, list(fields), t[edges], low, high, len(t))
+
+    def _read(self, name: str, start_ns: int, end_ns: int) -> tuple[np.ndarray, np.ndarray]:
+        """The whole stream once read; before that, a reader that can read only a time range
+        (MCAP) reads just the window asked for (the last few windows are kept)."""
+        if name in self._signals:
+            return self._signals[name]
+        whole = start_ns <= 0 and end_ns >= self.duration_ns
+        if whole or not hasattr(self.reader, "frame_at"):
+            self._signals[name] = self.reader.signal(name)
+            return self._signals[name]
+        key = (name, start_ns, end_ns)
+        if key not in self._windows:
+            self._windows[key] = self.reader.signal(name, start_ns, end_ns)
+            while len(self._windows) > WINDOW_CACHE:
+                self._windows.popitem(last=False)
+        return self._windows[key]
 
     def frame_index(self, camera: str, t_ns: int) -> int:
         """Index of the frame of ``camera`` nearest to ``t_ns``."""
@@ -121,22 +139,35 @@ class Episode:
 
     def frame(self, camera: str, t_ns: int) -> Frame:
         """The encoded frame (JPEG or PNG) of ``camera`` nearest to ``t_ns``."""
-        index = self.frame_index(camera, t_ns)
-        key = (camera, index)
-        if key in self._frames:
-            self._frames.move_to_end(key)
-            return self._frames[key]
-        found = self.reader.frame(camera, index)
-        if isinstance(found, np.ndarray):
-            from .formats.base import encode_jpeg
+        stream = self._stream(camera, "camera")
+        if stream.get("missing"):
+            raise FormatError(f"camera {camera} of episode {self.name!r}: its video is missing")
+        if hasattr(self.reader, "frame_at"):  # reads only the chunks around t (MCAP)
+            period = 1e9 / (stream.get("rate_hz") or 30.0)
+            key = (camera, round(t_ns / period))
+            if key not in self._frames:
+                self._remember(key, self.reader.frame_at(camera, t_ns, round(2 * period)))
+        else:
+            key = (camera, self.frame_index(camera, t_ns))
+            if key not in self._frames:
+                found = self.reader.frame(camera, key[1])
+                if isinstance(found, np.ndarray):
+                    from .formats.base import encode_jpeg
 
-            found = Frame(
-                encode_jpeg(found), "image/jpeg", int(self._frame_times(camera)[index]), index
-            )
-        self._frames[key] = found
+                    found = Frame(
+                        encode_jpeg(found),
+                        "image/jpeg",
+                        int(self._frame_times(camera)[key[1]]),
+                        key[1],
+                    )
+                self._remember(key, found)
+        self._frames.move_to_end(key)
+        return self._frames[key]
+
+    def _remember(self, key: tuple[str, int], frame: Frame) -> None:
+        self._frames[key] = frame
         while len(self._frames) > FRAME_CACHE:
             self._frames.popitem(last=False)
-        return found
 
     def contact_sheet(
         self, camera: str | None = None, *, count: int = 8, width: int = 160

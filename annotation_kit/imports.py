@@ -147,11 +147,13 @@ def import_datasets(
     project: str | int | None = None,
     tags: Sequence[str] = (),
     progress: bool = True,
+    probe_cameras: bool = True,
 ) -> ImportReport:
     """Index episode files and folders into the workspace as its user; returns a report.
 
     ``sources`` are paths or URLs (``s3://bucket/prefix``...) of MCAP or HDF5 files, LeRobot
-    dataset folders, or folders holding them.
+    dataset folders, or folders holding them. ``probe_cameras=False`` skips reading one frame
+    per camera where a format does not state the resolution (faster, esp. from object storage).
     """
     with workspace.transaction(write=False) as session:
         datasets.require_registrar(workspace.me(session))
@@ -165,7 +167,7 @@ def import_datasets(
         result = FileResult(source=location.url)
         report.files.append(result)
         try:
-            episodes = detect(location).scan(location)
+            episodes = detect(location).scan(location, probe_cameras=probe_cameras)
         except FormatError as exc:
             result.error = str(exc)
             continue

@@ -28,6 +28,8 @@ class Location:
         return Location(self.fs, path, f"{self.url.rstrip('/')}/{relative}")
 
     def open(self, mode: str = "rb") -> IO[bytes]:
+        if self.is_local:  # plain file objects: fsspec's local wrapper costs per read
+            return open(self.path, mode)
         return self.fs.open(self.path, mode)
 
     def exists(self) -> bool:

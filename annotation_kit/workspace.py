@@ -153,9 +153,17 @@ class Workspace:
         project: str | int | None = None,
         tags: Sequence[str] = (),
         progress: bool = True,
+        probe_cameras: bool = True,
     ) -> ImportReport:
         """Index MCAP/HDF5 files and LeRobot folders (local or ``s3://``) as datasets."""
-        return imports.import_datasets(self, sources, project=project, tags=tags, progress=progress)
+        return imports.import_datasets(
+            self,
+            sources,
+            project=project,
+            tags=tags,
+            progress=progress,
+            probe_cameras=probe_cameras,
+        )
 
     def episode(self, dataset: int | str) -> Episode:
         """Lazy access to one dataset's signals and frames (a context manager)."""

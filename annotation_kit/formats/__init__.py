@@ -52,10 +52,14 @@ def detect(location: Location) -> ModuleType:
     )
 
 
-def scan(source: str | Location) -> list[EpisodeInfo]:
-    """Index the episodes in ``source`` (a path, ``file://`` or ``s3://`` URL, or Location)."""
+def scan(source: str | Location, *, probe_cameras: bool = True) -> list[EpisodeInfo]:
+    """Index the episodes in ``source`` (a path, ``file://`` or ``s3://`` URL, or Location).
+
+    ``probe_cameras=False`` skips reading a frame to learn a camera's resolution where the
+    format's metadata does not state it (MCAP without channel metadata): faster, esp. remote.
+    """
     location = source if isinstance(source, Location) else locate(source)
-    return detect(location).scan(location)
+    return detect(location).scan(location, probe_cameras=probe_cameras)
 
 
 def open_reader(source_uri: str, format_name: str, info: dict[str, Any]) -> EpisodeReader:

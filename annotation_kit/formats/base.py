@@ -82,7 +82,10 @@ class Frame:
     data: bytes
     mime: str
     t_ns: int
+    """When the frame was taken, ns from the episode start."""
     index: int
+    """Frame number in its camera stream, or -1 where the format does not number frames
+    (MCAP: frames are found by time)."""
 
 
 class EpisodeReader(Protocol):
@@ -106,48 +109,62 @@ class EpisodeReader(Protocol):
 def flatten_numeric(value: Any, prefix: str = "") -> dict[str, float]:
     """Every number inside a decoded message, by dotted path (``position.elbow``, ``data[3]``).
 
-    Works on JSON dicts, ROS 2 messages and protobuf messages alike. A ``name`` list beside
-    equally long number lists (``sensor_msgs/JointState``) names their entries.
+    Works on JSON dicts, ROS 2 messages and protobuf messages alike; ROS ``header`` fields are
+    bookkeeping and left out. A ``name`` list beside equally long number lists
+    (``sensor_msgs/JointState``) names their entries.
     """
     out: dict[str, float] = {}
-    _flatten(_plain(value), prefix, out)
+    _flatten(value, prefix, out)
     return out
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, SimpleNamespace):  # ROS 2 messages: SimpleNamespace with __slots__
-        names = getattr(value, "__slots__", None) or list(vars(value))
-        return {k: _plain(getattr(value, k)) for k in names}
-    if hasattr(value, "DESCRIPTOR") and hasattr(value, "ListFields"):
-        return {f.name: _plain(v) for f, v in value.ListFields()}
+_NUMBER = (bool, int, float, np.integer, np.floating)
+
+
+def _items(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "RepeatedScalarContainer":
-        return [_plain(v) for v in value]
-    return value
+        return value.items()
+    if isinstance(value, SimpleNamespace):  # ROS 2 messages: SimpleNamespace with __slots__
+        return ((k, getattr(value, k)) for k in (getattr(value, "__slots__", None) or vars(value)))
+    if hasattr(value, "ListFields"):  # protobuf
+        return ((f.name, v) for f, v in value.ListFields())
+    return None
 
 
 def _flatten(value: Any, prefix: str, out: dict[str, float]) -> None:
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, _NUMBER):
         out[prefix] = float(value)
-    elif isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        for i, v in enumerate(value.ravel()):
-            out[f"{prefix}[{i}]"] = float(v)
-    elif isinstance(value, dict):
-        names = value.get("name") if isinstance(value.get("name"), list) else None
-        for key, item in value.items():
-            path = f"{prefix}.{key}" if prefix else key
+        return
+    if isinstance(value, (str, bytes, bytearray)):
+        return
+    items = _items(value)
+    if items is not None:
+        pairs = [(k, v) for k, v in items if k != "header"]
+        names = next((v for k, v in pairs if k == "name"), None)
+        names = (
+            list(names)
+            if isinstance(names, (list, tuple)) and names and all(isinstance(n, str) for n in names)
+            else None
+        )
+        for key, item in pairs:
+            path = f"{prefix}.{key}" if prefix else str(key)
             if (
                 names
-                and isinstance(item, list)
+                and isinstance(item, (list, tuple, np.ndarray))
                 and len(item) == len(names)
-                and all(isinstance(x, (int, float)) for x in item)
+                and len(item)
+                and isinstance(item[0], _NUMBER)
             ):
                 for label, number in zip(names, item, strict=True):
                     out[f"{path}.{label}"] = float(number)
             else:
                 _flatten(item, path, out)
-    elif isinstance(value, list):
+        return
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        for i, v in enumerate(value.ravel()):
+            out[f"{prefix}[{i}]"] = float(v)
+        return
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "RepeatedScalarContainer":
         for i, item in enumerate(value):
             _flatten(item, f"{prefix}[{i}]", out)
 

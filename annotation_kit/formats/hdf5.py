@@ -81,7 +81,7 @@ def _attr(value: Any) -> Any:
     return value
 
 
-def scan(location: Location) -> list[EpisodeInfo]:
+def scan(location: Location, *, probe_cameras: bool = True) -> list[EpisodeInfo]:
     """Index every episode of one HDF5 file (robomimic files hold several)."""
     size = location.size()
     try:

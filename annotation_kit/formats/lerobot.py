@@ -55,7 +55,7 @@ def _names(feature: dict[str, Any]) -> list[str]:
     return flat
 
 
-def scan(location: Location) -> list[EpisodeInfo]:
+def scan(location: Location, *, probe_cameras: bool = True) -> list[EpisodeInfo]:
     """Index every episode of a LeRobot dataset folder from its ``meta/`` files."""
     try:
         info = _read_json(location.child("meta/info.json"))

@@ -110,11 +110,16 @@ def _ros2_has_numbers(definition: str) -> bool:
     return False
 
 
-def scan(location: Location) -> list[EpisodeInfo]:
-    """Index one MCAP file as one episode, reading only its summary when it has one."""
+def scan(location: Location, *, probe_cameras: bool = True) -> list[EpisodeInfo]:
+    """Index one MCAP file as one episode, reading only its summary when it has one.
+
+    Camera resolution is not in an MCAP summary: it comes from the channel metadata
+    (``width``/``height``) when the recorder wrote it, else, with ``probe_cameras``, from the
+    first frame of each camera (one chunk read per camera); without, it stays unknown.
+    """
     try:
         with location.open() as stream:
-            reader = make_reader(stream, decoder_factories=_decoders())
+            reader = make_reader(stream, decoder_factories=_decoders() if probe_cameras else ())
             header = reader.get_header()
             summary = reader.get_summary()
             if summary is None or summary.statistics is None:
@@ -137,7 +142,7 @@ def scan(location: Location) -> list[EpisodeInfo]:
                     encoding=schema.name if schema else channel.message_encoding,
                 )
                 if info.kind == "camera" and count:
-                    _resolution(reader, channel, info)
+                    _resolution(reader, channel, info, probe=probe_cameras)
                 streams.append(info)
     except (McapError, EOFError, ValueError, KeyError) as exc:
         raise FormatError(f"{location.url}: not a readable MCAP file ({exc})") from exc
@@ -173,11 +178,13 @@ def _linear_scan(reader: Any) -> tuple[dict[int, int], int, int, dict, dict]:
     return dict(counts), first or 0, last, channels, schemas
 
 
-def _resolution(reader: Any, channel: Any, info: StreamInfo) -> None:
-    """Width and height from the channel metadata, else from its first message."""
+def _resolution(reader: Any, channel: Any, info: StreamInfo, *, probe: bool) -> None:
+    """Width and height from the channel metadata, else (``probe``) from its first message."""
     meta = channel.metadata or {}
     if "width" in meta and "height" in meta:
         info.width, info.height = int(meta["width"]), int(meta["height"])
+        return
+    if not probe:
         return
     for _s, _c, _m, decoded in reader.iter_decoded_messages(topics=[channel.topic]):
         frame = _pixels_or_bytes(decoded)
@@ -223,15 +230,24 @@ class McapEpisode:
         self._reader = make_reader(self._stream, decoder_factories=_decoders())
         self._start = start_time_ns
         self._times: dict[str, np.ndarray] = {}
+        self.columns: list[str] = []
 
-    def signal(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+    def signal(
+        self, name: str, start_ns: int | None = None, end_ns: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The stream, or only ``[start_ns, end_ns]`` of it (only the chunks there are read)."""
+        window = {}
+        if start_ns is not None:
+            window["starting_at"] = self._start + start_ns
+        if end_ns is not None:
+            window["ending_at"] = self._start + end_ns
         times, rows = [], []
-        for _s, _c, message, decoded in self._reader.iter_decoded_messages(topics=[name]):
+        for _s, _c, message, decoded in self._reader.iter_decoded_messages(topics=[name], **window):
             times.append(message.log_time - self._start)
-            rows.append(
-                {k: v for k, v in flatten_numeric(decoded).items() if not k.startswith("header.")}
-            )  # ROS bookkeeping, not a signal
+            rows.append(flatten_numeric(decoded))
         if not rows:
+            if window:
+                return np.empty(0, dtype=np.int64), np.empty((0, len(self.columns)))
             raise FormatError(f"stream {name!r} has no messages")
         columns, values = stack_rows(rows)
         if not columns:
@@ -239,10 +255,8 @@ class McapEpisode:
         self.columns = columns
         return np.asarray(times, dtype=np.int64), values
 
-    def signal_fields(self, name: str) -> list[str]:
-        return getattr(self, "columns", [])
-
     def frame_times(self, camera: str) -> np.ndarray:
+        """Every frame time (walks the whole topic: prefer :meth:`frame_at`)."""
         if camera not in self._times:
             self._times[camera] = np.fromiter(
                 (
@@ -254,17 +268,27 @@ class McapEpisode:
         return self._times[camera]
 
     def frame(self, camera: str, index: int) -> Frame:
-        t = int(self.frame_times(camera)[index]) + self._start
+        return self.frame_at(camera, int(self.frame_times(camera)[index]), tolerance_ns=1)
+
+    def frame_at(self, camera: str, t_ns: int, tolerance_ns: int = 500_000_000) -> Frame:
+        """The frame nearest ``t_ns`` within ``tolerance_ns``, reading only the chunks there."""
+        best = None
         for _s, _c, message, decoded in self._reader.iter_decoded_messages(
-            topics=[camera], starting_at=t, ending_before=t + 1
+            topics=[camera],
+            starting_at=max(0, self._start + t_ns - tolerance_ns),
+            ending_at=self._start + t_ns + tolerance_ns,
         ):
-            content = _pixels_or_bytes(decoded)
-            if isinstance(content, np.ndarray):
-                return Frame(
-                    encode_jpeg(content), "image/jpeg", message.log_time - self._start, index
-                )
-            return Frame(content[0], content[1], message.log_time - self._start, index)
-        raise FormatError(f"frame {index} of {camera!r} could not be read")
+            distance = abs(message.log_time - self._start - t_ns)
+            if best is None or distance < best[0]:
+                best = (distance, message.log_time - self._start, decoded)
+        if best is None:
+            raise FormatError(
+                f"no frame of {camera!r} within {tolerance_ns / 1e9:g} s of {t_ns / 1e9:.3f} s"
+            )
+        content = _pixels_or_bytes(best[2])
+        if isinstance(content, np.ndarray):
+            return Frame(encode_jpeg(content), "image/jpeg", best[1], -1)
+        return Frame(content[0], content[1], best[1], -1)
 
     def close(self) -> None:
         self._stream.close()

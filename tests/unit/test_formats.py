@@ -77,7 +77,7 @@ def test_protobuf_file_with_649_channels():
 
 
 def test_corrupt_mcap_is_refused_clearly():
-    with pytest.raises(FormatError, match="not a readable MCAP file.*invalid magic"):
+    with pytest.raises(FormatError, match=r"not a readable MCAP file.*invalid magic"):
         scan(CORRUPT)
 
 
