@@ -140,6 +140,48 @@ def register(
     return dataset, "updated" if existing is not None else "created"
 
 
+BATCH = 64
+"""Scanned files stored per transaction (each in its own savepoint)."""
+
+
+def _store(
+    workspace: Workspace,
+    scanned: list[tuple[FileResult, list[EpisodeInfo]]],
+    *,
+    project: str | int | None,
+    tags: Sequence[str],
+) -> None:
+    """Register a batch of scanned files in one short transaction, one savepoint per file, so
+    a file that fails rolls back alone and registers nothing."""
+    if not scanned:
+        return
+    with workspace.transaction() as session:
+        me = workspace.me(session)
+        for result, episodes in scanned:
+            try:
+                with session.begin_nested():
+                    for info in episodes:
+                        dataset, outcome = register(
+                            session, info, project=project, tags=tags, by=me
+                        )
+                        getattr(result, outcome).append(dataset.id)
+                        result.problems += info.problems
+                    events.record(
+                        session,
+                        by=me,
+                        object_type="import",
+                        object_id=0,
+                        action="import",
+                        note=result.source,
+                        episodes=len(episodes),
+                    )
+            except AnnotationKitError as exc:
+                result.created, result.updated, result.unchanged = [], [], []
+                result.problems = []
+                result.error = f"{result.source}: {exc}"
+        checks.run(session, [i for r, _ in scanned for i in (*r.created, *r.updated)], by=me)
+
+
 def import_datasets(
     workspace: Workspace,
     sources: str | Path | Iterable[str | Path],
@@ -163,35 +205,18 @@ def import_datasets(
         locations = expand(items)
     except (OSError, ValueError) as exc:
         raise AnnotationKitError(f"cannot list {items!r}: {exc}") from exc
+    scanned: list[tuple[FileResult, list[EpisodeInfo]]] = []
     for location in tqdm(locations, desc="import", unit="source", disable=not progress):
         result = FileResult(source=location.url)
         report.files.append(result)
         try:
-            episodes = detect(location).scan(location, probe_cameras=probe_cameras)
+            scanned.append((result, detect(location).scan(location, probe_cameras=probe_cameras)))
         except FormatError as exc:
             result.error = str(exc)
-            continue
         except OSError as exc:
             result.error = f"{location.url}: cannot read ({exc})"
-            continue
-        try:
-            with workspace.transaction() as session:
-                me = workspace.me(session)
-                for info in episodes:
-                    dataset, outcome = register(session, info, project=project, tags=tags, by=me)
-                    getattr(result, outcome).append(dataset.id)
-                    result.problems += info.problems
-                events.record(
-                    session,
-                    by=me,
-                    object_type="import",
-                    object_id=0,
-                    action="import",
-                    note=location.url,
-                    episodes=len(episodes),
-                )
-                checks.run(session, [*result.created, *result.updated], by=me)
-        except AnnotationKitError as exc:
-            result.created, result.updated, result.unchanged = [], [], []
-            result.error = f"{location.url}: {exc}"
+        if len(scanned) >= BATCH:
+            _store(workspace, scanned, project=project, tags=tags)
+            scanned = []
+    _store(workspace, scanned, project=project, tags=tags)
     return report
