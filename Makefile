@@ -29,6 +29,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/data.py
 
 clean:
 	rm -rf $(VENV) demo-workspace .pytest_cache .hypothesis
