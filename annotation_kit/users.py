@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import select
@@ -70,38 +71,32 @@ def create(
 def set_status(session: Session, name: str, status: str, *, by: User) -> User:
     """Disable or re-enable a user (admins only). Disabled users can take no action."""
     require_role(by, {Role.ADMIN}, "disable or enable users")
-    user = get(session, name)
-    new = UserStatus(status)
-    if user.status != new:
-        events.record(
-            session,
-            by=by,
-            object_type="user",
-            object_id=user.id,
-            action="set_status",
-            from_state=user.status.value,
-            to_state=new.value,
-        )
-        user.status = new
-    return user
+    try:
+        new = UserStatus(status)
+    except ValueError:
+        raise ValidationError(f"status must be 'active' or 'disabled', got {status!r}") from None
+    return _change(session, get(session, name), "status", new, by=by)
 
 
 def set_role(session: Session, name: str, role: str, *, by: User) -> User:
     """Change a user's global role (admins only)."""
     require_role(by, {Role.ADMIN}, "change roles")
-    user = get(session, name)
-    new = parse_role(role)
-    if user.role != new:
+    return _change(session, get(session, name), "role", parse_role(role), by=by)
+
+
+def _change(session: Session, user: User, field: str, new: StrEnum, *, by: User) -> User:
+    old = getattr(user, field)
+    if old != new:
         events.record(
             session,
             by=by,
             object_type="user",
             object_id=user.id,
-            action="set_role",
-            from_state=user.role.value,
+            action=f"set_{field}",
+            from_state=old.value,
             to_state=new.value,
         )
-        user.role = new
+        setattr(user, field, new)
     return user
 
 

@@ -14,6 +14,7 @@ import inspect
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,20 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import (
-    annotations,
-    checks,
-    datasets,
-    events,
-    imports,
-    progress,
-    projects,
-    reviews,
-    skills,
-    task_queries,
-    tasks,
-    users,
-)
+from . import imports, users
 from .database import Database, is_readonly
 from .episodes import Episode
 from .errors import PermissionDenied
@@ -44,6 +32,20 @@ from .models import User
 from .workflow import Role
 
 USER_ENV = "ANNOTATION_KIT_USER"
+SERVICE_MODULES = (
+    "annotations",
+    "checks",
+    "datasets",
+    "events",
+    "progress",
+    "projects",
+    "reviews",
+    "skills",
+    "task_queries",
+    "tasks",
+    "users",
+)
+"""Modules whose service functions a workspace exposes as attributes (``ws.tasks``...)."""
 
 
 @functools.cache
@@ -96,20 +98,8 @@ class Workspace:
     def __init__(self, db: Database, user: str):
         self.db = db
         self.user = user
-        for module in (
-            annotations,
-            checks,
-            datasets,
-            events,
-            progress,
-            projects,
-            reviews,
-            skills,
-            task_queries,
-            tasks,
-            users,
-        ):
-            setattr(self, module.__name__.rsplit(".", 1)[1], Services(self, module))
+        for name in SERVICE_MODULES:
+            setattr(self, name, Services(self, import_module(f".{name}", __package__)))
 
     annotations: Services
     checks: Services
@@ -168,7 +158,9 @@ class Workspace:
     def episode(self, dataset: int | str) -> Episode:
         """Lazy access to one dataset's signals and frames (a context manager)."""
         with self.transaction(write=False) as session:
-            return Episode(datasets.get(session, dataset))
+            from .datasets import get
+
+        return Episode(get(session, dataset))
 
     def close(self) -> None:
         self.db.dispose()

@@ -257,3 +257,50 @@ def test_not_a_dataset_folder_and_missing_paths(tmp_path):
     text.write_text("hello")
     with pytest.raises(FormatError, match="not an MCAP, HDF5 or LeRobot source"):
         scan(text)
+
+
+def test_json_channels_with_foxglove_raw_images(tmp_path):
+    import base64
+    import json
+
+    path = tmp_path / "foxglove.mcap"
+    raw_schema = {"type": "object", "properties": {
+        "width": {"type": "integer"}, "height": {"type": "integer"},
+        "encoding": {"type": "string"}, "data": {"type": "string",
+                                                 "contentEncoding": "base64"}}}
+    imu_schema = {"type": "object", "properties": {"ax": {"type": "number"},
+                                                   "gyro": {"type": "array"}}}
+    pixels = np.zeros((16, 24, 3), dtype=np.uint8)
+    pixels[4:12, 8:16] = (255, 0, 0)
+    with path.open("wb") as out:
+        writer = McapWriter(out)
+        writer.start(profile="", library="test")
+        image_id = writer.register_schema("foxglove.RawImage", "jsonschema",
+                                          json.dumps(raw_schema).encode())
+        imu_id = writer.register_schema("lab.Imu", "jsonschema", json.dumps(imu_schema).encode())
+        cam = writer.register_channel("/cam/raw", "json", image_id)
+        imu = writer.register_channel("/imu", "json", imu_id)
+        for i in range(10):
+            t = 1_000 + i * 100_000_000
+            writer.add_message(imu, t, json.dumps({"ax": i / 10, "gyro": [i, -i, 0.5]}).encode(),
+                               t)
+            writer.add_message(cam, t, json.dumps({
+                "width": 24, "height": 16, "encoding": "rgb8",
+                "data": base64.b64encode(pixels.tobytes()).decode()}).encode(), t)
+        writer.finish()
+    [episode] = scan(path)
+    kinds = {s.name: (s.kind, s.width, s.height) for s in episode.streams}
+    assert kinds == {"/cam/raw": ("camera", 24, 16), "/imu": ("signal", None, None)}
+    reader = reader_for(episode)
+    times, values = reader.signal("/imu")
+    assert reader.columns == ["ax", "gyro[0]", "gyro[1]", "gyro[2]"]
+    assert values[3].tolist() == [0.3, 3.0, -3.0, 0.5] and times[3] == 300_000_000
+    frame = reader.frame_at("/cam/raw", 420_000_000)
+    assert frame.t_ns == 400_000_000 and frame.mime == "image/jpeg"
+    from io import BytesIO
+
+    from PIL import Image
+
+    with Image.open(BytesIO(frame.data)) as image:
+        red = np.asarray(image)[8, 12]
+    assert red[0] > 200 and red[1] < 60
