@@ -264,29 +264,46 @@ def test_json_channels_with_foxglove_raw_images(tmp_path):
     import json
 
     path = tmp_path / "foxglove.mcap"
-    raw_schema = {"type": "object", "properties": {
-        "width": {"type": "integer"}, "height": {"type": "integer"},
-        "encoding": {"type": "string"}, "data": {"type": "string",
-                                                 "contentEncoding": "base64"}}}
-    imu_schema = {"type": "object", "properties": {"ax": {"type": "number"},
-                                                   "gyro": {"type": "array"}}}
+    raw_schema = {
+        "type": "object",
+        "properties": {
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+            "encoding": {"type": "string"},
+            "data": {"type": "string", "contentEncoding": "base64"},
+        },
+    }
+    imu_schema = {
+        "type": "object",
+        "properties": {"ax": {"type": "number"}, "gyro": {"type": "array"}},
+    }
     pixels = np.zeros((16, 24, 3), dtype=np.uint8)
     pixels[4:12, 8:16] = (255, 0, 0)
     with path.open("wb") as out:
         writer = McapWriter(out)
         writer.start(profile="", library="test")
-        image_id = writer.register_schema("foxglove.RawImage", "jsonschema",
-                                          json.dumps(raw_schema).encode())
+        image_id = writer.register_schema(
+            "foxglove.RawImage", "jsonschema", json.dumps(raw_schema).encode()
+        )
         imu_id = writer.register_schema("lab.Imu", "jsonschema", json.dumps(imu_schema).encode())
         cam = writer.register_channel("/cam/raw", "json", image_id)
         imu = writer.register_channel("/imu", "json", imu_id)
         for i in range(10):
             t = 1_000 + i * 100_000_000
-            writer.add_message(imu, t, json.dumps({"ax": i / 10, "gyro": [i, -i, 0.5]}).encode(),
-                               t)
-            writer.add_message(cam, t, json.dumps({
-                "width": 24, "height": 16, "encoding": "rgb8",
-                "data": base64.b64encode(pixels.tobytes()).decode()}).encode(), t)
+            writer.add_message(imu, t, json.dumps({"ax": i / 10, "gyro": [i, -i, 0.5]}).encode(), t)
+            writer.add_message(
+                cam,
+                t,
+                json.dumps(
+                    {
+                        "width": 24,
+                        "height": 16,
+                        "encoding": "rgb8",
+                        "data": base64.b64encode(pixels.tobytes()).decode(),
+                    }
+                ).encode(),
+                t,
+            )
         writer.finish()
     [episode] = scan(path)
     kinds = {s.name: (s.kind, s.width, s.height) for s in episode.streams}
@@ -304,3 +321,60 @@ def test_json_channels_with_foxglove_raw_images(tmp_path):
     with Image.open(BytesIO(frame.data)) as image:
         red = np.asarray(image)[8, 12]
     assert red[0] > 200 and red[1] < 60
+
+
+def _grey_video(path, levels, fps):
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=int(fps))
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for level in levels:
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), level, np.uint8), "rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def test_lerobot_v30_video_frames_seek_by_timestamp(tmp_path):
+    """Two episodes share one mp4 (v3.0); each frame is a distinct grey level."""
+    import json
+    from io import BytesIO
+
+    import pyarrow as pa
+    from PIL import Image
+
+    fps, frames = 10, 20
+    folder = synthetic.write_lerobot_v30(tmp_path / "lr", episodes=2, frames=frames, fps=fps)
+    levels = [10 + 6 * i for i in range(2 * frames)]
+    _grey_video(folder / "videos/observation.images.top/chunk-000/file-000.mp4", levels, fps)
+    meta = folder / "meta/episodes/chunk-000/file-000.parquet"
+    rows = pq.read_table(meta).to_pylist()
+    for e, row in enumerate(rows):
+        row |= {
+            "videos/observation.images.top/chunk_index": 0,
+            "videos/observation.images.top/file_index": 0,
+            "videos/observation.images.top/from_timestamp": e * frames / fps,
+            "videos/observation.images.top/to_timestamp": (e + 1) * frames / fps,
+        }
+    pq.write_table(pa.Table.from_pylist(rows), meta)
+    info = json.loads((folder / "meta/info.json").read_text())
+    info["video_path"] = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
+    info["features"]["observation.images.top"] = {
+        "dtype": "video",
+        "shape": [48, 64, 3],
+        "names": ["height", "width", "channels"],
+        "info": {"video.fps": fps, "video.codec": "h264"},
+    }
+    (folder / "meta/info.json").write_text(json.dumps(info))
+    episodes = scan(folder)
+    assert not episodes[1].problems and episodes[1].cameras[0].width == 64
+    reader = reader_for(episodes[1])
+    for index in (0, 7, 19, 3):
+        frame = reader.frame("observation.images.top", index)
+        with Image.open(BytesIO(frame.data)) as image:
+            grey = float(np.asarray(image.convert("L")).mean())
+        assert abs(grey - levels[frames + index]) < 4, (index, grey)
+        assert frame.t_ns == index * 100_000_000
