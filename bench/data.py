@@ -73,10 +73,8 @@ def bench_mcap(n: int) -> None:
         ws.close()
     print(f"MCAP x{n}: bare mcap summary read {base:6.2f} s")
     print(f"  our scan, cameras probed for resolution  {probed:6.2f} s ({probed / base:5.2f}x)")
-    print(f"  our scan, no probe                       {unprobed:6.2f} s "
-          f"({unprobed / base:5.2f}x)")
-    print(f"  full import into SQLite, no probe        {imported:6.2f} s "
-          f"({imported / base:5.2f}x)")
+    print(f"  our scan, no probe                       {unprobed:6.2f} s ({unprobed / base:5.2f}x)")
+    print(f"  full import into SQLite, no probe        {imported:6.2f} s ({imported / base:5.2f}x)")
 
 
 def bench_lerobot(n: int) -> None:
@@ -100,16 +98,23 @@ def bench_lerobot(n: int) -> None:
         ws.import_datasets(folder, progress=False)
         imported = time.perf_counter() - start
         ws.close()
-    print(f"LeRobot v3.0 x{len(episodes)}: pyarrow meta read {base:6.3f} s | our scan "
-          f"{scanned:6.3f} s ({scanned / base:.2f}x) | full import into SQLite {imported:6.2f} s")
+    print(
+        f"LeRobot v3.0 x{len(episodes)}: pyarrow meta read {base:6.3f} s | our scan "
+        f"{scanned:6.3f} s ({scanned / base:.2f}x) | full import into SQLite {imported:6.2f} s"
+    )
 
 
 def bench_hour(minutes: int) -> None:
     path = OUT / f"hour_{minutes}min.mcap"
     if not path.exists():
         print(f"writing a {minutes}-minute, 3-camera, 100 Hz MCAP episode ...", flush=True)
-        synthetic.write_mcap(path, duration_s=minutes * 60, cameras=("wrist", "front", "top"),
-                             fps=15, frame_pool_s=30)
+        synthetic.write_mcap(
+            path,
+            duration_s=minutes * 60,
+            cameras=("wrist", "front", "top"),
+            fps=15,
+            frame_pool_s=30,
+        )
     print(f"{minutes}-minute episode: {path.stat().st_size / 1e6:.0f} MB")
     with tempfile.TemporaryDirectory() as tmp:
         ws = ak.connect(f"sqlite:///{tmp}/ws.db", user="ada")
@@ -122,24 +127,28 @@ def bench_hour(minutes: int) -> None:
             for i in range(10):
                 begin = middle + i * 60 * SECOND % (minutes * 30 * SECOND)
                 t0 = time.perf_counter()
-                episode.signal("/robot/joint_states", begin, begin + 60 * SECOND,
-                               max_points=2000)
+                episode.signal("/robot/joint_states", begin, begin + 60 * SECOND, max_points=2000)
                 cold.append((time.perf_counter() - t0) * 1000)
-            print(f"  signal() 60 s window, first look (reads only its chunks): "
-                  f"p50 {pct(cold, 50):7.1f} ms  p95 {pct(cold, 95):7.1f} ms")
+            print(
+                f"  signal() 60 s window, first look (reads only its chunks): "
+                f"p50 {pct(cold, 50):7.1f} ms  p95 {pct(cold, 95):7.1f} ms"
+            )
             t0 = time.perf_counter()
             whole = episode.signal("/robot/joint_states", max_points=2000)
-            print(f"  signal() whole episode, first look ({whole.samples:,} samples): "
-                  f"{time.perf_counter() - t0:6.2f} s")
+            print(
+                f"  signal() whole episode, first look ({whole.samples:,} samples): "
+                f"{time.perf_counter() - t0:6.2f} s"
+            )
             warm = []
             for i in range(50):
                 begin = (i * 37 % max(1, minutes)) * 60 * SECOND
                 t0 = time.perf_counter()
-                episode.signal("/robot/joint_states", begin, begin + 60 * SECOND,
-                               max_points=2000)
+                episode.signal("/robot/joint_states", begin, begin + 60 * SECOND, max_points=2000)
                 warm.append((time.perf_counter() - t0) * 1000)
-            print(f"  signal() 60 s window once the stream is read: p50 {pct(warm, 50):6.2f} ms"
-                  f"  p95 {pct(warm, 95):6.2f} ms")
+            print(
+                f"  signal() 60 s window once the stream is read: p50 {pct(warm, 50):6.2f} ms"
+                f"  p95 {pct(warm, 95):6.2f} ms"
+            )
             camera = "/camera/front/image/compressed"
             steps = []
             t = middle
@@ -148,8 +157,10 @@ def bench_hour(minutes: int) -> None:
                 t0 = time.perf_counter()
                 episode.frame(camera, t)
                 steps.append((time.perf_counter() - t0) * 1000)
-            print(f"  frame() step forward (and back every 10): p50 {pct(steps, 50):6.2f} ms  "
-                  f"p95 {pct(steps, 95):6.2f} ms")
+            print(
+                f"  frame() step forward (and back every 10): p50 {pct(steps, 50):6.2f} ms  "
+                f"p95 {pct(steps, 95):6.2f} ms"
+            )
         ws.close()
 
 

@@ -1,0 +1,172 @@
+"""One declaration per widget, two front-end hosts.
+
+A widget is an ESM file (anywidget's module format, plain JavaScript, no CDN imports), a
+:class:`Spec` naming its synced state, and a controller: a plain class that turns requests from
+the browser into service calls and returns state updates. From that, :func:`notebook_class`
+builds the ``anywidget.AnyWidget`` used in JupyterLab and :func:`panel_class` the
+``panel.custom.AnyWidgetComponent`` used under ``panel serve``; both load the same ESM file.
+
+Requests travel in the ``_request`` trait (``{"id": n, "action": ..., ...}``); the controller's
+answer updates state traits and ``_error`` / ``_notice``. Permission checks happen in the
+service layer, so a forged request from a browser is refused exactly like a button click.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..errors import AnnotationKitError
+from ..workspace import Workspace
+
+HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Trait:
+    """One piece of synced state: its Python type, default and a docstring."""
+
+    kind: type
+    default: Any
+    doc: str
+
+
+COMMON = {
+    "_request": Trait(dict, {}, "Last request from the browser: {id, action, ...}."),
+    "_error": Trait(str, "", "Why the last request was refused, shown to the user."),
+    "_notice": Trait(str, "", "What the last request did, shown to the user."),
+    "user": Trait(str, "", "Who the widget acts as."),
+    "_revision": Trait(int, 0, "Bumped after every answer from Python: the browser redraws then."),
+}
+
+
+class Controller(Protocol):
+    """Framework-free logic of a widget."""
+
+    watched: tuple[str, ...]
+    """State names whose change (from the browser) triggers :meth:`refresh`."""
+
+    def refresh(self, state: dict[str, Any]) -> dict[str, Any]: ...
+
+    def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    esm: Path
+    traits: dict[str, Trait]
+    controller: Callable[..., Controller]
+    css: Path | None = None
+    doc: str = ""
+    all_traits: dict[str, Trait] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "all_traits", COMMON | self.traits)
+
+
+class _Driver:
+    """What both host classes share: run the controller and apply its updates."""
+
+    def _start(self, spec: Spec, workspace: Workspace, options: dict[str, Any]) -> None:
+        self._spec = spec
+        self._controller = spec.controller(workspace, **options)
+        self._apply({"user": workspace.user})
+        self._run(self._controller.refresh)
+
+    def _state(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._spec.all_traits}
+
+    def _apply(self, updates: dict[str, Any]) -> None:
+        self._applying = True  # our own updates must not trigger another refresh
+        try:
+            for name, value in updates.items():
+                setattr(self, name, value)
+        finally:
+            self._applying = False
+
+    def _run(self, step: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        try:
+            updates = {"_error": ""} | step(self._state())
+        except AnnotationKitError as exc:  # the library said no: show it, change nothing
+            updates = {"_error": str(exc), "_notice": ""}
+        except Exception as exc:  # a bug: say so in the widget, not only in a server log
+            log.exception("%s failed", self._spec.name)
+            updates = {"_error": f"internal error ({type(exc).__name__}): {exc}", "_notice": ""}
+        self._apply(updates | {"_revision": self._revision + 1})
+
+    def _on_request(self, request: dict[str, Any]) -> None:
+        if request:
+            self._run(lambda state: self._controller.handle(request, state))
+
+    def _on_watched(self) -> None:
+        if not getattr(self, "_applying", False):
+            self._run(self._controller.refresh)
+
+
+def notebook_class(spec: Spec) -> type:
+    """The ``anywidget.AnyWidget`` class of a widget (JupyterLab, VS Code, Colab...)."""
+    import anywidget
+    import traitlets
+
+    kinds = {
+        str: traitlets.Unicode,
+        int: traitlets.Int,
+        bool: traitlets.Bool,
+        list: traitlets.List,
+        dict: traitlets.Dict,
+        float: traitlets.Float,
+    }
+    body: dict[str, Any] = {
+        name: kinds[t.kind](t.default, help=t.doc).tag(sync=True)
+        for name, t in spec.all_traits.items()
+    }
+    body["_esm"] = spec.esm
+    if spec.css:
+        body["_css"] = spec.css
+
+    def init(self: Any, workspace: Workspace, **options: Any) -> None:
+        anywidget.AnyWidget.__init__(self)
+        self._start(spec, workspace, options)
+        self.observe(lambda change: self._on_request(change["new"]), names=["_request"])
+        self.observe(lambda _change: self._on_watched(), names=list(self._controller.watched))
+
+    body["__init__"] = init
+    body["__doc__"] = spec.doc
+    return type(spec.name, (_Driver, anywidget.AnyWidget), body)
+
+
+def panel_class(spec: Spec) -> type:
+    """The ``panel.custom.AnyWidgetComponent`` class of a widget (``panel serve`` dashboards)."""
+    import param
+    from panel.custom import AnyWidgetComponent
+
+    kinds = {
+        str: param.String,
+        int: param.Integer,
+        bool: param.Boolean,
+        list: param.List,
+        dict: param.Dict,
+        float: param.Number,
+    }
+    body: dict[str, Any] = {
+        name: kinds[t.kind](default=t.default, doc=t.doc) for name, t in spec.all_traits.items()
+    }
+    body["_esm"] = spec.esm
+    if spec.css:
+        body["_stylesheets"] = [spec.css.read_text()]
+
+    def init(self: Any, workspace: Workspace, **options: Any) -> None:
+        AnyWidgetComponent.__init__(self, sizing_mode="stretch_width")
+        self._start(spec, workspace, options)
+        self.param.watch(lambda event: self._on_request(event.new), ["_request"])
+        # several params changed in one browser message arrive as several events
+        self.param.watch(lambda *_events: self._on_watched(), list(self._controller.watched))
+
+    body["__init__"] = init
+    body["__doc__"] = spec.doc
+    return type(f"{spec.name}Panel", (_Driver, AnyWidgetComponent), body)

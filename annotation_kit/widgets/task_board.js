@@ -1,0 +1,210 @@
+// TaskBoard front end: one file for JupyterLab (anywidget) and `panel serve` (AnyWidgetComponent).
+// User text is always set with textContent, never parsed as HTML.
+
+/** @typedef {{ get: (k: string) => any, set: (k: string, v: any) => void, save_changes: () => void, on: (e: string, f: () => void) => void, off?: (e: string, f: () => void) => void }} Model */
+
+/**
+ * @param {string} tag
+ * @param {Record<string, any>} [props]
+ * @param {(Node|string)[]} [children]
+ */
+function h(tag, props = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "text") node.textContent = String(value);
+    else if (key === "testid") node.dataset.testid = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "class") node.className = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+/** @param {Model} model @param {string} action @param {Record<string, any>} [extra] */
+function request(model, action, extra = {}) {
+  model.set("_request", { id: Date.now() + Math.random(), action, ...extra });
+  model.save_changes();
+}
+
+/** @param {Model} model @param {Record<string, any>} values */
+function update(model, values) {
+  for (const [key, value] of Object.entries(values)) model.set(key, value);
+  model.save_changes();
+}
+
+/** @param {{ model: Model, el: HTMLElement }} ctx */
+function render({ model, el }) {
+  const root = h("div", { class: "ak-widget ak-board", testid: "task-board" });
+  el.append(root);
+  let searchTimer = 0;
+  let confirming = false;
+
+  function toggleSelected(id) {
+    const selected = new Set(model.get("selected"));
+    selected.has(id) ? selected.delete(id) : selected.add(id);
+    update(model, { selected: [...selected] });
+  }
+
+  function card(task) {
+    const selected = model.get("selected").includes(task.id);
+    const box = h("input", { type: "checkbox", testid: `select-${task.id}`,
+      onchange: () => toggleSelected(task.id) });
+    box.checked = selected;
+    const people = [...task.annotators.map((n) => `✎ ${n}`), ...task.reviewers.map((n) => `✓ ${n}`)];
+    return h("div", { class: `ak-card${selected ? " ak-selected" : ""}`, testid: `card-${task.id}` }, [
+      h("div", { class: "ak-card-head" }, [
+        box,
+        h("a", { class: "ak-card-name", href: "#", text: task.name, testid: `open-${task.id}`,
+          onclick: (e) => { e.preventDefault(); request(model, "open", { task: task.id }); } }),
+      ]),
+      h("div", { class: "ak-muted", text: people.join("  ") || "unassigned" }),
+      h("div", { class: "ak-bar" }, [h("div", { class: "ak-bar-fill", style: `width:${task.completion}%` })]),
+      h("div", { class: "ak-muted", text:
+        `${task.completion}% · ${task.annotated}/${task.datasets} datasets · ${task.annotations} annotations` +
+        (task.deadline ? ` · due ${task.deadline}` : "") }),
+    ]);
+  }
+
+  function toolbar() {
+    const search = h("input", { type: "search", placeholder: "Search name or description",
+      testid: "search", oninput: (e) => {
+        clearTimeout(searchTimer);
+        const value = e.target.value;
+        searchTimer = setTimeout(() => update(model, { search: value, page: 1 }), 250);
+      } });
+    search.value = model.get("search");
+    const select = (name, options, label) => {
+      const node = h("select", { testid: `filter-${name}`,
+        onchange: (e) => update(model, { [name]: e.target.value, page: 1 }) },
+        [h("option", { value: "", text: label }), ...options.map((o) => h("option", { value: o, text: o }))]);
+      node.value = model.get(name);
+      return node;
+    };
+    const view = model.get("view");
+    return h("div", { class: "ak-toolbar" }, [
+      h("button", { class: view === "board" ? "ak-on" : "", text: "Board", testid: "view-board",
+        onclick: () => update(model, { view: "board" }) }),
+      h("button", { class: view === "list" ? "ak-on" : "", text: "List", testid: "view-list",
+        onclick: () => update(model, { view: "list" }) }),
+      search,
+      select("project", model.get("projects"), "All projects"),
+      select("assignee", model.get("people"), "Anyone"),
+      h("button", { text: "↻", title: "Refresh", testid: "refresh", onclick: () => request(model, "refresh") }),
+    ]);
+  }
+
+  function statusChips() {
+    const active = new Set(model.get("status"));
+    const counts = model.get("counts");
+    return h("div", { class: "ak-chips" }, model.get("statuses").map((s) =>
+      h("button", { class: `ak-chip${active.has(s.value) ? " ak-on" : ""}`, testid: `status-${s.value}`,
+        text: `${s.label} ${counts[s.value] ?? 0}`,
+        onclick: () => {
+          const now = new Set(model.get("status"));  // the model, not the last drawing
+          now.has(s.value) ? now.delete(s.value) : now.add(s.value);
+          update(model, { status: [...now], page: 1 });
+        } })));
+  }
+
+  function selectionBar() {
+    const selected = model.get("selected");
+    const bar = h("div", { class: "ak-selection", testid: "selection-bar" }, [
+      h("span", { text: `${selected.length} selected`, testid: "selected-count" }),
+      h("button", { text: `Select all ${model.get("total")} matching`, testid: "select-all",
+        onclick: () => request(model, "select_all") }),
+      h("button", { text: "Clear", testid: "clear-selection", onclick: () => update(model, { selected: [] }) }),
+    ]);
+    if (model.get("can_manage") && selected.length) {
+      const who = h("select", { testid: "reassign-to" },
+        model.get("people").map((p) => h("option", { value: p, text: p })));
+      bar.append(
+        who,
+        h("button", { text: "Reassign annotator", testid: "reassign",
+          onclick: () => request(model, "reassign", { annotators: [who.value] }) }),
+        confirming
+          ? h("button", { class: "ak-danger", text: `Really delete ${selected.length}?`, testid: "confirm-delete",
+              onclick: () => { confirming = false; request(model, "delete", { confirm: true }); } })
+          : h("button", { text: "Delete…", testid: "delete",
+              onclick: () => { confirming = true; draw(); } }),
+      );
+    }
+    return bar;
+  }
+
+  function board() {
+    const columns = model.get("columns");
+    const counts = model.get("counts");
+    return h("div", { class: "ak-columns" }, model.get("statuses")
+      .filter((s) => s.value in columns)
+      .map((s) => h("div", { class: "ak-column", testid: `column-${s.value}` }, [
+        h("div", { class: "ak-column-head", text: `${s.label} (${counts[s.value] ?? 0})` }),
+        ...columns[s.value].map(card),
+      ])));
+  }
+
+  function list() {
+    const sort = model.get("sort");
+    const header = (key, label) => h("th", {
+      class: "ak-sortable", testid: `sort-${key}`,
+      text: label + (sort === key ? " ▲" : sort === `-${key}` ? " ▼" : ""),
+      onclick: () => update(model, { sort: sort === key ? `-${key}` : key }) });
+    const selected = new Set(model.get("selected"));
+    const rows = model.get("rows").map((task) => {
+      const box = h("input", { type: "checkbox", testid: `select-${task.id}`, onchange: () => toggleSelected(task.id) });
+      box.checked = selected.has(task.id);
+      return h("tr", { testid: `row-${task.id}` }, [
+        h("td", {}, [box]),
+        h("td", {}, [h("a", { href: "#", text: task.name, testid: `open-${task.id}`,
+          onclick: (e) => { e.preventDefault(); request(model, "open", { task: task.id }); } })]),
+        h("td", { text: task.status_label }),
+        h("td", { text: task.annotators.join(", ") }),
+        h("td", { text: task.reviewers.join(", ") }),
+        h("td", { text: `${task.completion}%` }),
+        h("td", { text: task.deadline }),
+      ]);
+    });
+    const page = model.get("page");
+    const pages = model.get("pages");
+    return h("div", {}, [
+      h("table", { class: "ak-table" }, [
+        h("thead", {}, [h("tr", {}, [h("th"), header("name", "Name"), header("status", "Status"),
+          h("th", { text: "Annotators" }), h("th", { text: "Reviewers" }), h("th", { text: "Done" }),
+          header("deadline", "Deadline")])]),
+        h("tbody", {}, rows),
+      ]),
+      h("div", { class: "ak-pager" }, [
+        h("button", { text: "‹ Prev", testid: "prev-page", disabled: page <= 1 ? "" : null,
+          onclick: () => update(model, { page: Math.max(1, page - 1) }) }),
+        h("span", { text: `Page ${page} of ${pages} · ${model.get("total")} tasks`, testid: "page-info" }),
+        h("button", { text: "Next ›", testid: "next-page",
+          onclick: () => page < pages && update(model, { page: page + 1 }) }),
+      ]),
+    ]);
+  }
+
+  function draw() {
+    const messages = [];
+    if (model.get("_error")) messages.push(h("div", { class: "ak-error", testid: "error", text: model.get("_error") }));
+    if (model.get("_notice")) messages.push(h("div", { class: "ak-notice", testid: "notice", text: model.get("_notice") }));
+    root.replaceChildren(
+      h("div", { class: "ak-user", text: `as ${model.get("user")}` }),
+      toolbar(), statusChips(), selectionBar(), ...messages,
+      model.get("view") === "list" ? list() : board(),
+    );
+  }
+
+  const redraw = () => draw();
+  // Server data arrives with a new _revision; selection and view are local and redraw at once.
+  const names = ["_revision", "selected", "view"];
+  for (const name of names) model.on(`change:${name}`, redraw);
+  const onVisible = () => { if (document.visibilityState === "visible") request(model, "refresh"); };
+  document.addEventListener("visibilitychange", onVisible);
+  draw();
+  return () => {
+    document.removeEventListener("visibilitychange", onVisible);
+    for (const name of names) model.off?.(`change:${name}`, redraw);
+  };
+}
+
+export default { render };

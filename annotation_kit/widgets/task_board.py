@@ -1,0 +1,164 @@
+"""TaskBoard: tasks as a board (a column per status) or a sortable list, with filters,
+selection that survives page changes, batch delete and batch reassign."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import task_queries, tasks, users
+from ..errors import ValidationError
+from ..task_queries import TaskCard
+from ..workflow import ACTIVE, Status, is_supervisor
+from ..workspace import Workspace
+from ._base import HERE, Spec, Trait, notebook_class, panel_class
+
+CARDS_PER_COLUMN = 20
+
+
+def card_json(card: TaskCard) -> dict[str, Any]:
+    """What the browser gets for one task; text is shown as text, never as HTML."""
+    return {
+        "id": card.id,
+        "name": card.name,
+        "description": card.description,
+        "status": card.status.value,
+        "status_label": card.status.label,
+        "project": card.project or "",
+        "annotators": card.annotators,
+        "reviewers": card.reviewers,
+        "deadline": card.deadline.date().isoformat() if card.deadline else "",
+        "datasets": card.counts.datasets,
+        "annotated": card.counts.annotated,
+        "annotations": card.counts.annotations,
+        "completion": round(100 * card.completion),
+        "version": card.version,
+    }
+
+
+class TaskBoardController:
+    watched = ("view", "status", "project", "assignee", "search", "sort", "page", "page_size")
+
+    def __init__(self, workspace: Workspace):
+        self.ws = workspace
+
+    def _filters(self, state: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "project": state["project"] or None,
+            "assignee": state["assignee"] or None,
+            "search": state["search"] or None,
+        }
+
+    def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+        filters = self._filters(state)
+        status = [Status(s) for s in state["status"]] or None
+        with self.ws.transaction(write=False) as session:
+            me = self.ws.me(session)
+            board = task_queries.board(session, per_status=CARDS_PER_COLUMN, **filters)
+            page = task_queries.list_tasks(
+                session,
+                status=status,
+                sort=state["sort"],
+                page=max(1, state["page"]),
+                page_size=state["page_size"],
+                **filters,
+            )
+            if page.items == [] and page.page > 1 and page.total:
+                page = task_queries.list_tasks(
+                    session,
+                    status=status,
+                    sort=state["sort"],
+                    page=page.pages,
+                    page_size=state["page_size"],
+                    **filters,
+                )
+            people = [u.name for u in users.list_users(session) if u.active]
+            from ..projects import list_projects
+
+            projects = [p.name for p in list_projects(session)]
+            manager = is_supervisor(me)
+        shown = set(state["status"]) or {s.value for s in Status}
+        return {
+            "counts": {s.value: n for s, n in board.counts.items()},
+            "columns": {
+                s.value: [card_json(c) for c in board.columns[s]]
+                for s in Status
+                if s.value in shown
+            },
+            "rows": [card_json(c) for c in page.items],
+            "total": page.total,
+            "page": page.page,
+            "pages": page.pages,
+            "people": people,
+            "projects": projects,
+            "can_manage": manager,
+            "statuses": [
+                {"value": s.value, "label": s.label, "active": s in ACTIVE} for s in Status
+            ],
+        }
+
+    def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        action = request.get("action")
+        ids = [int(i) for i in request.get("ids", state["selected"])]
+        if action == "refresh":
+            return self.refresh(state)
+        if action == "select_all":
+            with self.ws.transaction(write=False) as session:
+                everything = task_queries.matching_ids(
+                    session, status=state["status"] or None, **self._filters(state)
+                )
+            return {"selected": everything, "_notice": f"{len(everything)} tasks selected"}
+        if action == "open":
+            return {"opened": int(request["task"])}
+        if not ids:
+            raise ValidationError("select one or more tasks first")
+        if action == "delete":
+            with self.ws.transaction() as session:
+                count = tasks.delete(
+                    session, ids, confirm=bool(request.get("confirm")), by=self.ws.me(session)
+                )
+            return self.refresh(state) | {"selected": [], "_notice": f"deleted {count} task(s)"}
+        if action == "reassign":
+            annotators = request.get("annotators")
+            reviewers = request.get("reviewers")
+            with self.ws.transaction() as session:
+                changed = tasks.assign(
+                    session, ids, annotators=annotators, reviewers=reviewers, by=self.ws.me(session)
+                )
+            return self.refresh(state) | {
+                "_notice": f"reassigned {len(changed)} task(s)",
+                "selected": [],
+            }
+        raise ValidationError(f"unknown request {action!r}")
+
+
+SPEC = Spec(
+    name="TaskBoard",
+    esm=HERE / "task_board.js",
+    css=HERE / "widgets.css",
+    controller=TaskBoardController,
+    doc="Tasks as a board or a list; filter, select across pages, batch delete and reassign.",
+    traits={
+        "view": Trait(str, "board", "'board' (a column per status) or 'list'."),
+        "status": Trait(list, [], "Statuses to show; empty shows all."),
+        "project": Trait(str, "", "Only tasks of this project ('' = any)."),
+        "assignee": Trait(str, "", "Only tasks assigned to this user ('' = anyone)."),
+        "search": Trait(str, "", "Text searched in names and descriptions."),
+        "sort": Trait(str, "-created_at", "List order: a column, '-' first for descending."),
+        "page": Trait(int, 1, "List page (from 1)."),
+        "page_size": Trait(int, 25, "List rows per page."),
+        "selected": Trait(list, [], "Selected task ids; kept across pages and filters."),
+        "opened": Trait(int, 0, "Id of the task the user opened (0 = none)."),
+        "counts": Trait(dict, {}, "Tasks per status under the current filters."),
+        "columns": Trait(dict, {}, "Board view: the first cards of each status."),
+        "rows": Trait(list, [], "List view: the current page."),
+        "total": Trait(int, 0, "Tasks matching the filters."),
+        "pages": Trait(int, 1, "List pages."),
+        "people": Trait(list, [], "Active users (filter and reassign choices)."),
+        "projects": Trait(list, [], "Project names (filter choices)."),
+        "statuses": Trait(list, [], "Statuses in workflow order with labels."),
+        "can_manage": Trait(bool, False, "Whether this user may delete and reassign."),
+    },
+)
+
+TaskBoard = notebook_class(SPEC)
+TaskBoardPanel = panel_class(SPEC)

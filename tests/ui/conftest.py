@@ -1,0 +1,225 @@
+"""Real front ends for the UI tier: Chromium (Debian's, driven by Playwright), ``panel serve``
+and JupyterLab processes started per test module. Screenshots go to ``test-artifacts/``."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = os.environ.get("ANNOTATION_KIT_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_http(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+class PanelServer:
+    """``panel serve`` of a small app file, acting as ``user`` on ``url``."""
+
+    def __init__(self, app: str, url: str, user: str, tmp: Path):
+        self.port = free_port()
+        script = tmp / f"app_{self.port}.py"
+        script.write_text(app)
+        env = {**os.environ, "ANNOTATION_KIT_URL": url, "ANNOTATION_KIT_USER": user}
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "panel",
+                "serve",
+                str(script),
+                "--address",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--allow-websocket-origin",
+                f"127.0.0.1:{self.port}",
+                "--num-procs",
+                "1",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.url = f"http://127.0.0.1:{self.port}/{script.stem}"
+        wait_http(f"http://127.0.0.1:{self.port}/", self.process)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture
+def panel_app(tmp_path):
+    servers = []
+
+    def start(app: str, url: str, user: str) -> PanelServer:
+        server = PanelServer(app, url, user, tmp_path)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+class JupyterLab:
+    """A JupyterLab server in its own config/data/runtime folders, serving ``root``."""
+
+    def __init__(self, root: Path, home: Path):
+        self.port, self.token, self.root = free_port(), "ak-test-token", root
+        settings = home / "settings" / "@jupyterlab" / "apputils-extension"
+        settings.mkdir(parents=True)
+        (settings / "notification.jupyterlab-settings").write_text(
+            json.dumps({"fetchNews": "false", "checkForUpdates": False})
+        )
+        env = {
+            **os.environ,
+            "JUPYTER_CONFIG_DIR": str(home / "config"),
+            "JUPYTER_DATA_DIR": str(home / "data"),
+            "JUPYTER_RUNTIME_DIR": str(home / "run"),
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                "--allow-root",
+                "--ip=127.0.0.1",
+                f"--port={self.port}",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={root}",
+                f"--LabApp.user_settings_dir={home / 'settings'}",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        wait_http(f"http://127.0.0.1:{self.port}/api?token={self.token}", self.process, 90)
+
+    def notebook_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/lab/tree/{name}?token={self.token}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="module")
+def jupyter_lab(tmp_path_factory):
+    lab = JupyterLab(tmp_path_factory.mktemp("lab"), tmp_path_factory.mktemp("home"))
+    yield lab
+    lab.stop()
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(notebook, path)
+
+
+def run_all_cells(page, count: int) -> None:
+    """Run the notebook's cells one by one, waiting for each to finish (as a person would)."""
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    # "idle" shows before a kernel exists: wait for the kernel's name in the toolbar too
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.jp-Toolbar-kernelName')]
+                 .some(e => /Python/.test(e.textContent))""",
+        timeout=60_000,
+    )
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    for index in range(count):
+        for attempt in range(2):
+            cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+            cell.locator(".jp-InputArea-editor").click()
+            page.keyboard.press("Shift+Enter")
+            try:
+                page.wait_for_function(
+                    """(i) => {
+                        const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
+                        const prompt = cell && cell.querySelector('.jp-InputPrompt');
+                        return prompt && /\\[\\d+\\]/.test(prompt.textContent);
+                    }""",
+                    arg=index,
+                    timeout=30_000 if attempt == 0 else 60_000,
+                )
+                break
+            except Exception:
+                if attempt:
+                    raise
