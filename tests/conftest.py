@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,6 +17,19 @@ from annotation_kit.models import Annotation, AnnotationKind
 from annotation_kit.workflow import Status
 
 PG = os.environ.get("ANNOTATION_KIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _sample_data() -> Path:
+    """``shared/data`` beside the clone (as CI lays it out), or ``$ANNOTATION_KIT_SAMPLE_DATA``."""
+    if env := os.environ.get("ANNOTATION_KIT_SAMPLE_DATA"):
+        return Path(env)
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "shared" / "data" / "README.md").exists():
+            return parent / "shared" / "data"
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+SAMPLE_DATA = _sample_data()
 SECOND = 1_000_000_000
 
 

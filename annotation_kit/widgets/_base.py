@@ -68,6 +68,10 @@ class Spec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "all_traits", COMMON | self.traits)
 
+    def module(self) -> str:
+        """The ESM source: the shared helpers, then the widget's own file."""
+        return (HERE / "_common.js").read_text() + self.esm.read_text()
+
 
 class _Driver:
     """What both host classes share: run the controller and apply its updates."""
@@ -125,7 +129,7 @@ def notebook_class(spec: Spec) -> type:
         name: kinds[t.kind](t.default, help=t.doc).tag(sync=True)
         for name, t in spec.all_traits.items()
     }
-    body["_esm"] = spec.esm
+    body["_esm"] = spec.module()
     if spec.css:
         body["_css"] = spec.css
 
@@ -156,7 +160,7 @@ def panel_class(spec: Spec) -> type:
     body: dict[str, Any] = {
         name: kinds[t.kind](default=t.default, doc=t.doc) for name, t in spec.all_traits.items()
     }
-    body["_esm"] = spec.esm
+    body["_esm"] = spec.module()
     if spec.css:
         body["_stylesheets"] = [spec.css.read_text()]
 

@@ -1,37 +1,5 @@
-// TaskBoard front end: one file for JupyterLab (anywidget) and `panel serve` (AnyWidgetComponent).
-// User text is always set with textContent, never parsed as HTML.
-
-/** @typedef {{ get: (k: string) => any, set: (k: string, v: any) => void, save_changes: () => void, on: (e: string, f: () => void) => void, off?: (e: string, f: () => void) => void }} Model */
-
-/**
- * @param {string} tag
- * @param {Record<string, any>} [props]
- * @param {(Node|string)[]} [children]
- */
-function h(tag, props = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "text") node.textContent = String(value);
-    else if (key === "testid") node.dataset.testid = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (key === "class") node.className = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
-
-/** @param {Model} model @param {string} action @param {Record<string, any>} [extra] */
-function request(model, action, extra = {}) {
-  model.set("_request", { id: Date.now() + Math.random(), action, ...extra });
-  model.save_changes();
-}
-
-/** @param {Model} model @param {Record<string, any>} values */
-function update(model, values) {
-  for (const [key, value] of Object.entries(values)) model.set(key, value);
-  model.save_changes();
-}
+// TaskBoard front end: one module for JupyterLab (anywidget) and `panel serve`
+// (AnyWidgetComponent); `h`, `request` and `update` come from _common.js.
 
 /** @param {{ model: Model, el: HTMLElement }} ctx */
 function render({ model, el }) {
@@ -74,13 +42,6 @@ function render({ model, el }) {
         searchTimer = setTimeout(() => update(model, { search: value, page: 1 }), 250);
       } });
     search.value = model.get("search");
-    const select = (name, options, label) => {
-      const node = h("select", { testid: `filter-${name}`,
-        onchange: (e) => update(model, { [name]: e.target.value, page: 1 }) },
-        [h("option", { value: "", text: label }), ...options.map((o) => h("option", { value: o, text: o }))]);
-      node.value = model.get(name);
-      return node;
-    };
     const view = model.get("view");
     return h("div", { class: "ak-toolbar" }, [
       h("button", { class: view === "board" ? "ak-on" : "", text: "Board", testid: "view-board",
@@ -88,8 +49,8 @@ function render({ model, el }) {
       h("button", { class: view === "list" ? "ak-on" : "", text: "List", testid: "view-list",
         onclick: () => update(model, { view: "list" }) }),
       search,
-      select("project", model.get("projects"), "All projects"),
-      select("assignee", model.get("people"), "Anyone"),
+      choice(model, "project", model.get("projects"), "All projects"),
+      choice(model, "assignee", model.get("people"), "Anyone"),
       h("button", { text: "↻", title: "Refresh", testid: "refresh", onclick: () => request(model, "refresh") }),
     ]);
   }
@@ -184,27 +145,16 @@ function render({ model, el }) {
   }
 
   function draw() {
-    const messages = [];
-    if (model.get("_error")) messages.push(h("div", { class: "ak-error", testid: "error", text: model.get("_error") }));
-    if (model.get("_notice")) messages.push(h("div", { class: "ak-notice", testid: "notice", text: model.get("_notice") }));
     root.replaceChildren(
       h("div", { class: "ak-user", text: `as ${model.get("user")}` }),
-      toolbar(), statusChips(), selectionBar(), ...messages,
+      toolbar(), statusChips(), selectionBar(), ...messages(model),
       model.get("view") === "list" ? list() : board(),
     );
   }
 
-  const redraw = () => draw();
-  // Server data arrives with a new _revision; selection and view are local and redraw at once.
-  const names = ["_revision", "selected", "view"];
-  for (const name of names) model.on(`change:${name}`, redraw);
-  const onVisible = () => { if (document.visibilityState === "visible") request(model, "refresh"); };
-  document.addEventListener("visibilitychange", onVisible);
   draw();
-  return () => {
-    document.removeEventListener("visibilitychange", onVisible);
-    for (const name of names) model.off?.(`change:${name}`, redraw);
-  };
+  // Server data arrives with a new _revision; selection and view are local and redraw at once.
+  return subscribe(model, ["selected", "view"], draw);
 }
 
 export default { render };

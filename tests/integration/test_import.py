@@ -2,7 +2,6 @@
 from disk and from an S3-compatible server; then reading signals and frames back."""
 
 import uuid
-from pathlib import Path
 
 import fsspec
 import numpy as np
@@ -12,8 +11,9 @@ from sqlalchemy import func, select
 import annotation_kit as ak
 from annotation_kit import imports, synthetic
 from annotation_kit.models import Dataset
+from tests.conftest import SAMPLE_DATA
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = SAMPLE_DATA
 CORRUPT = DATA / "mcap" / "keelson" / "connectors__klog__bin__2024-05-15.CORRUPTED_CRLF.mcap"
 SECOND = 1_000_000_000
 

@@ -1,7 +1,6 @@
 """Format readers on the sample files other tools wrote: what they index and what they decode,
 checked against each format's own reader. No database here."""
 
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -14,8 +13,9 @@ from mcap_ros2.decoder import DecoderFactory
 
 from annotation_kit import synthetic
 from annotation_kit.formats import FormatError, open_reader, scan
+from tests.conftest import SAMPLE_DATA
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = SAMPLE_DATA
 ROSBAG = DATA / "mcap" / "rosbag2"
 CDR = ROSBAG / "rosbag2_tests__resources__mcap__cdr_test__cdr_test_0.mcap"
 CORRUPT = DATA / "mcap" / "keelson" / "connectors__klog__bin__2024-05-15.CORRUPTED_CRLF.mcap"
@@ -30,7 +30,8 @@ def reader_for(info):
 
 
 def test_sample_data_is_there():
-    assert CDR.exists(), f"sample data missing at {DATA}"
+    assert CDR.exists(), f"sample data missing at {DATA}: set ANNOTATION_KIT_SAMPLE_DATA"
+    assert len(sorted(ROSBAG.glob("*.mcap"))) == 5
 
 
 @pytest.mark.parametrize("path", sorted(ROSBAG.glob("*.mcap")), ids=lambda p: p.name[-40:])

@@ -1,0 +1,152 @@
+"""Finding datasets: filtered, paginated lists and "all matching" selections for browsing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, Text, cast, func, select
+from sqlalchemy.orm import Session
+
+from . import projects
+from .database import readonly
+from .errors import ValidationError
+from .models import Annotation, Dataset, Task, TaskDataset
+from .workflow import ACTIVE
+
+ASSIGNMENT = ("", "unassigned", "assigned", "annotated", "not_annotated")
+SECOND = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class DatasetRow:
+    id: int
+    name: str
+    format: str
+    duration_s: float
+    cameras: int
+    robot: str
+    tags: list[str]
+    qc_status: str
+    project: str | None
+    created_at: datetime
+    active_tasks: list[str]
+    """Names of the active tasks the dataset is in."""
+
+
+@dataclass(frozen=True)
+class DatasetPage:
+    items: list[DatasetRow]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _filtered(
+    session: Session,
+    query: Select[Any],
+    *,
+    search: str | None = None,
+    project: str | int | None = None,
+    tag: str | None = None,
+    robot: str | None = None,
+    format: str | None = None,
+    min_duration_s: float | None = None,
+    max_duration_s: float | None = None,
+    since: datetime | None = None,
+    qc_status: str | None = None,
+    assignment: str | None = None,
+) -> Select[Any]:
+    if search:
+        query = query.where(Dataset.name.ilike(_like(search), escape="\\")
+                            | Dataset.source_uri.ilike(_like(search), escape="\\"))
+    if project is not None:
+        query = query.where(Dataset.project_id == projects.get(session, project).id)
+    if tag:  # JSON text of the list holds the tag as a quoted string, on both backends
+        query = query.where(cast(Dataset.tags, Text).like(_like(json.dumps(tag)), escape="\\"))
+    if robot:
+        query = query.where(Dataset.robot == robot)
+    if format:
+        query = query.where(Dataset.format == format)
+    if min_duration_s is not None:
+        query = query.where(Dataset.duration_ns >= round(min_duration_s * SECOND))
+    if max_duration_s is not None:
+        query = query.where(Dataset.duration_ns <= round(max_duration_s * SECOND))
+    if since is not None:
+        query = query.where(Dataset.created_at >= since)
+    if qc_status:
+        query = query.where(Dataset.qc_status == qc_status)
+    if assignment not in ASSIGNMENT and assignment is not None:
+        raise ValidationError(f"assignment must be one of {', '.join(a for a in ASSIGNMENT if a)}")
+    in_active = (select(TaskDataset.dataset_id).join(Task, Task.id == TaskDataset.task_id)
+                 .where(TaskDataset.dataset_id == Dataset.id, Task.status.in_(ACTIVE)).exists())
+    annotated = select(Annotation.id).where(Annotation.dataset_id == Dataset.id).exists()
+    if assignment == "unassigned":
+        query = query.where(~in_active)
+    elif assignment == "assigned":
+        query = query.where(in_active)
+    elif assignment == "annotated":
+        query = query.where(annotated)
+    elif assignment == "not_annotated":
+        query = query.where(~annotated)
+    return query
+
+
+@readonly
+def list_datasets(session: Session, *, page: int = 1, page_size: int = 50,
+                  **filters: Any) -> DatasetPage:
+    """One page of datasets matching the filters (newest first).
+
+    Filters: ``search`` (name or URI), ``project``, ``tag``, ``robot``, ``format``,
+    ``min_duration_s``/``max_duration_s``, ``since`` (upload time), ``qc_status``, ``assignment``
+    (``unassigned``, ``assigned`` to an active task, ``annotated``, ``not_annotated``).
+    """
+    if page < 1 or not 1 <= page_size <= 500:
+        raise ValidationError("page must be ≥ 1 and page_size between 1 and 500")
+    total = session.scalar(_filtered(session, select(func.count()).select_from(Dataset),
+                                     **filters)) or 0
+    found = session.scalars(_filtered(session, select(Dataset), **filters)
+                            .order_by(Dataset.created_at.desc(), Dataset.id.desc())
+                            .limit(page_size).offset((page - 1) * page_size)).all()
+    ids = [d.id for d in found]
+    busy: dict[int, list[str]] = {}
+    for dataset_id, name in session.execute(
+            select(TaskDataset.dataset_id, Task.name).join(Task, Task.id == TaskDataset.task_id)
+            .where(TaskDataset.dataset_id.in_(ids), Task.status.in_(ACTIVE))):
+        busy.setdefault(dataset_id, []).append(name)
+    names = {p.id: p.name for p in projects.list_projects(session)}
+    rows = [DatasetRow(id=d.id, name=d.name, format=d.format,
+                       duration_s=round(d.duration_ns / SECOND, 2), cameras=len(d.cameras),
+                       robot=d.robot, tags=list(d.tags), qc_status=d.qc_status,
+                       project=names.get(d.project_id) if d.project_id else None,
+                       created_at=d.created_at, active_tasks=busy.get(d.id, []))
+            for d in found]
+    return DatasetPage(items=rows, total=total, page=page, page_size=page_size)
+
+
+@readonly
+def matching_ids(session: Session, **filters: Any) -> list[int]:
+    """Ids of every dataset matching the filters, across all pages."""
+    return list(session.scalars(_filtered(session, select(Dataset.id), **filters)
+                                .order_by(Dataset.id)))
+
+
+@readonly
+def facets(session: Session) -> dict[str, list[str]]:
+    """Values to offer in filters: formats, robots, tags."""
+    formats = sorted(session.scalars(select(Dataset.format).distinct()))
+    robots = sorted(r for r in session.scalars(select(Dataset.robot).distinct()) if r)
+    tags: set[str] = set()
+    for row in session.scalars(select(Dataset.tags).distinct().limit(5000)):
+        tags.update(row)
+    return {"formats": formats, "robots": robots, "tags": sorted(tags)}

@@ -1,0 +1,129 @@
+// DataBrowser front end (JupyterLab and `panel serve`); helpers come from _common.js.
+
+/** @param {{ model: Model, el: HTMLElement }} ctx */
+function render({ model, el }) {
+  const root = h("div", { class: "ak-widget ak-browser", testid: "data-browser" });
+  el.append(root);
+  let formOpen = false;
+  let timer = 0;
+
+  const text = (name, placeholder, width = "") => {
+    const node = h("input", { type: "search", placeholder, testid: `filter-${name}`, style: width,
+      oninput: (e) => {
+        clearTimeout(timer);
+        const value = e.target.value;
+        timer = setTimeout(() => update(model, { [name]: value, page: 1 }), 300);
+      } });
+    node.value = model.get(name);
+    return node;
+  };
+
+  function filters() {
+    const facets = model.get("facets");
+    return h("div", { class: "ak-toolbar" }, [
+      text("search", "Name or URI"),
+      choice(model, "project", model.get("projects"), "All projects"),
+      choice(model, "tag", facets.tags || [], "Any tag"),
+      choice(model, "robot", facets.robots || [], "Any robot"),
+      choice(model, "format", facets.formats || [], "Any format"),
+      text("min_s", "min s", "width:60px"),
+      text("max_s", "max s", "width:60px"),
+      text("since", "since YYYY-MM-DD", "width:130px"),
+      choice(model, "qc_status", ["pass", "warning", "error", "overridden", "unchecked"], "Any QC"),
+      choice(model, "assignment", ["unassigned", "assigned", "annotated", "not_annotated"], "Any assignment"),
+      h("button", { text: "↻", title: "Refresh", testid: "refresh", onclick: () => request(model, "refresh") }),
+    ]);
+  }
+
+  function table() {
+    const selected = new Set(model.get("selected"));
+    const rows = model.get("rows").map((d) => {
+      const box = h("input", { type: "checkbox", testid: `select-${d.id}`, onchange: () => {
+        const now = new Set(model.get("selected"));
+        now.has(d.id) ? now.delete(d.id) : now.add(d.id);
+        update(model, { selected: [...now] });
+      } });
+      box.checked = selected.has(d.id);
+      return h("tr", { testid: `row-${d.id}` }, [
+        h("td", {}, [box]), h("td", { text: d.name }), h("td", { text: d.format }),
+        h("td", { text: `${d.duration_s} s` }), h("td", { text: String(d.cameras) }),
+        h("td", { text: d.robot }), h("td", { text: d.tags.join(", ") }),
+        h("td", { class: `ak-qc-${d.qc_status}`, text: d.qc_status }),
+        h("td", { text: d.active_tasks.join(", ") }), h("td", { text: d.uploaded }),
+      ]);
+    });
+    const page = model.get("page");
+    const pages = model.get("pages");
+    return h("div", {}, [
+      h("table", { class: "ak-table" }, [
+        h("thead", {}, [h("tr", {}, ["", "Dataset", "Format", "Duration", "Cameras", "Robot", "Tags",
+          "QC", "In tasks", "Uploaded"].map((t) => h("th", { text: t })))]),
+        h("tbody", {}, rows),
+      ]),
+      h("div", { class: "ak-pager" }, [
+        h("button", { text: "‹ Prev", testid: "prev-page", onclick: () => page > 1 && update(model, { page: page - 1 }) }),
+        h("span", { testid: "page-info", text: `Page ${page} of ${pages} · ${model.get("total")} datasets` }),
+        h("button", { text: "Next ›", testid: "next-page", onclick: () => page < pages && update(model, { page: page + 1 }) }),
+      ]),
+    ]);
+  }
+
+  function selectionBar() {
+    const count = model.get("selected").length;
+    const bar = h("div", { class: "ak-selection" }, [
+      h("span", { testid: "selected-count", text: `${count} selected` }),
+      h("button", { text: `Select all ${model.get("total")} matching`, testid: "select-all",
+        onclick: () => request(model, "select_all") }),
+      h("button", { text: "Clear", testid: "clear-selection", onclick: () => update(model, { selected: [] }) }),
+    ]);
+    if (model.get("can_create") && count) {
+      bar.append(h("button", { class: "ak-on", text: `Annotate ${count}…`, testid: "annotate",
+        onclick: () => { formOpen = true; request(model, "check"); draw(); } }));
+    }
+    return bar;
+  }
+
+  function form() {
+    const field = (label, node) => h("label", { class: "ak-field" }, [h("span", { text: label }), node]);
+    const name = h("input", { testid: "task-name", placeholder: "Task name" });
+    const description = h("textarea", { testid: "task-description", rows: "2" });
+    const many = (testid) => h("select", { multiple: "", size: "4", testid },
+      model.get("people").map((p) => h("option", { value: p, text: p })));
+    const annotators = many("task-annotators");
+    const reviewers = many("task-reviewers");
+    const project = h("select", { testid: "task-project" },
+      [h("option", { value: "", text: "(none)" }), ...model.get("projects").map((p) => h("option", { value: p, text: p }))]);
+    project.value = model.get("project");
+    const deadline = h("input", { type: "date", testid: "task-deadline" });
+    const picked = (select) => [...select.selectedOptions].map((o) => o.value);
+    const busy = model.get("busy");
+    return h("div", { class: "ak-form", testid: "create-form" }, [
+      h("div", { class: "ak-column-head", text: `New task from ${model.get("selected").length} dataset(s)` }),
+      ...busy.length ? [h("div", { class: "ak-warning", testid: "busy-warning" }, [
+        h("div", { text: "Already in active tasks:" }), ...busy.map((b) => h("div", { text: b }))])] : [],
+      field("Name", name), field("Description", description), field("Annotators", annotators),
+      field("Reviewers", reviewers), field("Project", project), field("Deadline", deadline),
+      h("div", { class: "ak-toolbar" }, [
+        h("button", { class: "ak-on", text: "Create task", testid: "create-task", onclick: () => {
+          formOpen = false;
+          request(model, "create", { name: name.value, description: description.value,
+            annotators: picked(annotators), reviewers: picked(reviewers), project: project.value,
+            deadline: deadline.value });
+        } }),
+        h("button", { text: "Cancel", testid: "cancel", onclick: () => { formOpen = false; draw(); } }),
+      ]),
+    ]);
+  }
+
+  function draw() {
+    root.replaceChildren(
+      h("div", { class: "ak-user", text: `as ${model.get("user")}` }),
+      filters(), selectionBar(), ...messages(model), ...(formOpen ? [form()] : []), table(),
+    );
+  }
+
+  draw();
+  return subscribe(model, ["selected"], draw);
+}
+
+export default { render };

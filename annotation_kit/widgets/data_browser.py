@@ -1,0 +1,147 @@
+"""DataBrowser: filter datasets, select many, and create an annotation task from them."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import UTC, datetime
+from typing import Any
+
+from .. import dataset_queries, tasks, users
+from ..errors import ValidationError
+from ..projects import list_projects
+from ..workflow import is_supervisor
+from ..workspace import Workspace
+from ._base import HERE, Spec, Trait, notebook_class, panel_class
+
+FILTERS = ("search", "project", "tag", "robot", "format", "min_s", "max_s", "since", "qc_status",
+           "assignment")
+
+
+def _number(value: str, name: str) -> float | None:
+    if not value.strip():
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise ValidationError(f"{name} must be a number of seconds, got {value!r}") from None
+
+
+def _date(value: str, name: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        raise ValidationError(f"{name} must be a date like 2026-11-23, got {value!r}") from None
+
+
+class DataBrowserController:
+    watched = (*FILTERS, "page", "page_size")
+
+    def __init__(self, workspace: Workspace):
+        self.ws = workspace
+
+    def _filters(self, state: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "search": state["search"] or None, "project": state["project"] or None,
+            "tag": state["tag"] or None, "robot": state["robot"] or None,
+            "format": state["format"] or None,
+            "min_duration_s": _number(state["min_s"], "minimum duration"),
+            "max_duration_s": _number(state["max_s"], "maximum duration"),
+            "since": _date(state["since"], "uploaded since"),
+            "qc_status": state["qc_status"] or None, "assignment": state["assignment"] or None,
+        }
+
+    def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+        filters = self._filters(state)
+        with self.ws.transaction(write=False) as session:
+            me = self.ws.me(session)
+            found = dataset_queries.list_datasets(session, page=max(1, state["page"]),
+                                                  page_size=state["page_size"], **filters)
+            facets = dataset_queries.facets(session)
+            people = [u.name for u in users.list_users(session)
+                      if u.active and u.role != "visitor"]
+            projects = [p.name for p in list_projects(session)]
+            manager = is_supervisor(me)
+        return {
+            "rows": [{"id": r.id, "name": r.name, "format": r.format, "duration_s": r.duration_s,
+                      "cameras": r.cameras, "robot": r.robot, "tags": r.tags,
+                      "qc_status": r.qc_status, "project": r.project or "",
+                      "uploaded": r.created_at.date().isoformat(),
+                      "active_tasks": r.active_tasks} for r in found.items],
+            "total": found.total, "page": found.page, "pages": found.pages, "facets": facets,
+            "people": people, "projects": projects, "can_create": manager,
+        }
+
+    def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        action = request.get("action")
+        if action == "refresh":
+            return self.refresh(state)
+        if action == "select_all":
+            with self.ws.transaction(write=False) as session:
+                ids = dataset_queries.matching_ids(session, **self._filters(state))
+            return {"selected": ids, "_notice": f"{len(ids)} datasets selected"}
+        ids = [int(i) for i in request.get("ids", state["selected"])]
+        if not ids:
+            raise ValidationError("select one or more datasets first")
+        if action == "check":
+            with self.ws.transaction(write=False) as session:
+                busy = tasks.active_tasks_for(session, ids)
+            return {"busy": [f"#{d}: in " + ", ".join(f"'{t.name}' ({t.status.label})"
+                                                       for t in found)
+                             for d, found in sorted(busy.items())]}
+        if action == "create":
+            deadline = _date(request.get("deadline") or "", "deadline")
+            with self.ws.transaction() as session, warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always")
+                task = tasks.create(
+                    session, request.get("name", ""), datasets=ids,
+                    description=request.get("description", ""),
+                    annotators=request.get("annotators") or [],
+                    reviewers=request.get("reviewers") or [],
+                    project=request.get("project") or None,
+                    deadline=deadline.replace(hour=23, minute=59) if deadline else None,
+                    allow_reassign=bool(request.get("allow_reassign", True)),
+                    by=self.ws.me(session))
+            note = f"created task '{task.name}' (#{task.id}) with {len(ids)} dataset(s)"
+            if seen:
+                note += "; note: " + "; ".join(str(w.message) for w in seen)
+            return self.refresh(state) | {"selected": [], "created": task.id, "busy": [],
+                                          "_notice": note}
+        raise ValidationError(f"unknown request {action!r}")
+
+
+SPEC = Spec(
+    name="DataBrowser",
+    esm=HERE / "data_browser.js",
+    css=HERE / "widgets.css",
+    controller=DataBrowserController,
+    doc="Filter datasets, select many, create an annotation task from them.",
+    traits={
+        "search": Trait(str, "", "Text in the dataset name or source URI."),
+        "project": Trait(str, "", "Only this project ('' = any)."),
+        "tag": Trait(str, "", "Only datasets with this tag."),
+        "robot": Trait(str, "", "Only this robot."),
+        "format": Trait(str, "", "Only this format (mcap, hdf5-aloha, lerobot-v3.0...)."),
+        "min_s": Trait(str, "", "Minimum duration in seconds ('' = none)."),
+        "max_s": Trait(str, "", "Maximum duration in seconds ('' = none)."),
+        "since": Trait(str, "", "Uploaded on or after this date (YYYY-MM-DD)."),
+        "qc_status": Trait(str, "", "Data-check status (pass, warning, error, ...)."),
+        "assignment": Trait(str, "", "unassigned, assigned, annotated or not_annotated."),
+        "page": Trait(int, 1, "Page (from 1)."),
+        "page_size": Trait(int, 25, "Rows per page."),
+        "rows": Trait(list, [], "The current page of datasets."),
+        "total": Trait(int, 0, "Datasets matching the filters."),
+        "pages": Trait(int, 1, "Pages."),
+        "selected": Trait(list, [], "Selected dataset ids; kept across pages and filters."),
+        "busy": Trait(list, [], "Selected datasets already in active tasks (warnings)."),
+        "created": Trait(int, 0, "Id of the task created last (0 = none)."),
+        "facets": Trait(dict, {}, "Filter choices: formats, robots, tags."),
+        "people": Trait(list, [], "Users who can be assigned."),
+        "projects": Trait(list, [], "Project names."),
+        "can_create": Trait(bool, False, "Whether this user may create tasks."),
+    },
+)
+
+DataBrowser = notebook_class(SPEC)
+DataBrowserPanel = panel_class(SPEC)
