@@ -86,8 +86,13 @@ class Database:
         Write transactions take SQLite's write lock at ``BEGIN`` (so two writers queue rather
         than deadlock); a stale ORM update surfaces as :class:`ConflictError`.
         """
+        # close_resets_only=False: a session used after its block raises instead of quietly
+        # opening a transaction that nobody closes
         with Session(
-            self.write_engine if write else self.engine, expire_on_commit=False, autoflush=True
+            self.write_engine if write else self.engine,
+            expire_on_commit=False,
+            autoflush=True,
+            close_resets_only=False,
         ) as session:
             try:
                 with session.begin():

@@ -68,8 +68,10 @@ def _filtered(
     assignment: str | None = None,
 ) -> Select[Any]:
     if search:
-        query = query.where(Dataset.name.ilike(_like(search), escape="\\")
-                            | Dataset.source_uri.ilike(_like(search), escape="\\"))
+        query = query.where(
+            Dataset.name.ilike(_like(search), escape="\\")
+            | Dataset.source_uri.ilike(_like(search), escape="\\")
+        )
     if project is not None:
         query = query.where(Dataset.project_id == projects.get(session, project).id)
     if tag:  # JSON text of the list holds the tag as a quoted string, on both backends
@@ -88,8 +90,12 @@ def _filtered(
         query = query.where(Dataset.qc_status == qc_status)
     if assignment not in ASSIGNMENT and assignment is not None:
         raise ValidationError(f"assignment must be one of {', '.join(a for a in ASSIGNMENT if a)}")
-    in_active = (select(TaskDataset.dataset_id).join(Task, Task.id == TaskDataset.task_id)
-                 .where(TaskDataset.dataset_id == Dataset.id, Task.status.in_(ACTIVE)).exists())
+    in_active = (
+        select(TaskDataset.dataset_id)
+        .join(Task, Task.id == TaskDataset.task_id)
+        .where(TaskDataset.dataset_id == Dataset.id, Task.status.in_(ACTIVE))
+        .exists()
+    )
     annotated = select(Annotation.id).where(Annotation.dataset_id == Dataset.id).exists()
     if assignment == "unassigned":
         query = query.where(~in_active)
@@ -103,8 +109,9 @@ def _filtered(
 
 
 @readonly
-def list_datasets(session: Session, *, page: int = 1, page_size: int = 50,
-                  **filters: Any) -> DatasetPage:
+def list_datasets(
+    session: Session, *, page: int = 1, page_size: int = 50, **filters: Any
+) -> DatasetPage:
     """One page of datasets matching the filters (newest first).
 
     Filters: ``search`` (name or URI), ``project``, ``tag``, ``robot``, ``format``,
@@ -113,32 +120,50 @@ def list_datasets(session: Session, *, page: int = 1, page_size: int = 50,
     """
     if page < 1 or not 1 <= page_size <= 500:
         raise ValidationError("page must be ≥ 1 and page_size between 1 and 500")
-    total = session.scalar(_filtered(session, select(func.count()).select_from(Dataset),
-                                     **filters)) or 0
-    found = session.scalars(_filtered(session, select(Dataset), **filters)
-                            .order_by(Dataset.created_at.desc(), Dataset.id.desc())
-                            .limit(page_size).offset((page - 1) * page_size)).all()
+    total = (
+        session.scalar(_filtered(session, select(func.count()).select_from(Dataset), **filters))
+        or 0
+    )
+    found = session.scalars(
+        _filtered(session, select(Dataset), **filters)
+        .order_by(Dataset.created_at.desc(), Dataset.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
     ids = [d.id for d in found]
     busy: dict[int, list[str]] = {}
     for dataset_id, name in session.execute(
-            select(TaskDataset.dataset_id, Task.name).join(Task, Task.id == TaskDataset.task_id)
-            .where(TaskDataset.dataset_id.in_(ids), Task.status.in_(ACTIVE))):
+        select(TaskDataset.dataset_id, Task.name)
+        .join(Task, Task.id == TaskDataset.task_id)
+        .where(TaskDataset.dataset_id.in_(ids), Task.status.in_(ACTIVE))
+    ):
         busy.setdefault(dataset_id, []).append(name)
     names = {p.id: p.name for p in projects.list_projects(session)}
-    rows = [DatasetRow(id=d.id, name=d.name, format=d.format,
-                       duration_s=round(d.duration_ns / SECOND, 2), cameras=len(d.cameras),
-                       robot=d.robot, tags=list(d.tags), qc_status=d.qc_status,
-                       project=names.get(d.project_id) if d.project_id else None,
-                       created_at=d.created_at, active_tasks=busy.get(d.id, []))
-            for d in found]
+    rows = [
+        DatasetRow(
+            id=d.id,
+            name=d.name,
+            format=d.format,
+            duration_s=round(d.duration_ns / SECOND, 2),
+            cameras=len(d.cameras),
+            robot=d.robot,
+            tags=list(d.tags),
+            qc_status=d.qc_status,
+            project=names.get(d.project_id) if d.project_id else None,
+            created_at=d.created_at,
+            active_tasks=busy.get(d.id, []),
+        )
+        for d in found
+    ]
     return DatasetPage(items=rows, total=total, page=page, page_size=page_size)
 
 
 @readonly
 def matching_ids(session: Session, **filters: Any) -> list[int]:
     """Ids of every dataset matching the filters, across all pages."""
-    return list(session.scalars(_filtered(session, select(Dataset.id), **filters)
-                                .order_by(Dataset.id)))
+    return list(
+        session.scalars(_filtered(session, select(Dataset.id), **filters).order_by(Dataset.id))
+    )
 
 
 @readonly

@@ -157,10 +157,10 @@ class Workspace:
 
     def episode(self, dataset: int | str) -> Episode:
         """Lazy access to one dataset's signals and frames (a context manager)."""
-        with self.transaction(write=False) as session:
-            from .datasets import get
+        from .datasets import get
 
-        return Episode(get(session, dataset))
+        with self.transaction(write=False) as session:
+            return Episode(get(session, dataset))
 
     def close(self) -> None:
         self.db.dispose()

@@ -159,7 +159,9 @@ def module_team(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 def team(db_url: str) -> Iterator[Team]:
     made = make_team(db_url)
     yield made
+    leaked = made["ada"].db.engine.pool.checkedout()
     made["ada"].close()
+    assert leaked == 0, f"{leaked} database connection(s) left checked out after the test"
 
 
 @pytest.fixture(scope="session")

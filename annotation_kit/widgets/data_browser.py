@@ -13,8 +13,18 @@ from ..workflow import is_supervisor
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 
-FILTERS = ("search", "project", "tag", "robot", "format", "min_s", "max_s", "since", "qc_status",
-           "assignment")
+FILTERS = (
+    "search",
+    "project",
+    "tag",
+    "robot",
+    "format",
+    "min_s",
+    "max_s",
+    "since",
+    "qc_status",
+    "assignment",
+)
 
 
 def _number(value: str, name: str) -> float | None:
@@ -43,34 +53,53 @@ class DataBrowserController:
 
     def _filters(self, state: dict[str, Any]) -> dict[str, Any]:
         return {
-            "search": state["search"] or None, "project": state["project"] or None,
-            "tag": state["tag"] or None, "robot": state["robot"] or None,
+            "search": state["search"] or None,
+            "project": state["project"] or None,
+            "tag": state["tag"] or None,
+            "robot": state["robot"] or None,
             "format": state["format"] or None,
             "min_duration_s": _number(state["min_s"], "minimum duration"),
             "max_duration_s": _number(state["max_s"], "maximum duration"),
             "since": _date(state["since"], "uploaded since"),
-            "qc_status": state["qc_status"] or None, "assignment": state["assignment"] or None,
+            "qc_status": state["qc_status"] or None,
+            "assignment": state["assignment"] or None,
         }
 
     def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
         filters = self._filters(state)
         with self.ws.transaction(write=False) as session:
             me = self.ws.me(session)
-            found = dataset_queries.list_datasets(session, page=max(1, state["page"]),
-                                                  page_size=state["page_size"], **filters)
+            found = dataset_queries.list_datasets(
+                session, page=max(1, state["page"]), page_size=state["page_size"], **filters
+            )
             facets = dataset_queries.facets(session)
-            people = [u.name for u in users.list_users(session)
-                      if u.active and u.role != "visitor"]
+            people = [u.name for u in users.list_users(session) if u.active and u.role != "visitor"]
             projects = [p.name for p in list_projects(session)]
             manager = is_supervisor(me)
         return {
-            "rows": [{"id": r.id, "name": r.name, "format": r.format, "duration_s": r.duration_s,
-                      "cameras": r.cameras, "robot": r.robot, "tags": r.tags,
-                      "qc_status": r.qc_status, "project": r.project or "",
-                      "uploaded": r.created_at.date().isoformat(),
-                      "active_tasks": r.active_tasks} for r in found.items],
-            "total": found.total, "page": found.page, "pages": found.pages, "facets": facets,
-            "people": people, "projects": projects, "can_create": manager,
+            "rows": [
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "format": r.format,
+                    "duration_s": r.duration_s,
+                    "cameras": r.cameras,
+                    "robot": r.robot,
+                    "tags": r.tags,
+                    "qc_status": r.qc_status,
+                    "project": r.project or "",
+                    "uploaded": r.created_at.date().isoformat(),
+                    "active_tasks": r.active_tasks,
+                }
+                for r in found.items
+            ],
+            "total": found.total,
+            "page": found.page,
+            "pages": found.pages,
+            "facets": facets,
+            "people": people,
+            "projects": projects,
+            "can_create": manager,
         }
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
@@ -87,27 +116,37 @@ class DataBrowserController:
         if action == "check":
             with self.ws.transaction(write=False) as session:
                 busy = tasks.active_tasks_for(session, ids)
-            return {"busy": [f"#{d}: in " + ", ".join(f"'{t.name}' ({t.status.label})"
-                                                       for t in found)
-                             for d, found in sorted(busy.items())]}
+            return {
+                "busy": [
+                    f"#{d}: in " + ", ".join(f"'{t.name}' ({t.status.label})" for t in found)
+                    for d, found in sorted(busy.items())
+                ]
+            }
         if action == "create":
             deadline = _date(request.get("deadline") or "", "deadline")
             with self.ws.transaction() as session, warnings.catch_warnings(record=True) as seen:
                 warnings.simplefilter("always")
                 task = tasks.create(
-                    session, request.get("name", ""), datasets=ids,
+                    session,
+                    request.get("name", ""),
+                    datasets=ids,
                     description=request.get("description", ""),
                     annotators=request.get("annotators") or [],
                     reviewers=request.get("reviewers") or [],
                     project=request.get("project") or None,
                     deadline=deadline.replace(hour=23, minute=59) if deadline else None,
                     allow_reassign=bool(request.get("allow_reassign", True)),
-                    by=self.ws.me(session))
+                    by=self.ws.me(session),
+                )
             note = f"created task '{task.name}' (#{task.id}) with {len(ids)} dataset(s)"
             if seen:
                 note += "; note: " + "; ".join(str(w.message) for w in seen)
-            return self.refresh(state) | {"selected": [], "created": task.id, "busy": [],
-                                          "_notice": note}
+            return self.refresh(state) | {
+                "selected": [],
+                "created": task.id,
+                "busy": [],
+                "_notice": note,
+            }
         raise ValidationError(f"unknown request {action!r}")
 
 

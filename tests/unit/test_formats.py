@@ -1,7 +1,6 @@
 """Format readers on the sample files other tools wrote: what they index and what they decode,
 checked against each format's own reader. No database here."""
 
-
 import h5py
 import numpy as np
 import pyarrow.parquet as pq
