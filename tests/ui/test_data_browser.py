@@ -1,0 +1,89 @@
+"""DataBrowser in a real browser under ``panel serve``: filter, select, create a task, with the
+warning about datasets already in an active task; then check the database."""
+
+import pytest
+
+from annotation_kit import synthetic
+from tests.conftest import make_team
+from tests.ui.conftest import shot
+
+PANEL_APP = """
+import os
+import panel as pn
+import annotation_kit as ak
+from annotation_kit.widgets import DataBrowserPanel
+
+pn.extension()
+ws = ak.connect(os.environ["ANNOTATION_KIT_URL"], user=os.environ["ANNOTATION_KIT_USER"])
+DataBrowserPanel(ws).servable()
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    url = f"sqlite:///{tmp_path / 'workspace.db'}"
+    team = make_team(url)
+    maya = team["maya"]
+    maya.projects.create("lab")
+    files = [
+        synthetic.write_mcap(tmp_path / f"ep{i}.mcap", duration_s=2 + 3 * i, cameras=("w",), seed=i)
+        for i in range(4)
+    ]
+    files.append(synthetic.write_aloha_hdf5(tmp_path / "episode_9.hdf5", duration_s=1))
+    ids = maya.import_datasets(
+        files, project="lab", tags=["<b>tag</b>"], progress=False
+    ).dataset_ids
+    maya.tasks.create("busy task", datasets=[ids[0]], annotators=["ann"])
+    yield url, team, ids
+    team["ada"].close()
+
+
+def test_create_a_task_from_the_data_browser(workspace, panel_app, page):
+    url, team, _ids = workspace
+    server = panel_app(PANEL_APP, url, "maya")
+    page.goto(server.url)
+    page.wait_for_selector("[data-testid=data-browser]", timeout=30_000)
+    page.wait_for_selector("text=Page 1 of 1 · 5 datasets")
+    assert "<b>tag</b>" in page.inner_text("[data-testid=data-browser]")
+    page.select_option("[data-testid=filter-format]", "mcap")
+    page.wait_for_selector("text=Page 1 of 1 · 4 datasets")
+    page.fill("[data-testid=filter-min_s]", "4")
+    page.wait_for_selector("text=Page 1 of 1 · 3 datasets")
+    page.fill("[data-testid=filter-min_s]", "")
+    page.wait_for_selector("text=Page 1 of 1 · 4 datasets")
+    page.click("[data-testid=select-all]")
+    page.wait_for_selector("[data-testid=selected-count] >> text=4 selected")
+    page.click("[data-testid=annotate]")
+    page.wait_for_selector(
+        "[data-testid=busy-warning] >> text=in 'busy task' (Pending)", timeout=10_000
+    )
+    page.fill("[data-testid=task-name]", "From the browser")
+    page.fill("[data-testid=task-description]", "<script>window.__xss=1</script>")
+    page.select_option("[data-testid=task-annotators]", ["ann", "ann2"])
+    page.select_option("[data-testid=task-reviewers]", ["rita"])
+    page.select_option("[data-testid=task-project]", "lab")
+    page.fill("[data-testid=task-deadline]", "2026-12-24")
+    page.click("[data-testid=create-task]")
+    page.wait_for_selector("[data-testid=notice] >> text=created task 'From the browser'")
+    [card] = team["ada"].task_queries.list_tasks(search="From the browser").items
+    assert (card.annotators, card.reviewers, card.project) == (["ann", "ann2"], ["rita"], "lab")
+    assert card.counts.datasets == 4 and card.deadline.date().isoformat() == "2026-12-24"
+    assert card.description == "<script>window.__xss=1</script>"
+    assert page.evaluate("window.__xss") is None
+    page.select_option("[data-testid=filter-format]", "")
+    page.wait_for_selector("text=Page 1 of 1 · 5 datasets")
+    page.select_option("[data-testid=filter-assignment]", "unassigned")
+    page.wait_for_selector("text=Page 1 of 1 · 1 datasets")  # only the HDF5 episode is left
+    shot(page, "data_browser_panel")
+
+
+def test_bad_filter_input_is_explained(workspace, panel_app, page):
+    url, _team, _ids = workspace
+    server = panel_app(PANEL_APP, url, "vic")
+    page.goto(server.url)
+    page.wait_for_selector("[data-testid=data-browser]", timeout=30_000)
+    page.fill("[data-testid=filter-since]", "last tuesday")
+    page.wait_for_selector("[data-testid=error] >> text=uploaded since must be a date")
+    page.click("[data-testid=row-1] input[type=checkbox]")
+    page.wait_for_selector("[data-testid=selected-count] >> text=1 selected")
+    assert page.locator("[data-testid=annotate]").count() == 0  # visitors create nothing
