@@ -60,6 +60,7 @@ class Episode:
         self._uri, self._format = dataset.source_uri, dataset.format
         self._reader: Any = None
         self._signals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._frame_times_cache: dict[str, np.ndarray] = {}
         self._frames: OrderedDict[tuple[str, int], Frame] = OrderedDict()
         self._windows: OrderedDict[tuple[str, int, int], tuple[np.ndarray, np.ndarray]] = (
             OrderedDict()
@@ -132,10 +133,9 @@ class Episode:
         stream = self._stream(camera, "camera")
         if stream.get("missing"):
             raise FormatError(f"camera {camera} of episode {self.name!r}: its video is missing")
-        key = ("__times__", camera)
-        if key not in self._signals:
-            self._signals[key] = (self.reader.frame_times(camera), np.empty(0))  # type: ignore[index]
-        return self._signals[key][0]  # type: ignore[index]
+        if camera not in self._frame_times_cache:
+            self._frame_times_cache[camera] = self.reader.frame_times(camera)
+        return self._frame_times_cache[camera]
 
     def frame(self, camera: str, t_ns: int) -> Frame:
         """The encoded frame (JPEG or PNG) of ``camera`` nearest to ``t_ns``."""
