@@ -73,6 +73,20 @@ def shot(page, name: str) -> Path:
     return path
 
 
+def app_source(widget: str) -> str:
+    """A ``panel serve`` script showing one Panel widget class, acting as the env's user."""
+    return f"""
+import os
+import panel as pn
+import annotation_kit as ak
+from annotation_kit.widgets import {widget}
+
+pn.extension()
+ws = ak.connect(os.environ["ANNOTATION_KIT_URL"], user=os.environ["ANNOTATION_KIT_USER"])
+{widget}(ws).servable()
+"""
+
+
 class PanelServer:
     """``panel serve`` of a small app file, acting as ``user`` on ``url``."""
 

@@ -5,18 +5,9 @@ import pytest
 
 from annotation_kit import synthetic
 from tests.conftest import make_team
-from tests.ui.conftest import shot
+from tests.ui.conftest import app_source, shot
 
-PANEL_APP = """
-import os
-import panel as pn
-import annotation_kit as ak
-from annotation_kit.widgets import DataBrowserPanel
-
-pn.extension()
-ws = ak.connect(os.environ["ANNOTATION_KIT_URL"], user=os.environ["ANNOTATION_KIT_USER"])
-DataBrowserPanel(ws).servable()
-"""
+PANEL_APP = app_source("DataBrowserPanel")
 
 
 @pytest.fixture

@@ -5,19 +5,10 @@ import pytest
 
 import annotation_kit as ak
 from tests.conftest import make_team
-from tests.ui.conftest import run_all_cells, shot, write_notebook
+from tests.ui.conftest import app_source, run_all_cells, shot, write_notebook
 
 XSS = '<img src=x onerror="window.__xss=1">Pick & <b>place</b>'
-PANEL_APP = """
-import os
-import panel as pn
-import annotation_kit as ak
-from annotation_kit.widgets import TaskBoardPanel
-
-pn.extension()
-ws = ak.connect(os.environ["ANNOTATION_KIT_URL"], user=os.environ["ANNOTATION_KIT_USER"])
-TaskBoardPanel(ws).servable()
-"""
+PANEL_APP = app_source("TaskBoardPanel")
 
 
 @pytest.fixture
