@@ -98,15 +98,14 @@ def measure(page_url: str) -> None:
             page.goto(page_url)
             page.wait_for_selector("[data-testid^=card-]", timeout=60_000)
             paints.append((time.perf_counter() - start) * 1000)
+            columns = page.locator("[data-testid^=column-]")  # pierces Panel's shadow DOM
             for status in ("pending_review", "pending_review", "in_progress", "in_progress"):
-                before = page.evaluate("document.querySelectorAll('[data-testid^=column-]').length")
+                before = columns.count()
                 start = time.perf_counter()
                 page.click(f"[data-testid=status-{status}]")
-                page.wait_for_function(
-                    "n => document.querySelectorAll('[data-testid^=column-]').length !== n",
-                    arg=before,
-                    timeout=10_000,
-                )
+                while columns.count() == before:
+                    if time.perf_counter() - start > 10:
+                        raise TimeoutError(f"board did not redraw after clicking {status}")
                 filters.append((time.perf_counter() - start) * 1000)
             page.close()
         browser.close()
