@@ -11,6 +11,7 @@ from sqlalchemy import Select, Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from . import projects
+from ._paging import Page, check_page, contains
 from .database import readonly
 from .errors import ValidationError
 from .models import Annotation, Dataset, Task, TaskDataset
@@ -36,20 +37,7 @@ class DatasetRow:
     """Names of the active tasks the dataset is in."""
 
 
-@dataclass(frozen=True)
-class DatasetPage:
-    items: list[DatasetRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+DatasetPage = Page[DatasetRow]
 
 
 def _filtered(
@@ -69,13 +57,13 @@ def _filtered(
 ) -> Select[Any]:
     if search:
         query = query.where(
-            Dataset.name.ilike(_like(search), escape="\\")
-            | Dataset.source_uri.ilike(_like(search), escape="\\")
+            Dataset.name.ilike(contains(search), escape="\\")
+            | Dataset.source_uri.ilike(contains(search), escape="\\")
         )
     if project is not None:
         query = query.where(Dataset.project_id == projects.get(session, project).id)
     if tag:  # JSON text of the list holds the tag as a quoted string, on both backends
-        query = query.where(cast(Dataset.tags, Text).like(_like(json.dumps(tag)), escape="\\"))
+        query = query.where(cast(Dataset.tags, Text).like(contains(json.dumps(tag)), escape="\\"))
     if robot:
         query = query.where(Dataset.robot == robot)
     if format:
@@ -118,8 +106,7 @@ def list_datasets(
     ``min_duration_s``/``max_duration_s``, ``since`` (upload time), ``qc_status``, ``assignment``
     (``unassigned``, ``assigned`` to an active task, ``annotated``, ``not_annotated``).
     """
-    if page < 1 or not 1 <= page_size <= 500:
-        raise ValidationError("page must be ≥ 1 and page_size between 1 and 500")
+    check_page(page, page_size)
     total = (
         session.scalar(_filtered(session, select(func.count()).select_from(Dataset), **filters))
         or 0
@@ -155,7 +142,7 @@ def list_datasets(
         )
         for d in found
     ]
-    return DatasetPage(items=rows, total=total, page=page, page_size=page_size)
+    return Page(items=rows, total=total, page=page, page_size=page_size)
 
 
 @readonly

@@ -11,13 +11,13 @@ from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session, lazyload
 
 from . import progress, projects
+from ._paging import Page, check_page, contains
 from .database import readonly
 from .errors import ValidationError
 from .models import Task, TaskMember, User
 from .workflow import Status
 
 SORTABLE = ("created_at", "updated_at", "name", "deadline", "status", "id")
-MAX_PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -40,19 +40,6 @@ class TaskCard:
     @property
     def completion(self) -> float:
         return self.counts.completion
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[TaskCard]
-    total: int
-    """How many tasks match the filter over all pages."""
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
 
 
 @dataclass(frozen=True)
@@ -89,7 +76,7 @@ def _filtered(
             .exists()
         )
     if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains(search)
         query = query.where(
             Task.name.ilike(pattern, escape="\\") | Task.description.ilike(pattern, escape="\\")
         )
@@ -150,8 +137,7 @@ def list_tasks(
     ``assignee`` is a user name (as annotator or reviewer); ``sort`` is a column, ``-`` first for
     descending.
     """
-    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise ValidationError(f"page must be ≥ 1 and page_size between 1 and {MAX_PAGE_SIZE}")
+    check_page(page, page_size)
     filters = {"status": status, "project": project, "assignee": assignee, "search": search}
     total = (
         session.scalar(_filtered(session, select(func.count()).select_from(Task), **filters)) or 0
