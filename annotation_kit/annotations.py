@@ -232,6 +232,24 @@ def set_valid(
     return annotation
 
 
+def reannotate(
+    session: Session, annotation_id: int, *, expected_version: int, by: User
+) -> Annotation | None:
+    """Take an invalid mark back so the span is annotated again.
+
+    An invalid annotation that says something (a skill, labels or a description) becomes valid
+    again for its author to fix; a bare invalid mark is deleted, which returns its dataset to
+    "to do". Returns the annotation kept, or None when the mark was deleted.
+    """
+    annotation = _load_for_change(session, annotation_id, expected_version, by)
+    if annotation.valid:
+        raise ValidationError(f"annotation #{annotation.id} is not marked invalid")
+    if annotation.skill_id is None and not annotation.labels and not annotation.description:
+        delete(session, annotation_id, expected_version=expected_version, by=by)
+        return None
+    return set_valid(session, annotation_id, True, expected_version=expected_version, by=by)
+
+
 def delete(session: Session, annotation_id: int, *, expected_version: int, by: User) -> None:
     """Delete an annotation; the event log keeps a copy of what it said."""
     annotation = _load_for_change(session, annotation_id, expected_version, by)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from . import tasks
 from .database import readonly
-from .models import Annotation, TaskDataset, User, utcnow
+from .models import Annotation, Dataset, Skill, TaskDataset, User, utcnow
 
 
 @dataclass(frozen=True)
@@ -95,3 +96,109 @@ def task_progress(session: Session, task: int) -> Progress:
         elapsed = utcnow() - found.started_at
         remaining = elapsed / total.annotated * (total.datasets - total.annotated)
     return Progress(found.id, total, sorted(per.values(), key=lambda p: p.user), remaining)
+
+
+@dataclass(frozen=True)
+class DatasetStatus:
+    """Where one dataset of a task stands."""
+
+    id: int
+    name: str
+    duration_s: float
+    annotations: int
+    invalid: int
+    """Annotations of it marked invalid (with a reason)."""
+
+    @property
+    def status(self) -> str:
+        """``to do`` (nothing yet), ``invalid`` (only invalid marks) or ``annotated``."""
+        if not self.annotations:
+            return "to do"
+        return "invalid" if self.invalid == self.annotations else "annotated"
+
+
+@readonly
+def dataset_status(session: Session, task: int) -> list[DatasetStatus]:
+    """Each dataset of a task with its annotation and invalid-mark counts, in id order."""
+    found = tasks.get(session, task)
+    invalid = func.sum(case((Annotation.valid.is_(False), 1), else_=0))
+    done = (
+        select(
+            Annotation.dataset_id.label("dataset_id"),
+            func.count().label("n"),
+            invalid.label("invalid"),
+        )
+        .where(Annotation.task_id == found.id)
+        .group_by(Annotation.dataset_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Dataset.id, Dataset.name, Dataset.duration_ns, done.c.n, done.c.invalid)
+        .join(TaskDataset, TaskDataset.dataset_id == Dataset.id)
+        .outerjoin(done, done.c.dataset_id == Dataset.id)
+        .where(TaskDataset.task_id == found.id)
+        .order_by(Dataset.id)
+    ).all()
+    return [
+        DatasetStatus(i, name, round(ns / 1e9, 3), int(n or 0), int(bad or 0))
+        for i, name, ns, n, bad in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """What a task's annotations say, counted: per skill, label and annotator."""
+
+    task_id: int
+    annotations: int
+    segments: int
+    invalid: int
+    per_skill: dict[str, int]
+    """Valid annotations per skill name (``(none)`` for annotations without a skill)."""
+    per_label: dict[str, int]
+    per_annotator: dict[str, int]
+    per_provenance: dict[str, int]
+
+
+@readonly
+def statistics(session: Session, task: int) -> Statistics:
+    """Counts of a task's annotations per skill, label, annotator and provenance."""
+    found = tasks.get(session, task)
+    rows = session.execute(
+        select(
+            Annotation.kind,
+            Annotation.valid,
+            Annotation.labels,
+            Annotation.provenance,
+            Skill.name,
+            User.name,
+        )
+        .join(User, User.id == Annotation.author_id)
+        .outerjoin(Skill, Skill.id == Annotation.skill_id)
+        .where(Annotation.task_id == found.id)
+    ).all()
+    skill, label, author, source = Counter(), Counter(), Counter(), Counter()
+    segments = invalid = 0
+    for kind, valid, labels, provenance, skill_name, author_name in rows:
+        author[author_name] += 1
+        source[str(provenance)] += 1
+        segments += kind == "segment"
+        if not valid:
+            invalid += 1
+            continue
+        skill[skill_name or "(none)"] += 1
+        label.update(labels or [])
+
+    def ordered(counter: Counter) -> dict[str, int]:
+        return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    return Statistics(
+        found.id,
+        len(rows),
+        segments,
+        invalid,
+        ordered(skill),
+        ordered(label),
+        ordered(author),
+        ordered(source),
+    )

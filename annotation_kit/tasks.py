@@ -524,3 +524,12 @@ def task_dataset_ids(session: Session, task: TaskRef) -> list[int]:
             .order_by(TaskDataset.dataset_id)
         )
     )
+
+
+@readonly
+def permissions(session: Session, task: TaskRef, *, by: User) -> list[str]:
+    """All ``by`` may do to the task now: workflow actions, then ``annotate``, ``datasets``,
+    ``edit``, ``delete`` (see :func:`annotation_kit.workflow.permissions`)."""
+    from .workflow import permissions as allowed
+
+    return allowed(get(session, task), by)

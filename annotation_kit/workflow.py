@@ -121,6 +121,23 @@ def allowed_actions(task: Task, user: User) -> list[Action]:
     return [t.action for t in TRANSITIONS if t.source == task.status and _permitted(task, user, t)]
 
 
+def permissions(task: Task, user: User) -> list[str]:
+    """Everything ``user`` may do to ``task`` now: the workflow actions, then ``annotate``
+    (change its annotations), and for managers and admins ``datasets``, ``edit`` and ``delete``.
+
+    This is what a UI should offer; each service call checks again on its own.
+    """
+    allowed = [a.value for a in allowed_actions(task, user)]
+    try:
+        check_annotation_edit(task, user)
+        allowed.append("annotate")
+    except PermissionDenied:
+        pass
+    if is_supervisor(user):
+        allowed += ["datasets", "edit", "delete"]
+    return allowed
+
+
 def _permitted(task: Task, user: User, transition: Transition) -> bool:
     if not user.active:
         return False

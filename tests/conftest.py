@@ -114,6 +114,12 @@ class Team:
             task.status = Status(status)
         return tasks_get(maya, task.id)
 
+    def new_datasets_now(self, n: int) -> list[int]:
+        """Register ``n`` one-minute datasets (as maya) in their own transaction."""
+        maya = self.ws["maya"]
+        with maya.transaction() as s:
+            return self.new_datasets(s, maya, n)
+
     def new_datasets(self, session, ws: ak.Workspace, n: int) -> list[int]:
         me = ws.me(session)
         made = []

@@ -3,5 +3,15 @@
 
 from .data_browser import DataBrowser, DataBrowserPanel
 from .task_board import TaskBoard, TaskBoardPanel
+from .task_detail import TaskDetail, TaskDetailPanel
+from .tasks_view import tasks_view
 
-__all__ = ["DataBrowser", "DataBrowserPanel", "TaskBoard", "TaskBoardPanel"]
+__all__ = [
+    "DataBrowser",
+    "DataBrowserPanel",
+    "TaskBoard",
+    "TaskBoardPanel",
+    "TaskDetail",
+    "TaskDetailPanel",
+    "tasks_view",
+]

@@ -103,6 +103,14 @@ class _Driver:
             updates = {"_error": f"internal error ({type(exc).__name__}): {exc}", "_notice": ""}
         self._apply(updates | {"_revision": self._revision + 1})
 
+    def open_task(self, task: int) -> None:
+        """Show this task (as when it is opened from the task board)."""
+        self._on_request({"id": f"open-{task}", "action": "open", "task": int(task)})
+
+    def reload(self) -> None:
+        """Read everything again from the database (as the browser's refresh button does)."""
+        self._run(self._controller.refresh)
+
     def _on_request(self, request: dict[str, Any]) -> None:
         if request:
             self._run(lambda state: self._controller.handle(request, state))

@@ -12,6 +12,7 @@
 function h(tag, props = {}, children = []) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
+    if (value === null || value === undefined || value === false) continue;
     if (key === "text") node.textContent = String(value);
     else if (key === "testid") node.dataset.testid = value;
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);

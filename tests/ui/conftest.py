@@ -73,8 +73,10 @@ def shot(page, name: str) -> Path:
     return path
 
 
-def app_source(widget: str) -> str:
-    """A ``panel serve`` script showing one Panel widget class, acting as the env's user."""
+def app_source(widget: str, make: str | None = None) -> str:
+    """A ``panel serve`` script showing one Panel widget, acting as the env's user.
+
+    ``make`` is the expression building it from ``ws`` (default ``{widget}(ws)``)."""
     return f"""
 import os
 import panel as pn
@@ -83,7 +85,7 @@ from annotation_kit.widgets import {widget}
 
 pn.extension()
 ws = ak.connect(os.environ["ANNOTATION_KIT_URL"], user=os.environ["ANNOTATION_KIT_USER"])
-{widget}(ws).servable()
+{make or f"{widget}(ws)"}.servable()
 """
 
 

@@ -1,0 +1,285 @@
+"""TaskDetail: one task with tabs (datasets, batch annotation, invalid marks, statistics) and a
+sidebar offering exactly the actions the library says this user may take now."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from .. import annotations, dataset_queries, events, progress, reviews, tasks
+from ..errors import ValidationError
+from ..models import Annotation, Skill, User
+from ..workspace import Workspace
+from ._base import HERE, Spec, Trait, notebook_class, panel_class
+
+ANNOTATIONS_PER_PAGE = 50
+CANDIDATES = 10
+HISTORY = 15
+WORKFLOW = {"start", "submit", "approve", "reject", "submit_data"}
+
+
+def _seconds(ns: int | None) -> float | None:
+    return None if ns is None else round(ns / 1e9, 3)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def annotation_json(a: Annotation, names: dict[str, dict[int, str]]) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "version": a.version,
+        "dataset": a.dataset_id,
+        "dataset_name": names["datasets"].get(a.dataset_id, f"#{a.dataset_id}"),
+        "kind": str(a.kind),
+        "start_s": _seconds(a.start_ns),
+        "end_s": _seconds(a.end_ns),
+        "skill": names["skills"].get(a.skill_id, "") if a.skill_id else "",
+        "labels": list(a.labels or []),
+        "description": a.description or "",
+        "provenance": str(a.provenance),
+        "valid": a.valid,
+        "reason": a.invalid_reason or "",
+        "author": names["users"].get(a.author_id, ""),
+    }
+
+
+class TaskDetailController:
+    watched = ("task", "page", "dataset_search")
+
+    def __init__(self, workspace: Workspace, task: int = 0):
+        self.ws = workspace
+        self.initial = int(task)
+
+    def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+        task_id = state["task"] or self.initial
+        self.initial = 0
+        if not task_id:
+            return {"task": 0, "info": {}}
+        with self.ws.transaction(write=False) as session:
+            me = self.ws.me(session)
+            task = tasks.get(session, task_id)
+            allowed = tasks.permissions(session, task, by=me)
+            status = progress.dataset_status(session, task.id)
+            names = {d.id: d.name for d in status}
+            stats = progress.statistics(session, task.id)
+            done = progress.task_progress(session, task.id)
+            everything = annotations.list_annotations(session, task.id)
+            pages = max(1, -(-len(everything) // ANNOTATIONS_PER_PAGE))
+            page = min(max(1, state["page"]), pages)
+            shown = everything[(page - 1) * ANNOTATIONS_PER_PAGE : page * ANNOTATIONS_PER_PAGE]
+            invalid = [a for a in everything if not a.valid]
+            comments = [
+                {
+                    "round": r.round,
+                    "decision": str(r.decision),
+                    "comment": r.comment,
+                    "dataset": names.get(r.dataset_id, "") if r.dataset_id else "",
+                    "start_s": _seconds(r.range_start_ns),
+                    "end_s": _seconds(r.range_end_ns),
+                    "when": _when(r.created_at),
+                }
+                for r in reviews.task_reviews(session, task.id)
+            ]
+            history = [
+                {
+                    "when": _when(e.at),
+                    "who": e.actor.name if e.actor else "",
+                    "action": e.action,
+                    "change": f"{e.from_state or ''} → {e.to_state}" if e.to_state else "",
+                    "note": e.note,
+                }
+                for e in events.history(session, "task", task.id, limit=HISTORY)
+            ]
+            candidates = []
+            if "datasets" in allowed and state["dataset_search"].strip():
+                found = dataset_queries.list_datasets(
+                    session, search=state["dataset_search"].strip(), page_size=CANDIDATES * 2
+                )
+                candidates = [
+                    {"id": d.id, "name": d.name, "duration_s": d.duration_s}
+                    for d in found.items
+                    if d.id not in names
+                ][:CANDIDATES]
+            info = {
+                "id": task.id,
+                "name": task.name,
+                "description": task.description,
+                "status": task.status.value,
+                "status_label": task.status.label,
+                "project": task.project.name if task.project else "",
+                "creator": task.creator.name,
+                "deadline": task.deadline.date().isoformat() if task.deadline else "",
+                "created": _when(task.created_at),
+                "round": task.review_round,
+                "version": task.version,
+            }
+            people = {
+                "annotators": [u.name for u in task.annotators],
+                "reviewers": [u.name for u in task.reviewers],
+            }
+            per_annotator = [
+                {"user": p.user, "annotations": p.annotations, "datasets": p.datasets}
+                for p in done.per_annotator
+            ]
+            remaining = done.remaining
+            lookup = {
+                "datasets": names,
+                "skills": dict(session.execute(select(Skill.id, Skill.name)).all()),
+                "users": dict(session.execute(select(User.id, User.name)).all()),
+            }
+            shown_json = [annotation_json(a, lookup) for a in shown]
+            invalid_json = [annotation_json(a, lookup) for a in invalid]
+        return {
+            "task": task_id,
+            "info": info,
+            "people": people,
+            "allowed": allowed,
+            "counts": {
+                "datasets": done.counts.datasets,
+                "annotated": done.counts.annotated,
+                "annotations": done.counts.annotations,
+                "invalid": stats.invalid,
+                "completion": round(100 * done.completion),
+                "remaining": _remaining(remaining),
+            },
+            "datasets": [
+                {
+                    "id": d.id,
+                    "name": d.name,
+                    "duration_s": d.duration_s,
+                    "annotations": d.annotations,
+                    "invalid": d.invalid,
+                    "status": d.status,
+                }
+                for d in status
+            ],
+            "per_annotator": per_annotator,
+            "invalid": invalid_json,
+            "annotations": shown_json,
+            "page": page,
+            "pages": pages,
+            "stats": {
+                "per_skill": stats.per_skill,
+                "per_label": stats.per_label,
+                "per_annotator": stats.per_annotator,
+                "per_provenance": stats.per_provenance,
+                "segments": stats.segments,
+            },
+            "comments": comments,
+            "history": history,
+            "candidates": candidates,
+        }
+
+    def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        action = request.get("action")
+        task_id = state["task"]
+        if action == "refresh":
+            return self.refresh(state)
+        if action == "open":
+            return self.refresh(state | {"task": int(request["task"]), "page": 1}) | {
+                "tab": "datasets"
+            }
+        if not task_id:
+            raise ValidationError("open a task first")
+        note = self._act(action, request, task_id)
+        if action == "delete":
+            return {"task": 0, "info": {}, "_notice": note}
+        return self.refresh(state) | {"_notice": note}
+
+    def _act(self, action: str, request: dict[str, Any], task_id: int) -> str:
+        with self.ws.transaction() as session:
+            me = self.ws.me(session)
+            if action in WORKFLOW:
+                comment = request.get("comment") or None
+                task = tasks.transition(session, task_id, action, comment=comment, by=me)
+                return f"{action.replace('_', ' ')}: task is now {task.status.label}"
+            if action == "edit":
+                deadline = request.get("deadline") or ""
+                changes: dict[str, Any] = {
+                    "name": request.get("name", ""),
+                    "description": request.get("description", ""),
+                    "deadline": _deadline(deadline),
+                }
+                tasks.edit(session, task_id, by=me, **changes)
+                return "saved"
+            if action == "delete":
+                tasks.delete(session, [task_id], confirm=bool(request.get("confirm")), by=me)
+                return f"deleted task #{task_id}"
+            if action == "add_datasets":
+                ids = [int(i) for i in request.get("ids", [])]
+                tasks.set_datasets(session, task_id, add=ids, by=me)
+                return f"added {len(ids)} dataset(s)"
+            if action == "remove_dataset":
+                tasks.set_datasets(session, task_id, remove=[int(request["dataset"])], by=me)
+                return f"removed dataset #{request['dataset']} and its annotations"
+            if action in ("reannotate", "delete_annotation"):
+                annotation = annotations.get(session, int(request["annotation"]))
+                if annotation.task_id != task_id:
+                    raise ValidationError(
+                        f"annotation #{annotation.id} is not part of task #{task_id}"
+                    )
+                version = int(request["version"])
+                if action == "delete_annotation":
+                    annotations.delete(session, annotation.id, expected_version=version, by=me)
+                    return f"deleted annotation #{annotation.id}"
+                kept = annotations.reannotate(
+                    session, annotation.id, expected_version=version, by=me
+                )
+                return (
+                    f"annotation #{annotation.id} is valid again; fix it in Batch annotation"
+                    if kept
+                    else f"removed the invalid mark #{annotation.id}; its dataset is to do again"
+                )
+        raise ValidationError(f"unknown request {action!r}")
+
+
+def _deadline(value: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        day = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        raise ValidationError(f"deadline must be a date like 2026-11-23, got {value!r}") from None
+    return day.replace(hour=23, minute=59)
+
+
+def _remaining(left: Any) -> str:
+    if left is None or left.total_seconds() <= 0:
+        return ""
+    hours = left.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+SPEC = Spec(
+    name="TaskDetail",
+    esm=HERE / "task_detail.js",
+    css=HERE / "widgets.css",
+    controller=TaskDetailController,
+    doc="One task: datasets, batch annotation, invalid marks, statistics; the allowed actions.",
+    traits={
+        "task": Trait(int, 0, "Id of the task shown (0 = none)."),
+        "tab": Trait(str, "datasets", "datasets, batch, invalid or statistics."),
+        "page": Trait(int, 1, "Page of the annotation list (Statistics tab)."),
+        "dataset_search": Trait(str, "", "Text to find datasets to add."),
+        "info": Trait(dict, {}, "Name, description, status, project, deadline, round..."),
+        "people": Trait(dict, {}, "Assigned annotators and reviewers."),
+        "allowed": Trait(list, [], "What this user may do now, as the library says."),
+        "counts": Trait(dict, {}, "Datasets, annotated, annotations, invalid, completion."),
+        "datasets": Trait(list, [], "The task's datasets with their annotation status."),
+        "per_annotator": Trait(list, [], "Annotations and datasets per annotator."),
+        "invalid": Trait(list, [], "Annotations marked invalid, with reasons."),
+        "annotations": Trait(list, [], "The current page of the annotation list."),
+        "pages": Trait(int, 1, "Pages of the annotation list."),
+        "stats": Trait(dict, {}, "Counts per skill, label, annotator and provenance."),
+        "comments": Trait(list, [], "Review decisions and comments, oldest first."),
+        "history": Trait(list, [], "The task's latest recorded changes."),
+        "candidates": Trait(list, [], "Datasets matching dataset_search not yet in the task."),
+    },
+)
+
+TaskDetail = notebook_class(SPEC)
+TaskDetailPanel = panel_class(SPEC)
