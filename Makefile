@@ -30,6 +30,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/data.py
+	$(BIN)/python bench/board_ui.py
 
 clean:
 	rm -rf $(VENV) demo-workspace .pytest_cache .hypothesis

@@ -21,8 +21,10 @@ import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+from sqlalchemy import func, select
 
 import annotation_kit as ak
+from annotation_kit.models import Task
 
 sys.path.insert(0, str(Path(__file__).parent))
 from store import build
@@ -34,7 +36,38 @@ import annotation_kit as ak
 from annotation_kit.widgets import TaskBoardPanel
 
 pn.extension()
-TaskBoardPanel(ak.connect(os.environ["ANNOTATION_KIT_URL"], user="ada")).servable()
+# one Workspace (engine and connection pool) per server process, not per browser session
+ws = pn.state.as_cached("workspace", ak.connect, url=os.environ["ANNOTATION_KIT_URL"], user="ada")
+TaskBoardPanel(ws).servable()
+"""
+FLOOR_APP = """
+import panel as pn
+
+pn.extension()
+pn.pane.HTML("<div data-testid='card-0'>hello</div>").servable()
+"""
+# Clicks a status chip inside Panel's shadow DOM and resolves when the board's columns changed:
+# the time a person waits, measured in the page (no Playwright round trips in it).
+FILTER_JS = """
+async (status) => {
+  const all = (root, sel, out = []) => {
+    out.push(...root.querySelectorAll(sel));
+    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) all(el.shadowRoot, sel, out);
+    return out;
+  };
+  const board = all(document, "[data-testid=task-board]")[0];
+  const count = () => board.querySelectorAll("[data-testid^=column-]").length;
+  const before = count();
+  const start = performance.now();
+  await new Promise((resolve) => {
+    const watch = new MutationObserver(() => {
+      if (count() !== before) { watch.disconnect(); resolve(); }
+    });
+    watch.observe(board, { childList: true, subtree: true });
+    board.querySelector(`[data-testid=status-${status}]`).click();
+  });
+  return performance.now() - start;
+}
 """
 ARGS = [
     "--no-sandbox",
@@ -47,66 +80,87 @@ ARGS = [
 ]
 
 
+def serve(script: Path, port: int, url: str) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "panel",
+            "serve",
+            str(script),
+            "--address",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--allow-websocket-origin",
+            f"127.0.0.1:{port}",
+        ],
+        env={**os.environ, "ANNOTATION_KIT_URL": url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise TimeoutError("panel serve did not start")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=100_000)
+    parser.add_argument("--url", help="an existing workspace built by bench/store.py's build()")
     parser.add_argument("--port", type=int, default=5861)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/workspace.db"
-        start = time.perf_counter()
-        build(ak.connect(url, user="ada"), args.tasks, 10)
-        print(f"workspace with {args.tasks:,} tasks built in {time.perf_counter() - start:.0f} s")
+        url = args.url or f"sqlite:///{tmp}/workspace.db"
+        if not args.url:
+            start = time.perf_counter()
+            build(ak.connect(url, user="ada"), args.tasks, 10)
+            print(
+                f"workspace with {args.tasks:,} tasks built in {time.perf_counter() - start:.0f} s"
+            )
+        with ak.connect(url, user="ada").transaction(write=False) as session:
+            total = session.scalar(select(func.count()).select_from(Task))
+        print(f"tasks in the workspace: {total:,}")
         (Path(tmp) / "board.py").write_text(APP)
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "panel",
-                "serve",
-                f"{tmp}/board.py",
-                "--address",
-                "127.0.0.1",
-                "--port",
-                str(args.port),
-                "--allow-websocket-origin",
-                f"127.0.0.1:{args.port}",
-            ],
-            env={**os.environ, "ANNOTATION_KIT_URL": url},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
+        (Path(tmp) / "floor.py").write_text(FLOOR_APP)
+        servers = [serve(Path(tmp) / "board.py", args.port, url)]
+        servers.append(serve(Path(tmp) / "floor.py", args.port + 1, url))
         try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{args.port}/", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            measure(f"http://127.0.0.1:{args.port}/board")
+            measure(
+                f"http://127.0.0.1:{args.port}/board", f"http://127.0.0.1:{args.port + 1}/floor"
+            )
         finally:
-            server.terminate()
+            for server in servers:
+                server.terminate()
 
 
-def measure(page_url: str) -> None:
+def first_paint(browser, url: str) -> tuple[float, object]:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    start = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector("[data-testid^=card-]", timeout=60_000)
+    return (time.perf_counter() - start) * 1000, page
+
+
+def measure(board_url: str, floor_url: str) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        paints, filters = [], []
-        for _ in range(5):
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            start = time.perf_counter()
-            page.goto(page_url)
-            page.wait_for_selector("[data-testid^=card-]", timeout=60_000)
-            paints.append((time.perf_counter() - start) * 1000)
-            columns = page.locator("[data-testid^=column-]")  # pierces Panel's shadow DOM
+        first_paint(browser, board_url)[1].close()  # warm the server and the browser cache
+        first_paint(browser, floor_url)[1].close()
+        paints, floors, filters = [], [], []
+        for _ in range(7):
+            elapsed, page = first_paint(browser, floor_url)
+            floors.append(elapsed)
+            page.close()
+            elapsed, page = first_paint(browser, board_url)
+            paints.append(elapsed)
             for status in ("pending_review", "pending_review", "in_progress", "in_progress"):
-                before = columns.count()
-                start = time.perf_counter()
-                page.click(f"[data-testid=status-{status}]")
-                while columns.count() == before:
-                    if time.perf_counter() - start > 10:
-                        raise TimeoutError(f"board did not redraw after clicking {status}")
-                filters.append((time.perf_counter() - start) * 1000)
+                filters.append(page.evaluate(FILTER_JS, status))
             page.close()
         browser.close()
     print(
@@ -114,8 +168,12 @@ def measure(page_url: str) -> None:
         f"max {max(paints):6.0f} ms   (goal <= 1000 ms)"
     )
     print(
-        f"filter change (status click -> board redrawn): p50 {statistics.median(filters):6.0f} "
-        f"ms  max {max(filters):6.0f} ms   (goal <= 200 ms)"
+        f"  of which Panel itself (an empty Panel page, same server set-up): p50 "
+        f"{statistics.median(floors):6.0f} ms"
+    )
+    print(
+        f"filter change (status click -> board redrawn, timed in the page): p50 "
+        f"{statistics.median(filters):6.0f} ms  max {max(filters):6.0f} ms   (goal <= 200 ms)"
     )
 
 

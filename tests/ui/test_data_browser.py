@@ -5,7 +5,7 @@ import pytest
 
 from annotation_kit import synthetic
 from tests.conftest import make_team
-from tests.ui.conftest import app_source, shot
+from tests.ui.conftest import app_source, run_all_cells, shot, write_notebook
 
 PANEL_APP = app_source("DataBrowserPanel")
 
@@ -78,3 +78,31 @@ def test_bad_filter_input_is_explained(workspace, panel_app, page):
     page.click("[data-testid=row-1] input[type=checkbox]")
     page.wait_for_selector("[data-testid=selected-count] >> text=1 selected")
     assert page.locator("[data-testid=annotate]").count() == 0  # visitors create nothing
+
+
+def test_create_a_task_in_jupyterlab(workspace, jupyter_lab, page):
+    url, team, ids = workspace
+    write_notebook(
+        jupyter_lab.root / "browser.ipynb",
+        [
+            "import annotation_kit as ak\nfrom annotation_kit.widgets import DataBrowser",
+            f"browser = DataBrowser(ak.connect({url!r}, user='maya'))\nbrowser",
+        ],
+    )
+    page.goto(jupyter_lab.notebook_url("browser.ipynb"))
+    run_all_cells(page, 2)
+    page.wait_for_selector("[data-testid=data-browser]", timeout=60_000)
+    page.wait_for_selector("text=Page 1 of 1 · 5 datasets")
+    page.select_option("[data-testid=filter-format]", "hdf5-aloha")
+    page.wait_for_selector("text=Page 1 of 1 · 1 datasets")
+    page.click("[data-testid=select-all]")
+    page.wait_for_selector("[data-testid=selected-count] >> text=1 selected")
+    page.click("[data-testid=annotate]")
+    page.fill("[data-testid=task-name]", "ALOHA check")
+    page.select_option("[data-testid=task-annotators]", ["ann"])
+    page.click("[data-testid=create-task]")
+    page.wait_for_selector("[data-testid=notice] >> text=created task 'ALOHA check'")
+    [card] = team["ada"].task_queries.list_tasks(search="ALOHA check").items
+    assert (card.annotators, card.counts.datasets) == (["ann"], 1)
+    assert team["ada"].tasks.task_dataset_ids(card.id) == [ids[-1]]
+    shot(page, "data_browser_jupyterlab")
