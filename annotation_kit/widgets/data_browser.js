@@ -83,6 +83,16 @@ function render({ model, el }) {
     return bar;
   }
 
+  // The form is built once per opening, so what is typed survives answers from Python;
+  // only the warning about datasets already in active tasks is redrawn.
+  let formNode = null;
+  const warning = h("div");
+  function showBusy() {
+    const busy = model.get("busy");
+    warning.replaceChildren(...busy.length ? [h("div", { class: "ak-warning", testid: "busy-warning" }, [
+      h("div", { text: "Already in active tasks:" }), ...busy.map((b) => h("div", { text: b }))])] : []);
+  }
+
   function form() {
     const field = (label, node) => h("label", { class: "ak-field" }, [h("span", { text: label }), node]);
     const name = h("input", { testid: "task-name", placeholder: "Task name" });
@@ -96,11 +106,9 @@ function render({ model, el }) {
     project.value = model.get("project");
     const deadline = h("input", { type: "date", testid: "task-deadline" });
     const picked = (select) => [...select.selectedOptions].map((o) => o.value);
-    const busy = model.get("busy");
     return h("div", { class: "ak-form", testid: "create-form" }, [
       h("div", { class: "ak-column-head", text: `New task from ${model.get("selected").length} dataset(s)` }),
-      ...busy.length ? [h("div", { class: "ak-warning", testid: "busy-warning" }, [
-        h("div", { text: "Already in active tasks:" }), ...busy.map((b) => h("div", { text: b }))])] : [],
+      warning,
       field("Name", name), field("Description", description), field("Annotators", annotators),
       field("Reviewers", reviewers), field("Project", project), field("Deadline", deadline),
       h("div", { class: "ak-toolbar" }, [
@@ -115,11 +123,21 @@ function render({ model, el }) {
     ]);
   }
 
+  // the form keeps its place (and focus) while the rest redraws around it
+  const top = h("div");
+  const slot = h("div");
+  const bottom = h("div");
+  root.append(top, slot, bottom);
+
   function draw() {
-    root.replaceChildren(
+    if (!formOpen && formNode) { formNode = null; slot.replaceChildren(); }
+    if (formOpen && !formNode) { formNode = form(); slot.replaceChildren(formNode); }
+    showBusy();
+    top.replaceChildren(
       h("div", { class: "ak-user", text: `as ${model.get("user")}` }),
-      filters(), selectionBar(), ...messages(model), ...(formOpen ? [form()] : []), table(),
+      filters(), selectionBar(), ...messages(model),
     );
+    bottom.replaceChildren(table());
   }
 
   draw();

@@ -15,6 +15,10 @@ function render({ model, el }) {
   let show = "all";  // batch tab: which datasets
   let timer = 0;
   let shown = model.get("task");
+  let lastStatus = "";
+  // kept across redraws, so a comment being written survives answers from Python
+  const comment = h("textarea", { testid: "review-comment", rows: "3",
+    placeholder: "Comment (required to reject)" });
 
   const span = (a) => a.kind === "episode" ? "whole episode" : `${a.start_s}–${a.end_s} s`;
   const table = (heads, rows, testid) => h("table", { class: "ak-table", testid }, [
@@ -28,8 +32,6 @@ function render({ model, el }) {
     const people = model.get("people");
     const counts = model.get("counts");
     const allowed = new Set(model.get("allowed"));
-    const comment = h("textarea", { testid: "review-comment", rows: "3",
-      placeholder: "Comment (required to reject)" });
     const buttons = ACTIONS.filter(([a]) => allowed.has(a)).map(([a, label]) =>
       h("button", { testid: `action-${a}`, class: a === "reject" ? "ak-danger" : "ak-on", text: label,
         onclick: () => request(model, a, { comment: comment.value }) }));
@@ -196,7 +198,12 @@ function render({ model, el }) {
       shown = model.get("task");
       editing = confirmDelete = false;
       confirmRemove = 0;
+      comment.value = "";
       requestAnimationFrame(() => root.scrollIntoView({ block: "start" }));
+    }
+    if (model.get("info").status !== lastStatus) {  // a decision was taken: start a fresh comment
+      lastStatus = model.get("info").status;
+      comment.value = "";
     }
     const tab = model.get("tab");
     const body = { datasets: datasetsTab, batch: batchTab, invalid: invalidTab, statistics: statisticsTab }[tab] || datasetsTab;
