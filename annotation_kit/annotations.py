@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import _text, events, skills, tasks
@@ -284,3 +284,78 @@ def list_annotations(
     return session.scalars(
         query.order_by(Annotation.dataset_id, Annotation.start_ns.nulls_first(), Annotation.id)
     ).all()
+
+
+def copy_segments(
+    session: Session,
+    task: int,
+    source: int,
+    *,
+    targets: Sequence[int] | None = None,
+    by: User,
+) -> dict[int, list[Annotation]]:
+    """Template mode: copy the valid segments of dataset ``source`` onto other datasets of the
+    task, each scaled to the target's duration, for the annotator to review and adjust.
+
+    ``targets`` defaults to the task's other datasets that have no annotation yet. Each copy
+    keeps skill, labels and description and records ``{"template": source}`` in its attributes.
+    Returns the new annotations per target dataset.
+    """
+    found = tasks.get(session, task)
+    check_annotation_edit(found, by)
+    template = [
+        a
+        for a in list_annotations(session, found.id, dataset=source, valid=True)
+        if a.kind == AnnotationKind.SEGMENT
+    ]
+    if not template:
+        raise ValidationError(f"dataset #{source} has no valid segments to copy in task #{task}")
+    durations = dict(
+        session.execute(
+            select(Dataset.id, Dataset.duration_ns)
+            .join(TaskDataset, TaskDataset.dataset_id == Dataset.id)
+            .where(TaskDataset.task_id == found.id)
+        ).all()
+    )
+    if targets is None:
+        done = set(
+            session.scalars(select(Annotation.dataset_id).where(Annotation.task_id == found.id))
+        )
+        targets = [d for d in sorted(durations) if d != source and d not in done]
+    elif unknown := [d for d in targets if d not in durations]:
+        raise ValidationError(f"dataset(s) {unknown} are not part of task #{task}")
+    scale_from = durations[source] or 1
+    made: dict[int, list[Annotation]] = {}
+    for target in targets:
+        if target == source:
+            continue
+        ratio = durations[target] / scale_from
+        made[target] = [
+            add(
+                session,
+                found.id,
+                target,
+                start_ns=min(round(a.start_ns * ratio), durations[target]),
+                end_ns=min(round(a.end_ns * ratio), durations[target]),
+                skill=a.skill_id,
+                labels=a.labels,
+                description=a.description,
+                attributes={**a.attributes, "template": source},
+                by=by,
+            )
+            for a in template
+        ]
+    return made
+
+
+@readonly
+def recent_descriptions(session: Session, *, limit: int = 50) -> list[str]:
+    """Distinct descriptions written lately, newest first (suggestions while typing)."""
+    rows = session.execute(
+        select(Annotation.description, func.max(Annotation.id).label("last"))
+        .where(Annotation.description != "")
+        .group_by(Annotation.description)
+        .order_by(func.max(Annotation.id).desc())
+        .limit(limit)
+    ).all()
+    return [text for text, _last in rows]

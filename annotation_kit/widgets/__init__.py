@@ -2,6 +2,7 @@
 (``TaskBoardPanel``...). Each acts as the workspace's user; the library decides what it may do."""
 
 from .data_browser import DataBrowser, DataBrowserPanel
+from .episode_annotator import EpisodeAnnotator, EpisodeAnnotatorPanel
 from .task_board import TaskBoard, TaskBoardPanel
 from .task_detail import TaskDetail, TaskDetailPanel
 from .tasks_view import tasks_view
@@ -9,6 +10,8 @@ from .tasks_view import tasks_view
 __all__ = [
     "DataBrowser",
     "DataBrowserPanel",
+    "EpisodeAnnotator",
+    "EpisodeAnnotatorPanel",
     "TaskBoard",
     "TaskBoardPanel",
     "TaskDetail",

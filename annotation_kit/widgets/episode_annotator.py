@@ -1,0 +1,400 @@
+"""EpisodeAnnotator: cameras and signals of one episode on a shared timeline, segments drawn and
+edited on it, keyboard-first, saved on every change.
+
+Only what is on screen crosses to the browser: each shown signal as a min/max envelope of the
+visible window (a few hundred points, whatever the episode length) and one frame per shown camera
+at the playhead. Every save states the version it edited; if someone else saved first, the
+widget shows the conflict and the stored segment, and overwrites nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from sqlalchemy import select
+
+from .. import annotations, progress, reviews, skills, tasks
+from ..episodes import Episode
+from ..errors import ConflictError, ValidationError
+from ..models import Annotation, Dataset, Skill
+from ..workspace import Workspace
+from ._base import HERE, Spec, Trait, notebook_class, panel_class
+
+POINTS = 400
+"""Signal points per window sent to the browser (as min/max pairs over buckets)."""
+DEFAULT_VIEW_NS = 60 * 1_000_000_000
+UNDO_DEPTH = 100
+SIGNALS_SHOWN = 2
+
+
+def _round(values: Any) -> list[float]:
+    return [float(f"{v:.5g}") for v in values]
+
+
+def segment_json(a: Annotation, skill_names: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "version": a.version,
+        "kind": str(a.kind),
+        "start_ns": a.start_ns,
+        "end_ns": a.end_ns,
+        "skill": skill_names.get(a.skill_id, "") if a.skill_id else "",
+        "labels": list(a.labels or []),
+        "description": a.description or "",
+        "valid": a.valid,
+        "reason": a.invalid_reason or "",
+        "provenance": str(a.provenance),
+        "template": a.attributes.get("template", 0) if a.attributes else 0,
+    }
+
+
+class EpisodeAnnotatorController:
+    watched = ("task", "dataset", "view", "playhead", "shown_cameras", "shown_signals")
+
+    def __init__(self, workspace: Workspace, task: int = 0, dataset: int = 0):
+        self.ws = workspace
+        self.initial = (int(task), int(dataset))
+        self.episode: Episode | None = None
+        self.seen: dict[str, Any] = {}
+        self.undo: list[dict[str, Any]] = []
+
+    # ----- reading -------------------------------------------------------------------------
+
+    def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+        task_id, dataset_id = state["task"], state["dataset"]
+        if self.initial != (0, 0):
+            task_id, dataset_id = self.initial
+            self.initial = (0, 0)
+        if not task_id:
+            return {}
+        out: dict[str, Any] = {}
+        if (task_id, dataset_id) != (self.seen.get("task"), self.seen.get("dataset")) or not (
+            self.episode
+        ):
+            out |= self._open(task_id, dataset_id)
+            state = state | out
+        else:
+            out |= self._records(state)
+        out |= self._screen(state | out)
+        return out
+
+    def _open(self, task_id: int, dataset_id: int) -> dict[str, Any]:
+        with self.ws.transaction(write=False) as session:
+            status = progress.dataset_status(session, task_id)
+            if not status:
+                raise ValidationError(f"task #{task_id} has no datasets to annotate")
+            ids = [d.id for d in status]
+            if not dataset_id:  # the first dataset still to do, else the first
+                dataset_id = next((d.id for d in status if d.status == "to do"), ids[0])
+            if dataset_id not in ids:
+                raise ValidationError(f"dataset #{dataset_id} is not part of task #{task_id}")
+            dataset = session.get(Dataset, dataset_id)
+            if self.episode is not None:
+                self.episode.close()
+            self.episode = Episode(dataset)
+        episode = self.episode
+        cameras = [c["name"] for c in episode.cameras if not c.get("missing")]
+        signals = [s["name"] for s in episode.streams if s.get("kind") == "signal"]
+        rates = [c.get("rate_hz") for c in episode.cameras if c.get("rate_hz")]
+        self.seen = {"task": task_id, "dataset": dataset_id}
+        self.undo.clear()
+        out = {
+            "task": task_id,
+            "dataset": dataset_id,
+            "episodes": [
+                {"id": d.id, "name": d.name, "status": d.status, "duration_s": d.duration_s}
+                for d in status
+            ],
+            "episode_name": episode.name,
+            "duration_ns": episode.duration_ns,
+            "frame_ns": round(1e9 / max(rates)) if rates else 33_333_333,
+            "cameras": cameras,
+            "signals": signals,
+            "shown_cameras": cameras,
+            "shown_signals": signals[:SIGNALS_SHOWN],
+            "view": [0, min(episode.duration_ns, DEFAULT_VIEW_NS)],
+            "playhead": 0,
+        }
+        return out | self._records({**out})
+
+    def _records(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Segments, review comments, skills, labels and permissions of the open episode."""
+        task_id, dataset_id = state["task"], state["dataset"]
+        with self.ws.transaction(write=False) as session:
+            me = self.ws.me(session)
+            allowed = tasks.permissions(session, task_id, by=me)
+            names = dict(session.execute(select(Skill.id, Skill.name)).all())
+            found = annotations.list_annotations(session, task_id, dataset=dataset_id)
+            segments = [segment_json(a, names) for a in found]
+            ids = {a.id for a in found}
+            comments = [
+                {
+                    "round": v.round,
+                    "decision": str(v.decision),
+                    "comment": v.comment,
+                    "annotation": v.annotation_id,
+                    "start_ns": v.range_start_ns,
+                    "end_ns": v.range_end_ns,
+                }
+                for v in reviews.verdicts(session, task_id)
+                if v.annotation_id in ids and (v.comment or str(v.decision) == "reject")
+            ] + [
+                {
+                    "round": r.round,
+                    "decision": str(r.decision),
+                    "comment": r.comment,
+                    "annotation": 0,
+                    "start_ns": r.range_start_ns,
+                    "end_ns": r.range_end_ns,
+                }
+                for r in reviews.task_reviews(session, task_id)
+                if r.dataset_id == dataset_id and r.comment
+            ]
+            library = [s.name for s in skills.list_skills(session)]
+            labels = sorted({e for d in skills.list_dictionaries(session) for e in d.entries})
+            suggestions = annotations.recent_descriptions(session)
+        return {
+            "segments": segments,
+            "comments": comments,
+            "skills": library,
+            "labels": labels,
+            "suggestions": suggestions,
+            "can_edit": "annotate" in allowed,
+        }
+
+    def _screen(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Signal windows and frames, only where what they depend on changed."""
+        episode = self.episode
+        assert episode is not None
+        out: dict[str, Any] = {}
+        start, end = (int(v) for v in (state["view"] or [0, episode.duration_ns]))
+        start, end = max(0, start), min(episode.duration_ns, max(end, start + 1))
+        key = (start, end, tuple(state["shown_signals"]))
+        if key != self.seen.get("windows"):
+            self.seen["windows"] = key
+            out["windows"] = [self._window(name, start, end) for name in state["shown_signals"]]
+        playhead = min(max(0, int(state["playhead"])), episode.duration_ns)
+        key = (playhead, tuple(state["shown_cameras"]))
+        if key != self.seen.get("frames"):
+            self.seen["frames"] = key
+            out["frames"] = {name: self._frame(name, playhead) for name in state["shown_cameras"]}
+        return out
+
+    def _window(self, name: str, start: int, end: int) -> dict[str, Any]:
+        assert self.episode is not None
+        window = self.episode.signal(name, start, end, max_points=POINTS)
+        fields = window.fields[: window.low.shape[1] if window.low.ndim > 1 else 1]
+        low = window.low.reshape(len(window.t_ns), -1)
+        high = window.high.reshape(len(window.t_ns), -1)
+        return {
+            "name": name,
+            "fields": list(fields),
+            "t": [int(t) for t in window.t_ns],
+            "low": [_round(low[:, i]) for i in range(low.shape[1])],
+            "high": [_round(high[:, i]) for i in range(high.shape[1])],
+            "samples": window.samples,
+        }
+
+    def _frame(self, camera: str, t_ns: int) -> dict[str, Any]:
+        assert self.episode is not None
+        try:
+            frame = self.episode.frame(camera, t_ns)
+        except Exception as exc:  # a broken frame must not stop annotation of the rest
+            return {"src": "", "t_ns": t_ns, "error": str(exc)}
+        data = base64.b64encode(frame.data).decode()
+        return {"src": f"data:{frame.mime};base64,{data}", "t_ns": frame.t_ns}
+
+    # ----- writing -------------------------------------------------------------------------
+
+    def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        action = request.get("action")
+        if action == "refresh":
+            return self._records(state) | self._screen(state)
+        if action == "open":
+            return self.refresh(state | {"dataset": int(request["dataset"])})
+        if not state["task"] or not state["dataset"]:
+            raise ValidationError("open an episode first")
+        try:
+            note = self._write(action, request, state)
+        except ConflictError as exc:
+            return self._records(state) | {"_error": str(exc), "_notice": ""}
+        return self._records(state) | {"_notice": note}
+
+    def _write(self, action: str, request: dict[str, Any], state: dict[str, Any]) -> str:
+        task_id, dataset_id = state["task"], state["dataset"]
+        with self.ws.transaction() as session:
+            me = self.ws.me(session)
+            if action == "add":
+                made = annotations.add(
+                    session,
+                    task_id,
+                    dataset_id,
+                    start_ns=int(request["start_ns"]),
+                    end_ns=int(request["end_ns"]),
+                    skill=request.get("skill") or None,
+                    labels=request.get("labels") or [],
+                    description=request.get("description") or "",
+                    by=me,
+                )
+                self._push({"op": "delete", "id": made.id, "version": made.version})
+                return f"added segment #{made.id}"
+            if action == "update":
+                before = annotations.get(session, int(request["id"]))
+                self._check_here(before, task_id, dataset_id)
+                changes = {
+                    k: request["changes"][k]
+                    for k in ("start_ns", "end_ns", "skill", "labels", "description")
+                    if k in request["changes"]
+                }
+                old = _values(session, before, changes)
+                after = annotations.update(
+                    session,
+                    before.id,
+                    expected_version=int(request["version"]),
+                    by=me,
+                    **changes,
+                )
+                self._push({"op": "update", "id": after.id, "version": after.version, **old})
+                return f"saved segment #{after.id}"
+            if action == "delete":
+                found = annotations.get(session, int(request["id"]))
+                self._check_here(found, task_id, dataset_id)
+                copy = _values(session, found, dict.fromkeys(_COPIED)) | {
+                    "valid": found.valid,
+                    "reason": found.invalid_reason,
+                }
+                annotations.delete(
+                    session, found.id, expected_version=int(request["version"]), by=me
+                )
+                self._push({"op": "add", **copy})
+                return f"deleted segment #{found.id}"
+            if action == "invalid":
+                reason = request.get("reason") or ""
+                if request.get("id"):
+                    found = annotations.get(session, int(request["id"]))
+                    self._check_here(found, task_id, dataset_id)
+                    marked = annotations.set_valid(
+                        session,
+                        found.id,
+                        False,
+                        reason=reason,
+                        expected_version=int(request["version"]),
+                        by=me,
+                    )
+                    self._push({"op": "valid", "id": marked.id, "version": marked.version})
+                    return f"marked segment #{marked.id} invalid"
+                marked = annotations.mark_invalid(session, task_id, dataset_id, reason, by=me)
+                self._push({"op": "delete", "id": marked.id, "version": marked.version})
+                return "marked the episode invalid"
+            if action == "undo":
+                return self._undo(session, task_id, dataset_id, me)
+            if action == "template":
+                made = annotations.copy_segments(session, task_id, dataset_id, by=me)
+                count = sum(len(v) for v in made.values())
+                return f"copied {count} segment(s) onto {len(made)} other episode(s)"
+        raise ValidationError(f"unknown request {action!r}")
+
+    def _push(self, inverse: dict[str, Any]) -> None:
+        self.undo.append(inverse)
+        del self.undo[:-UNDO_DEPTH]
+
+    def _undo(self, session: Any, task_id: int, dataset_id: int, me: Any) -> str:
+        if not self.undo:
+            raise ValidationError("nothing to undo")
+        step = self.undo.pop()
+        try:
+            if step["op"] == "delete":
+                annotations.delete(session, step["id"], expected_version=step["version"], by=me)
+                return f"undone: segment #{step['id']} removed"
+            if step["op"] == "update":
+                changes = {k: step[k] for k in _COPIED if k in step}
+                annotations.update(
+                    session, step["id"], expected_version=step["version"], by=me, **changes
+                )
+                return f"undone: segment #{step['id']} restored"
+            if step["op"] == "valid":
+                annotations.set_valid(
+                    session, step["id"], True, expected_version=step["version"], by=me
+                )
+                return f"undone: segment #{step['id']} is valid again"
+            made = annotations.add(
+                session,
+                task_id,
+                dataset_id,
+                start_ns=step["start_ns"],
+                end_ns=step["end_ns"],
+                skill=step["skill"],
+                labels=step["labels"],
+                description=step["description"],
+                by=me,
+            )
+            if not step["valid"]:
+                annotations.set_valid(
+                    session,
+                    made.id,
+                    False,
+                    reason=step["reason"],
+                    expected_version=made.version,
+                    by=me,
+                )
+            return f"undone: segment restored as #{made.id}"
+        except ConflictError:
+            raise ConflictError(
+                "cannot undo: someone else changed that segment since; nothing was overwritten"
+            ) from None
+
+    @staticmethod
+    def _check_here(found: Annotation, task_id: int, dataset_id: int) -> None:
+        if (found.task_id, found.dataset_id) != (task_id, dataset_id):
+            raise ValidationError(f"annotation #{found.id} is not on this episode of this task")
+
+
+_COPIED = ("start_ns", "end_ns", "skill", "labels", "description")
+
+
+def _values(session: Any, found: Annotation, keys: dict[str, Any]) -> dict[str, Any]:
+    """The current values of ``keys`` on ``found`` (skills by name), for undo."""
+    out: dict[str, Any] = {}
+    for key in keys:
+        if key == "skill":
+            out[key] = session.get(Skill, found.skill_id).name if found.skill_id else None
+        elif key == "labels":
+            out[key] = list(found.labels or [])
+        else:
+            out[key] = getattr(found, key)
+    return out
+
+
+SPEC = Spec(
+    name="EpisodeAnnotator",
+    esm=HERE / "episode_annotator.js",
+    css=HERE / "widgets.css",
+    controller=EpisodeAnnotatorController,
+    doc="Annotate one episode of a task: cameras, signals, a timeline of segments, keyboard-first.",
+    traits={
+        "task": Trait(int, 0, "The task being annotated."),
+        "dataset": Trait(int, 0, "The episode (dataset id) open now."),
+        "episodes": Trait(list, [], "The task's episodes with their status (episode picker)."),
+        "episode_name": Trait(str, "", "Name of the open episode."),
+        "duration_ns": Trait(int, 0, "Length of the episode clock."),
+        "frame_ns": Trait(int, 33_333_333, "One frame step (the fastest camera's period)."),
+        "cameras": Trait(list, [], "Camera streams of the episode."),
+        "signals": Trait(list, [], "Signal streams of the episode."),
+        "shown_cameras": Trait(list, [], "Cameras on screen."),
+        "shown_signals": Trait(list, [], "Signals on screen."),
+        "view": Trait(list, [], "Visible window [start_ns, end_ns] of the signal plots."),
+        "playhead": Trait(int, 0, "Playhead position on the episode clock (ns)."),
+        "frames": Trait(dict, {}, "Per shown camera: the frame at the playhead (data URL)."),
+        "windows": Trait(list, [], "Per shown signal: min/max envelope of the visible window."),
+        "segments": Trait(list, [], "Annotations of the open episode in this task."),
+        "comments": Trait(list, [], "Review comments on this episode, anchored in time."),
+        "skills": Trait(list, [], "The skill library (number keys pick the n-th)."),
+        "labels": Trait(list, [], "Labels from the dictionaries."),
+        "suggestions": Trait(list, [], "Descriptions written before (suggestions)."),
+        "can_edit": Trait(bool, False, "Whether this user may change annotations now."),
+    },
+)
+
+EpisodeAnnotator = notebook_class(SPEC)
+EpisodeAnnotatorPanel = panel_class(SPEC)

@@ -1,0 +1,178 @@
+"""EpisodeAnnotator in a real browser, keyboard and mouse, under ``panel serve`` and in
+JupyterLab; every step is read back from the database."""
+
+import pytest
+
+from annotation_kit import synthetic
+from tests.conftest import make_team
+from tests.ui.conftest import app_source, run_all_cells, shot, write_notebook
+
+SECOND = 1_000_000_000
+XSS = '<img src=x onerror="window.__xss=1">pour <b>slowly</b>'
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    url = f"sqlite:///{tmp_path / 'workspace.db'}"
+    team = make_team(url)
+    maya = team["maya"]
+    for name in ("pick", "place", "pour"):
+        maya.skills.create(name)
+    maya.skills.create_dictionary("objects", ["cup", "bowl"])
+    files = [
+        synthetic.write_mcap(tmp_path / f"ep{i}.mcap", duration_s=d, seed=i)
+        for i, d in enumerate((6, 9, 12))
+    ]
+    ids = maya.import_datasets(files, progress=False).dataset_ids
+    task = maya.tasks.create("annotate", datasets=ids, annotators=["ann"], reviewers=["rita"])
+    team["ann"].tasks.start(task.id)
+    yield url, team, task.id, ids
+    team["ada"].close()
+
+
+def app(task, dataset=0):
+    return app_source(
+        "EpisodeAnnotatorPanel", f"EpisodeAnnotatorPanel(ws, task={task}, dataset={dataset})"
+    )
+
+
+def segments(team, task, dataset):
+    found = team["ada"].annotations.list_annotations(task, dataset=dataset)
+    return [a for a in found if a.start_ns is not None]
+
+
+def wait_count(page, team, task, dataset, n):
+    page.wait_for_function("() => true")  # let the browser send what it has
+    for _ in range(100):
+        if len(segments(team, task, dataset)) == n:
+            return segments(team, task, dataset)
+        page.wait_for_timeout(100)
+    raise AssertionError(f"expected {n} segments, have {len(segments(team, task, dataset))}")
+
+
+def open_annotator(page, url):
+    page.goto(url)
+    page.wait_for_selector("[data-testid=episode-annotator] img", timeout=30_000)
+    page.focus("[data-testid=episode-annotator]")
+
+
+def keys(page, *presses):
+    for key in presses:
+        page.keyboard.press(key)
+
+
+def wait_time(page, seconds):
+    page.wait_for_selector(f"[data-testid=time] >> text={seconds:.3f} /", timeout=10_000)
+
+
+def test_keyboard_annotation_drag_undo_invalid_template(workspace, panel_app, page):
+    url, team, task, (first, second, third) = workspace
+    open_annotator(page, panel_app(app(task), url, "ann").url)
+    frame_ns = round(1e9 / team["ada"].datasets.get(first).cameras[0]["rate_hz"])
+    # first segment: 1 s + 3 frames in, to 3 s + 3 frames, skill 1 (pick) by its number key
+    keys(page, "ArrowRight", "ArrowRight", "ArrowRight", "Shift+ArrowRight")
+    wait_time(page, (3 * frame_ns + SECOND) / 1e9)
+    keys(page, "q", "Shift+ArrowRight", "Shift+ArrowRight", "r", "1")
+    page.fill("[data-testid=description]", XSS)
+    page.focus("[data-testid=episode-annotator]")
+    keys(page, "Enter")
+    page.wait_for_selector("[data-testid=notice] >> text=added segment")
+    [one] = segments(team, task, first)
+    assert (one.start_ns, one.end_ns) == (3 * frame_ns + SECOND, 3 * frame_ns + 3 * SECOND)
+    assert team["ada"].skills.get(one.skill_id).name == "pick"
+    assert one.description == XSS
+    # second segment, skill 2 (place): Q, R, Enter, the playhead moved with Shift+→
+    keys(page, "Shift+ArrowRight", "q", "Shift+ArrowRight", "r", "2", "Enter")
+    one, two = wait_count(page, team, task, first, 2)
+    assert team["ada"].skills.get(two.skill_id).name == "place"
+    assert (two.start_ns, two.end_ns) == (one.end_ns + SECOND, one.end_ns + 2 * SECOND)
+    assert XSS in page.inner_text("[data-testid=segments]")
+    assert page.evaluate("window.__xss") is None
+
+    # drag the end edge of the first segment to the right
+    edge = page.locator(f"[data-testid=edge-end-{one.id}]").bounding_box()
+    timeline = page.locator("[data-testid=timeline]").bounding_box()
+    page.mouse.move(edge["x"] + edge["width"] / 2, edge["y"] + edge["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(edge["x"] + timeline["width"] / 12, edge["y"] + 5, steps=5)
+    page.mouse.up()
+    page.wait_for_selector("[data-testid=notice] >> text=saved segment")
+    dragged = team["ada"].annotations.get(one.id)
+    assert dragged.end_ns > one.end_ns and dragged.start_ns == one.start_ns
+    # undo puts it back
+    page.focus("[data-testid=episode-annotator]")
+    keys(page, "Control+z")
+    page.wait_for_selector("[data-testid=notice] >> text=undone")
+    assert team["ada"].annotations.get(one.id).end_ns == one.end_ns
+
+    # mark the second segment invalid with a reason
+    page.click(f"[data-testid=row-{two.id}]")
+    page.fill("[data-testid=invalid-reason]", "gripper occluded")
+    page.click("[data-testid=invalid-segment]")
+    page.wait_for_selector("[data-testid=notice] >> text=marked segment")
+    marked = team["ada"].annotations.get(two.id)
+    assert (marked.valid, marked.invalid_reason) == (False, "gripper occluded")
+
+    # template: the valid segment goes onto the other episodes, scaled to their durations
+    page.click("[data-testid=template]")
+    page.wait_for_selector("[data-testid=notice] >> text=onto 2 other episode(s)")
+    for dataset in (second, third):
+        [copy] = segments(team, task, dataset)
+        ratio = (
+            team["ada"].datasets.get(dataset).duration_ns
+            / team["ada"].datasets.get(first).duration_ns
+        )
+        assert abs(copy.start_ns - one.start_ns * ratio) <= 1
+        assert copy.attributes["template"] == first
+    shot(page, "episode_annotator_panel")
+    team["ann"].tasks.submit(task)
+    assert team["ada"].tasks.get(task).status == "pending_review"
+
+
+def test_second_session_editing_the_same_segment_gets_a_conflict(workspace, panel_app, browser):
+    url, team, task, (first, *_rest) = workspace
+    made = team["ann"].annotations.add(
+        task, first, start_ns=SECOND, end_ns=2 * SECOND, skill="pick"
+    )
+    server = panel_app(app(task, first), url, "ann")
+    pages = [browser.new_page(viewport={"width": 1280, "height": 900}) for _ in range(2)]
+    for page in pages:
+        open_annotator(page, server.url)
+    ends = []
+    for page in pages:
+        edge = page.locator(f"[data-testid=edge-end-{made.id}]").bounding_box()
+        page.mouse.move(edge["x"] + 3, edge["y"] + 5)
+        page.mouse.down()
+        page.mouse.move(edge["x"] + 60 + 30 * len(ends), edge["y"] + 5, steps=4)
+        page.mouse.up()
+        ends.append(page)
+    pages[0].wait_for_selector("[data-testid=notice] >> text=saved segment")
+    pages[1].wait_for_selector("[data-testid=error] >> text=changed by someone else")
+    stored = team["ada"].annotations.get(made.id)
+    assert stored.version == made.version + 1  # the first save only; nothing overwritten
+    for page in pages:
+        page.close()
+
+
+def test_annotate_in_jupyterlab(workspace, jupyter_lab, page):
+    url, team, task, (first, *_rest) = workspace
+    write_notebook(
+        jupyter_lab.root / "annotate.ipynb",
+        [
+            "import annotation_kit as ak\nfrom annotation_kit.widgets import EpisodeAnnotator",
+            f"annotator = EpisodeAnnotator(ak.connect({url!r}, user='ann'), task={task})\n"
+            "annotator",
+        ],
+    )
+    page.goto(jupyter_lab.notebook_url("annotate.ipynb"))
+    run_all_cells(page, 2)
+    page.wait_for_selector("[data-testid=episode-annotator] img", timeout=60_000)
+    page.click("[data-testid=time]")
+    page.focus("[data-testid=episode-annotator]")
+    keys(page, "q", "Shift+ArrowRight", "Shift+ArrowRight")
+    wait_time(page, 2.0)
+    keys(page, "r", "3", "Enter")
+    [made] = wait_count(page, team, task, first, 1)
+    assert (made.start_ns, made.end_ns) == (0, 2 * SECOND)
+    assert team["ada"].skills.get(made.skill_id).name == "pour"
+    shot(page, "episode_annotator_jupyterlab")
