@@ -95,7 +95,7 @@ function render({ model, el }) {
       draw();
       return;
     }
-    request(model, "invalid", { reason: reason.value, ...(segment ? { id: found.id, version: found.version } : {}) });
+    request(model, "invalid", { reason: reason.value, ...(segment ? { annotation: found.id, version: found.version } : {}) });
     reason.value = "";
   }
 
@@ -129,7 +129,7 @@ function render({ model, el }) {
     else if (/^[1-9]$/.test(key) && model.get("skills")[Number(key) - 1]) skill.value = model.get("skills")[Number(key) - 1];
     else if (key === "Delete" || key === "Backspace") {
       const found = model.get("segments").find((s) => s.id === selected);
-      if (found) request(model, "delete", { id: found.id, version: found.version });
+      if (found) request(model, "delete", { annotation: found.id, version: found.version });
     } else handled = false;
     if (handled) e.preventDefault();
   });
@@ -239,7 +239,7 @@ function render({ model, el }) {
     drag = null;
     if (t === undefined) { draw(); return; }
     const changes = edge === "start" ? { start_ns: Math.min(t, s.end_ns) } : { end_ns: Math.max(t, s.start_ns) };
-    request(model, "update", { id: s.id, version: s.version, changes });
+    request(model, "update", { annotation: s.id, version: s.version, changes });
   };
   window.addEventListener("mousemove", onMove);
   window.addEventListener("mouseup", onUp);

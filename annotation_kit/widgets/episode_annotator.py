@@ -240,7 +240,7 @@ class EpisodeAnnotatorController:
                 self._push({"op": "delete", "id": made.id, "version": made.version})
                 return f"added segment #{made.id}"
             if action == "update":
-                before = annotations.get(session, int(request["id"]))
+                before = annotations.get(session, _named(request))
                 self._check_here(before, task_id, dataset_id)
                 changes = {
                     k: request["changes"][k]
@@ -258,7 +258,7 @@ class EpisodeAnnotatorController:
                 self._push({"op": "update", "id": after.id, "version": after.version, **old})
                 return f"saved segment #{after.id}"
             if action == "delete":
-                found = annotations.get(session, int(request["id"]))
+                found = annotations.get(session, _named(request))
                 self._check_here(found, task_id, dataset_id)
                 copy = _values(session, found, dict.fromkeys(_COPIED)) | {
                     "valid": found.valid,
@@ -271,8 +271,8 @@ class EpisodeAnnotatorController:
                 return f"deleted segment #{found.id}"
             if action == "invalid":
                 reason = request.get("reason") or ""
-                if request.get("id"):
-                    found = annotations.get(session, int(request["id"]))
+                if request.get("annotation"):
+                    found = annotations.get(session, _named(request))
                     self._check_here(found, task_id, dataset_id)
                     marked = annotations.set_valid(
                         session,
@@ -351,6 +351,17 @@ class EpisodeAnnotatorController:
 
 
 _COPIED = ("start_ns", "end_ns", "skill", "labels", "description")
+
+
+def _named(request: dict[str, Any]) -> int:
+    """The annotation a request is about, and the version its sender saw."""
+    try:
+        annotation, _version = int(request["annotation"]), int(request["version"])
+    except (KeyError, TypeError, ValueError):
+        raise ValidationError(
+            "the request must name an annotation and the version it edited"
+        ) from None
+    return annotation
 
 
 def _values(session: Any, found: Annotation, keys: dict[str, Any]) -> dict[str, Any]:

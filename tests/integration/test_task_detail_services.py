@@ -83,3 +83,39 @@ def test_reannotate_follows_the_workflow(work):
     mark = team["ann"].annotations.mark_invalid(task, first, "blurred")
     with pytest.raises(ak.PermissionDenied):
         team["rita"].annotations.reannotate(mark.id, expected_version=mark.version)
+
+
+def test_template_copies_segments_scaled_to_each_duration(team):
+    team["maya"].skills.create("pick")
+    maya = team["maya"]
+    with maya.transaction() as s:
+        from annotation_kit.models import Dataset
+
+        ids = team.new_datasets(s, maya, 3)
+        for dataset_id, seconds in zip(ids, (10, 20, 5), strict=True):
+            s.get(Dataset, dataset_id).duration_ns = seconds * SECOND
+    task = maya.tasks.create("t", datasets=ids, annotators=["ann"]).id
+    ann = team["ann"]
+    ann.tasks.start(task)
+    ann.annotations.add(
+        task, ids[0], start_ns=SECOND, end_ns=4 * SECOND, skill="pick", description="reach"
+    )
+    bad = ann.annotations.add(task, ids[0], start_ns=5 * SECOND, end_ns=6 * SECOND)
+    ann.annotations.set_valid(bad.id, False, reason="blur", expected_version=bad.version)
+    made = ann.annotations.copy_segments(task, ids[0])
+    assert sorted(made) == [ids[1], ids[2]]
+    [long] = made[ids[1]]
+    [short] = made[ids[2]]
+    assert (long.start_ns, long.end_ns) == (2 * SECOND, 8 * SECOND)
+    assert (short.start_ns, short.end_ns) == (SECOND // 2, 2 * SECOND)
+    assert long.description == "reach" and long.attributes == {"template": ids[0]}
+    # datasets already annotated are left alone unless named
+    assert ann.annotations.copy_segments(task, ids[0]) == {}
+    with pytest.raises(ak.ValidationError, match="not part of task"):
+        ann.annotations.copy_segments(task, ids[0], targets=[999_999])
+    ann.annotations.set_valid(short.id, False, reason="wrong", expected_version=short.version)
+    with pytest.raises(ak.ValidationError, match="no valid segments"):
+        ann.annotations.copy_segments(task, ids[2])
+    assert ann.annotations.recent_descriptions()[0] == "reach"
+    with pytest.raises(ak.PermissionDenied):
+        team["rita"].annotations.copy_segments(task, ids[0])

@@ -176,3 +176,28 @@ def test_annotate_in_jupyterlab(workspace, jupyter_lab, page):
     assert (made.start_ns, made.end_ns) == (0, 2 * SECOND)
     assert team["ada"].skills.get(made.skill_id).name == "pour"
     shot(page, "episode_annotator_jupyterlab")
+
+
+def test_forged_requests_are_refused_and_undo_restores_a_deletion(workspace):
+    import annotation_kit as ak
+    from annotation_kit.widgets import EpisodeAnnotator
+
+    url, team, task, (first, *_rest) = workspace
+    rita = EpisodeAnnotator(ak.connect(url, user="rita"), task=task, dataset=first)
+    assert rita.can_edit is False and len(rita.frames) == 2 and rita.windows
+    rita._request = {"id": 1, "action": "add", "start_ns": 0, "end_ns": SECOND}
+    assert "may not change annotations" in rita._error
+    assert segments(team, task, first) == []
+
+    ann = EpisodeAnnotator(ak.connect(url, user="ann"), task=task, dataset=first)
+    ann._request = {"id": 1, "action": "add", "start_ns": 0, "end_ns": SECOND, "skill": "pick"}
+    [made] = segments(team, task, first)
+    ann._request = {"id": 2, "action": "delete", "version": made.version}
+    assert "annotation" in ann._error  # a request must name the segment
+    ann._request = {"id": 3, "action": "delete", "annotation": made.id, "version": made.version}
+    assert segments(team, task, first) == []
+    ann._request = {"id": 4, "action": "undo"}
+    [back] = segments(team, task, first)
+    assert (back.start_ns, back.end_ns) == (0, SECOND)
+    ann.playhead = 2 * SECOND  # moving the playhead sends new frames, not new signal windows
+    assert all(f["t_ns"] > SECOND for f in ann.frames.values())
