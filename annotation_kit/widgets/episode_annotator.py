@@ -102,10 +102,6 @@ class EpisodeAnnotatorController:
         out = {
             "task": task_id,
             "dataset": dataset_id,
-            "episodes": [
-                {"id": d.id, "name": d.name, "status": d.status, "duration_s": d.duration_s}
-                for d in status
-            ],
             "episode_name": episode.name,
             "duration_ns": episode.duration_ns,
             "frame_ns": round(1e9 / max(rates)) if rates else 33_333_333,
@@ -151,10 +147,15 @@ class EpisodeAnnotatorController:
                 for r in reviews.task_reviews(session, task_id)
                 if r.dataset_id == dataset_id and r.comment
             ]
+            episodes = [
+                {"id": d.id, "name": d.name, "status": d.status, "duration_s": d.duration_s}
+                for d in progress.dataset_status(session, task_id)
+            ]
             library = [s.name for s in skills.list_skills(session)]
             labels = sorted({e for d in skills.list_dictionaries(session) for e in d.entries})
             suggestions = annotations.recent_descriptions(session)
         return {
+            "episodes": episodes,
             "segments": segments,
             "comments": comments,
             "skills": library,
