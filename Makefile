@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/data.py
 	$(BIN)/python bench/board_ui.py
+	$(BIN)/python bench/annotator_ui.py
 
 clean:
 	rm -rf $(VENV) demo-workspace .pytest_cache .hypothesis

@@ -74,8 +74,8 @@ class EpisodeAnnotatorController:
         ):
             out |= self._open(task_id, dataset_id)
             state = state | out
-        else:
-            out |= self._records(state)
+        # moving the playhead or the view only needs new frames and windows: segments and the
+        # rest are read again after each save and on the refresh request
         out |= self._screen(state | out)
         return out
 

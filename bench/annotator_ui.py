@@ -1,0 +1,172 @@
+"""EpisodeAnnotator in Chromium on a 1-hour, 3-camera, 100 Hz episode: bytes before first paint
+and frame stepping.
+
+Serves ``EpisodeAnnotatorPanel`` with ``panel serve`` and measures in Debian's Chromium:
+- bytes received before first paint (the first camera frame on screen), split into Panel's
+  static files (JavaScript/CSS, cached by the browser after the first visit) and the widget's
+  own data over the websocket (state, signal windows, frames);
+- frame step: → pressed until every shown camera's new frame is in the page, timed in the page.
+Goals from the issue: ≤ 2 MB before first paint; frame step p95 ≤ 50 ms.
+Run: ``python bench/annotator_ui.py [--minutes 60]`` (the episode is written once to bench/out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+import annotation_kit as ak
+from annotation_kit import synthetic
+
+OUT = Path(__file__).resolve().parent / "out"
+APP = """
+import os
+import panel as pn
+import annotation_kit as ak
+from annotation_kit.widgets import EpisodeAnnotatorPanel
+
+pn.extension()
+ws = pn.state.as_cached("workspace", ak.connect, url=os.environ["ANNOTATION_KIT_URL"], user="ada")
+EpisodeAnnotatorPanel(ws, task=int(os.environ["TASK"])).servable()
+"""
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
+# Press → in the annotator (inside Panel's shadow DOM) and resolve when the new time and its
+# frames are drawn: the wait a person sees, measured in the page.
+STEP_JS = """
+async () => {
+  const all = (root, sel, out = []) => {
+    out.push(...root.querySelectorAll(sel));
+    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) all(el.shadowRoot, sel, out);
+    return out;
+  };
+  const widget = all(document, "[data-testid=episode-annotator]")[0];
+  // the frames arrive with the playhead's new time in one answer and are drawn together
+  const shown = () => widget.querySelector("[data-testid=time]").textContent;
+  const images = () => widget.querySelectorAll("img").length;
+  const before = shown();
+  const start = performance.now();
+  await new Promise((resolve, reject) => {
+    setTimeout(() => reject(new Error(`no redraw 5 s after →: still ${before}`)), 5000);
+    const watch = new MutationObserver(() => {
+      if (shown() !== before && images() === 3) {
+        watch.disconnect();
+        resolve();
+      }
+    });
+    watch.observe(widget, { childList: true, subtree: true, attributes: true });
+    widget.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
+  });
+  return performance.now() - start;
+}
+"""
+
+
+def episode(minutes: int) -> Path:
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"hour_{minutes}min.mcap"
+    if not path.exists():
+        print(f"writing a {minutes}-minute, 3-camera, 100 Hz MCAP episode ...", flush=True)
+        synthetic.write_mcap(
+            path,
+            duration_s=minutes * 60,
+            cameras=("wrist", "front", "top"),
+            fps=15,
+            frame_pool_s=30,
+        )
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=int, default=60)
+    parser.add_argument("--port", type=int, default=5871)
+    args = parser.parse_args()
+    path = episode(args.minutes)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/ws.db"
+        ws = ak.connect(url, user="ada")
+        [dataset] = ws.import_datasets(path, progress=False).dataset_ids
+        task = ws.tasks.create("bench", datasets=[dataset], annotators=["ada"])
+        ws.tasks.start(task.id)
+        (Path(tmp) / "annotate.py").write_text(APP)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "panel",
+                "serve",
+                f"{tmp}/annotate.py",
+                "--address",
+                "127.0.0.1",
+                "--port",
+                str(args.port),
+                "--allow-websocket-origin",
+                f"127.0.0.1:{args.port}",
+            ],
+            env={**os.environ, "ANNOTATION_KIT_URL": url, "TASK": str(task.id)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            for _ in range(150):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{args.port}/", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            measure(f"http://127.0.0.1:{args.port}/annotate", args.minutes)
+        finally:
+            server.terminate()
+
+
+def measure(page_url: str, minutes: int) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        received = {"http": 0, "websocket": 0}
+        cdp.on(
+            "Network.loadingFinished",
+            lambda e: received.__setitem__("http", received["http"] + e["encodedDataLength"]),
+        )
+        cdp.on(
+            "Network.webSocketFrameReceived",
+            lambda e: received.__setitem__(
+                "websocket", received["websocket"] + len(e["response"]["payloadData"])
+            ),
+        )
+        start = time.perf_counter()
+        page.goto(page_url)
+        page.wait_for_selector("[data-testid=episode-annotator] img", timeout=120_000)
+        first_paint = time.perf_counter() - start
+        before = dict(received)
+        steps = [page.evaluate(STEP_JS) for _ in range(60)]
+        browser.close()
+    mb = 1e6
+    print(f"{minutes}-minute episode, 3 cameras, 2 signals shown")
+    print(
+        f"first paint {first_paint:5.2f} s; bytes before it: widget data "
+        f"{before['websocket'] / mb:5.2f} MB (goal <= 2 MB), plus Panel's static files "
+        f"{before['http'] / mb:5.2f} MB "
+        "(cached after the first visit)"
+    )
+    steps.sort()
+    p95 = steps[int(0.95 * len(steps)) - 1]
+    print(
+        f"frame step (→ until all 3 new frames are in the page): p50 "
+        f"{statistics.median(steps):5.1f} ms  p95 {p95:5.1f} ms   (goal p95 <= 50 ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
