@@ -25,9 +25,10 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 import annotation_kit as ak
-from annotation_kit import synthetic
 
-OUT = Path(__file__).resolve().parent / "out"
+sys.path.insert(0, str(Path(__file__).parent))
+from data import hour_episode
+
 APP = """
 import os
 import panel as pn
@@ -70,27 +71,12 @@ async () => {
 """
 
 
-def episode(minutes: int) -> Path:
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"hour_{minutes}min.mcap"
-    if not path.exists():
-        print(f"writing a {minutes}-minute, 3-camera, 100 Hz MCAP episode ...", flush=True)
-        synthetic.write_mcap(
-            path,
-            duration_s=minutes * 60,
-            cameras=("wrist", "front", "top"),
-            fps=15,
-            frame_pool_s=30,
-        )
-    return path
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=int, default=60)
     parser.add_argument("--port", type=int, default=5871)
     args = parser.parse_args()
-    path = episode(args.minutes)
+    path = hour_episode(args.minutes)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/ws.db"
         ws = ak.connect(url, user="ada")

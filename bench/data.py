@@ -104,7 +104,9 @@ def bench_lerobot(n: int) -> None:
     )
 
 
-def bench_hour(minutes: int) -> None:
+def hour_episode(minutes: int) -> Path:
+    """The long 3-camera, 100 Hz MCAP episode, written once to bench/out."""
+    OUT.mkdir(exist_ok=True)
     path = OUT / f"hour_{minutes}min.mcap"
     if not path.exists():
         print(f"writing a {minutes}-minute, 3-camera, 100 Hz MCAP episode ...", flush=True)
@@ -115,6 +117,11 @@ def bench_hour(minutes: int) -> None:
             fps=15,
             frame_pool_s=30,
         )
+    return path
+
+
+def bench_hour(minutes: int) -> None:
+    path = hour_episode(minutes)
     print(f"{minutes}-minute episode: {path.stat().st_size / 1e6:.0f} MB")
     with tempfile.TemporaryDirectory() as tmp:
         ws = ak.connect(f"sqlite:///{tmp}/ws.db", user="ada")
