@@ -18,7 +18,7 @@ from . import _text, events, skills, tasks
 from .database import readonly
 from .datasets import check_range
 from .errors import ConflictError, NotFound, ValidationError
-from .models import Annotation, AnnotationKind, Dataset, Provenance, TaskDataset, User
+from .models import Annotation, AnnotationKind, Dataset, Provenance, Skill, TaskDataset, User
 from .workflow import check_annotation_edit
 
 _EDITABLE = ("start_ns", "end_ns", "skill", "labels", "description", "attributes")
@@ -148,6 +148,7 @@ def update(
             f"changeable: {', '.join(_EDITABLE)}"
         )
     annotation = _load_for_change(session, annotation_id, expected_version, by)
+    before = values(session, annotation, [k for k in changes if k != "attributes"])
     if "start_ns" in changes or "end_ns" in changes:
         annotation.kind, annotation.start_ns, annotation.end_ns = _span(
             session,
@@ -173,6 +174,7 @@ def update(
         action="update",
         to_state=f"v{annotation.version}",
         fields=sorted(changes),
+        before=before,
     )
     return annotation
 
@@ -217,6 +219,7 @@ def set_valid(
         _text.text(reason, "invalid reason", required=True)
     annotation = _load_for_change(session, annotation_id, expected_version, by)
     before = "valid" if annotation.valid else "invalid"
+    before_reason = annotation.invalid_reason
     annotation.valid, annotation.invalid_reason = bool(valid), (None if valid else reason)
     session.flush()
     events.record(
@@ -228,6 +231,7 @@ def set_valid(
         from_state=before,
         to_state="valid" if valid else "invalid",
         note=reason or "",
+        before={"valid": before == "valid", "reason": before_reason},
     )
     return annotation
 
@@ -269,6 +273,27 @@ def delete(session: Session, annotation_id: int, *, expected_version: int, by: U
     )
     session.delete(annotation)
     session.flush()
+
+
+SHOWN = ("start_ns", "end_ns", "skill", "labels", "description", "valid", "reason")
+"""What an annotation says, as :func:`values` returns it (skills by name)."""
+
+
+def values(session: Session, annotation: Annotation, keys: Sequence[str] = SHOWN) -> dict[str, Any]:
+    """The current ``keys`` of an annotation as plain values: skill by name, labels as a list,
+    ``reason`` for its invalid reason (what event logs, undo and review diffs compare)."""
+    out: dict[str, Any] = {}
+    for key in keys:
+        if key == "skill":
+            skill = session.get(Skill, annotation.skill_id) if annotation.skill_id else None
+            out[key] = skill.name if skill else None
+        elif key == "labels":
+            out[key] = list(annotation.labels or [])
+        elif key == "reason":
+            out[key] = annotation.invalid_reason
+        else:
+            out[key] = getattr(annotation, key)
+    return out
 
 
 @readonly

@@ -1,9 +1,15 @@
 """Review records: task-level decisions (made through the workflow in :mod:`tasks`) and
-per-annotation verdicts, each optionally anchored to a time range of the episode."""
+per-annotation verdicts, each optionally anchored to a time range of the episode; the sample of
+datasets a review round looks at; and what changed since the previous round."""
 
 from __future__ import annotations
 
+import math
+import random
+import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +18,7 @@ from . import _text, annotations, events, tasks
 from .database import readonly
 from .datasets import check_range
 from .errors import InvalidTransition, PermissionDenied, ValidationError
-from .models import AnnotationVerdict, Dataset, Decision, Review, User
+from .models import AnnotationVerdict, Dataset, Decision, Event, Review, Skill, TaskDataset, User
 from .workflow import Action, check
 
 
@@ -92,3 +98,184 @@ def verdicts(
     if round is not None:
         query = query.where(AnnotationVerdict.round == round)
     return session.scalars(query.order_by(AnnotationVerdict.id)).all()
+
+
+# ----- samples ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The datasets one review round looks at: all of them, or ``size`` (a count or a percent)
+    drawn at random with ``seed`` (so the draw can be repeated and audited)."""
+
+    round: int
+    mode: str  # "full", "count" or "percent"
+    size: float | None
+    seed: int | None
+    datasets: list[int]
+    reviewer: int
+
+
+def draw_sample(
+    session: Session,
+    task: int,
+    *,
+    count: int | None = None,
+    percent: float | None = None,
+    seed: int | None = None,
+    by: User,
+) -> Sample:
+    """Choose what the current review round looks at: every dataset (neither ``count`` nor
+    ``percent``), ``count`` datasets, or ``percent`` % of them (rounded up, at least one), drawn at
+    random. Only those who may decide the review may, while the task is Pending Review. The draw
+    is recorded in the event log; drawing again in the same round replaces it."""
+    found = tasks.get(session, task)
+    try:
+        check(found, by, Action.APPROVE)
+    except (InvalidTransition, PermissionDenied) as exc:
+        raise type(exc)(f"{by.name} may not choose a review sample: {exc}") from None
+    if count is not None and percent is not None:
+        raise ValidationError("give a sample size as a count or as a percent, not both")
+    ids = sorted(
+        session.scalars(select(TaskDataset.dataset_id).where(TaskDataset.task_id == found.id))
+    )
+    mode, size, n = "full", None, len(ids)
+    if count is not None:
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValidationError(f"sample count must be a whole number ≥ 1, got {count!r}")
+        mode, size, n = "count", float(count), min(count, len(ids))
+    elif percent is not None:
+        if isinstance(percent, bool) or not isinstance(percent, int | float):
+            raise ValidationError(f"sample percent must be a number, got {percent!r}")
+        if not 0 < percent <= 100:
+            raise ValidationError(f"sample percent must be above 0 and at most 100, got {percent}")
+        mode, size, n = "percent", float(percent), max(1, math.ceil(len(ids) * percent / 100))
+    if mode != "full":
+        seed = secrets.randbits(32) if seed is None else int(seed)
+        chosen = sorted(random.Random(seed).sample(ids, n))
+    else:
+        seed, chosen = None, ids
+    events.record(
+        session,
+        by=by,
+        object_type="task",
+        object_id=found.id,
+        action=SAMPLE_ACTION,
+        note=f"{mode} review of {len(chosen)} of {len(ids)} dataset(s)",
+        round=found.review_round,
+        mode=mode,
+        size=size,
+        seed=seed,
+        datasets=chosen,
+    )
+    session.flush()
+    return Sample(found.review_round, mode, size, seed, chosen, by.id)
+
+
+SAMPLE_ACTION = "review_sample"
+
+
+@readonly
+def current_sample(session: Session, task: int) -> Sample | None:
+    """The sample of the task's current review round, or None while none was chosen."""
+    found = tasks.get(session, task)
+    row = session.scalar(
+        select(Event)
+        .where(
+            Event.object_type == "task",
+            Event.object_id == found.id,
+            Event.action == SAMPLE_ACTION,
+        )
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
+    if row is None or row.data.get("round") != found.review_round:
+        return None
+    present = set(
+        session.scalars(select(TaskDataset.dataset_id).where(TaskDataset.task_id == found.id))
+    )
+    d = row.data
+    return Sample(
+        d["round"],
+        d["mode"],
+        d.get("size"),
+        d.get("seed"),
+        [i for i in d["datasets"] if i in present],  # a dataset removed since drops out
+        row.actor_id or 0,
+    )
+
+
+# ----- what changed since the previous round ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One annotation that is new, changed or deleted since the task was last sent back.
+
+    ``before`` holds the values at the end of the previous round for the fields that changed
+    (empty for a new annotation); ``after`` the current values (empty once deleted)."""
+
+    annotation: int
+    dataset: int
+    kind: str  # "new", "changed" or "deleted"
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+@readonly
+def changes_since_last_round(session: Session, task: int) -> list[Change]:
+    """What the annotators changed since the previous review round sent the task back (empty in
+    the first round), read from the event log."""
+    found = tasks.get(session, task)
+    cutoff = session.scalar(
+        select(Event.id)
+        .where(Event.object_type == "task", Event.object_id == found.id, Event.action == "reject")
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
+    if cutoff is None:
+        return []
+    current = {a.id: a for a in annotations.list_annotations(session, found.id)}
+    rows = session.scalars(
+        select(Event)
+        .where(Event.object_type == "annotation", Event.id > cutoff)
+        .where(Event.object_id.in_(current) | (Event.action == "delete"))
+        .order_by(Event.id)
+    ).all()
+    created: set[int] = set()
+    before: dict[int, dict[str, Any]] = {}
+    touched: set[int] = set()
+    deleted: dict[int, Event] = {}
+    for row in rows:
+        if row.action == "delete":
+            if row.data.get("task") == found.id:
+                deleted[row.object_id] = row
+            continue
+        if row.action == "create":
+            created.add(row.object_id)
+        touched.add(row.object_id)
+        for key, value in (row.data.get("before") or {}).items():
+            before.setdefault(row.object_id, {}).setdefault(key, value)
+    out: list[Change] = []
+    for annotation_id in sorted(touched | set(deleted)):
+        if annotation_id in created:
+            if annotation_id in current:
+                a = current[annotation_id]
+                out.append(
+                    Change(annotation_id, a.dataset_id, "new", {}, annotations.values(session, a))
+                )
+            continue  # made and deleted again within the round: nothing to review
+        if annotation_id in deleted:
+            d = deleted[annotation_id].data
+            was = {k: d.get(k) for k in ("start_ns", "end_ns", "labels", "description")}
+            skill = session.get(Skill, d["skill_id"]) if d.get("skill_id") else None
+            was["skill"] = skill.name if skill else None
+            out.append(Change(annotation_id, d.get("dataset", 0), "deleted", was, {}))
+            continue
+        a = current[annotation_id]
+        now = annotations.values(session, a)
+        was = {k: v for k, v in before.get(annotation_id, {}).items() if now.get(k) != v}
+        if before.get(annotation_id) and not was:
+            continue  # changed and changed back
+        out.append(Change(annotation_id, a.dataset_id, "changed", was, now))
+    return out

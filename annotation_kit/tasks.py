@@ -23,7 +23,9 @@ from .errors import ConflictError, InvalidTransition, NotFound, ValidationError
 from .models import (
     Annotation,
     AnnotationKind,
+    AnnotationVerdict,
     Dataset,
+    Decision,
     Provenance,
     Review,
     Task,
@@ -372,6 +374,24 @@ def delete(
     return len(ids)
 
 
+def _require_no_rejected(session: Session, task: Task) -> None:
+    rejected = session.scalars(
+        select(AnnotationVerdict.annotation_id)
+        .where(
+            AnnotationVerdict.task_id == task.id,
+            AnnotationVerdict.round == task.review_round,
+            AnnotationVerdict.decision == Decision.REJECT,
+        )
+        .order_by(AnnotationVerdict.annotation_id)
+    ).all()
+    if rejected:
+        shown = ", ".join(f"#{i}" for i in rejected[:10]) + (" …" if len(rejected) > 10 else "")
+        raise ValidationError(
+            f"cannot pass task #{task.id}: {len(rejected)} annotation(s) were rejected in this "
+            f"review round ({shown}); fail the task so they are fixed, or pass them first"
+        )
+
+
 def transition(
     session: Session,
     task: TaskRef,
@@ -394,6 +414,8 @@ def transition(
     step = check(found, by, Action(action), comment=comment)
     if step.action == Action.SUBMIT:
         _require_all_annotated(session, found, by)
+    if step.action == Action.APPROVE:
+        _require_no_rejected(session, found)
     if step.action in (Action.APPROVE, Action.REJECT):
         start_ns, end_ns = _check_anchor(session, found, dataset, range_ns)
         session.add(

@@ -3,6 +3,7 @@
 
 from .data_browser import DataBrowser, DataBrowserPanel
 from .episode_annotator import EpisodeAnnotator, EpisodeAnnotatorPanel
+from .review_form import ReviewForm, ReviewFormPanel
 from .task_board import TaskBoard, TaskBoardPanel
 from .task_detail import TaskDetail, TaskDetailPanel
 from .tasks_view import tasks_view
@@ -12,6 +13,8 @@ __all__ = [
     "DataBrowserPanel",
     "EpisodeAnnotator",
     "EpisodeAnnotatorPanel",
+    "ReviewForm",
+    "ReviewFormPanel",
     "TaskBoard",
     "TaskBoardPanel",
     "TaskDetail",

@@ -63,14 +63,17 @@ class Spec:
     controller: Callable[..., Controller]
     css: Path | None = None
     doc: str = ""
+    parts: tuple[str, ...] = ()
+    """Shared front-end files placed between ``_common.js`` and the widget's own file."""
     all_traits: dict[str, Trait] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "all_traits", COMMON | self.traits)
 
     def module(self) -> str:
-        """The ESM source: the shared helpers, then the widget's own file."""
-        return (HERE / "_common.js").read_text() + self.esm.read_text()
+        """The ESM source: the shared helpers and parts, then the widget's own file."""
+        files = [HERE / "_common.js", *(HERE / part for part in self.parts), self.esm]
+        return "\n".join(f.read_text() for f in files)
 
 
 class _Driver:

@@ -248,7 +248,7 @@ class EpisodeAnnotatorController:
                     for k in ("start_ns", "end_ns", "skill", "labels", "description")
                     if k in request["changes"]
                 }
-                old = _values(session, before, changes)
+                old = annotations.values(session, before, list(changes))
                 after = annotations.update(
                     session,
                     before.id,
@@ -261,7 +261,7 @@ class EpisodeAnnotatorController:
             if action == "delete":
                 found = annotations.get(session, _named(request))
                 self._check_here(found, task_id, dataset_id)
-                copy = _values(session, found, dict.fromkeys(_COPIED)) | {
+                copy = annotations.values(session, found, _COPIED) | {
                     "valid": found.valid,
                     "reason": found.invalid_reason,
                 }
@@ -365,24 +365,12 @@ def _named(request: dict[str, Any]) -> int:
     return annotation
 
 
-def _values(session: Any, found: Annotation, keys: dict[str, Any]) -> dict[str, Any]:
-    """The current values of ``keys`` on ``found`` (skills by name), for undo."""
-    out: dict[str, Any] = {}
-    for key in keys:
-        if key == "skill":
-            out[key] = session.get(Skill, found.skill_id).name if found.skill_id else None
-        elif key == "labels":
-            out[key] = list(found.labels or [])
-        else:
-            out[key] = getattr(found, key)
-    return out
-
-
 SPEC = Spec(
     name="EpisodeAnnotator",
     esm=HERE / "episode_annotator.js",
     css=HERE / "widgets.css",
     controller=EpisodeAnnotatorController,
+    parts=("_episode_view.js",),
     doc="Annotate one episode of a task: cameras, signals, a timeline of segments, keyboard-first.",
     traits={
         "task": Trait(int, 0, "The task being annotated."),

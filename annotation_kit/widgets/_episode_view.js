@@ -1,0 +1,240 @@
+// The episode view shared by EpisodeAnnotator and ReviewForm: camera frames, signal envelopes,
+// the timeline of segments with review comments, the overview strip and the transport. The
+// widget's own file builds on it (`_base.py` concatenates _common.js, this file, the widget).
+
+const COLORS = ["#0969da", "#1a7f37", "#9a6700", "#8250df", "#cf222e", "#1b7c83", "#bc4c00", "#6e7781"];
+const SECOND = 1e9;
+const GENERIC = new Set(["camera", "cameras", "image", "images", "compressed", "raw", "image_raw", "color", "rgb", "observation", "observations"]);
+/** A short label for a stream: "/camera/front/image/compressed" -> "front". */
+const short = (name) => name.split(/[/.]/).filter((p) => p && !GENERIC.has(p)).slice(-2).join("/") || name;
+const fmt = (ns) => (ns / SECOND).toFixed(3);
+
+/**
+ * @param {Model} model
+ * @param {{ selected: () => number, select: (id: number) => void, redraw: () => void,
+ *           segmentClass?: (s: any) => string, edges?: boolean,
+ *           onEdge?: (s: any, changes: Record<string, number>) => void }} opts
+ */
+function episodeView(model, opts) {
+  let playing = 0;
+  let drag = null;
+
+  function seek(ns) {
+    const duration = model.get("duration_ns");
+    const t = Math.round(Math.min(Math.max(0, ns), duration));
+    const [v0, v1] = model.get("view");
+    const values = { playhead: t };
+    if (t < v0 || t > v1) {  // keep the playhead in the visible window
+      const width = v1 - v0;
+      const start = Math.min(Math.max(0, t - width / 2), Math.max(0, duration - width));
+      values.view = [Math.round(start), Math.round(start + width)];
+    }
+    update(model, values);
+  }
+
+  function zoom(width) {
+    const duration = model.get("duration_ns");
+    width = Math.min(width, duration);
+    const t = model.get("playhead");
+    const start = Math.min(Math.max(0, t - width / 2), duration - width);
+    update(model, { view: [Math.round(start), Math.round(start + width)] });
+  }
+
+  function play() {
+    if (playing) { clearInterval(playing); playing = 0; opts.redraw(); return; }
+    const step = 100_000_000;
+    playing = setInterval(() => {
+      const t = model.get("playhead") + step;
+      if (t >= model.get("duration_ns")) { clearInterval(playing); playing = 0; }
+      seek(t);
+    }, 100);
+    opts.redraw();
+  }
+
+  /** Space, ←/→, Shift+←/→; returns whether the key was one of them. @param {KeyboardEvent} e */
+  function key(e) {
+    const t = model.get("playhead");
+    if (e.key === " ") play();
+    else if (e.key === "ArrowRight") seek(t + (e.shiftKey ? SECOND : model.get("frame_ns")));
+    else if (e.key === "ArrowLeft") seek(t - (e.shiftKey ? SECOND : model.get("frame_ns")));
+    else return false;
+    return true;
+  }
+
+  function toggles(all, shown, name) {
+    return all.map((s) => {
+      const box = h("input", { type: "checkbox", testid: `show-${name}-${s}`, onchange: () => {
+        const now = new Set(model.get(name));
+        now.has(s) ? now.delete(s) : now.add(s);
+        update(model, { [name]: all.filter((x) => now.has(x)) });
+      } });
+      box.checked = shown.includes(s);
+      return h("label", { class: "ak-toggle", title: s }, [box, short(s)]);
+    });
+  }
+
+  /** Episode picker and stream toggles. @param {(d: any) => string} label */
+  function header(label, extra = []) {
+    const episodes = model.get("episodes");
+    const picker = h("select", { testid: "episode", onchange: (e) => request(model, "open", { dataset: Number(e.target.value) }) },
+      episodes.map((d) => h("option", { value: String(d.id), text: label(d) })));
+    picker.value = String(model.get("dataset"));
+    const index = episodes.findIndex((d) => d.id === model.get("dataset"));
+    const go = (i) => episodes[i] && request(model, "open", { dataset: episodes[i].id });
+    return [h("div", { class: "ak-toolbar" }, [
+      h("button", { text: "‹", title: "Previous episode", testid: "prev-episode", onclick: () => go(index - 1) }), picker,
+      h("button", { text: "›", title: "Next episode", testid: "next-episode", onclick: () => go(index + 1) }),
+      h("span", { class: "ak-muted", text: `${index + 1} of ${episodes.length}` }), ...extra,
+    ]), h("div", { class: "ak-toolbar" }, [...toggles(model.get("cameras"), model.get("shown_cameras"), "shown_cameras"),
+      ...toggles(model.get("signals"), model.get("shown_signals"), "shown_signals")])];
+  }
+
+  function plot(win, v0, v1) {
+    const canvas = h("canvas", { class: "ak-plot", width: "900", height: "90", testid: `plot-${win.name}` });
+    const ctx = canvas.getContext("2d");
+    const x = (t) => ((t - v0) / (v1 - v0)) * canvas.width;
+    let lo = Infinity, hi = -Infinity;
+    for (const series of [...win.low, ...win.high]) for (const v of series) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    if (!(hi > lo)) { hi = lo + 1; }
+    const y = (v) => canvas.height - 4 - ((v - lo) / (hi - lo)) * (canvas.height - 8);
+    for (const s of model.get("segments")) {
+      if (s.kind !== "segment") continue;
+      ctx.fillStyle = s.valid ? "rgba(9,105,218,0.08)" : "rgba(207,34,46,0.10)";
+      ctx.fillRect(x(s.start_ns), 0, x(s.end_ns) - x(s.start_ns), canvas.height);
+    }
+    win.low.forEach((low, i) => {
+      const high = win.high[i];
+      ctx.strokeStyle = COLORS[i % COLORS.length];
+      ctx.beginPath();
+      win.t.forEach((t, j) => { const px = x(t); ctx.moveTo(px, y(low[j])); ctx.lineTo(px, y(high[j]) - 0.5); });
+      win.t.forEach((t, j) => { const px = x(t); j ? ctx.lineTo(px, y((low[j] + high[j]) / 2)) : ctx.moveTo(px, y((low[j] + high[j]) / 2)); });
+      ctx.stroke();
+    });
+    ctx.strokeStyle = "#cf222e";
+    const p = x(model.get("playhead"));
+    ctx.beginPath(); ctx.moveTo(p, 0); ctx.lineTo(p, canvas.height); ctx.stroke();
+    canvas.addEventListener("click", (e) => {
+      const rect = canvas.getBoundingClientRect();
+      seek(v0 + ((e.clientX - rect.left) / rect.width) * (v1 - v0));
+    });
+    return h("div", { class: "ak-plot-row" }, [h("div", { class: "ak-muted", text:
+      `${win.name} · ${win.fields.length} fields · ${win.samples} samples in view` }), canvas]);
+  }
+
+  function timeline(v0, v1, marks) {
+    const skills = model.get("skills");
+    const bar = h("div", { class: "ak-timeline", testid: "timeline" });
+    const pct = (t) => `${(((t - v0) / (v1 - v0)) * 100).toFixed(3)}%`;
+    bar.addEventListener("mousedown", (e) => {
+      if (e.target !== bar) return;
+      const rect = bar.getBoundingClientRect();
+      seek(v0 + ((e.clientX - rect.left) / rect.width) * (v1 - v0));
+    });
+    for (const s of model.get("segments")) {
+      if (s.kind !== "segment" || s.end_ns < v0 || s.start_ns > v1) continue;
+      const color = COLORS[Math.max(0, skills.indexOf(s.skill)) % COLORS.length];
+      const extra = opts.segmentClass ? opts.segmentClass(s) : "";
+      const block = h("div", {
+        class: `ak-seg${s.id === opts.selected() ? " ak-seg-selected" : ""}${s.valid ? "" : " ak-seg-invalid"}${extra}`,
+        testid: `segment-${s.id}`, title: `${s.skill || "(no skill)"} ${fmt(s.start_ns)}–${fmt(s.end_ns)} s ${s.description}`,
+        style: `left:${pct(Math.max(s.start_ns, v0))};width:calc(${pct(Math.min(s.end_ns, v1))} - ${pct(Math.max(s.start_ns, v0))});background:${color}`,
+        onmousedown: (e) => { if (e.target === block) opts.select(s.id); },
+      }, [h("span", { class: "ak-seg-label", text: s.skill || "·" })]);
+      if (opts.edges) {
+        for (const edge of ["start", "end"]) {
+          const handle = h("div", { class: `ak-edge ak-edge-${edge}`, testid: `edge-${edge}-${s.id}` });
+          handle.addEventListener("mousedown", (e) => {
+            e.preventDefault(); e.stopPropagation();
+            drag = { segment: s, edge, block };
+          });
+          block.append(handle);
+        }
+      }
+      bar.append(block);
+    }
+    for (const c of [...model.get("comments"), ...(marks || [])]) {
+      if (c.start_ns === null || c.start_ns === undefined) continue;
+      bar.append(h("div", { class: `ak-comment-mark${c.draft ? " ak-comment-draft" : ""}`, testid: c.draft ? "anchor-mark" : "comment-mark",
+        title: c.comment || "", style: `left:${pct(c.start_ns)};width:calc(${pct(c.end_ns)} - ${pct(c.start_ns)})` }));
+    }
+    bar.append(h("div", { class: "ak-playhead", style: `left:${pct(model.get("playhead"))}` }));
+    return bar;
+  }
+
+  const onMove = (e) => {
+    if (!drag) return;
+    const bar = drag.block.parentElement;
+    const rect = bar.getBoundingClientRect();
+    const [v0, v1] = model.get("view");
+    const t = v0 + ((e.clientX - rect.left) / rect.width) * (v1 - v0);
+    drag.t = Math.round(Math.min(Math.max(0, t), model.get("duration_ns")));
+    const s = drag.segment;
+    const start = drag.edge === "start" ? Math.min(drag.t, s.end_ns) : s.start_ns;
+    const end = drag.edge === "end" ? Math.max(drag.t, s.start_ns) : s.end_ns;
+    const pct = (x) => ((x - v0) / (v1 - v0)) * 100;
+    drag.block.style.left = `${pct(start)}%`;
+    drag.block.style.width = `${pct(end) - pct(start)}%`;
+  };
+  const onUp = () => {
+    if (!drag) return;
+    const { segment: s, edge, t } = drag;
+    drag = null;
+    opts.select(s.id);
+    if (t === undefined) return;
+    opts.onEdge?.(s, edge === "start" ? { start_ns: Math.min(t, s.end_ns) } : { end_ns: Math.max(t, s.start_ns) });
+  };
+  window.addEventListener("mousemove", onMove);
+  window.addEventListener("mouseup", onUp);
+
+  function overview() {
+    const duration = model.get("duration_ns") || 1;
+    const [v0, v1] = model.get("view");
+    const strip = h("div", { class: "ak-overview", testid: "overview", onclick: (e) => {
+      const rect = strip.getBoundingClientRect();
+      seek(((e.clientX - rect.left) / rect.width) * duration);
+    } }, [h("div", { class: "ak-overview-view", style: `left:${(v0 / duration) * 100}%;width:${((v1 - v0) / duration) * 100}%` })]);
+    for (const s of model.get("segments")) {
+      if (s.kind === "segment") strip.append(h("div", { class: "ak-overview-seg",
+        style: `left:${(s.start_ns / duration) * 100}%;width:${Math.max(0.2, ((s.end_ns - s.start_ns) / duration) * 100)}%` }));
+    }
+    return strip;
+  }
+
+  /** Cameras, plots, timeline, overview and transport. @param {any[]} [marks] extra time marks */
+  function media(marks) {
+    const frames = model.get("frames");
+    const [v0, v1] = model.get("view").length ? model.get("view") : [0, model.get("duration_ns")];
+    return [
+      h("div", { class: "ak-cameras" }, model.get("shown_cameras").map((c) => h("figure", { class: "ak-camera" }, [
+        frames[c]?.src ? h("img", { src: frames[c].src, testid: `frame-${c}`, alt: c }) : h("div", { class: "ak-muted", text: frames[c]?.error || "…" }),
+        h("figcaption", { class: "ak-muted", text: short(c) }),
+      ]))),
+      ...model.get("windows").map((w) => plot(w, v0, v1)),
+      timeline(v0, v1, marks),
+      overview(),
+      h("div", { class: "ak-toolbar" }, [
+        h("button", { text: playing ? "❚❚" : "▶", testid: "play", onclick: play }),
+        h("span", { testid: "time", text: `${fmt(model.get("playhead"))} / ${fmt(model.get("duration_ns"))} s` }),
+        ...[["10 s", 10], ["60 s", 60], ["5 min", 300], ["All", Infinity]].map(([label, s]) =>
+          h("button", { text: label, testid: `zoom-${label}`, onclick: () => zoom(s === Infinity ? model.get("duration_ns") : s * SECOND) })),
+      ]),
+    ];
+  }
+
+  /** Review comments on this episode as a clickable list. */
+  function comments() {
+    const items = model.get("comments").map((c) => h("li", { testid: "comment",
+      onclick: () => c.start_ns !== null && seek(c.start_ns),
+      text: `Round ${c.round} · ${c.decision}` + (c.start_ns !== null ? ` @ ${fmt(c.start_ns)}–${fmt(c.end_ns)} s` : "") +
+        (c.comment ? `: ${c.comment}` : "") }));
+    return items.length ? [h("h4", { text: "Review comments" }), h("ul", { class: "ak-list", testid: "comments" }, items)] : [];
+  }
+
+  function cleanup() {
+    clearInterval(playing);
+    window.removeEventListener("mousemove", onMove);
+    window.removeEventListener("mouseup", onUp);
+  }
+
+  return { seek, zoom, play, key, header, media, comments, cleanup };
+}

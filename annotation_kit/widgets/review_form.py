@@ -1,0 +1,227 @@
+"""ReviewForm: review a task's annotations on the episode timeline the annotator used.
+
+The reviewer chooses a full review or a random sample of the task's datasets, walks the
+annotations of each sampled episode, passes or rejects each one with a comment anchored to a
+time range, and passes or fails the task. From the second round on, each annotation says what
+the annotator changed since the task was sent back. The rules (who may, when, a rejection needs
+a comment, no pass while an annotation is rejected) live in :mod:`annotation_kit.reviews` and
+:mod:`annotation_kit.tasks`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from .. import annotations, progress, reviews, tasks
+from ..errors import ValidationError
+from ._base import HERE, Spec, Trait, notebook_class, panel_class
+from .episode_annotator import SPEC as ANNOTATOR
+from .episode_annotator import EpisodeAnnotatorController
+
+MODES = ("full", "count", "percent")
+
+
+class ReviewFormController(EpisodeAnnotatorController):
+    """The annotator's episode view (frames, windows, segments) plus the review round."""
+
+    def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+        task_id, dataset_id = state["task"], state["dataset"]
+        if self.initial != (0, 0):
+            (task_id, dataset_id), self.initial = self.initial, (0, 0)
+        if not task_id:
+            return {}
+        sample = self._sample_ids(task_id)
+        if not sample:  # nothing to look at until the reviewer chooses what to review
+            self.seen = {}
+            return {"task": task_id, "dataset": 0} | self._round(task_id, 0)
+        if dataset_id not in sample:
+            dataset_id = sample[0]
+        return super().refresh(state | {"task": task_id, "dataset": dataset_id})
+
+    def _sample_ids(self, task_id: int) -> list[int]:
+        with self.ws.transaction(write=False) as session:
+            found = reviews.current_sample(session, task_id)
+        return found.datasets if found else []
+
+    def _records(self, state: dict[str, Any]) -> dict[str, Any]:
+        out = super()._records(state)
+        review = self._round(state["task"], state["dataset"])
+        return out | review | {"can_edit": False}
+
+    def _round(self, task_id: int, dataset_id: int) -> dict[str, Any]:
+        """The review round: sample, verdicts, changes since the last round, progress."""
+        with self.ws.transaction(write=False) as session:
+            me = self.ws.me(session)
+            task = tasks.get(session, task_id)
+            allowed = tasks.permissions(session, task_id, by=me)
+            sample = reviews.current_sample(session, task_id)
+            total = len(tasks.task_dataset_ids(session, task_id))
+            chosen = set(sample.datasets if sample else [])
+            found = annotations.list_annotations(session, task_id)
+            in_sample = [a for a in found if a.dataset_id in chosen]
+            verdicts = {
+                v.annotation_id: v
+                for v in reviews.verdicts(session, task_id, round=task.review_round)
+            }
+            changes = reviews.changes_since_last_round(session, task_id)
+            names = {d.id: d.name for d in progress.dataset_status(session, task_id)}
+        per_dataset = Counter(a.dataset_id for a in in_sample)
+        judged = Counter(a.dataset_id for a in in_sample if a.id in verdicts)
+        rejected = sum(
+            1 for a in in_sample if a.id in verdicts and str(verdicts[a.id].decision) == "reject"
+        )
+        here = {a.id for a in found if a.dataset_id == dataset_id}
+        return {
+            "task_name": task.name,
+            "status": str(task.status),
+            "round": task.review_round,
+            "can_review": "approve" in allowed,
+            "sample": (
+                {
+                    "mode": sample.mode,
+                    "size": sample.size,
+                    "seed": sample.seed,
+                    "count": len(sample.datasets),
+                    "total": total,
+                }
+                if sample
+                else {}
+            ),
+            "episodes": [
+                {
+                    "id": i,
+                    "name": names.get(i, f"#{i}"),
+                    "judged": judged[i],
+                    "total": per_dataset[i],
+                }
+                for i in (sample.datasets if sample else [])
+            ],
+            "verdicts": {
+                str(i): {
+                    "decision": str(v.decision),
+                    "comment": v.comment,
+                    "start_ns": v.range_start_ns,
+                    "end_ns": v.range_end_ns,
+                    "stale": v.annotation_version != found_version(found, i),
+                }
+                for i, v in verdicts.items()
+                if i in here
+            },
+            "changes": [
+                {"annotation": c.annotation, "kind": c.kind, "before": c.before, "after": c.after}
+                for c in changes
+                if c.dataset == dataset_id
+            ],
+            "progress": {
+                "judged": sum(judged.values()),
+                "total": len(in_sample),
+                "rejected": rejected,
+                "changed": sum(1 for c in changes if c.dataset in chosen),
+            },
+        }
+
+    def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        action = request.get("action")
+        if action in ("refresh", "open"):
+            return super().handle(request, state)
+        if not state["task"]:
+            raise ValidationError("open a task to review first")
+        task_id = state["task"]
+        with self.ws.transaction() as session:
+            me = self.ws.me(session)
+            if action == "sample":
+                mode = request.get("mode")
+                if mode not in MODES:
+                    raise ValidationError(f"sample mode must be one of {', '.join(MODES)}")
+                size = _number(request.get("size")) if mode != "full" else None
+                if mode == "count" and size is not None and size != int(size):
+                    raise ValidationError(f"sample count must be a whole number, got {size:g}")
+                drawn = reviews.draw_sample(
+                    session,
+                    task_id,
+                    count=int(size) if mode == "count" and size is not None else None,
+                    percent=size if mode == "percent" else None,
+                    by=me,
+                )
+                note = f"reviewing {len(drawn.datasets)} dataset(s) ({drawn.mode})"
+            elif action == "judge":
+                annotation = annotations.get(session, _int(request, "annotation"))
+                if annotation.task_id != task_id:
+                    raise ValidationError(f"annotation #{annotation.id} is not part of this task")
+                anchor = None
+                if request.get("start_ns") is not None and request.get("end_ns") is not None:
+                    anchor = (_int(request, "start_ns"), _int(request, "end_ns"))
+                verdict = reviews.judge(
+                    session,
+                    annotation.id,
+                    str(request.get("decision")),
+                    comment=request.get("comment") or "",
+                    range_ns=anchor,
+                    by=me,
+                )
+                note = f"annotation #{annotation.id}: {verdict.decision}"
+            elif action == "pass_task":
+                tasks.approve(session, task_id, comment=request.get("comment") or "", by=me)
+                note = "task passed"
+            elif action == "fail_task":
+                anchor = None
+                if request.get("start_ns") is not None and request.get("end_ns") is not None:
+                    anchor = (_int(request, "start_ns"), _int(request, "end_ns"))
+                tasks.reject(
+                    session,
+                    task_id,
+                    comment=request.get("comment") or "",
+                    dataset=state["dataset"] or None,
+                    range_ns=anchor,
+                    by=me,
+                )
+                note = "task failed: sent back to the annotators"
+            else:
+                raise ValidationError(f"unknown request {action!r}")
+        if action in ("sample", "fail_task"):  # a new sample, or a new round without one
+            self.seen = {}
+            return self.refresh(state | {"dataset": 0}) | {"_notice": note}
+        return self._records(state) | {"_notice": note}
+
+
+def found_version(found: Any, annotation_id: int) -> int:
+    return next((a.version for a in found if a.id == annotation_id), -1)
+
+
+def _int(request: dict[str, Any], key: str) -> int:
+    try:
+        return int(request[key])
+    except (KeyError, TypeError, ValueError):
+        raise ValidationError(f"the request needs a whole number {key!r}") from None
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"sample size must be a number, got {value!r}") from None
+
+
+SPEC = Spec(
+    name="ReviewForm",
+    esm=HERE / "review_form.js",
+    css=HERE / "widgets.css",
+    controller=ReviewFormController,
+    parts=("_episode_view.js",),
+    doc="Review a task: full or sampled, pass/reject each annotation with an anchored comment.",
+    traits={
+        **{k: v for k, v in ANNOTATOR.traits.items() if k not in ("suggestions", "can_edit")},
+        "task_name": Trait(str, "", "Name of the task under review."),
+        "status": Trait(str, "", "The task's status."),
+        "round": Trait(int, 0, "The current review round (1 for the first review)."),
+        "can_review": Trait(bool, False, "Whether this user may judge and decide now."),
+        "sample": Trait(dict, {}, "The round's sample: mode, size, seed, count, total."),
+        "verdicts": Trait(dict, {}, "This round's verdicts on the open episode, by annotation."),
+        "changes": Trait(list, [], "Changes on this episode since the previous round."),
+        "progress": Trait(dict, {}, "Judged, total, rejected and changed in the sample."),
+    },
+)
+
+ReviewForm = notebook_class(SPEC)
+ReviewFormPanel = panel_class(SPEC)

@@ -1,0 +1,107 @@
+"""Review rounds from the services: random samples, what changed since the last round, and no
+pass while an annotation is rejected. Runs on SQLite and PostgreSQL."""
+
+import pytest
+
+import annotation_kit as ak
+
+SECOND = 1_000_000_000
+
+
+@pytest.fixture
+def review(team):
+    maya = team["maya"]
+    for name in ("pick", "place"):
+        maya.skills.create(name)
+    task = team.task("in_progress", n_datasets=6)
+    ids = team["ada"].tasks.task_dataset_ids(task.id)
+    ann = team["ann"]
+    made = [
+        ann.annotations.add(task.id, d, start_ns=0, end_ns=SECOND, skill="pick", description="a")
+        for d in ids
+    ]
+    ann.tasks.submit(task.id)
+    return team, task.id, ids, made
+
+
+def test_samples_are_random_recorded_and_repeatable(review):
+    team, task, ids, _ = review
+    rita = team["rita"]
+    assert rita.reviews.current_sample(task) is None
+    half = rita.reviews.draw_sample(task, percent=50, seed=7)
+    assert (half.mode, len(half.datasets), set(half.datasets) <= set(ids)) == ("percent", 3, True)
+    assert rita.reviews.current_sample(task) == half
+    again = rita.reviews.draw_sample(task, percent=50, seed=7)
+    assert again.datasets == half.datasets  # the seed repeats the draw
+    assert len(rita.reviews.draw_sample(task, percent=1).datasets) == 1  # rounded up
+    assert len(rita.reviews.draw_sample(task, count=10).datasets) == 6  # capped
+    assert rita.reviews.draw_sample(task).datasets == sorted(ids)  # full review
+    history = [e.action for e in rita.events.history("task", task)]
+    assert history.count("review_sample") == 5
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"percent": 0}, "above 0"),
+        ({"percent": 150}, "at most 100"),
+        ({"count": 0}, "whole number ≥ 1"),
+        ({"count": 2.5}, "whole number"),
+        ({"count": 1, "percent": 10}, "not both"),
+        ({"percent": "half"}, "must be a number"),
+    ],
+)
+def test_bad_sample_sizes_are_refused(review, options, message):
+    team, task, _, _ = review
+    with pytest.raises(ak.ValidationError, match=message):
+        team["rita"].reviews.draw_sample(task, **options)
+    assert team["rita"].reviews.current_sample(task) is None
+
+
+def test_only_reviewers_sample_and_only_in_review(review):
+    team, task, _, _ = review
+    with pytest.raises(ak.PermissionDenied, match="ann may not choose a review sample"):
+        team["ann"].reviews.draw_sample(task, percent=50)
+    team["rita"].tasks.approve(task)
+    with pytest.raises(ak.InvalidTransition, match="may not choose a review sample"):
+        team["rita"].reviews.draw_sample(task, percent=50)
+
+
+def test_changes_since_last_round(review):
+    team, task, ids, made = review
+    ann, rita = team["ann"], team["rita"]
+    assert rita.reviews.changes_since_last_round(task) == []
+    rita.reviews.judge(made[0].id, "reject", comment="ends too early", range_ns=(0, SECOND))
+    refused = rf"rejected in this review round \(#{made[0].id}\)"
+    with pytest.raises(ak.ValidationError, match=refused):
+        rita.tasks.approve(task)
+    rita.tasks.reject(task, comment="fix #1", dataset=ids[0], range_ns=(0, SECOND))
+    ann.annotations.update(made[0].id, expected_version=made[0].version, end_ns=2 * SECOND)
+    moved = ann.annotations.get(made[0].id)
+    ann.annotations.update(moved.id, expected_version=moved.version, skill="place")
+    same = ann.annotations.get(made[1].id)  # changed and changed back: not a change
+    ann.annotations.update(same.id, expected_version=same.version, description="b")
+    ann.annotations.update(same.id, expected_version=same.version + 1, description="a")
+    gone = ann.annotations.get(made[2].id)
+    ann.annotations.delete(gone.id, expected_version=gone.version)
+    new = ann.annotations.add(task, ids[2], start_ns=SECOND, end_ns=3 * SECOND, skill="place")
+    flagged = ann.annotations.get(made[3].id)
+    ann.annotations.set_valid(flagged.id, False, reason="blurry", expected_version=flagged.version)
+    ann.tasks.submit(task)
+
+    changes = {c.annotation: c for c in rita.reviews.changes_since_last_round(task)}
+    assert set(changes) == {made[0].id, gone.id, new.id, flagged.id}
+    assert changes[made[0].id].kind == "changed"
+    assert changes[made[0].id].before == {"end_ns": SECOND, "skill": "pick"}
+    assert changes[made[0].id].after["end_ns"] == 2 * SECOND
+    assert changes[made[0].id].after["skill"] == "place"
+    assert (changes[gone.id].kind, changes[gone.id].dataset) == ("deleted", ids[2])
+    assert changes[gone.id].before["skill"] == "pick"
+    assert changes[new.id].kind == "new"
+    assert changes[flagged.id].before == {"valid": True, "reason": None}
+    assert changes[flagged.id].after["reason"] == "blurry"
+    # the stale verdict of round 1 stays on record; round 2 starts clean
+    assert [v.round for v in rita.reviews.verdicts(task)] == [1]
+    assert rita.reviews.verdicts(task, round=2) == []
+    assert rita.reviews.current_sample(task) is None  # each round draws its own sample
+    rita.tasks.approve(task)
