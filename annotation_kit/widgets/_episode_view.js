@@ -18,6 +18,26 @@ const fmt = (ns) => (ns / SECOND).toFixed(3);
 function episodeView(model, opts) {
   let playing = 0;
   let drag = null;
+  // Frames sent ahead by Python (see `_prefetch`): a step whose frames are here is drawn at
+  // once, without waiting for the round trip; Python's answer then confirms it.
+  const cached = { at: new Map(), src: new Map() };
+  const CACHE = 1500;
+  const absorb = () => {
+    const p = model.get("prefetch");
+    if (!p || !p.at) return;
+    for (const [id, src] of Object.entries(p.src)) { cached.src.delete(id); cached.src.set(id, src); }
+    for (const [camera, times] of Object.entries(p.at))
+      for (const [t, id] of Object.entries(times)) cached.at.set(`${p.dataset}|${camera}|${t}`, id);
+    for (const map of [cached.src, cached.at]) while (map.size > CACHE) map.delete(map.keys().next().value);
+  };
+  model.on("change:prefetch", absorb);
+  /** The frame of ``camera`` at the playhead: sent ahead, else the last one Python sent. */
+  function frameFor(camera) {
+    const t = model.get("playhead");
+    const id = cached.at.get(`${model.get("dataset")}|${camera}|${t}`);
+    if (id && cached.src.has(id)) return { src: cached.src.get(id), at: t };
+    return model.get("frames")[camera];
+  }
 
   function seek(ns) {
     const duration = model.get("duration_ns");
@@ -30,6 +50,7 @@ function episodeView(model, opts) {
       values.view = [Math.round(start), Math.round(start + width)];
     }
     update(model, values);
+    (opts.redrawMedia || opts.redraw)();  // the new time now; frames too if they were sent ahead
   }
 
   function zoom(width) {
@@ -202,13 +223,16 @@ function episodeView(model, opts) {
 
   /** Cameras, plots, timeline, overview and transport. @param {any[]} [marks] extra time marks */
   function media(marks) {
-    const frames = model.get("frames");
     const [v0, v1] = model.get("view").length ? model.get("view") : [0, model.get("duration_ns")];
     return [
-      h("div", { class: "ak-cameras" }, model.get("shown_cameras").map((c) => h("figure", { class: "ak-camera" }, [
-        frames[c]?.src ? h("img", { src: frames[c].src, testid: `frame-${c}`, alt: c }) : h("div", { class: "ak-muted", text: frames[c]?.error || "…" }),
-        h("figcaption", { class: "ak-muted", text: short(c) }),
-      ]))),
+      h("div", { class: "ak-cameras" }, model.get("shown_cameras").map((c) => {
+        const frame = frameFor(c);
+        return h("figure", { class: "ak-camera" }, [
+          frame?.src ? h("img", { src: frame.src, testid: `frame-${c}`, alt: c, "data-at": String(frame.at) })
+            : h("div", { class: "ak-muted", text: frame?.error || "…" }),
+          h("figcaption", { class: "ak-muted", text: short(c) }),
+        ]);
+      })),
       ...model.get("windows").map((w) => plot(w, v0, v1)),
       timeline(v0, v1, marks),
       overview(),
@@ -231,6 +255,7 @@ function episodeView(model, opts) {
   }
 
   function cleanup() {
+    model.off?.("change:prefetch", absorb);
     clearInterval(playing);
     window.removeEventListener("mousemove", onMove);
     window.removeEventListener("mouseup", onUp);

@@ -17,6 +17,7 @@ function render({ model, el }) {
     selected: () => selected,
     select: (id) => { selected = id; draw(); },
     redraw: () => draw(),
+    redrawMedia: () => { if (model.get("dataset")) media.replaceChildren(...view.media()); },
     edges: true,
     onEdge: (s, changes) => model.get("can_edit") && request(model, "update", { annotation: s.id, version: s.version, changes }),
   });

@@ -10,6 +10,7 @@ widget shows the conflict and the stored segment, and overwrites nothing.
 from __future__ import annotations
 
 import base64
+from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +24,12 @@ from ._base import HERE, Spec, Trait, notebook_class, panel_class
 
 POINTS = 400
 """Signal points per window sent to the browser (as min/max pairs over buckets)."""
+PREFETCH_STEPS = (-2, -1, 1, 2, 3, 4, 5, 6)
+"""Frame steps around the playhead whose frames are sent ahead, so ←/→ show at once."""
+PREFETCH_JUMPS_NS = (-1_000_000_000, 100_000_000, 200_000_000, 300_000_000, 1_000_000_000)
+"""Jumps sent ahead too: Shift+←/→ and playback (100 ms per tick)."""
+SENT_FRAMES = 600
+"""Frames remembered as already in the browser (its cache holds more)."""
 DEFAULT_VIEW_NS = 60 * 1_000_000_000
 UNDO_DEPTH = 100
 SIGNALS_SHOWN = 2
@@ -58,6 +65,7 @@ class EpisodeAnnotatorController:
         self.episode: Episode | None = None
         self.seen: dict[str, Any] = {}
         self.undo: list[dict[str, Any]] = []
+        self.sent: OrderedDict[str, None] = OrderedDict()
 
     # ----- reading -------------------------------------------------------------------------
 
@@ -178,9 +186,39 @@ class EpisodeAnnotatorController:
         playhead = min(max(0, int(state["playhead"])), episode.duration_ns)
         key = (playhead, tuple(state["shown_cameras"]))
         if key != self.seen.get("frames"):
+            first = "frames" not in self.seen  # the first paint waits for nothing more
             self.seen["frames"] = key
             out["frames"] = {name: self._frame(name, playhead) for name in state["shown_cameras"]}
+            if not first:
+                out["prefetch"] = self._prefetch(playhead, state)
         return out
+
+    def _prefetch(self, playhead: int, state: dict[str, Any]) -> dict[str, Any]:
+        """Frames of the times the next keys lead to, each frame's data sent once: ``at`` maps
+        camera and playhead time to a frame id, ``src`` holds the ids not sent before."""
+        episode = self.episode
+        assert episode is not None
+        step = int(state["frame_ns"]) or 1
+        times = {playhead + k * step for k in PREFETCH_STEPS}
+        times |= {playhead + jump for jump in PREFETCH_JUMPS_NS}
+        times = {t for t in times if 0 <= t <= episode.duration_ns}
+        at: dict[str, dict[str, str]] = {}
+        src: dict[str, str] = {}
+        for camera in state["shown_cameras"]:
+            for t in sorted(times):
+                try:
+                    frame = episode.frame(camera, t)
+                except Exception:  # a broken frame is shown when it is reached
+                    continue
+                frame_id = f"{state['dataset']}:{camera}@{frame.t_ns}"
+                at.setdefault(camera, {})[str(t)] = frame_id
+                if frame_id not in self.sent:
+                    src[frame_id] = _data_url(frame)
+                self.sent[frame_id] = None
+                self.sent.move_to_end(frame_id)
+        while len(self.sent) > SENT_FRAMES:
+            self.sent.popitem(last=False)
+        return {"dataset": state["dataset"], "at": at, "src": src}
 
     def _window(self, name: str, start: int, end: int) -> dict[str, Any]:
         assert self.episode is not None
@@ -203,8 +241,7 @@ class EpisodeAnnotatorController:
             frame = self.episode.frame(camera, t_ns)
         except Exception as exc:  # a broken frame must not stop annotation of the rest
             return {"src": "", "t_ns": t_ns, "error": str(exc)}
-        data = base64.b64encode(frame.data).decode()
-        return {"src": f"data:{frame.mime};base64,{data}", "t_ns": frame.t_ns}
+        return {"src": _data_url(frame), "t_ns": frame.t_ns, "at": t_ns}
 
     # ----- writing -------------------------------------------------------------------------
 
@@ -351,6 +388,10 @@ class EpisodeAnnotatorController:
             raise ValidationError(f"annotation #{found.id} is not on this episode of this task")
 
 
+def _data_url(frame: Any) -> str:
+    return f"data:{frame.mime};base64,{base64.b64encode(frame.data).decode()}"
+
+
 _COPIED = ("start_ns", "end_ns", "skill", "labels", "description")
 
 
@@ -386,6 +427,7 @@ SPEC = Spec(
         "view": Trait(list, [], "Visible window [start_ns, end_ns] of the signal plots."),
         "playhead": Trait(int, 0, "Playhead position on the episode clock (ns)."),
         "frames": Trait(dict, {}, "Per shown camera: the frame at the playhead (data URL)."),
+        "prefetch": Trait(dict, {}, "Frames near the playhead sent ahead: {at, src}."),
         "windows": Trait(list, [], "Per shown signal: min/max envelope of the visible window."),
         "segments": Trait(list, [], "Annotations of the open episode in this task."),
         "comments": Trait(list, [], "Review comments on this episode, anchored in time."),

@@ -20,6 +20,7 @@ function render({ model, el }) {
     selected: () => selected,
     select: (id) => choose(id),
     redraw: () => draw(),
+    redrawMedia: () => { if (model.get("dataset")) media.replaceChildren(...view.media(marks())); },
     segmentClass: (s) => {
       const v = model.get("verdicts")[String(s.id)];
       const changed = model.get("changes").some((c) => c.annotation === s.id);
@@ -182,6 +183,9 @@ function render({ model, el }) {
     ])];
   }
 
+  const marks = () => anchor.start !== null ? [{ start_ns: Math.min(anchor.start, anchor.end ?? anchor.start),
+    end_ns: Math.max(anchor.start, anchor.end ?? anchor.start), draft: true }] : [];
+
   function draw() {
     top.replaceChildren(h("div", { class: "ak-toolbar" }, [
       h("strong", { class: "ak-title", text: `Review · ${model.get("task_name") || "—"}` }),
@@ -207,9 +211,7 @@ function render({ model, el }) {
       selected = 0;
     }
     header.replaceChildren(...view.header((d) => `${d.name} (${d.judged}/${d.total} judged)`));
-    const marks = anchor.start !== null ? [{ start_ns: Math.min(anchor.start, anchor.end ?? anchor.start),
-      end_ns: Math.max(anchor.start, anchor.end ?? anchor.start), draft: true }] : [];
-    media.replaceChildren(...view.media(marks));
+    media.replaceChildren(...view.media(marks()));
     judgeBox.hidden = false;
     judgeBox.replaceChildren(...judgePanel());
     list.replaceChildren(...annotationTable());

@@ -51,6 +51,12 @@ function render({ model, el }) {
         `${counts.annotations} annotations · ${counts.invalid} invalid` +
         (counts.remaining ? ` · ~${counts.remaining} left` : "") }),
     ];
+    const work = [];
+    if (allowed.has("annotate")) work.push(h("button", { text: "Annotate…", testid: "open-annotator",
+      onclick: () => request(model, "annotate", { dataset: 0 }) }));
+    if (allowed.has("approve")) work.push(h("button", { class: "ak-on", text: "Review…", testid: "open-review",
+      onclick: () => request(model, "review") }));
+    if (work.length) side.push(h("div", { class: "ak-actions" }, work));
     if (allowed.has("approve") || allowed.has("reject")) side.push(comment);
     side.push(h("div", { class: "ak-actions", testid: "actions" }, buttons));
     const manage = [];
@@ -131,9 +137,11 @@ function render({ model, el }) {
       table(["Annotator", "Annotations", "Datasets"], model.get("per_annotator").map((p) =>
         h("tr", {}, [h("td", { text: p.user }), h("td", { text: String(p.annotations) }), h("td", { text: String(p.datasets) })])), "per-annotator"),
       h("h4", { text: "Datasets" }),
-      table(["Dataset", "Duration", "Annotations", "Status"], datasets.map((d) => h("tr", {}, [
+      table(["Dataset", "Duration", "Annotations", "Status", ""], datasets.map((d) => h("tr", {}, [
         h("td", { text: d.name }), h("td", { text: `${d.duration_s} s` }), h("td", { text: String(d.annotations) }),
-        h("td", { class: `ak-ds-${d.status.replace(" ", "-")}`, text: d.status })])), "batch-datasets"),
+        h("td", { class: `ak-ds-${d.status.replace(" ", "-")}`, text: d.status }),
+        h("td", {}, new Set(model.get("allowed")).has("annotate") ? [h("button", { text: "Annotate", testid: `annotate-${d.id}`,
+          onclick: () => request(model, "annotate", { dataset: d.id }) })] : [])])), "batch-datasets"),
     ];
   }
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from .. import annotations, dataset_queries, events, progress, reviews, tasks
-from ..errors import ValidationError
+from ..errors import PermissionDenied, ValidationError
 from ..models import Annotation, Skill, User
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
@@ -181,14 +181,44 @@ class TaskDetailController:
             return self.refresh(state)
         if action == "open":
             return self.refresh(state | {"task": int(request["task"]), "page": 1}) | {
-                "tab": "datasets"
+                "tab": "datasets",
+                "working": {},
             }
         if not task_id:
             raise ValidationError("open a task first")
+        if action in ("annotate", "review"):
+            return self._work(action, request, task_id)
         note = self._act(action, request, task_id)
         if action == "delete":
             return {"task": 0, "info": {}, "_notice": note}
         return self.refresh(state) | {"_notice": note}
+
+    def _work(self, action: str, request: dict[str, Any], task_id: int) -> dict[str, Any]:
+        """Open an episode to annotate, or the review, of this task (``tasks_view`` shows it
+        below the details; on its own the widget says which widget to open)."""
+        with self.ws.transaction(write=False) as session:
+            me = self.ws.me(session)
+            allowed = tasks.permissions(session, task_id, by=me)
+            needed = "annotate" if action == "annotate" else "approve"
+            if needed not in allowed:
+                raise PermissionDenied(
+                    f"{me.name} may not {'annotate' if action == 'annotate' else 'review'} "
+                    f"task #{task_id} now"
+                )
+            dataset = 0
+            if action == "annotate":
+                dataset = int(request.get("dataset") or 0)
+                if dataset and dataset not in tasks.task_dataset_ids(session, task_id):
+                    raise ValidationError(f"dataset #{dataset} is not part of task #{task_id}")
+        widget = (
+            f"EpisodeAnnotator(ws, task={task_id}, dataset={dataset})"
+            if action == "annotate"
+            else f"ReviewForm(ws, task={task_id})"
+        )
+        return {
+            "working": {"mode": action, "task": task_id, "dataset": dataset},
+            "_notice": f"opened below (on its own: {widget})",
+        }
 
     def _act(self, action: str, request: dict[str, Any], task_id: int) -> str:
         with self.ws.transaction() as session:
@@ -278,6 +308,9 @@ SPEC = Spec(
         "comments": Trait(list, [], "Review decisions and comments, oldest first."),
         "history": Trait(list, [], "The task's latest recorded changes."),
         "candidates": Trait(list, [], "Datasets matching dataset_search not yet in the task."),
+        "working": Trait(
+            dict, {}, "What the user opened to work on: {mode: annotate|review, task, dataset}."
+        ),
     },
 )
 

@@ -227,3 +227,43 @@ def test_forged_approve_from_an_annotator_is_refused(workspace):
     detail._request = {"id": 2, "action": "delete", "confirm": True}
     assert "may not delete tasks" in detail._error
     assert status(team, task) == "in_progress"
+
+
+def test_annotate_and_review_open_below_the_details(workspace, panel_app, browser, tmp_path):
+    from annotation_kit import synthetic
+
+    url, team, _task, _ids, _extra = workspace
+    maya = team["maya"]
+    files = [synthetic.write_mcap(tmp_path / f"v{i}.mcap", duration_s=6, seed=i) for i in (1, 2)]
+    ids = maya.import_datasets(files, progress=False).dataset_ids
+    task = maya.tasks.create("episodes", datasets=ids, annotators=["ann"], reviewers=["rita"]).id
+    team["ann"].tasks.start(task)
+    ann = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_task(ann, panel_app(VIEW_APP, url, "ann").url, task)
+    ann.click("[data-testid=tab-batch]")
+    ann.click(f"[data-testid=annotate-{ids[1]}]")
+    ann.wait_for_selector("[data-testid=episode-annotator] img", timeout=30_000)
+    assert ann.input_value("[data-testid=episode]") == str(ids[1])
+    ann.focus("[data-testid=episode-annotator]")
+    for key in ("q", "Shift+ArrowRight", "r", "1", "Enter"):
+        ann.keyboard.press(key)
+    ann.wait_for_selector("[data-testid=batch-progress] >> text=1 of 2 datasets done")
+    [made] = team["ada"].annotations.list_annotations(task, dataset=ids[1])
+    assert (made.start_ns, made.end_ns) == (0, SECOND)
+    assert ann.locator("[data-testid=open-review]").count() == 0  # not a reviewer
+    team["ann"].annotations.add(task, ids[0], start_ns=0, end_ns=SECOND, skill="pick")
+    team["ann"].tasks.submit(task)
+
+    rita = browser.new_page(viewport={"width": 1280, "height": 900})
+    open_task(rita, panel_app(VIEW_APP, url, "rita").url, task)
+    assert rita.locator("[data-testid=open-annotator]").count() == 0
+    rita.click("[data-testid=open-review]")
+    rita.wait_for_selector("[data-testid=review-form] >> text=No sample chosen yet", timeout=20_000)
+    rita.click("[data-testid=draw-sample]")  # full review
+    rita.wait_for_selector("[data-testid=sample] >> text=Reviewing 2 of 2 dataset(s)")
+    rita.wait_for_selector("[data-testid=review-form] img", timeout=30_000)
+    rita.click("[data-testid=pass-task]")
+    rita.wait_for_selector("[data-testid=task-status] >> text=Review Passed", timeout=10_000)
+    assert status(team, task) == "review_passed"
+    for page in (ann, rita):
+        page.close()
