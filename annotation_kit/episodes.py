@@ -164,6 +164,30 @@ class Episode:
         self._frames.move_to_end(key)
         return self._frames[key]
 
+    def frames_at(self, cameras: list[str], times: list[int]) -> dict[str, dict[int, Frame]]:
+        """The frame of each camera nearest to each time (as :meth:`frame`), read in one pass
+        over the span where the format allows it (MCAP), else frame by frame."""
+        out: dict[str, dict[int, Frame]] = {camera: {} for camera in cameras}
+        if not times or not cameras:
+            return out
+        if not hasattr(self.reader, "frames_between"):
+            for camera in cameras:
+                for t in times:
+                    out[camera][t] = self.frame(camera, t)
+            return out
+        periods = {c: 1e9 / (self._stream(c, "camera").get("rate_hz") or 30.0) for c in cameras}
+        pad = round(2 * max(periods.values()))
+        found = self.reader.frames_between(list(cameras), min(times) - pad, max(times) + pad)
+        for camera, frames in found.items():
+            if not frames:
+                continue
+            stamps = np.fromiter((f.t_ns for f in frames), dtype=np.int64)
+            for t in times:
+                i = int(np.argmin(np.abs(stamps - t)))
+                out[camera][t] = frames[i]
+                self._remember((camera, round(t / periods[camera])), frames[i])
+        return out
+
     def _remember(self, key: tuple[str, int], frame: Frame) -> None:
         self._frames[key] = frame
         while len(self._frames) > FRAME_CACHE:

@@ -290,6 +290,24 @@ class McapEpisode:
             return Frame(encode_jpeg(content), "image/jpeg", best[1], -1)
         return Frame(content[0], content[1], best[1], -1)
 
+    def frames_between(
+        self, cameras: list[str], start_ns: int, end_ns: int
+    ) -> dict[str, list[Frame]]:
+        """Every frame of ``cameras`` in [start_ns, end_ns], in one pass over those chunks."""
+        out: dict[str, list[Frame]] = {camera: [] for camera in cameras}
+        for _s, channel, message, decoded in self._reader.iter_decoded_messages(
+            topics=list(cameras),
+            starting_at=max(0, self._start + start_ns),
+            ending_at=self._start + end_ns,
+        ):
+            content = _pixels_or_bytes(decoded)
+            t = message.log_time - self._start
+            if isinstance(content, np.ndarray):
+                out[channel.topic].append(Frame(encode_jpeg(content), "image/jpeg", t, -1))
+            else:
+                out[channel.topic].append(Frame(content[0], content[1], t, -1))
+        return out
+
     def close(self) -> None:
         self._stream.close()
 

@@ -105,6 +105,19 @@ class _Driver:
             log.exception("%s failed", self._spec.name)
             updates = {"_error": f"internal error ({type(exc).__name__}): {exc}", "_notice": ""}
         self._apply(updates | {"_revision": self._revision + 1})
+        later = getattr(self._controller, "later", None)
+        if later is not None:  # work that may follow the answer (e.g. frames sent ahead)
+            self._controller.later = None
+            self._defer(lambda: self._follow(later))
+
+    def _follow(self, later: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        try:
+            self._apply(later(self._state()))
+        except Exception:  # only an optimisation: the widget works without it
+            log.exception("%s: follow-up work failed", self._spec.name)
+
+    def _defer(self, work: Callable[[], None]) -> None:
+        work()
 
     def open_task(self, task: int) -> None:
         """Show this task (as when it is opened from the task board)."""
@@ -182,6 +195,17 @@ def panel_class(spec: Spec) -> type:
         # several params changed in one browser message arrive as several events
         self.param.watch(lambda *_events: self._on_watched(), list(self._controller.watched))
 
+    def defer(self: Any, work: Callable[[], None]) -> None:
+        # after this answer has gone to the browser: on the server's next tick
+        import panel as pn
+
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(work)
+        else:
+            work()
+
     body["__init__"] = init
+    body["_defer"] = defer
     body["__doc__"] = spec.doc
     return type(f"{spec.name}Panel", (_Driver, AnyWidgetComponent), body)

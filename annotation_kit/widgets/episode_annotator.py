@@ -24,7 +24,7 @@ from ._base import HERE, Spec, Trait, notebook_class, panel_class
 
 POINTS = 400
 """Signal points per window sent to the browser (as min/max pairs over buckets)."""
-PREFETCH_STEPS = (-2, -1, 1, 2, 3, 4, 5, 6)
+PREFETCH_STEPS = (-3, -2, -1, *range(1, 16))
 """Frame steps around the playhead whose frames are sent ahead, so ←/→ show at once."""
 PREFETCH_JUMPS_NS = (-1_000_000_000, 100_000_000, 200_000_000, 300_000_000, 1_000_000_000)
 """Jumps sent ahead too: Shift+←/→ and playback (100 ms per tick)."""
@@ -66,6 +66,7 @@ class EpisodeAnnotatorController:
         self.seen: dict[str, Any] = {}
         self.undo: list[dict[str, Any]] = []
         self.sent: OrderedDict[str, None] = OrderedDict()
+        self.later: Any = None
 
     # ----- reading -------------------------------------------------------------------------
 
@@ -189,8 +190,8 @@ class EpisodeAnnotatorController:
             first = "frames" not in self.seen  # the first paint waits for nothing more
             self.seen["frames"] = key
             out["frames"] = {name: self._frame(name, playhead) for name in state["shown_cameras"]}
-            if not first:
-                out["prefetch"] = self._prefetch(playhead, state)
+            if not first:  # after the answer, so it never waits for them
+                self.later = lambda now: {"prefetch": self._prefetch(playhead, now)}
         return out
 
     def _prefetch(self, playhead: int, state: dict[str, Any]) -> dict[str, Any]:
@@ -204,12 +205,13 @@ class EpisodeAnnotatorController:
         times = {t for t in times if 0 <= t <= episode.duration_ns}
         at: dict[str, dict[str, str]] = {}
         src: dict[str, str] = {}
-        for camera in state["shown_cameras"]:
-            for t in sorted(times):
-                try:
-                    frame = episode.frame(camera, t)
-                except Exception:  # a broken frame is shown when it is reached
-                    continue
+        cameras = list(state["shown_cameras"])
+        try:
+            found = episode.frames_at(cameras, sorted(times))
+        except Exception:  # a broken frame is shown (with its error) when it is reached
+            return {}
+        for camera in cameras:
+            for t, frame in found[camera].items():
                 frame_id = f"{state['dataset']}:{camera}@{frame.t_ns}"
                 at.setdefault(camera, {})[str(t)] = frame_id
                 if frame_id not in self.sent:

@@ -201,3 +201,33 @@ def test_forged_requests_are_refused_and_undo_restores_a_deletion(workspace):
     assert (back.start_ns, back.end_ns) == (0, SECOND)
     ann.playhead = 2 * SECOND  # moving the playhead sends new frames, not new signal windows
     assert all(f["t_ns"] > SECOND for f in ann.frames.values())
+
+
+def test_space_plays_and_pauses(workspace, panel_app, page):
+    url, _team, task, (first, *_rest) = workspace
+    open_annotator(page, panel_app(app(task, first), url, "ann").url)
+    shown = "[data-testid=time]"
+    assert page.inner_text(shown).startswith("0.000 /")
+    keys(page, " ")
+    page.wait_for_selector("[data-testid=play] >> text=❚❚")
+    page.wait_for_function(
+        """() => {
+          const all = (root, out = []) => {
+            out.push(...root.querySelectorAll("[data-testid=time]"));
+            for (const el of root.querySelectorAll("*")) if (el.shadowRoot) all(el.shadowRoot, out);
+            return out;
+          };
+          return parseFloat(all(document)[0].textContent) >= 0.5;
+        }""",
+        timeout=10_000,
+    )
+    page.focus("[data-testid=episode-annotator]")
+    keys(page, " ")
+    page.wait_for_selector("[data-testid=play] >> text=▶")
+    paused = page.inner_text(shown)
+    page.wait_for_timeout(500)
+    assert page.inner_text(shown) == paused  # stopped
+    # every frame on screen is the one for the playhead it stopped at
+    at = {img.get_attribute("data-at") for img in page.locator("img").all()}
+    seconds = float(paused.split(" /")[0])
+    assert len(at) == 1 and abs(int(at.pop()) / 1e9 - seconds) < 0.001
