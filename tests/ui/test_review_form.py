@@ -183,11 +183,12 @@ def test_review_in_jupyterlab(workspace, jupyter_lab, page):
     page.focus("[data-testid=review-form]")
     page.keyboard.press("a")
     page.wait_for_selector("[data-testid=review-progress] >> text=judged 2 of 2")
+    page.locator("[data-testid=review-form]").evaluate("el => el.scrollIntoView()")
+    shot(page, "review_form_jupyterlab")
     page.click("[data-testid=pass-task]")
     page.wait_for_selector("[data-testid=notice] >> text=task passed")
     assert str(team["ada"].tasks.get(task).status) == "review_passed"
     assert {str(v.decision) for v in team["ada"].reviews.verdicts(task)} == {"pass"}
-    shot(page, "review_form_jupyterlab")
 
 
 def test_forged_review_requests_are_refused(workspace):
