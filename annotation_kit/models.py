@@ -88,6 +88,8 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSONType,
         list[str]: JSONType,
         list[dict[str, Any]]: JSONType,
+        list[int]: JSONType,
+        dict[str, str]: JSONType,
     }
 
 
@@ -407,3 +409,48 @@ class Event(Base):
             change = f" {self.from_state or ''}->{self.to_state or ''}"
         when = f"{self.at:%Y-%m-%d %H:%M:%S}"
         return f"<Event {when} {who} {self.action} {self.object_type} #{self.object_id}{change}>"
+
+
+class Export(Base):
+    """One export: who ran it, when, format, options, counts, size, status and where; a named
+    export is a release of a project's training data (numbered, with its parent release)."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    format: Mapped[str] = mapped_column(String(64))
+    destination: Mapped[str] = mapped_column(String(2000), index=True)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    tasks: Mapped[list[int]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    """running, completed or failed."""
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    cleaned: Mapped[list[str]] = mapped_column(default=list)
+    """What the checks before writing changed or left out."""
+    files: Mapped[dict[str, str]] = mapped_column(default=dict)
+    """Path → SHA-256 of every file written (the manifest lists them too)."""
+    error: Mapped[str | None] = mapped_column(Text)
+    release: Mapped[str | None] = mapped_column(String(NAME_MAX), index=True)
+    release_version: Mapped[int | None] = mapped_column(Integer)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("exports.id"))
+
+    def __repr__(self) -> str:
+        name = f" release {self.release} v{self.release_version}" if self.release else ""
+        return f"<Export #{self.id} {self.format} {self.status}{name} -> {self.destination}>"
+
+
+class ExportItem(Base):
+    """One annotation (at one version) included in an export."""
+
+    __tablename__ = "export_items"
+
+    export_id: Mapped[int] = mapped_column(
+        ForeignKey("exports.id", ondelete="CASCADE"), primary_key=True
+    )
+    annotation_id: Mapped[int] = mapped_column(primary_key=True)
+    annotation_version: Mapped[int] = mapped_column(Integer)
+    dataset_id: Mapped[int] = mapped_column(Integer)

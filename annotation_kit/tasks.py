@@ -28,6 +28,7 @@ from .models import (
     Decision,
     Provenance,
     Review,
+    Skill,
     Task,
     TaskDataset,
     TaskMember,
@@ -159,10 +160,17 @@ def create(
 def _copy_source_segments(session: Session, task: Task, dataset_ids: list[int], by: User) -> None:
     """Annotations that came with the data (LeRobot language, subtasks) join the task as
     provenance ``import`` annotations, for the annotators to keep, fix or delete."""
+    library = {s.name: s for s in session.scalars(select(Skill))}
     for dataset_id, meta in session.execute(
         select(Dataset.id, Dataset.meta).where(Dataset.id.in_(dataset_ids))
     ):
         for segment in (meta or {}).get("segments", []):
+            skill = library.get(segment.get("skill") or "")
+            attributes = {"style": segment.get("style", "")}
+            if segment.get("origin"):  # exported by annotation_kit: say who made it, and how
+                attributes["origin"] = segment["origin"]
+            if segment.get("skill") and skill is None:
+                attributes["skill"] = segment["skill"]  # not in this library: kept as text
             session.add(
                 Annotation(
                     task_id=task.id,
@@ -171,8 +179,11 @@ def _copy_source_segments(session: Session, task: Task, dataset_ids: list[int], 
                     kind=AnnotationKind.SEGMENT,
                     start_ns=segment["start_ns"],
                     end_ns=segment["end_ns"],
+                    skill_id=skill.id if skill else None,
+                    skill_version=skill.version if skill else None,
+                    labels=list(segment.get("labels") or []),
                     description=segment["description"],
-                    attributes={"style": segment.get("style", "")},
+                    attributes=attributes,
                     provenance=Provenance.IMPORT,
                 )
             )

@@ -100,9 +100,12 @@ class Workspace:
         self.user = user
         for name in SERVICE_MODULES:
             setattr(self, name, Services(self, import_module(f".{name}", __package__)))
+        self.exports = Services(self, import_module(".exports.run", __package__))
 
     annotations: Services
     checks: Services
+    exports: Services
+    """Export records: ``list_exports()``, ``get_export(id)``, ``diff(old, new)``."""
     datasets: Services
     events: Services
     progress: Services
@@ -154,6 +157,20 @@ class Workspace:
             progress=progress,
             probe_cameras=probe_cameras,
         )
+
+    def export(
+        self,
+        tasks: int | Sequence[int],
+        format: str | Callable[..., Any],
+        destination: str | Path,
+        **options: Any,
+    ) -> Any:
+        """Export ``tasks`` as ``format`` (``json``, ``csv``, ``mcap``, ``hdf5``, a plugin's
+        name, or a callable) into the folder ``destination`` (local or fsspec URL); see
+        :func:`annotation_kit.exports.run.export` for the options. Managers and admins only."""
+        from .exports.run import export
+
+        return export(self, tasks, format, destination, **options)
 
     def episode(self, dataset: int | str) -> Episode:
         """Lazy access to one dataset's signals and frames (a context manager)."""

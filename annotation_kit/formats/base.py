@@ -49,6 +49,35 @@ class SourceSegment:
     description: str
     skill: str | None = None
     style: str = "subtask"
+    labels: list[str] = field(default_factory=list)
+    origin: dict[str, Any] = field(default_factory=dict)
+    """Where an exported annotation came from (its workspace id, author, provenance...)."""
+
+
+def exported_segments(records: list[dict[str, Any]], duration_ns: int) -> list[SourceSegment]:
+    """Annotations written by an annotation_kit export, back as source segments (episode-level
+    ones span the whole episode)."""
+    out = []
+    for r in records:
+        start, end = r.get("start_ns"), r.get("end_ns")
+        if start is None or end is None or start < 0:
+            start, end = 0, duration_ns
+        out.append(
+            SourceSegment(
+                int(start),
+                int(end),
+                r.get("description") or "",
+                skill=r.get("skill"),
+                style="annotation_kit",
+                labels=list(r.get("labels") or []),
+                origin={
+                    k: r.get(k)
+                    for k in ("annotation", "version", "task", "author", "provenance", "kind")
+                    if r.get(k) is not None
+                },
+            )
+        )
+    return out
 
 
 @dataclass

@@ -18,12 +18,21 @@ import h5py
 import numpy as np
 
 from ..storage import Location
-from .base import EpisodeInfo, FormatError, Frame, StreamInfo, encode_jpeg, rate
+from .base import (
+    EpisodeInfo,
+    FormatError,
+    Frame,
+    StreamInfo,
+    encode_jpeg,
+    exported_segments,
+    rate,
+)
 
 NAME = "hdf5"
 SUFFIXES = (".hdf5", ".h5", ".he5")
 DEFAULT_FPS = {"robomimic": 20.0, "aloha": 50.0, "io": 30.0}
-SKIP = ("next_obs/",)  # robomimic's next_obs repeats obs shifted by one step
+SKIP = ("next_obs/", "annotations/")  # robomimic's next_obs repeats obs shifted by one step;
+# annotations/ holds an annotation_kit export's annotations (read back as source segments)
 
 
 def _layout(root: h5py.File) -> tuple[str, list[str]]:
@@ -147,7 +156,12 @@ def _episode(
         attrs |= {k: _attr(v) for k, v in root.attrs.items()}
     label = path.rsplit("/", 1)[-1] if path != "/" else location.name.rsplit(".", 1)[0]
     fragment = "" if path == "/" else f"#{path}"
+    segments = []
+    exported = group.get("annotations")
+    if isinstance(exported, h5py.Group) and "records" in exported.attrs:
+        segments = exported_segments(json.loads(exported.attrs["records"]), duration)
     return EpisodeInfo(
+        segments=segments,
         name=label if path == "/" else f"{location.name.rsplit('.', 1)[0]}/{label}",
         source_uri=location.url + fragment,
         format=f"{NAME}-{layout}",

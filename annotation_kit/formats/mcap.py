@@ -20,6 +20,7 @@ from .base import (
     Frame,
     StreamInfo,
     encode_jpeg,
+    exported_segments,
     flatten_numeric,
     rate,
     stack_rows,
@@ -64,8 +65,12 @@ class _JsonDecoders:
         return json.loads if message_encoding == "json" else None
 
 
+ANNOTATIONS = "annotation_kit.Annotation"
+"""Schema of the annotations channel an annotation_kit export writes (read back as segments)."""
+
+
 def _kind(schema: Any) -> str:
-    if schema is None:
+    if schema is None or schema.name == ANNOTATIONS:
         return "other"
     if schema.name in RAW_IMAGES | COMPRESSED_IMAGES:
         return "camera"
@@ -131,6 +136,7 @@ def scan(location: Location, *, probe_cameras: bool = True) -> list[EpisodeInfo]
                 channels, schemas = summary.channels, summary.schemas
             duration = max(0, last - first) if counts else 0
             streams = []
+            exported: list[dict[str, Any]] = []
             for channel in sorted(channels.values(), key=lambda c: c.topic):
                 schema = schemas.get(channel.schema_id)
                 count = counts.get(channel.id, 0)
@@ -143,6 +149,11 @@ def scan(location: Location, *, probe_cameras: bool = True) -> list[EpisodeInfo]
                 )
                 if info.kind == "camera" and count:
                     _resolution(reader, channel, info, probe=probe_cameras)
+                if schema is not None and schema.name == ANNOTATIONS and count:
+                    exported += [
+                        json.loads(m.data) | {"_t": m.log_time}
+                        for _s, _c, m in reader.iter_messages(topics=[channel.topic])
+                    ]
                 streams.append(info)
     except (McapError, EOFError, ValueError, KeyError) as exc:
         raise FormatError(f"{location.url}: not a readable MCAP file ({exc})") from exc
@@ -159,6 +170,7 @@ def scan(location: Location, *, probe_cameras: bool = True) -> list[EpisodeInfo]
             size_bytes=location.size(),
             locator={},
             meta={"profile": header.profile, "library": header.library},
+            segments=exported_segments(exported, duration),
         )
     ]
 

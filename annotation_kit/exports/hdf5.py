@@ -1,0 +1,168 @@
+"""HDF5 in the IO-platform layout (default) or the robomimic layout, written with h5py.
+
+IO platform (``layout="io"``): files ``episodes_NNN.hdf5`` of ``episodes_per_file`` episodes
+each (the chunk size), holding ``/data/episode_NNN`` groups with ``action`` and
+``observation.state`` (float64, one row per frame), ``observation.images.<camera>``
+((frames, H, W, 3) uint8) and attributes ``task`` (the task name), ``score`` (1.0 when every
+exported annotation passed review, else the share that did), ``fps``, ``source_uri`` and
+``dataset``.
+
+robomimic (``layout="robomimic"``): one ``robomimic.hdf5`` with ``data/demo_N`` groups holding
+``actions``, ``obs/state`` and ``obs/<camera>_image``, attribute ``num_samples``; ``data`` has
+``total``, ``env_args`` (JSON) and ``fps``; ``mask/train`` lists every demo.
+
+Both layouts keep the annotations beside each episode in an ``annotations`` group: one row per
+annotation in the datasets ``annotation``, ``version``, ``start_ns``, ``end_ns`` (-1 for
+episode-level annotations), ``start_index`` / ``end_index`` (the frames they map to),
+``skill``, ``description``, ``labels`` (``;``-joined) and ``provenance``, plus the full records
+as JSON in its ``records`` attribute. Frames are at the export rate (``rate_hz``, default the
+fastest camera's); see :mod:`.sampling` for how source samples are picked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from ..errors import ValidationError
+from .plan import EpisodePlan, Plan
+from .sampling import Grid, camera_pixels, mapping_for, rate_of
+
+LAYOUTS = ("io", "robomimic")
+TEXT = h5py.string_dtype("utf-8")
+
+
+def write(
+    plan: Plan,
+    folder: Path,
+    *,
+    layout: str = "io",
+    rate_hz: float | None = None,
+    mapping: dict[str, str] | None = None,
+    episodes_per_file: int = 50,
+    images: bool = True,
+) -> dict[str, Any]:
+    if layout not in LAYOUTS:
+        raise ValidationError(f"HDF5 layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if not isinstance(episodes_per_file, int) or episodes_per_file < 1:
+        raise ValidationError(f"episodes_per_file must be ≥ 1, got {episodes_per_file!r}")
+    for episode in plan.episodes:  # refuse a bad mapping before writing anything
+        mapping_for(episode.streams, mapping)
+    frames = 0
+    if layout == "io":
+        chunks = math.ceil(len(plan.episodes) / episodes_per_file) if plan.episodes else 0
+        for chunk in range(chunks):
+            part = plan.episodes[chunk * episodes_per_file : (chunk + 1) * episodes_per_file]
+            with h5py.File(folder / f"episodes_{chunk:03d}.hdf5", "w") as out:
+                data = out.create_group("data")
+                for number, episode in enumerate(part, start=chunk * episodes_per_file):
+                    group = data.create_group(f"episode_{number:03d}")
+                    frames += _episode(group, episode, plan, rate_hz, mapping, images, "io")
+        return {"files": chunks, "frames": frames}
+    with h5py.File(folder / "robomimic.hdf5", "w") as out:
+        data = out.create_group("data")
+        names = []
+        for number, episode in enumerate(plan.episodes, start=1):
+            group = data.create_group(f"demo_{number}")
+            count = _episode(group, episode, plan, rate_hz, mapping, images, "robomimic")
+            group.attrs["num_samples"] = count
+            frames += count
+            names.append(f"demo_{number}")
+        data.attrs["total"] = frames
+        data.attrs["env_args"] = json.dumps(
+            {"env_name": "annotation_kit_export", "type": 0, "env_kwargs": {}}
+        )
+        rates = {rate_of(e, rate_hz) for e in plan.episodes}
+        if len(rates) == 1:
+            data.attrs["fps"] = rates.pop()
+        out.create_dataset("mask/train", data=np.array(names, dtype=object), dtype=TEXT)
+    return {"files": 1, "frames": frames}
+
+
+def _episode(
+    group: h5py.Group,
+    episode: EpisodePlan,
+    plan: Plan,
+    rate_hz: float | None,
+    mapping: dict[str, str] | None,
+    images: bool,
+    layout: str,
+) -> int:
+    rate = rate_of(episode, rate_hz)
+    grid = Grid.at(episode.duration_ns, rate)
+    names = {
+        "io": {"observation.state": "observation.state", "action": "action"},
+        "robomimic": {"observation.state": "obs/state", "action": "actions"},
+    }[layout]
+    data = episode.open()
+    try:
+        for key, stream in mapping_for(episode.streams, mapping).items():
+            times, values = data.reader.signal(stream)
+            dataset = group.create_dataset(names[key], data=values[grid.nearest(times)])
+            dataset.attrs["source"] = stream
+        if images:
+            for camera in episode.cameras:
+                if camera.get("missing"):
+                    continue
+                name = _camera_name(camera["name"], layout)
+                stored = None
+                for i, frame in enumerate(camera_pixels(data, camera["name"], grid)):
+                    if stored is None:
+                        stored = group.create_dataset(
+                            name,
+                            shape=(len(grid.t_ns), *frame.shape),
+                            dtype=np.uint8,
+                            chunks=(1, *frame.shape),
+                            compression="gzip",
+                            compression_opts=1,
+                        )
+                        stored.attrs["source"] = camera["name"]
+                    stored[i] = frame
+    finally:
+        data.close()
+    passed = [a.review_verdict == "pass" for a in episode.annotations]
+    group.attrs["task"] = ", ".join(episode.tasks)
+    group.attrs["score"] = float(np.mean(passed)) if passed else 0.0
+    group.attrs["fps"] = rate
+    group.attrs["source_uri"] = episode.source_uri
+    group.attrs["dataset"] = episode.dataset
+    _annotations(group.create_group("annotations"), episode, grid)
+    return len(grid.t_ns)
+
+
+def _camera_name(name: str, layout: str) -> str:
+    short = [p for p in name.replace(".", "/").split("/") if p] or ["camera"]
+    generic = {"image", "images", "compressed", "camera", "observation", "observations", "raw"}
+    label = "_".join(p for p in short if p not in generic) or short[-1]
+    return f"observation.images.{label}" if layout == "io" else f"obs/{label}_image"
+
+
+def _annotations(group: h5py.Group, episode: EpisodePlan, grid: Grid) -> None:
+    records = episode.annotations
+
+    def column(name: str, values: list[Any], dtype: Any) -> None:
+        group.create_dataset(
+            name, data=np.array(values, dtype=object if dtype is TEXT else dtype), dtype=dtype
+        )
+
+    column("annotation", [a.annotation for a in records], np.int64)
+    column("version", [a.version for a in records], np.int64)
+    column("start_ns", [-1 if a.start_ns is None else a.start_ns for a in records], np.int64)
+    column("end_ns", [-1 if a.end_ns is None else a.end_ns for a in records], np.int64)
+    column(
+        "start_index",
+        [-1 if a.start_ns is None else grid.index_of(a.start_ns) for a in records],
+        np.int64,
+    )
+    ends = [-1 if a.end_ns is None else grid.index_of(a.end_ns) for a in records]
+    column("end_index", ends, np.int64)
+    column("skill", [a.skill or "" for a in records], TEXT)
+    column("description", [a.description for a in records], TEXT)
+    column("labels", [";".join(a.labels) for a in records], TEXT)
+    column("provenance", [a.provenance for a in records], TEXT)
+    group.attrs["records"] = json.dumps([a.to_json() for a in records], ensure_ascii=False)

@@ -1,0 +1,323 @@
+"""What an export includes: the chosen tasks' episodes and annotations as plain records, checked
+and cleaned before anything is written.
+
+Checks: invalid annotations are left out unless asked for; a segment reaching outside its
+episode is clipped to it (dropped when nothing is left); of two overlapping segments of the same
+skill on one episode, the one starting first is kept. Every change is reported in
+:attr:`Plan.cleaned`, so the export says what it did not write as stored.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..errors import ValidationError
+from ..models import (
+    Annotation,
+    AnnotationVerdict,
+    Dataset,
+    Skill,
+    Task,
+    TaskDataset,
+    User,
+)
+from ..workflow import Status
+
+PASSED = (Status.REVIEW_PASSED, Status.DATA_SUBMITTED)
+NS = 1_000_000_000
+
+
+@dataclass
+class AnnotationRecord:
+    """One annotation as every format writes it (the JSON / CSV row; see ``schema.json``)."""
+
+    annotation: int
+    version: int
+    task: int
+    task_name: str
+    dataset: int
+    dataset_name: str
+    source_uri: str
+    kind: str
+    start_ns: int | None
+    end_ns: int | None
+    start_s: float | None
+    end_s: float | None
+    skill: str | None
+    skill_version: int | None
+    labels: list[str]
+    description: str
+    author: str
+    provenance: str
+    model_ref: str | None
+    valid: bool
+    invalid_reason: str | None
+    review_verdict: str | None
+    review_round: int | None
+    created_at: str
+    updated_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class EpisodePlan:
+    """One episode to write: its stored index and the annotations that go with it."""
+
+    dataset: int
+    name: str
+    source_uri: str
+    format: str
+    duration_ns: int
+    start_time_ns: int
+    streams: list[dict[str, Any]]
+    cameras: list[dict[str, Any]]
+    meta: dict[str, Any]
+    tasks: list[str] = field(default_factory=list)
+    """Names of the exported tasks this episode belongs to."""
+    annotations: list[AnnotationRecord] = field(default_factory=list)
+
+    def open(self) -> Any:
+        """The episode's data (an :class:`~annotation_kit.episodes.Episode`; close it after)."""
+        from ..episodes import Episode
+
+        return Episode(
+            Dataset(
+                id=self.dataset,
+                name=self.name,
+                source_uri=self.source_uri,
+                format=self.format,
+                duration_ns=self.duration_ns,
+                start_time_ns=self.start_time_ns,
+                streams=self.streams,
+                cameras=self.cameras,
+                meta=self.meta,
+            )
+        )
+
+    @property
+    def segments(self) -> list[AnnotationRecord]:
+        return [a for a in self.annotations if a.kind == "segment"]
+
+
+@dataclass
+class Plan:
+    """Everything one export writes, in episode order."""
+
+    episodes: list[EpisodePlan]
+    tasks: list[dict[str, Any]]
+    skills: dict[str, int]
+    """The skill library as exported: name → version."""
+    options: dict[str, Any]
+    cleaned: list[str] = field(default_factory=list)
+
+    @property
+    def annotations(self) -> Iterable[AnnotationRecord]:
+        for episode in self.episodes:
+            yield from episode.annotations
+
+    def counts(self) -> dict[str, int]:
+        records = list(self.annotations)
+        return {
+            "tasks": len(self.tasks),
+            "episodes": len(self.episodes),
+            "annotations": len(records),
+            "segments": sum(1 for r in records if r.kind == "segment"),
+            "cleaned": len(self.cleaned),
+        }
+
+
+def build(
+    session: Session,
+    tasks: Sequence[int],
+    *,
+    any_status: bool = False,
+    datasets: Sequence[int] | None = None,
+    changed_between: tuple[datetime | None, datetime | None] | None = None,
+    include_invalid: bool = False,
+    exclude: set[tuple[int, int]] | None = None,
+) -> Plan:
+    """Select and check what an export of ``tasks`` includes.
+
+    ``exclude`` holds (annotation id, version) pairs already exported: those are left out (the
+    "only new or changed" option).
+    """
+    ids = _task_ids(tasks)
+    found = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(ids)))}
+    if missing := [i for i in ids if i not in found]:
+        raise ValidationError(f"no task with id {', '.join(map(str, missing))}")
+    if not any_status:
+        unpassed = [found[i] for i in ids if found[i].status not in PASSED]
+        if unpassed:
+            listed = ", ".join(f"#{t.id} ({t.status.label})" for t in unpassed[:5])
+            raise ValidationError(
+                f"only tasks that passed review are exported by default; not passed: {listed}. "
+                "Pass any_status=True to export them anyway"
+            )
+    pairs = session.execute(
+        select(TaskDataset.task_id, TaskDataset.dataset_id).where(TaskDataset.task_id.in_(ids))
+    ).all()
+    wanted = {d for _t, d in pairs}
+    if datasets is not None:
+        chosen = {int(d) for d in datasets}
+        if outside := sorted(chosen - wanted):
+            raise ValidationError(
+                f"dataset(s) {', '.join(map(str, outside))} are not part of the exported tasks"
+            )
+        wanted = chosen
+    query = select(Annotation).where(Annotation.task_id.in_(ids), Annotation.dataset_id.in_(wanted))
+    if changed_between is not None:
+        start, end = changed_between
+        if start is not None and end is not None and end < start:
+            raise ValidationError("the time range ends before it starts")
+        if start is not None:
+            query = query.where(Annotation.updated_at >= start)
+        if end is not None:
+            query = query.where(Annotation.updated_at <= end)
+    rows = session.scalars(query.order_by(Annotation.dataset_id, Annotation.start_ns)).all()
+    cleaned: list[str] = []
+    if exclude:
+        rows = [a for a in rows if (a.id, a.version) not in exclude]
+    if not include_invalid:
+        invalid = [a for a in rows if not a.valid]
+        if invalid:
+            cleaned.append(f"left out {len(invalid)} invalid annotation(s)")
+        rows = [a for a in rows if a.valid]
+
+    users = dict(session.execute(select(User.id, User.name)).all())
+    skill_names = dict(session.execute(select(Skill.id, Skill.name)).all())
+    verdicts = _latest_verdicts(session, [a.id for a in rows])
+    episodes: dict[int, EpisodePlan] = {}
+    for dataset in session.scalars(select(Dataset).where(Dataset.id.in_(wanted))):
+        episodes[dataset.id] = EpisodePlan(
+            dataset=dataset.id,
+            name=dataset.name,
+            source_uri=dataset.source_uri,
+            format=dataset.format,
+            duration_ns=dataset.duration_ns,
+            start_time_ns=dataset.start_time_ns,
+            streams=list(dataset.streams),
+            cameras=list(dataset.cameras),
+            meta=dict(dataset.meta),
+        )
+    for task_id, dataset_id in sorted(pairs):
+        if dataset_id in episodes:
+            episodes[dataset_id].tasks.append(found[task_id].name)
+    for a in rows:
+        episode = episodes[a.dataset_id]
+        verdict = verdicts.get(a.id)
+        episode.annotations.append(
+            AnnotationRecord(
+                annotation=a.id,
+                version=a.version,
+                task=a.task_id,
+                task_name=found[a.task_id].name,
+                dataset=a.dataset_id,
+                dataset_name=episode.name,
+                source_uri=episode.source_uri,
+                kind=str(a.kind),
+                start_ns=a.start_ns,
+                end_ns=a.end_ns,
+                start_s=None if a.start_ns is None else a.start_ns / NS,
+                end_s=None if a.end_ns is None else a.end_ns / NS,
+                skill=skill_names.get(a.skill_id) if a.skill_id else None,
+                skill_version=a.skill_version,
+                labels=list(a.labels or []),
+                description=a.description or "",
+                author=users.get(a.author_id, ""),
+                provenance=str(a.provenance),
+                model_ref=a.model_ref,
+                valid=a.valid,
+                invalid_reason=a.invalid_reason,
+                review_verdict=str(verdict.decision) if verdict else None,
+                review_round=verdict.round if verdict else None,
+                created_at=a.created_at.isoformat(),
+                updated_at=a.updated_at.isoformat(),
+            )
+        )
+    for episode in episodes.values():
+        cleaned += _clean(episode)
+    skills = {s.name: s.version for s in session.scalars(select(Skill).order_by(Skill.name))}
+    return Plan(
+        episodes=[episodes[i] for i in sorted(episodes)],
+        tasks=[
+            {"id": t.id, "name": t.name, "status": str(t.status), "round": t.review_round}
+            for t in (found[i] for i in ids)
+        ],
+        skills=skills,
+        options={},
+        cleaned=cleaned,
+    )
+
+
+def _task_ids(tasks: Sequence[int] | int) -> list[int]:
+    if isinstance(tasks, int):
+        tasks = [tasks]
+    try:
+        ids = sorted({int(t) for t in tasks})
+    except (TypeError, ValueError):
+        raise ValidationError(f"tasks must be task ids, got {tasks!r}") from None
+    if not ids:
+        raise ValidationError("choose at least one task to export")
+    return ids
+
+
+def _latest_verdicts(session: Session, ids: list[int]) -> dict[int, AnnotationVerdict]:
+    out: dict[int, AnnotationVerdict] = {}
+    for start in range(0, len(ids), 5000):  # bounded IN lists
+        part = ids[start : start + 5000]
+        newest = (
+            select(func.max(AnnotationVerdict.id))
+            .where(AnnotationVerdict.annotation_id.in_(part))
+            .group_by(AnnotationVerdict.annotation_id)
+        )
+        for v in session.scalars(select(AnnotationVerdict).where(AnnotationVerdict.id.in_(newest))):
+            out[v.annotation_id] = v
+    return out
+
+
+def _clean(episode: EpisodePlan) -> list[str]:
+    """Clip segments to the episode and drop same-skill overlaps; say what changed."""
+    notes: list[str] = []
+    kept: list[AnnotationRecord] = []
+    for a in episode.annotations:
+        if a.kind != "segment" or a.start_ns is None or a.end_ns is None:
+            kept.append(a)
+            continue
+        start, end = max(0, a.start_ns), min(episode.duration_ns, a.end_ns)
+        if end <= start:
+            notes.append(
+                f"dropped annotation #{a.annotation} on {episode.name!r}: outside the episode"
+            )
+            continue
+        if (start, end) != (a.start_ns, a.end_ns):
+            notes.append(f"clipped annotation #{a.annotation} to the episode {episode.name!r}")
+            a.start_ns, a.end_ns, a.start_s, a.end_s = start, end, start / NS, end / NS
+        kept.append(a)
+    by_skill: dict[str | None, list[AnnotationRecord]] = defaultdict(list)
+    for a in kept:
+        if a.kind == "segment" and a.skill is not None:
+            by_skill[a.skill].append(a)
+    dropped: set[int] = set()
+    for skill, segments in by_skill.items():
+        segments.sort(key=lambda r: (r.start_ns, r.annotation))
+        last: AnnotationRecord | None = None
+        for a in segments:
+            if last is not None and a.start_ns < last.end_ns:
+                dropped.add(a.annotation)
+                notes.append(
+                    f"dropped annotation #{a.annotation} on {episode.name!r}: its {skill!r} "
+                    f"segment overlaps #{last.annotation}"
+                )
+                continue
+            last = a
+    episode.annotations = [a for a in kept if a.annotation not in dropped]
+    return notes

@@ -1,0 +1,389 @@
+"""Exports checked by independent readers (jsonschema, pandas, the mcap reader with CRC checks,
+h5py) and by importing them again; "only new", clean-up before writing, records, plugins, and
+what a failed or killed export leaves behind. The store runs on SQLite and PostgreSQL."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import h5py
+import jsonschema
+import numpy as np
+import pandas as pd
+import pytest
+from mcap.reader import make_reader
+
+import annotation_kit as ak
+from annotation_kit import synthetic
+from annotation_kit.exports import register
+
+SECOND = 1_000_000_000
+XSS = 'grab the <b>cup</b> "slowly"; then, lift'
+
+
+@pytest.fixture
+def passed(team, tmp_path):
+    """A task that passed review: two generated MCAP episodes, three segments and a verdict."""
+    maya = team["maya"]
+    maya.skills.create("pick")
+    maya.skills.create("place")
+    maya.skills.create_dictionary("objects", ["cup", "bowl"])
+    files = [
+        synthetic.write_mcap(tmp_path / f"src/ep{i}.mcap", duration_s=4, seed=i, cameras=("wrist",))
+        for i in range(2)
+    ]
+    ids = maya.import_datasets(files, progress=False).dataset_ids
+    task = maya.tasks.create("export me", datasets=ids, annotators=["ann"], reviewers=["rita"])
+    ann = team["ann"]
+    ann.tasks.start(task.id)
+    made = [
+        ann.annotations.add(
+            task.id,
+            ids[0],
+            start_ns=SECOND // 2,
+            end_ns=2 * SECOND,
+            skill="pick",
+            labels=["cup"],
+            description=XSS,
+        ),
+        ann.annotations.add(
+            task.id, ids[0], start_ns=2 * SECOND, end_ns=3 * SECOND + 7, skill="place"
+        ),
+        ann.annotations.add(task.id, ids[1], start_ns=123, end_ns=SECOND + 456, skill="pick"),
+    ]
+    ann.tasks.submit(task.id)
+    team["rita"].reviews.judge(made[0].id, "pass")
+    team["rita"].tasks.approve(task.id)
+    return team, task.id, ids, made, tmp_path
+
+
+def test_json_validates_against_its_schema_and_csv_reads_with_pandas(passed):
+    team, task, _ids, made, tmp = passed
+    maya = team["maya"]
+    record = maya.export(task, "json", tmp / "json")
+    document = json.loads((tmp / "json/annotations.json").read_text())
+    schema = json.loads((tmp / "json/schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(document, schema)
+    rows = {r["annotation"]: r for r in document["annotations"]}
+    assert set(rows) == {a.id for a in made}
+    first = rows[made[0].id]
+    assert (first["start_ns"], first["end_ns"], first["start_s"]) == (SECOND // 2, 2 * SECOND, 0.5)
+    assert (first["skill"], first["labels"], first["description"]) == ("pick", ["cup"], XSS)
+    assert (first["author"], first["provenance"]) == ("ann", "human")
+    assert first["review_verdict"] == "pass"
+    assert first["source_uri"].endswith("ep0.mcap") and first["skill_version"] == 1
+    assert record.counts["annotations"] == 3 and record.status == "completed"
+
+    maya.export(task, "csv", tmp / "csv")
+    frame = pd.read_csv(tmp / "csv/annotations.csv")
+    assert len(frame) == 3 and list(frame.columns) == list(first)
+    row = frame.set_index("annotation").loc[made[1].id]
+    assert (row["start_ns"], row["end_ns"], row["skill"]) == (2 * SECOND, 3 * SECOND + 7, "place")
+    assert frame.set_index("annotation").loc[made[0].id]["description"] == XSS
+    assert frame["end_ns"].dtype == np.int64
+
+
+def test_mcap_export_reads_with_crc_checks_and_imports_again(passed):
+    team, task, ids, made, tmp = passed
+    maya = team["maya"]
+    maya.export(task, "mcap", tmp / "mcap")
+    [out] = sorted((tmp / "mcap/episodes").glob("000*_ep0.mcap"))
+    source = next(tmp.glob("src/ep0.mcap"))
+    with open(out, "rb") as a, open(source, "rb") as b:
+        exported = list(make_reader(a, validate_crcs=True).iter_messages(log_time_order=True))
+        original = list(make_reader(b, validate_crcs=True).iter_messages(log_time_order=True))
+    copied = [(c.topic, m.log_time, m.data) for _s, c, m in exported if c.topic != "/annotations"]
+    assert copied == [(c.topic, m.log_time, m.data) for _s, c, m in original]
+    notes = [json.loads(m.data) for _s, c, m in exported if c.topic == "/annotations"]
+    assert [(n["start_ns"], n["end_ns"], n["skill"]) for n in notes] == [
+        (SECOND // 2, 2 * SECOND, "pick"),
+        (2 * SECOND, 3 * SECOND + 7, "place"),
+    ]
+    schema = next(s for s, c, _m in exported if c.topic == "/annotations")
+    assert schema.encoding == "jsonschema"
+
+    # import the export: same signals, segments to the nanosecond, where they came from kept
+    [again] = maya.import_datasets(out, progress=False).dataset_ids
+    with maya.episode(ids[0]) as before, maya.episode(again) as after:
+        for name in ("/robot/joint_states", "/robot/joint_cmd"):
+            t0, v0 = before.reader.signal(name)
+            t1, v1 = after.reader.signal(name)
+            assert np.array_equal(t0, t1) and np.array_equal(v0, v1)
+        assert after.duration_ns == before.duration_ns
+    copy = maya.tasks.create("again", datasets=[again], annotators=["ann"])
+    back = sorted(maya.annotations.list_annotations(copy.id), key=lambda a: a.start_ns)
+    assert [(a.start_ns, a.end_ns) for a in back] == [
+        (SECOND // 2, 2 * SECOND),
+        (2 * SECOND, 3 * SECOND + 7),
+    ]
+    assert str(back[0].provenance) == "import"
+    assert back[0].attributes["origin"] == {
+        "annotation": made[0].id,
+        "version": made[0].version,
+        "task": task,
+        "author": "ann",
+        "provenance": "human",
+        "kind": "segment",
+    }
+    assert back[0].description == XSS and back[0].labels == ["cup"]
+    assert maya.skills.get(back[0].skill_id).name == "pick"
+
+
+def test_mcap_chunks_split_by_time(passed):
+    team, task, _ids, _made, tmp = passed
+    record = team["maya"].export(task, "mcap", tmp / "chunks", options={"chunk_s": 1.5})
+    parts = sorted((tmp / "chunks/episodes").glob("000*_ep0_part*.mcap"))
+    assert len(parts) == 3 and record.counts["files"] >= 5
+    spans = []
+    for part in parts:
+        with open(part, "rb") as stream:
+            reader = make_reader(stream, validate_crcs=True)
+            stats = reader.get_summary().statistics
+            notes = [
+                json.loads(m.data)["annotation"]
+                for _s, c, m in reader.iter_messages(topics=["/annotations"])
+            ]
+        spans.append((stats.message_end_time - stats.message_start_time) / 1e9)
+        assert notes  # each part carries the annotations that overlap it
+    assert max(spans) < 1.5
+
+
+def test_hdf5_layouts_read_with_h5py_and_import_again(team, tmp_path):
+    maya = team["maya"]
+    maya.skills.create("pick")
+    source = synthetic.write_io_hdf5(tmp_path / "src/io.hdf5", episodes=2, duration_s=2.0)
+    ids = maya.import_datasets(source, progress=False).dataset_ids
+    task = maya.tasks.create("h5", datasets=ids, annotators=["ann"], reviewers=["rita"])
+    team["ann"].tasks.start(task.id)
+    step = round(1e9 / 30)
+    made = team["ann"].annotations.add(
+        task.id, ids[0], start_ns=3 * step, end_ns=20 * step, skill="pick", description="reach"
+    )
+    team["ann"].annotations.mark_invalid(task.id, ids[1], "gripper hidden")
+    maya.tasks.edit(task.id, name="h5")  # any status: export without a review
+    record = maya.export(
+        task.id, "hdf5", tmp_path / "io", any_status=True, options={"episodes_per_file": 1}
+    )
+    assert record.counts["files"] == 2 and "left out 1 invalid annotation(s)" in record.cleaned
+    with h5py.File(tmp_path / "io/episodes_000.hdf5") as out, h5py.File(source) as src:
+        group = out["data/episode_000"]
+        original = src["data/episode_000"]
+        for name in ("action", "observation.state"):
+            assert np.array_equal(group[name][()], original[name][()])
+        images = group["observation.images.cam_high"]
+        assert images.dtype == np.uint8
+        assert np.array_equal(images[()], original["observation.images.cam_high"][()])
+        assert group.attrs["fps"] == 30.0 and group.attrs["task"] == "h5"
+        notes = group["annotations"]
+        assert list(notes["start_ns"][()]) == [3 * step] and list(notes["end_index"][()]) == [20]
+        assert notes["skill"][0].decode() == "pick"
+    [again] = maya.import_datasets(tmp_path / "io/episodes_000.hdf5", progress=False).dataset_ids
+    with maya.episode(ids[0]) as before, maya.episode(again) as after:
+        t0, v0 = before.reader.signal("observation.state")
+        t1, v1 = after.reader.signal("observation.state")
+        assert np.array_equal(t0, t1) and np.array_equal(v0, v1)
+    copy = maya.tasks.create("again", datasets=[again], annotators=["ann"])
+    [back] = maya.annotations.list_annotations(copy.id)
+    assert (back.start_ns, back.end_ns) == (made.start_ns, made.end_ns)
+    assert back.attributes["origin"]["annotation"] == made.id
+
+    maya.export(
+        task.id, "hdf5", tmp_path / "robomimic", any_status=True, options={"layout": "robomimic"}
+    )
+    with h5py.File(tmp_path / "robomimic/robomimic.hdf5") as out:
+        demos = sorted(out["data"].keys())
+        assert demos == ["demo_1", "demo_2"]
+        assert out["data"].attrs["total"] == sum(
+            out[f"data/{d}"].attrs["num_samples"] for d in demos
+        )
+        assert json.loads(out["data"].attrs["env_args"])["env_name"]
+        assert [m.decode() for m in out["mask/train"][()]] == demos
+        assert out["data/demo_1/actions"].shape == out["data/demo_1/obs/state"].shape
+        assert out["data/demo_1/obs/cam_high_image"].ndim == 4
+    [first, _second] = maya.import_datasets(
+        tmp_path / "robomimic/robomimic.hdf5", progress=False
+    ).dataset_ids
+    with maya.episode(first) as after, maya.episode(ids[0]) as before:
+        assert np.array_equal(after.reader.signal("actions")[1], before.reader.signal("action")[1])
+
+
+def test_only_new_exports_exactly_what_changed(passed):
+    team, task, ids, made, tmp = passed
+    maya, ada = team["maya"], team["ada"]
+    first = maya.export(task, "json", tmp / "feed")
+    assert first.counts["annotations"] == 3
+    # manager edits one annotation and adds one after the review
+    changed = ada.annotations.update(
+        made[1].id, expected_version=made[1].version, description="set down"
+    )
+    added = ada.annotations.add(task, ids[1], start_ns=2 * SECOND, end_ns=3 * SECOND, skill="place")
+    second = maya.export(task, "json", tmp / "feed", only_new=True, overwrite=True)
+    rows = json.loads((tmp / "feed/annotations.json").read_text())["annotations"]
+    assert {(r["annotation"], r["version"]) for r in rows} == {
+        (changed.id, changed.version),
+        (added.id, added.version),
+    }
+    assert second.parent_id == first.id
+    third = maya.export(task, "json", tmp / "feed", only_new=True, overwrite=True)
+    assert third.counts["annotations"] == 0  # nothing changed since
+    # a different destination is a different target: everything again
+    assert maya.export(task, "json", tmp / "other", only_new=True).counts["annotations"] == 4
+    assert [e.id for e in maya.exports.list_exports()][:2] == [third.id + 1, third.id]
+
+
+def test_releases_are_numbered_with_manifests_and_diffs(passed):
+    team, task, ids, made, tmp = passed
+    maya = team["maya"]
+    one = maya.export(task, "json", tmp / "r1", release="cups")
+    team["ada"].annotations.delete(made[2].id, expected_version=made[2].version)
+    two = maya.export(task, "json", tmp / "r2", release="cups")
+    assert (one.release_version, two.release_version, two.parent_id) == (1, 2, one.id)
+    manifest = json.loads((tmp / "r2/manifest.json").read_text())
+    assert manifest["release"] == "cups" and manifest["skill_library"] == {"pick": 1, "place": 1}
+    assert {a["annotation"] for a in manifest["annotations"]} == {made[0].id, made[1].id}
+    assert manifest["files"]["annotations.json"] == two.files["annotations.json"]
+    assert len(manifest["files"]["annotations.json"]) == 64
+    diff = maya.exports.diff(one.id, two.id)
+    assert diff == {
+        "added": [],
+        "removed": [made[2].id],
+        "changed": [],
+        "episodes_added": [],
+        "episodes_removed": [ids[1]],
+    }
+
+
+def test_checks_clean_before_writing(passed):
+    team, task, ids, made, tmp = passed
+    ada = team["ada"]
+    # an overlapping segment of the same skill, and an invalid one
+    overlap = ada.annotations.add(task, ids[0], start_ns=SECOND, end_ns=2 * SECOND, skill="pick")
+    bad = ada.annotations.add(task, ids[1], start_ns=0, end_ns=SECOND, skill="place")
+    ada.annotations.set_valid(bad.id, False, reason="blurry", expected_version=bad.version)
+    record = team["maya"].export(task, "json", tmp / "clean")
+    rows = {
+        r["annotation"]
+        for r in json.loads((tmp / "clean/annotations.json").read_text())["annotations"]
+    }
+    assert rows == {a.id for a in made}
+    assert any(f"#{overlap.id}" in c and "overlaps" in c for c in record.cleaned)
+    assert "left out 1 invalid annotation(s)" in record.cleaned
+    kept = team["maya"].export(task, "json", tmp / "all", include_invalid=True)
+    assert kept.counts["annotations"] == 4  # the invalid one; the overlap is still dropped
+
+
+def test_options_select_datasets_and_time_range(passed):
+    team, task, ids, _made, tmp = passed
+    maya = team["maya"]
+    one = maya.export(task, "csv", tmp / "one", datasets=[ids[1]])
+    assert one.counts == one.counts | {"episodes": 1, "annotations": 1}
+    from datetime import UTC, datetime, timedelta
+
+    later = datetime.now(UTC) + timedelta(hours=1)
+    none = maya.export(task, "csv", tmp / "none", changed_between=(later, None))
+    assert none.counts["annotations"] == 0
+    assert len(pd.read_csv(tmp / "none/annotations.csv")) == 0
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda ws, t, d: ws.export(t, "parquet", d), "unknown export format 'parquet'"),
+        (lambda ws, t, d: ws.export([], "json", d), "at least one task"),
+        (lambda ws, t, d: ws.export(t, "json", d, datasets=[999_999]), "not part of"),
+        (lambda ws, t, d: ws.export(t, "hdf5", d, options={"layout": "aloha"}), "layout"),
+        (
+            lambda ws, t, d: ws.export(t, "hdf5", d, options={"mapping": {"action": "/x"}}),
+            "no such signal",
+        ),
+        (lambda ws, t, d: ws.export(t, "mcap", d, options={"chunk_s": -1}), "chunk_s"),
+        (lambda ws, t, d: ws.export(t, "json", d, options={"colour": "red"}), "colour"),
+    ],
+)
+def test_bad_requests_write_nothing(passed, call, message):
+    team, task, _ids, _made, tmp = passed
+    with pytest.raises((ak.AnnotationKitError, TypeError), match=message):
+        call(team["maya"], task, tmp / "bad")
+    assert not (tmp / "bad").exists()
+    assert not list(tmp.glob(".bad.partial-*"))
+
+
+def test_refusals(passed, team):
+    _team, task, _ids, _made, tmp = passed
+    with pytest.raises(ak.PermissionDenied, match="export training data"):
+        team["ann"].export(task, "json", tmp / "x")
+    (tmp / "taken").mkdir()
+    (tmp / "taken/keep.txt").write_text("mine")
+    with pytest.raises(ak.ValidationError, match="already exists"):
+        team["maya"].export(task, "json", tmp / "taken")
+    assert [p.name for p in (tmp / "taken").iterdir()] == ["keep.txt"]
+    open_task = team.task("in_progress").id
+    with pytest.raises(ak.ValidationError, match="only tasks that passed review"):
+        team["maya"].export(open_task, "json", tmp / "y")
+
+
+def test_a_failing_writer_leaves_the_destination_untouched(passed):
+    team, task, _ids, _made, tmp = passed
+    (tmp / "dest").mkdir()
+    (tmp / "dest/old.json").write_text("previous export")
+
+    def broken(plan, folder):
+        (folder / "half.json").write_text("{")
+        raise RuntimeError("disk full")
+
+    register("broken", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        team["maya"].export(task, "broken", tmp / "dest", overwrite=True)
+    assert [p.name for p in (tmp / "dest").iterdir()] == ["old.json"]
+    assert not [p for p in tmp.iterdir() if ".partial-" in p.name]
+    [last] = team["maya"].exports.list_exports(limit=1)
+    assert (last.status, last.format) == ("failed", "broken") and "disk full" in last.error
+
+
+def test_a_killed_export_leaves_the_destination_untouched(passed):
+    team, task, _ids, _made, tmp = passed
+    script = tmp / "slow_export.py"
+    script.write_text(
+        textwrap.dedent(f"""
+        import time, annotation_kit as ak
+        def slow(plan, folder):
+            (folder / "part.json").write_text("{{")
+            print("writing", flush=True)
+            time.sleep(60)
+        ws = ak.connect({team["maya"].url!r}, user="maya")
+        ws.export({task}, slow, {str(tmp / "killed")!r})
+    """)
+    )
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "writing"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (tmp / "killed").exists()
+    [last] = team["maya"].exports.list_exports(limit=1)
+    assert last.status == "running"  # never finished: it is not a base for "only new"
+    again = team["maya"].export(task, "json", tmp / "killed", only_new=True)
+    assert again.counts["annotations"] == 3
+
+
+def test_plugins_by_entry_point_registration_and_callable(passed):
+    team, task, _ids, _made, tmp = passed
+    maya = team["maya"]
+    assert {"json", "csv", "mcap", "hdf5", "webvtt"} <= set(ak.exports.exporters())
+    record = maya.export(task, "webvtt", tmp / "subs")  # extensions/annotation-kit-webvtt
+    [vtt] = sorted((tmp / "subs").glob("*_ep0.vtt"))
+    text = vtt.read_text()
+    assert text.startswith("WEBVTT") and "00:00:00.500 --> 00:00:02.000" in text
+    assert "&lt;b&gt;cup&lt;/b&gt;" in text and record.counts["cues"] == 3
+
+    def shapes(plan, folder, *, suffix):
+        (folder / f"count{suffix}").write_text(str(len(list(plan.annotations))))
+
+    maya.export(task, shapes, tmp / "oneoff", options={"suffix": ".txt"})
+    assert (tmp / "oneoff/count.txt").read_text() == "3"
+    assert json.loads((tmp / "oneoff/manifest.json").read_text())["format"] == "shapes"
+    assert Path(tmp / "oneoff/manifest.json").exists()
