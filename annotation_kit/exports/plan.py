@@ -81,6 +81,7 @@ class EpisodePlan:
     streams: list[dict[str, Any]]
     cameras: list[dict[str, Any]]
     meta: dict[str, Any]
+    robot: str = ""
     tasks: list[str] = field(default_factory=list)
     """Names of the exported tasks this episode belongs to."""
     annotations: list[AnnotationRecord] = field(default_factory=list)
@@ -207,6 +208,7 @@ def build(
             streams=list(dataset.streams),
             cameras=list(dataset.cameras),
             meta=dict(dataset.meta),
+            robot=dataset.robot or "",
         )
     for task_id, dataset_id in sorted(pairs):
         if dataset_id in episodes:
@@ -249,7 +251,13 @@ def build(
     return Plan(
         episodes=[episodes[i] for i in sorted(episodes)],
         tasks=[
-            {"id": t.id, "name": t.name, "status": str(t.status), "round": t.review_round}
+            {
+                "id": t.id,
+                "name": t.name,
+                "description": t.description or "",
+                "status": str(t.status),
+                "round": t.review_round,
+            }
             for t in (found[i] for i in ids)
         ],
         skills=skills,

@@ -25,6 +25,7 @@ BUILTIN = {
     "csv": "annotation_kit.exports.records:write_csv",
     "mcap": "annotation_kit.exports.mcap:write",
     "hdf5": "annotation_kit.exports.hdf5:write",
+    "lerobot": "annotation_kit.exports.lerobot:write",
 }
 _registered: dict[str, Writer] = {}
 

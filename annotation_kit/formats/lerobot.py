@@ -17,7 +17,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..storage import Location
-from .base import EpisodeInfo, FormatError, Frame, SourceSegment, StreamInfo, encode_jpeg
+from .base import (
+    EpisodeInfo,
+    FormatError,
+    Frame,
+    SourceSegment,
+    StreamInfo,
+    encode_jpeg,
+    exported_segments,
+)
 
 NAME = "lerobot"
 BOOKKEEPING = {"timestamp", "frame_index", "episode_index", "index", "task_index", "subtask_index"}
@@ -68,7 +76,8 @@ def scan(location: Location, *, probe_cameras: bool = True) -> list[EpisodeInfo]
             raise FormatError(f"unsupported LeRobot codebase_version {version!r}")
         videos = _existing_videos(location, info)
         subtasks = _subtasks(location)
-        return [_episode(location, info, version, row, videos, subtasks) for row in rows]
+        exported = _exported(location)
+        return [_episode(location, info, version, row, videos, subtasks, exported) for row in rows]
     except FormatError as exc:
         raise FormatError(f"{location.url}: {exc}") from None
     except (OSError, ValueError, KeyError) as exc:
@@ -101,6 +110,22 @@ def _existing_videos(location: Location, info: dict[str, Any]) -> set[str]:
         return set()
     root = location.path.rstrip("/") + "/"
     return {p.removeprefix(root) for p in location.fs.find(videos.path)}
+
+
+def _exported(location: Location) -> dict[int, list[dict[str, Any]]]:
+    """Annotations an annotation_kit export wrote (``meta/annotation_kit.jsonl``), by episode,
+    with their ns bounds on each LeRobot episode's own clock."""
+    path = location.child("meta/annotation_kit.jsonl")
+    if not path.exists():
+        return {}
+    out: dict[int, list[dict[str, Any]]] = {}
+    for record in _jsonl(path):
+        offset = int(record.get("unit_start_ns") or 0)
+        for key in ("start_ns", "end_ns"):
+            if record.get(key) is not None:
+                record[key] = int(record[key]) - offset
+        out.setdefault(int(record["lerobot_episode"]), []).append(record)
+    return out
 
 
 def _subtasks(location: Location) -> dict[int, str]:
@@ -148,6 +173,7 @@ def _episode(
     row: dict[str, Any],
     videos: set[str],
     subtasks: dict[int, str],
+    exported: dict[int, list[dict[str, Any]]] | None = None,
 ) -> EpisodeInfo:
     fps = float(info["fps"])
     index, length = int(row["episode_index"]), int(row["length"])
@@ -222,7 +248,9 @@ def _episode(
         "videos": files,
         "video_from": {k: row.get(f"videos/{k}/from_timestamp", 0.0) for k in files},
     }
-    if wants_columns:
+    if exported and index in exported:  # our own export: its records, with their origin
+        segments += exported_segments(exported[index], duration)
+    elif wants_columns:
         segments += _source_segments(location, locator, wants_columns, duration, subtasks)
     return EpisodeInfo(
         name=f"{location.name}/episode_{index:06d}",
@@ -364,7 +392,7 @@ def _source_segments(
                     end = min(duration_ns, start + round(period))
                 else:
                     end = round(rows[i + 1][0] * 1e9) if i + 1 < len(rows) else duration_ns
-                if end > start:
+                if end > start and content:  # an empty atom only ends the one before
                     segments.append(
                         SourceSegment(start, end, content, style=style or column.split("_")[1])
                     )
@@ -372,10 +400,10 @@ def _source_segments(
 
 
 def _runs(values: list[Any]) -> list[tuple[int, int, Any]]:
-    """(first, last, value) runs of equal consecutive non-null values."""
+    """(first, last, value) runs of equal consecutive values (None and negative = none)."""
     runs: list[tuple[int, int, Any]] = []
     for i, value in enumerate(values):
-        if value is None:
+        if value is None or (isinstance(value, int) and value < 0):
             continue
         if runs and runs[-1][2] == value and runs[-1][1] == i - 1:
             runs[-1] = (runs[-1][0], i, value)

@@ -387,3 +387,182 @@ def test_plugins_by_entry_point_registration_and_callable(passed):
     assert (tmp / "oneoff/count.txt").read_text() == "3"
     assert json.loads((tmp / "oneoff/manifest.json").read_text())["format"] == "shapes"
     assert Path(tmp / "oneoff/manifest.json").exists()
+
+
+LEROBOT_V30 = Path(__file__).resolve().parents[2].parent / "shared/data/lerobot/synthetic_v30_image"
+
+
+def _check_lerobot_v30(folder: Path, episodes: int, cameras: dict[str, str]) -> dict:
+    """The layout and schemas of a LeRobot v3.0 dataset, read with pyarrow alone."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    info = json.loads((folder / "meta/info.json").read_text())
+    assert info["codebase_version"] == "v3.0" and info["total_episodes"] == episodes
+    features = info["features"]
+    for key in ("observation.state", "action"):
+        assert features[key]["dtype"] in ("float32", "float64") and len(features[key]["shape"]) == 1
+    for key, kind in cameras.items():
+        assert features[key]["dtype"] == kind and features[key]["shape"][2] == 3
+    files = sorted((folder / "data").rglob("*.parquet"))
+    assert [f.relative_to(folder).as_posix() for f in files] == ["data/chunk-000/file-000.parquet"]
+    data = pq.ParquetFile(files[0])
+    assert data.metadata.num_row_groups == episodes  # each episode its own row group
+    schema = data.schema_arrow
+    state = schema.field("observation.state").type
+    assert (
+        pa.types.is_fixed_size_list(state)
+        and state.list_size == features["observation.state"]["shape"][0]
+    )
+    for key in ("frame_index", "episode_index", "index", "task_index", "subtask_index"):
+        assert schema.field(key).type == pa.int64()
+    assert schema.field("timestamp").type == pa.float32()
+    atom = schema.field("language_persistent").type.value_type
+    assert [atom.field(i).name for i in range(atom.num_fields)] == [
+        "role",
+        "content",
+        "style",
+        "timestamp",
+    ]
+    table = data.read()
+    assert table.num_rows == info["total_frames"]
+    assert table.column("index").to_pylist() == list(range(info["total_frames"]))
+    meta = pq.read_table(folder / "meta/episodes/chunk-000/file-000.parquet").to_pylist()
+    assert [m["episode_index"] for m in meta] == list(range(episodes))
+    for row in meta:
+        frames = table.filter(pa.compute.equal(table["episode_index"], row["episode_index"]))
+        assert (
+            row["length"] == frames.num_rows == row["dataset_to_index"] - row["dataset_from_index"]
+        )
+        assert frames.column("frame_index").to_pylist() == list(range(row["length"]))
+        assert row["stats/observation.state/count"] == [row["length"]]
+    tasks = pd.read_parquet(folder / "meta/tasks.parquet")
+    assert list(tasks["task_index"]) == list(range(info["total_tasks"]))
+    stats = json.loads((folder / "meta/stats.json").read_text())
+    assert stats["observation.state"]["count"] == [info["total_frames"]]
+    return info
+
+
+def test_lerobot_v30_video_export_matches_the_spec(passed):
+    import av
+
+    team, task, _ids, made, tmp = passed
+    record = team["maya"].export(task, "lerobot", tmp / "lr", options={"rate_hz": 15})
+    info = _check_lerobot_v30(tmp / "lr", 2, {"observation.images.wrist": "video"})
+    assert info["fps"] == 15 and record.counts["lerobot_episodes"] == 2
+    video = tmp / "lr/videos/observation.images.wrist/chunk-000/file-000.mp4"
+    with av.open(str(video)) as container:
+        decoded = sum(1 for _ in container.decode(video=0))
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(tmp / "lr/data/chunk-000/file-000.parquet").to_pylist()
+    first = [r for r in rows if r["episode_index"] == 0]
+    assert decoded == len(first)
+    # the segments: language atoms (with the gap after "place" closed), subtask per frame
+    atoms = first[0]["language_persistent"]
+    assert [(a["content"], a["timestamp"]) for a in atoms] == [
+        (XSS, 0.5),
+        ("place", 2.0),
+        ("", 3.000000007),
+    ]
+    subtasks = pq.read_table(tmp / "lr/meta/subtasks.parquet").to_pylist()
+    names = {s["subtask_index"]: s["subtask"] for s in subtasks}
+    at = {r["frame_index"]: names.get(r["subtask_index"]) for r in first}
+    assert (at[0], at[8], at[30], at[50]) == (None, XSS, "place", None)
+    # imported again: every episode, its signals on the frame grid, the segments to the frame
+    again = team["maya"].import_datasets(tmp / "lr", progress=False).dataset_ids
+    copy = team["maya"].tasks.create("again", datasets=again, annotators=["ann"])
+    back = [
+        a
+        for a in team["maya"].annotations.list_annotations(copy.id, dataset=again[0])
+        if a.attributes.get("origin")
+    ]
+    assert sorted((a.start_ns, a.end_ns) for a in back) == [
+        (SECOND // 2, 2 * SECOND),
+        (2 * SECOND, 3 * SECOND + 7),
+    ]
+    assert {a.attributes["origin"]["annotation"] for a in back} == {made[0].id, made[1].id}
+    with team["maya"].episode(again[0]) as episode:
+        frame = episode.frame("observation.images.wrist", SECOND)
+        assert frame.mime == "image/jpeg" and frame.data
+
+
+def test_lerobot_round_trip_reproduces_signals_and_images_exactly(team, tmp_path):
+    """LeRobot v3.0 (written by lerobot itself) → import → export (images, same fps) → import."""
+    import pyarrow.parquet as pq
+
+    maya = team["maya"]
+    ids = maya.import_datasets(LEROBOT_V30, progress=False).dataset_ids
+    task = maya.tasks.create("lr", datasets=ids, annotators=["ann"], reviewers=["rita"])
+    maya.tasks.start(task.id)
+    segment = maya.annotations.add(
+        task.id, ids[1], start_ns=100_000_000, end_ns=400_000_000, description="push the cube"
+    )
+    record = maya.export(
+        task.id,
+        "lerobot",
+        tmp_path / "out",
+        any_status=True,
+        options={"rate_hz": 10, "cameras": "images"},
+    )
+    info = _check_lerobot_v30(tmp_path / "out", 3, {"observation.images.cam": "image"})
+    assert info["features"]["observation.state"]["names"] == ["x", "y", "z"]
+    assert record.counts["frames"] == 18
+    again = maya.import_datasets(tmp_path / "out", progress=False).dataset_ids
+    for before_id, after_id in zip(ids, again, strict=True):
+        with maya.episode(before_id) as before, maya.episode(after_id) as after:
+            for name in ("observation.state", "action"):
+                t0, v0 = before.reader.signal(name)
+                t1, v1 = after.reader.signal(name)
+                assert np.array_equal(t0, t1) and np.array_equal(v0, v1)
+            from annotation_kit.exports.sampling import pixels
+
+            for i in range(len(before.reader.frame_times("observation.images.cam"))):
+                a = pixels(before.reader.frame("observation.images.cam", i))
+                b = pixels(after.reader.frame("observation.images.cam", i))
+                assert np.array_equal(a, b)
+    source = pq.read_table(LEROBOT_V30 / "data/chunk-000/file-000.parquet")
+    exported = pq.read_table(tmp_path / "out/data/chunk-000/file-000.parquet")
+    for name in ("observation.state", "action", "frame_index", "episode_index", "index"):
+        assert exported.column(name).to_pylist() == source.column(name).to_pylist()
+    copy = maya.tasks.create("back", datasets=[again[1]], annotators=["ann"])
+    [back] = [
+        a
+        for a in maya.annotations.list_annotations(copy.id)
+        if a.attributes.get("origin", {}).get("annotation") == segment.id
+    ]
+    assert (back.start_ns, back.end_ns, back.description) == (
+        segment.start_ns,
+        segment.end_ns,
+        "push the cube",
+    )
+
+
+def test_lerobot_v21_and_strict_match(passed):
+    import pyarrow.parquet as pq
+
+    team, task, _ids, _made, tmp = passed
+    maya = team["maya"]
+    maya.export(task, "lerobot", tmp / "v21", options={"version": "v2.1", "cameras": "none"})
+    info = json.loads((tmp / "v21/meta/info.json").read_text())
+    assert info["codebase_version"] == "v2.1" and info["total_chunks"] == 1
+    files = sorted(p.name for p in (tmp / "v21/data/chunk-000").iterdir())
+    assert files == ["episode_000000.parquet", "episode_000001.parquet"]
+    episodes = [json.loads(line) for line in (tmp / "v21/meta/episodes.jsonl").open()]
+    tasks = [json.loads(line) for line in (tmp / "v21/meta/tasks.jsonl").open()]
+    assert [e["tasks"] for e in episodes] == [["export me"], ["export me"]]
+    assert tasks == [{"task_index": 0, "task": "export me"}]
+    table = pq.read_table(tmp / "v21/data/chunk-000/episode_000000.parquet")
+    assert "language_persistent" not in table.column_names  # v2.1: tasks + subtask_index
+    assert len(table) == episodes[0]["length"] > 100
+    stats = [json.loads(line) for line in (tmp / "v21/meta/episodes_stats.jsonl").open()]
+    assert stats[0]["stats"]["action"]["count"] == [len(table)]
+    maya.import_datasets(tmp / "v21", progress=False)
+
+    strict = maya.export(
+        task, "lerobot", tmp / "strict", options={"strict_match": True, "cameras": "none"}
+    )
+    assert strict.counts["lerobot_episodes"] == 3  # one per segment
+    rows = pq.read_table(tmp / "strict/meta/episodes/chunk-000/file-000.parquet").to_pylist()
+    assert [r["tasks"] for r in rows] == [[XSS], ["place"], ["pick"]]
+    assert rows[0]["length"] == 46  # 0.5 s to 2.0 s at 30 Hz, both ends included
