@@ -323,8 +323,19 @@ class _Layout:
         }
         if self.version == "v3.0":
             persistent, events = self._language(unit)
-            columns["language_persistent"] = pa.array([persistent] * n, LANGUAGE)
-            columns["language_events"] = pa.array([events] + [[]] * (n - 1), LANGUAGE)
+            atoms = pa.array(persistent, ATOM)
+            k = len(persistent)  # the same atoms on every row, without n Python lists
+            columns["language_persistent"] = pa.ListArray.from_arrays(
+                pa.array(
+                    np.arange(0, n * k + 1, k or 1)[: n + 1] if k else np.zeros(n + 1), pa.int32()
+                ),
+                atoms.take(pa.array(np.tile(np.arange(k), n), pa.int64())),
+            )
+            offsets = np.full(n + 1, len(events), dtype=np.int32)
+            offsets[0] = 0
+            columns["language_events"] = pa.ListArray.from_arrays(
+                pa.array(offsets), pa.array(events, ATOM)
+            )
         for key in ("timestamp", "frame_index", "episode_index", "index", "task_index"):
             stats[key] = _stats(np.asarray(columns[key]).reshape(n, 1))
         return pa.table(columns), stats

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..storage import Location
@@ -276,15 +277,20 @@ class LeRobotEpisode:
         self._period = 1e9 / float(locator["fps"])
         self._table_cache: dict[str, Any] = {}
         self._containers: dict[str, Any] = {}
+        self._file: Any = None
+        self._stream: Any = None
 
     def _columns(self, *names: str) -> Any:
-        path = self._root.child(self._loc["data_file"])
-        with path.open() as stream:
-            table = pq.read_table(
-                stream,
-                columns=["episode_index", "frame_index", *names],
-                filters=[("episode_index", "=", self._loc["episode"])],
-            )
+        """Columns of this episode, reading only the row groups that can hold it (in v3.0 files
+        each episode is usually its own row group)."""
+        if self._file is None:
+            self._stream = self._root.child(self._loc["data_file"]).open()
+            self._file = pq.ParquetFile(self._stream)
+        episode = self._loc["episode"]
+        groups = _row_groups(self._root.child(self._loc["data_file"]).url, self._file)
+        wanted = [i for i, (low, high) in enumerate(groups) if low <= episode <= high]
+        table = self._file.read_row_groups(wanted, columns=["episode_index", "frame_index", *names])
+        table = table.filter(pc.equal(table["episode_index"], episode))
         return table.sort_by("frame_index")
 
     def signal(self, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -331,6 +337,30 @@ class LeRobotEpisode:
     def close(self) -> None:
         for container in self._containers.values():
             container.close()
+        if self._stream is not None:
+            self._stream.close()
+
+
+_GROUPS: dict[tuple[str, int], list[tuple[float, float]]] = {}
+
+
+def _row_groups(url: str, file: Any) -> list[tuple[float, float]]:
+    """(min, max) episode_index of each row group of a data file, read once per process."""
+    meta = file.metadata
+    key = (url, meta.serialized_size)
+    if key not in _GROUPS:
+        position = file.schema_arrow.get_field_index("episode_index")
+        ranges = []
+        for i in range(meta.num_row_groups):
+            stats = meta.row_group(i).column(position).statistics
+            if stats is None or not stats.has_min_max:
+                ranges.append((float("-inf"), float("inf")))
+            else:
+                ranges.append((stats.min, stats.max))
+        if len(_GROUPS) > 256:
+            _GROUPS.clear()
+        _GROUPS[key] = ranges
+    return _GROUPS[key]
 
 
 def open_episode(location: Location, info: dict[str, Any]) -> LeRobotEpisode:
