@@ -285,6 +285,8 @@ class _Layout:
         stats: dict[str, dict[str, Any]] = {}
         data = unit.episode.open()
         try:
+            if hasattr(data.reader, "prefetch"):  # both streams in one read
+                data.reader.prefetch(list(self.signals.values()))
             for key, stream in self.signals.items():
                 t, values = data.reader.signal(stream)
                 picked = values[absolute.nearest(t)].astype(self.dtype)
@@ -336,8 +338,13 @@ class _Layout:
             columns["language_events"] = pa.ListArray.from_arrays(
                 pa.array(offsets), pa.array(events, ATOM)
             )
-        for key in ("timestamp", "frame_index", "episode_index", "index", "task_index"):
-            stats[key] = _stats(np.asarray(columns[key]).reshape(n, 1))
+        stats |= {  # closed forms: these columns are ramps and constants
+            "timestamp": _ramp_stats(n, 0.0, 1 / self.rate),
+            "frame_index": _ramp_stats(n, 0, 1),
+            "episode_index": _ramp_stats(n, number, 0),
+            "index": _ramp_stats(n, self.total, 1),
+            "task_index": _ramp_stats(n, self.tasks.index(unit.task), 0),
+        }
         return pa.table(columns), stats
 
     def _subtask_index(self, unit: Unit, times: np.ndarray) -> np.ndarray:
@@ -522,6 +529,19 @@ def _stats(values: np.ndarray) -> dict[str, list]:
         "mean": v.mean(axis=0).tolist(),
         "std": v.std(axis=0).tolist(),
         "count": [len(v)],
+    }
+
+
+def _ramp_stats(n: int, first: float, step: float) -> dict[str, list]:
+    """Stats of first, first + step, ... (n values) without building them."""
+    last = first + step * (n - 1)
+    spread = abs(step) * np.sqrt((n * n - 1) / 12.0)
+    return {
+        "min": [min(first, last)],
+        "max": [max(first, last)],
+        "mean": [(first + last) / 2],
+        "std": [float(spread)],
+        "count": [n],
     }
 
 

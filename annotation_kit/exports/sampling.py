@@ -60,6 +60,8 @@ class Grid:
         """Index of the source sample nearest to each output frame."""
         if len(source_t) == 0:
             raise ValidationError("a mapped stream has no samples")
+        if len(source_t) == len(self.t_ns) and np.array_equal(source_t, self.t_ns):
+            return np.arange(len(source_t))  # same clock: every frame takes its own sample
         right = np.clip(np.searchsorted(source_t, self.t_ns), 0, len(source_t) - 1)
         left = np.clip(right - 1, 0, len(source_t) - 1)
         pick_left = np.abs(source_t[left] - self.t_ns) <= np.abs(source_t[right] - self.t_ns)

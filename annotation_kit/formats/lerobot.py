@@ -278,23 +278,32 @@ class LeRobotEpisode:
         self._table_cache: dict[str, Any] = {}
         self._containers: dict[str, Any] = {}
         self._file: Any = None
-        self._stream: Any = None
+        self._groups: dict[Any, Any] = {}
 
     def _columns(self, *names: str) -> Any:
         """Columns of this episode, reading only the row groups that can hold it (in v3.0 files
         each episode is usually its own row group)."""
         if self._file is None:
-            self._stream = self._root.child(self._loc["data_file"]).open()
-            self._file = pq.ParquetFile(self._stream)
+            self._file, self._groups = _parquet(self._root.child(self._loc["data_file"]))
         episode = self._loc["episode"]
-        groups = _row_groups(self._root.child(self._loc["data_file"]).url, self._file)
-        wanted = [i for i, (low, high) in enumerate(groups) if low <= episode <= high]
+        wanted = self._groups.get(episode)
+        if wanted is None:
+            wanted = [
+                i for i, (low, high) in enumerate(self._groups["ranges"]) if low <= episode <= high
+            ]
         table = self._file.read_row_groups(wanted, columns=["episode_index", "frame_index", *names])
         table = table.filter(pc.equal(table["episode_index"], episode))
         return table.sort_by("frame_index")
 
+    def prefetch(self, names: list[str]) -> None:
+        """Read these columns in one pass; :meth:`signal` then serves them from memory."""
+        self._table_cache["signals"] = self._columns(*names)
+
     def signal(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        table = self._columns(name)
+        cached = self._table_cache.get("signals")
+        table = cached if cached is not None and name in cached.column_names else None
+        if table is None:
+            table = self._columns(name)
         times = np.round(table.column("frame_index").to_numpy() * self._period).astype(np.int64)
         return times, _matrix(table.column(name).combine_chunks(), len(table))
 
@@ -337,30 +346,39 @@ class LeRobotEpisode:
     def close(self) -> None:
         for container in self._containers.values():
             container.close()
-        if self._stream is not None:
-            self._stream.close()
 
 
-_GROUPS: dict[tuple[str, int], list[tuple[float, float]]] = {}
+_OPEN: dict[tuple[str, int], tuple[Any, pq.ParquetFile, dict[Any, Any]]] = {}
 
 
-def _row_groups(url: str, file: Any) -> list[tuple[float, float]]:
-    """(min, max) episode_index of each row group of a data file, read once per process."""
+def _parquet(location: Location) -> tuple[pq.ParquetFile, dict[Any, Any]]:
+    """The data file, opened and its footer parsed once for all the episodes it holds (a v3.0
+    file may hold thousands), and which row groups hold each episode. The last few files
+    opened stay open for the next episodes; a file dropped from this cache is closed once no reader
+    holds it any more (by the garbage collector, never under a reader's feet)."""
+    key = (location.url, location.size())
+    if key in _OPEN:
+        return _OPEN[key][1], _OPEN[key][2]
+    while len(_OPEN) >= 4:
+        _OPEN.pop(next(iter(_OPEN)))
+    stream = location.open()
+    file = pq.ParquetFile(stream)
     meta = file.metadata
-    key = (url, meta.serialized_size)
-    if key not in _GROUPS:
-        position = file.schema_arrow.get_field_index("episode_index")
-        ranges = []
-        for i in range(meta.num_row_groups):
-            stats = meta.row_group(i).column(position).statistics
-            if stats is None or not stats.has_min_max:
-                ranges.append((float("-inf"), float("inf")))
-            else:
-                ranges.append((stats.min, stats.max))
-        if len(_GROUPS) > 256:
-            _GROUPS.clear()
-        _GROUPS[key] = ranges
-    return _GROUPS[key]
+    position = file.schema_arrow.get_field_index("episode_index")
+    ranges: list[tuple[float, float]] = []
+    groups: dict[Any, Any] = {"ranges": ranges}
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(position).statistics
+        if stats is None or not stats.has_min_max:
+            ranges.append((float("-inf"), float("inf")))
+        else:
+            ranges.append((stats.min, stats.max))
+            if stats.min == stats.max:  # one episode per row group (v3.0 writers)
+                groups.setdefault(stats.min, []).append(i)
+    if not all(low == high for low, high in ranges):  # row groups shared: use the ranges
+        groups = {"ranges": ranges}
+    _OPEN[key] = (stream, file, groups)
+    return file, groups
 
 
 def open_episode(location: Location, info: dict[str, Any]) -> LeRobotEpisode:
