@@ -2,8 +2,10 @@
 destination, move the folder into place when complete, record the outcome.
 
 A failed or interrupted export leaves the destination as it was: the writer only ever sees the
-staging folder (``.<name>.partial-<id>`` beside a local destination, a local temporary folder
-for an fsspec URL, uploaded only when complete). Every export is recorded with who, when,
+staging folder (``.<name>.partial-<id>`` beside a local destination, renamed into place; a local
+temporary folder for an fsspec URL, uploaded beside the destination when complete and copied in
+with ``manifest.json`` last, since object stores cannot rename: there an export is complete
+when its manifest is present). Every export is recorded with who, when,
 format, options, counts, size, status and where, and lists what it included (annotation ids and
 versions), which is what "only new or changed" and release diffs compare.
 """
@@ -169,12 +171,18 @@ def _write(
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(staging, final)
-        else:
-            partial = f"{target.path.rstrip('/')}.partial-{export_id}"
-            target.fs.put(str(staging), partial, recursive=True)
-            if overwrite and target.exists():
-                target.fs.rm(target.path, recursive=True)
-            target.fs.mv(partial, target.path, recursive=True)
+        else:  # object stores cannot rename: upload aside, copy in, the manifest last
+            fs, root = target.fs, target.path.rstrip("/")
+            partial = f"{root}.partial-{export_id}"
+            fs.put(str(staging), partial, recursive=True)
+            try:
+                if overwrite and target.exists():
+                    fs.rm(root, recursive=True)
+                names = [str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file()]
+                for name in sorted(names, key=lambda n: (n == MANIFEST, n)):
+                    fs.copy(f"{partial}/{name}", f"{root}/{name}")
+            finally:
+                fs.rm(partial, recursive=True)
     finally:
         if staging.exists():
             shutil.rmtree(staging if target.is_local else staging.parent, ignore_errors=True)

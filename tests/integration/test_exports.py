@@ -566,3 +566,25 @@ def test_lerobot_v21_and_strict_match(passed):
     rows = pq.read_table(tmp / "strict/meta/episodes/chunk-000/file-000.parquet").to_pylist()
     assert [r["tasks"] for r in rows] == [[XSS], ["place"], ["pick"]]
     assert rows[0]["length"] == 46  # 0.5 s to 2.0 s at 30 Hz, both ends included
+
+
+def test_export_to_object_storage(passed, s3_endpoint):
+    import uuid
+
+    import fsspec
+
+    team, task, _ids, made, _tmp = passed
+    bucket = f"exports-{uuid.uuid4().hex[:8]}"
+    fs = fsspec.filesystem("s3", skip_instance_cache=True)
+    fs.mkdir(bucket)
+    record = team["maya"].export(task, "json", f"s3://{bucket}/runs/one")
+    assert record.destination == f"s3://{bucket}/runs/one"
+    listed = sorted(p.removeprefix(f"{bucket}/") for p in fs.find(bucket))
+    assert listed == ["runs/one/annotations.json", "runs/one/manifest.json", "runs/one/schema.json"]
+    rows = json.loads(fs.cat(f"{bucket}/runs/one/annotations.json"))["annotations"]
+    assert {r["annotation"] for r in rows} == {a.id for a in made}
+    with pytest.raises(ak.ValidationError, match="already exists"):
+        team["maya"].export(task, "json", f"s3://{bucket}/runs/one")
+    team["maya"].export(task, "lerobot", f"s3://{bucket}/runs/lr", options={"cameras": "none"})
+    again = team["maya"].import_datasets(f"s3://{bucket}/runs/lr", progress=False).dataset_ids
+    assert len(again) == 2
