@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python bench/data.py
 	$(BIN)/python bench/board_ui.py
 	$(BIN)/python bench/annotator_ui.py
+	$(BIN)/python bench/export.py
 
 clean:
 	rm -rf $(VENV) demo-workspace .pytest_cache .hypothesis
