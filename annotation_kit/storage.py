@@ -7,6 +7,7 @@ stored in the workspace database, which only keeps the URL.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -52,7 +53,11 @@ class Location:
 
 def locate(source: str | Path) -> Location:
     """A :class:`Location` for a local path, a ``file://`` URL or any fsspec URL."""
-    text = str(source)
+    return _locate(str(source))
+
+
+@functools.lru_cache(maxsize=4096)
+def _locate(text: str) -> Location:
     if "://" not in text or text.startswith("file://"):
         path = Path(text.removeprefix("file://")).expanduser().resolve()
         return Location(LocalFileSystem(), str(path), path.as_uri())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -65,7 +65,12 @@ class AnnotationRecord:
     updated_at: str
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        values = {name: getattr(self, name) for name in _RECORD_FIELDS}
+        values["labels"] = list(self.labels)
+        return values
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(AnnotationRecord))
 
 
 @dataclass

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..database import readonly
@@ -125,15 +125,17 @@ def export(
         row.counts = built.counts() | extra
         row.cleaned = built.cleaned
         row.files = files
-        session.add_all(
-            ExportItem(
-                export_id=export_id,
-                annotation_id=a.annotation,
-                annotation_version=a.version,
-                dataset_id=a.dataset,
-            )
+        items = [
+            {
+                "export_id": export_id,
+                "annotation_id": a.annotation,
+                "annotation_version": a.version,
+                "dataset_id": a.dataset,
+            }
             for a in built.annotations
-        )
+        ]
+        if items:
+            session.execute(insert(ExportItem), items)
         session.flush()
         session.expunge(row)
         return row

@@ -291,9 +291,22 @@ class LeRobotEpisode:
             wanted = [
                 i for i, (low, high) in enumerate(self._groups["ranges"]) if low <= episode <= high
             ]
-        table = self._file.read_row_groups(wanted, columns=["episode_index", "frame_index", *names])
-        table = table.filter(pc.equal(table["episode_index"], episode))
-        return table.sort_by("frame_index")
+        columns = ["episode_index", "frame_index", *names]
+        if len(wanted) == 1 and "offsets" in self._groups:  # read ahead: the next episodes too
+            table = _ahead(
+                self._root.child(self._loc["data_file"]).url,
+                self._file,
+                self._groups,
+                wanted[0],
+                columns,
+            )
+        else:
+            table = self._file.read_row_groups(wanted, columns=columns)
+            table = table.filter(pc.equal(table["episode_index"], episode))
+        frames = table.column("frame_index").to_numpy()
+        if len(frames) > 1 and not (np.diff(frames) > 0).all():
+            table = table.sort_by("frame_index")
+        return table
 
     def prefetch(self, names: list[str]) -> None:
         """Read these columns in one pass; :meth:`signal` then serves them from memory."""
@@ -375,10 +388,37 @@ def _parquet(location: Location) -> tuple[pq.ParquetFile, dict[Any, Any]]:
             ranges.append((stats.min, stats.max))
             if stats.min == stats.max:  # one episode per row group (v3.0 writers)
                 groups.setdefault(stats.min, []).append(i)
-    if not all(low == high for low, high in ranges):  # row groups shared: use the ranges
+    if all(low == high for low, high in ranges):
+        groups["offsets"] = np.cumsum(
+            [0] + [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+        )
+    else:  # row groups shared by episodes: find them by their ranges
         groups = {"ranges": ranges}
     _OPEN[key] = (stream, file, groups)
     return file, groups
+
+
+AHEAD = 32
+"""Row groups (episodes) read at once when reading one episode's group: exports and batch
+jobs walk episodes in order, and one read of many groups costs little more than one."""
+_READ: dict[str, Any] = {}
+
+
+def _ahead(url: str, file: Any, groups: dict[str, Any], group: int, columns: list[str]) -> Any:
+    """The rows of row group ``group``, from a read of it and the groups after it."""
+    key = (url, tuple(columns))
+    cached = _READ.get("key") == key and _READ["first"] <= group < _READ["last"]
+    if not cached:
+        last = min(group + AHEAD, len(groups["offsets"]) - 1)
+        _READ.update(
+            key=key,
+            first=group,
+            last=last,
+            table=file.read_row_groups(list(range(group, last)), columns=columns),
+        )
+    offsets = groups["offsets"]
+    start = int(offsets[group] - offsets[_READ["first"]])
+    return _READ["table"].slice(start, int(offsets[group + 1] - offsets[group]))
 
 
 def open_episode(location: Location, info: dict[str, Any]) -> LeRobotEpisode:
