@@ -125,5 +125,30 @@ def where() -> None:
     click.echo(default_url())
 
 
+@main.command()
+@URL
+@click.option(
+    "--queue",
+    envvar="ANNOTATION_KIT_QUEUE",
+    default=None,
+    help="Queue URL: sqlite:///file (default: queue.db beside the workspace) or redis://...",
+)
+@click.option("--workers", "-w", default=2, show_default=True, help="Jobs run at once.")
+@click.option(
+    "--threads", is_flag=True, help="Run jobs in threads instead of processes (light jobs)."
+)
+def worker(url: str | None, queue: str | None, workers: int, threads: bool) -> None:
+    """Run background jobs (exports, imports, data checks) until stopped (Ctrl+C / SIGTERM).
+
+    Start any number, on any machine that reaches the database and the queue."""
+    from .queue import default_queue
+    from .queue import worker as run
+
+    url = url or default_url()
+    queue = queue or default_queue(url)
+    click.echo(f"worker: {workers} at once, database {url.split('@')[-1]}, queue {queue}")
+    run(url, queue, workers=workers, kind="thread" if threads else "process")
+
+
 if __name__ == "__main__":
     main()

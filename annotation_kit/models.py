@@ -18,6 +18,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -454,3 +455,44 @@ class ExportItem(Base):
     annotation_id: Mapped[int] = mapped_column(primary_key=True)
     annotation_version: Mapped[int] = mapped_column(Integer)
     dataset_id: Mapped[int] = mapped_column(Integer)
+
+
+class Job(Base):
+    """One background job in the ledger (see :mod:`annotation_kit.jobs`)."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    """waiting, delayed, running, completed, failed or cancelled."""
+    eta: Mapped[datetime | None] = mapped_column()
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    log: Mapped[list[str]] = mapped_column(default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    parked: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Fetched while the queue was paused: sent to the workers again on resume."""
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column(index=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+
+    def __repr__(self) -> str:
+        return f"<Job #{self.id} {self.kind} {self.state} {self.progress:.0%}>"
+
+
+class QueueState(Base):
+    """The queue's one row: paused or not, since when and by whom."""
+
+    __tablename__ = "queue_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_at: Mapped[datetime | None] = mapped_column()
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

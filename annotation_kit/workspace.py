@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from . import imports, users
 from .database import Database, is_readonly
 from .episodes import Episode
-from .errors import PermissionDenied
+from .errors import PermissionDenied, ValidationError
 from .imports import ImportReport
 from .models import User
 from .workflow import Role
@@ -165,12 +165,40 @@ class Workspace:
         destination: str | Path,
         **options: Any,
     ) -> Any:
-        """Export ``tasks`` as ``format`` (``json``, ``csv``, ``mcap``, ``hdf5``, a plugin's
-        name, or a callable) into the folder ``destination`` (local or fsspec URL); see
-        :func:`annotation_kit.exports.run.export` for the options. Managers and admins only."""
+        """Export ``tasks`` as ``format`` (``json``, ``csv``, ``mcap``, ``hdf5``, ``lerobot``, a
+        plugin's name, or a callable) into the folder ``destination`` (local or fsspec URL); see
+        :func:`annotation_kit.exports.run.export` for the options. Managers and admins only.
+        ``background=True`` queues it as a job and returns its handle (``handle.wait()``)."""
         from .exports.run import export
 
+        if options.pop("background", False):  # a job on the queue; returns its handle
+            options = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
+            if options.get("changed_between"):
+                options["changed_between"] = [
+                    v.isoformat() if v else None for v in options["changed_between"]
+                ]
+            if not isinstance(format, str):
+                raise ValidationError("a background export needs a format name, not a function")
+            return self.queue.enqueue(
+                "export",
+                tasks=[tasks] if isinstance(tasks, int) else list(tasks),
+                format=format,
+                destination=str(destination),
+                **options,
+            )
         return export(self, tasks, format, destination, **options)
+
+    @property
+    def queue(self) -> Any:
+        """Background jobs on the default queue (``$ANNOTATION_KIT_QUEUE``, else ``queue.db``
+        beside an SQLite workspace): see :class:`annotation_kit.queue.Queue`."""
+        return self.queue_for(None)
+
+    def queue_for(self, queue_url: str | None) -> Any:
+        """Background jobs on the queue at ``queue_url`` (``sqlite:///file`` or ``redis://``)."""
+        from .queue import Queue
+
+        return Queue(self, queue_url)
 
     def episode(self, dataset: int | str) -> Episode:
         """Lazy access to one dataset's signals and frames (a context manager)."""

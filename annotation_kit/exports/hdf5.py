@@ -132,6 +132,7 @@ def _episode(
     group.attrs["source_uri"] = episode.source_uri
     group.attrs["dataset"] = episode.dataset
     _annotations(group.create_group("annotations"), episode, grid)
+    plan.step(episode.name)
     return len(grid.t_ns)
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -225,9 +226,20 @@ class _Layout:
         file_index = 0
         data_dir = folder / "data/chunk-000"
         data_dir.mkdir(parents=True)
+        # where each episode's frames start in the dataset (the ``index`` column)
+        lengths = [len(Grid.at(u.end_ns - u.start_ns, self.rate).t_ns) for u in self.units]
+        firsts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
+        # the next episode is read and prepared in a thread while this one is written (pyarrow
+        # and numpy release the GIL): two episodes in memory at most
+        pool = ThreadPoolExecutor(max_workers=1)
         try:
+            pending = pool.submit(self._unit, folder, 0, self.units[0], firsts[0])
             for number, unit in enumerate(self.units):
-                table, stats = self._unit(folder, number, unit)
+                table, stats = pending.result()
+                if number + 1 < len(self.units):
+                    pending = pool.submit(
+                        self._unit, folder, number + 1, self.units[number + 1], firsts[number + 1]
+                    )
                 if self.version == "v3.0":
                     path = data_dir / f"file-{file_index:03d}.parquet"
                     if writer is not None and path.stat().st_size > FILE_MB * 1e6:
@@ -259,6 +271,7 @@ class _Layout:
                             f"videos/{key}/to_timestamp": len(table) / self.rate,
                         }
                 episodes_meta.append((row, stats))
+                self.plan.step(unit.episode.name)
                 stats_all.append(stats)
                 self.total += len(table)
                 records += [
@@ -272,11 +285,12 @@ class _Layout:
                     for a in unit.records
                 ]
         finally:
+            pool.shutdown(wait=True, cancel_futures=True)
             if writer is not None:
                 writer.close()
         self._meta(folder, episodes_meta, stats_all, records, robot_type)
 
-    def _unit(self, folder: Path, number: int, unit: Unit):
+    def _unit(self, folder: Path, number: int, unit: Unit, first: int):
         grid = Grid.at(unit.end_ns - unit.start_ns, self.rate)
         times = grid.t_ns + unit.start_ns
         n = len(times)
@@ -319,7 +333,7 @@ class _Layout:
             "timestamp": pa.array(frame_index / self.rate, pa.float32()),
             "frame_index": frame_index,
             "episode_index": np.full(n, number, dtype=np.int64),
-            "index": np.arange(self.total, self.total + n, dtype=np.int64),
+            "index": np.arange(first, first + n, dtype=np.int64),
             "task_index": np.full(n, self.tasks.index(unit.task), dtype=np.int64),
             "subtask_index": self._subtask_index(unit, times),
         }
@@ -342,7 +356,7 @@ class _Layout:
             "timestamp": _ramp_stats(n, 0.0, 1 / self.rate),
             "frame_index": _ramp_stats(n, 0, 1),
             "episode_index": _ramp_stats(n, number, 0),
-            "index": _ramp_stats(n, self.total, 1),
+            "index": _ramp_stats(n, first, 1),
             "task_index": _ramp_stats(n, self.tasks.index(unit.task), 0),
         }
         return pa.table(columns), stats

@@ -88,6 +88,7 @@ def write(
                 parts.add(*message)
         finally:
             files += parts.close()
+        plan.step(episode.name)
     return {"files": files}
 
 

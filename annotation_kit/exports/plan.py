@@ -93,10 +93,12 @@ class EpisodePlan:
 
     def open(self) -> Any:
         """The episode's data (an :class:`~annotation_kit.episodes.Episode`; close it after)."""
+        from types import SimpleNamespace
+
         from ..episodes import Episode
 
         return Episode(
-            Dataset(
+            SimpleNamespace(  # what Episode reads of a Dataset, without the ORM's bookkeeping
                 id=self.dataset,
                 name=self.name,
                 source_uri=self.source_uri,
@@ -124,6 +126,16 @@ class Plan:
     """The skill library as exported: name → version."""
     options: dict[str, Any]
     cleaned: list[str] = field(default_factory=list)
+    progress: Any = None
+    """Called as ``progress(fraction, line)`` while writing (a background job's progress)."""
+    _done: int = 0
+
+    def step(self, name: str) -> None:
+        """A writer finished one episode: report progress (writers call this per episode)."""
+        self._done += 1
+        if self.progress is not None:
+            total = max(1, len(self.episodes))
+            self.progress(0.05 + 0.9 * min(1.0, self._done / total), f"wrote {name}")
 
     @property
     def annotations(self) -> Iterable[AnnotationRecord]:

@@ -52,6 +52,7 @@ def export(
     release: str | None = None,
     overwrite: bool = False,
     options: dict[str, Any] | None = None,
+    progress: Callable[[float | None, str | None], None] | None = None,
 ) -> Export:
     """Export ``tasks`` as ``format`` to ``destination`` (a folder: local path or fsspec URL).
 
@@ -109,6 +110,9 @@ def export(
         session.flush()
         export_id, author = record.id, me.name
     built.options = recorded
+    built.progress = progress
+    if progress is not None:
+        progress(0.05, f"export #{export_id}: {len(built.episodes)} episode(s) to {target.url}")
     try:
         size, extra, files = _write(
             writer, built, target, export_id, overwrite, author, label, recorded, release

@@ -1,0 +1,338 @@
+"""The job ledger: every background job (export, import, data check...) as a row in the shared
+database, and the admin operations on the queue.
+
+The queue engine (huey, see :mod:`annotation_kit.queue`) only carries job ids to workers; what
+a job is, who queued it, its state, progress, log, error, attempts and result live here, so
+the queue views, reports, retries and clean-up read one table whatever the broker.
+
+States: ``waiting`` (queued), ``delayed`` (queued to start later), ``running``, ``completed``,
+``failed``, ``cancelled``. A worker starts a job only by claiming it: one conditional update
+that succeeds for one worker, and only while the queue is not paused — the pause flag is read
+and the job claimed in the same write transaction, so a pause that lands after a worker fetched
+a job makes that worker put it back (``parked``) instead of running it; resume sends parked jobs
+again. A running job whose worker stops beating (killed) is failed by :func:`reap`, and can be
+retried; exports write into a staging folder, so its output is absent.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from .database import readonly
+from .errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from .models import Job, QueueState, User, utcnow
+from .workflow import Role
+
+STATES = ("waiting", "delayed", "running", "completed", "failed", "cancelled")
+FINISHED = ("completed", "failed", "cancelled")
+LOST_AFTER = timedelta(seconds=30)
+"""A running job whose worker has not beaten for this long is considered lost."""
+RETRY_BATCH = 1000
+LOG_LINES = 500
+
+
+def _admin(user: User, what: str) -> None:
+    if not user.active or user.role != Role.ADMIN:
+        raise PermissionDenied(f"{user.name} may not {what}: only admins control the queue")
+
+
+def _state(session: Session, *, lock: bool = False) -> QueueState:
+    query = select(QueueState).where(QueueState.id == 1)
+    if lock and session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        row = QueueState(id=1, paused=False)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def get(session: Session, job: int) -> Job:
+    found = session.get(Job, job, populate_existing=True)
+    if found is None:
+        raise NotFound(f"no job with id {job}")
+    return found
+
+
+# ----- queueing (any user: the job then runs as them) ---------------------------------------
+
+
+def create(
+    session: Session,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    by: User,
+    eta: datetime | None = None,
+) -> Job:
+    """Record a job; :mod:`annotation_kit.queue` sends it to the workers after commit."""
+    from .queue import kinds
+
+    if kind not in kinds():
+        raise ValidationError(f"unknown job kind {kind!r}; known: {', '.join(sorted(kinds()))}")
+    job = Job(
+        kind=kind,
+        params=params,
+        created_by=by.id,
+        state="delayed" if eta is not None and eta > utcnow() else "waiting",
+        eta=eta,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def create_many(
+    session: Session, kind: str, params: Sequence[dict[str, Any]], *, by: User
+) -> list[int]:
+    """Record many jobs of one kind in one statement; returns their ids."""
+    from .queue import kinds
+
+    if kind not in kinds():
+        raise ValidationError(f"unknown job kind {kind!r}; known: {', '.join(sorted(kinds()))}")
+    now = utcnow()
+    rows = session.scalars(
+        Job.__table__.insert()
+        .returning(Job.id)
+        .values(
+            [
+                {
+                    "kind": kind,
+                    "params": p,
+                    "created_by": by.id,
+                    "state": "waiting",
+                    "created_at": now,
+                    "progress": 0.0,
+                    "log": [],
+                    "attempts": 0,
+                    "parked": False,
+                    "cancel_requested": False,
+                }
+                for p in params
+            ]
+        )
+    ).all()
+    return list(rows)
+
+
+# ----- the worker side --------------------------------------------------------------------
+
+
+def claim(session: Session, job: int, worker: str) -> str:
+    """Start ``job`` on ``worker`` if it may start now: ``"run"``, ``"parked"`` (queue paused:
+    not started, sent again on resume) or ``"skip"`` (cancelled, cleared, done, or another
+    worker has it)."""
+    state = _state(session, lock=True)
+    if state.paused:
+        parked = session.execute(
+            update(Job)
+            .where(Job.id == job, Job.state.in_(("waiting", "delayed")))
+            .values(parked=True, state="waiting")
+        ).rowcount
+        return "parked" if parked else "skip"
+    now = utcnow()
+    claimed = session.execute(
+        update(Job)
+        .where(Job.id == job, Job.state.in_(("waiting", "delayed")))
+        .values(
+            state="running",
+            worker=worker,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=Job.attempts + 1,
+            parked=False,
+            error=None,
+        )
+    ).rowcount
+    return "run" if claimed else "skip"
+
+
+def beat(
+    session: Session, job: int, *, progress: float | None = None, line: str | None = None
+) -> bool:
+    """The running worker's heartbeat, with progress and a log line; returns whether the job
+    was asked to stop (cancelled)."""
+    found = session.get(Job, job)
+    if found is None or found.state != "running":
+        return True
+    found.heartbeat_at = utcnow()
+    if progress is not None:
+        found.progress = max(0.0, min(1.0, float(progress)))
+    if line:
+        found.log = [*found.log, f"{utcnow():%H:%M:%S} {line}"][-LOG_LINES:]
+    return bool(found.cancel_requested)
+
+
+def finish(
+    session: Session,
+    job: int,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+    cancelled: bool = False,
+) -> None:
+    found = session.get(Job, job)
+    if found is None or found.state != "running":
+        return  # reaped or cancelled meanwhile: the ledger already says what happened
+    found.finished_at = utcnow()
+    if cancelled:
+        found.state = "cancelled"
+    elif error is not None:
+        found.state, found.error = "failed", error[-20_000:]
+    else:
+        found.state, found.result, found.progress = "completed", result or {}, 1.0
+
+
+def reap(session: Session, *, lost_after: timedelta = LOST_AFTER) -> int:
+    """Fail running jobs whose worker stopped beating (killed): they can be retried."""
+    cutoff = utcnow() - lost_after
+    return session.execute(
+        update(Job)
+        .where(Job.state == "running", Job.heartbeat_at < cutoff)
+        .values(
+            state="failed",
+            finished_at=utcnow(),
+            error=f"the worker stopped answering (no heartbeat for {lost_after.seconds} s): "
+            "it was killed or lost; the job can be retried",
+        )
+    ).rowcount
+
+
+# ----- admin operations -------------------------------------------------------------------
+
+
+def pause(session: Session, *, by: User) -> QueueState:
+    """Stop starting jobs: running ones finish; a worker that already fetched one puts it back."""
+    _admin(by, "pause the queue")
+    state = _state(session, lock=True)
+    state.paused, state.changed_at, state.changed_by = True, utcnow(), by.id
+    return state
+
+
+def resume(session: Session, *, by: User) -> list[int]:
+    """Start jobs again; returns the parked jobs to send to the workers again."""
+    _admin(by, "resume the queue")
+    state = _state(session, lock=True)
+    state.paused, state.changed_at, state.changed_by = False, utcnow(), by.id
+    parked = list(
+        session.scalars(select(Job.id).where(Job.parked.is_(True), Job.state == "waiting"))
+    )
+    if parked:
+        session.execute(update(Job).where(Job.id.in_(parked)).values(parked=False))
+    return parked
+
+
+@readonly
+def status(session: Session) -> dict[str, Any]:
+    """Paused or not, counts per state, and throughput over the last hour."""
+    state = session.scalar(select(QueueState).where(QueueState.id == 1))
+    hour = utcnow() - timedelta(hours=1)
+    done = session.scalar(
+        select(func.count()).where(Job.state == "completed", Job.finished_at >= hour)
+    )
+    return {
+        "paused": bool(state and state.paused),
+        "counts": counts(session),
+        "completed_last_hour": done or 0,
+        "per_minute": round((done or 0) / 60, 2),
+    }
+
+
+@readonly
+def counts(session: Session) -> dict[str, int]:
+    found = dict(session.execute(select(Job.state, func.count()).group_by(Job.state)).all())
+    return {s: int(found.get(s, 0)) for s in STATES}
+
+
+def clear(session: Session, *, by: User) -> int:
+    """Cancel every waiting and delayed job (running ones go on)."""
+    _admin(by, "clear the queue")
+    return session.execute(
+        update(Job)
+        .where(Job.state.in_(("waiting", "delayed")))
+        .values(state="cancelled", finished_at=utcnow(), error="cleared from the queue")
+    ).rowcount
+
+
+def clean(session: Session, *, older_than: timedelta = timedelta(hours=24), by: User) -> int:
+    """Delete completed and failed jobs that finished more than ``older_than`` ago."""
+    _admin(by, "clean the job history")
+    if older_than < timedelta(0):
+        raise ValidationError("older_than must not be negative")
+    cutoff = utcnow() - older_than
+    return session.execute(
+        delete(Job).where(Job.state.in_(("completed", "failed")), Job.finished_at < cutoff)
+    ).rowcount
+
+
+def retry_failed(session: Session, *, limit: int = RETRY_BATCH, by: User) -> list[int]:
+    """Queue again up to ``limit`` (at most 1,000) failed jobs, oldest first; returns their ids
+    (to send to the workers)."""
+    _admin(by, "retry jobs")
+    if not 1 <= limit <= RETRY_BATCH:
+        raise ValidationError(f"a batch retry takes 1 to {RETRY_BATCH} jobs, got {limit}")
+    ids = list(
+        session.scalars(select(Job.id).where(Job.state == "failed").order_by(Job.id).limit(limit))
+    )
+    if ids:
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(ids))
+            .values(state="waiting", finished_at=None, progress=0.0, cancel_requested=False)
+        )
+    return ids
+
+
+def retry(session: Session, job: int, *, by: User) -> Job:
+    _admin(by, "retry jobs")
+    found = get(session, job)
+    if found.state not in ("failed", "cancelled"):
+        raise InvalidTransition(
+            f"job #{found.id} is {found.state}: only failed or cancelled jobs can be retried"
+        )
+    found.state, found.finished_at, found.progress = "waiting", None, 0.0
+    found.cancel_requested = False
+    return found
+
+
+def cancel(session: Session, job: int, *, by: User) -> Job:
+    """Cancel a waiting or delayed job, or ask a running one to stop (it stops at its next
+    progress report)."""
+    found = get(session, job)
+    if found.created_by != by.id:
+        _admin(by, "cancel other people's jobs")
+    if found.state in ("waiting", "delayed"):
+        found.state, found.finished_at = "cancelled", utcnow()
+    elif found.state == "running":
+        found.cancel_requested = True
+    else:
+        raise InvalidTransition(f"job #{found.id} is already {found.state}")
+    return found
+
+
+@readonly
+def list_jobs(
+    session: Session, *, state: str | None = None, kind: str | None = None, limit: int = 100
+) -> Sequence[Job]:
+    """Jobs, newest first."""
+    if state is not None and state not in STATES:
+        raise ValidationError(f"state must be one of {', '.join(STATES)}")
+    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    if state:
+        query = query.where(Job.state == state)
+    if kind:
+        query = query.where(Job.kind == kind)
+    return session.scalars(query).all()
+
+
+def worker_name() -> str:
+    import os
+
+    return f"{socket.gethostname()}:{os.getpid()}"

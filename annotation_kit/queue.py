@@ -1,0 +1,354 @@
+"""Background jobs on huey: the queue carries job ids, the ledger (:mod:`annotation_kit.jobs`)
+holds the rest.
+
+The queue is an SQLite file beside the workspace (``queue.db``; the embedded default) or Redis
+for a team (``ANNOTATION_KIT_QUEUE=redis://127.0.0.1:6379/0``); the same code runs on both.
+Workers start with ``annotation-kit worker`` on any machine that reaches the database and the
+broker. A job runs as the user who queued it, so the library checks its permissions as for a
+call made in a notebook.
+
+Job kinds: ``export`` (:func:`annotation_kit.exports.run.export`), ``import``
+(:meth:`Workspace.import_datasets`), ``check`` (data checks of datasets), ``noop`` and
+``sleep`` (tests and benchmarks). ``ws.queue.enqueue(kind, **params)`` returns a
+:class:`JobHandle`; ``handle.wait()`` shows a progress bar, or carry on and look later.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from . import jobs
+from .errors import AnnotationKitError, ValidationError
+
+QUEUE_ENV = "ANNOTATION_KIT_QUEUE"
+HEARTBEAT_S = float(os.environ.get("ANNOTATION_KIT_HEARTBEAT", "5"))
+NAME = "annotation_kit"
+
+
+class Cancelled(AnnotationKitError):
+    """The job was cancelled while it ran."""
+
+
+# ----- job kinds ------------------------------------------------------------------------------
+
+
+class Context:
+    """What a running job may tell the ledger: progress and log lines (and learn it was
+    cancelled: :meth:`progress` raises :class:`Cancelled`)."""
+
+    def __init__(self, workspace: Any, job: int):
+        self.ws, self.job = workspace, job
+
+    def progress(self, fraction: float | None = None, line: str | None = None) -> None:
+        with self.ws.transaction() as session:
+            stop = jobs.beat(session, self.job, progress=fraction, line=line)
+        if stop:
+            raise Cancelled(f"job #{self.job} was cancelled")
+
+    def log(self, line: str) -> None:
+        self.progress(None, line)
+
+
+def _export(ws: Any, ctx: Context, **params: Any) -> dict[str, Any]:
+    ctx.log(f"export of task(s) {params.get('tasks')} as {params.get('format')}")
+    changed = params.pop("changed_between", None)
+    if changed:
+        params["changed_between"] = tuple(datetime.fromisoformat(v) if v else None for v in changed)
+    record = ws.export(progress=ctx.progress, **params)
+    return {"export": record.id, "counts": record.counts, "destination": record.destination}
+
+
+def _import(ws: Any, ctx: Context, *, sources: list[str], **options: Any) -> dict[str, Any]:
+    ctx.log(f"import of {len(sources)} source(s)")
+    report = ws.import_datasets(sources, progress=False, **options)
+    return {"dataset_ids": list(report.dataset_ids), "failed": [str(f) for f in report.failed]}
+
+
+def _check(ws: Any, ctx: Context, *, datasets: list[int]) -> dict[str, Any]:
+    results = {}
+    for i, dataset in enumerate(datasets):
+        results[str(dataset)] = ws.checks.run_checks(dataset).qc_status
+        ctx.progress((i + 1) / len(datasets), f"checked dataset #{dataset}")
+    return {"status": results}
+
+
+def _noop(ws: Any, ctx: Context, **params: Any) -> dict[str, Any]:
+    return {}
+
+
+def _sleep(ws: Any, ctx: Context, *, seconds: float = 1.0, fail: bool = False) -> dict[str, Any]:
+    steps = max(1, int(seconds / 0.1))
+    for i in range(steps):
+        time.sleep(seconds / steps)
+        if i % 5 == 0:
+            ctx.progress((i + 1) / steps)
+    if fail:
+        raise RuntimeError("asked to fail")
+    return {"slept": seconds}
+
+
+_KINDS: dict[str, Callable[..., dict[str, Any]]] = {
+    "export": _export,
+    "import": _import,
+    "check": _check,
+    "noop": _noop,
+    "sleep": _sleep,
+}
+
+
+def kinds() -> dict[str, Callable[..., dict[str, Any]]]:
+    return dict(_KINDS)
+
+
+# ----- the engine -----------------------------------------------------------------------------
+
+
+def default_queue(workspace_url: str) -> str:
+    """``$ANNOTATION_KIT_QUEUE``, else ``queue.db`` beside an SQLite workspace (or in the user
+    data folder for a PostgreSQL one)."""
+    if url := os.environ.get(QUEUE_ENV):
+        return url
+    if workspace_url.startswith("sqlite:///"):
+        folder = Path(workspace_url.removeprefix("sqlite:///")).parent
+    else:
+        import platformdirs
+
+        folder = Path(platformdirs.user_data_dir("annotation-kit"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'queue.db'}"
+
+
+@functools.cache
+def engine(queue_url: str) -> tuple[Any, Any]:
+    """The huey instance of ``queue_url`` and its one task, ``run(job_id, workspace_url)``."""
+    if queue_url.startswith("redis://"):
+        from huey import RedisHuey
+
+        huey = RedisHuey(NAME, url=queue_url, results=False)
+    elif queue_url.startswith("sqlite:///"):
+        from huey import SqliteHuey
+
+        huey = SqliteHuey(NAME, filename=queue_url.removeprefix("sqlite:///"), results=False)
+    else:
+        raise ValidationError(
+            f"queue URL must be sqlite:///<file> or redis://..., got {queue_url!r}"
+        )
+
+    @huey.task(name="annotation_kit.run")
+    def run(job: int, workspace_url: str) -> None:
+        execute(job, workspace_url, queue_url)
+
+    return huey, run
+
+
+def execute(job: int, workspace_url: str, queue_url: str) -> str:
+    """Claim and run one job in this process (what a worker does with each message)."""
+    from .workspace import Workspace, connect
+
+    system = connect(workspace_url, user=_system_user(workspace_url))
+    with system.transaction() as session:
+        outcome = jobs.claim(session, job, jobs.worker_name())
+        if outcome == "run":
+            found = jobs.get(session, job)
+            kind, params = found.kind, dict(found.params)
+            from .models import User
+
+            owner = session.get(User, found.created_by).name
+    if outcome != "run":
+        return outcome
+    ws: Workspace = system.as_user(owner)
+    ctx = Context(ws, job)
+    stop = threading.Event()
+
+    def heartbeat() -> None:
+        while not stop.wait(HEARTBEAT_S):
+            try:
+                with ws.transaction() as session:
+                    jobs.beat(session, job)
+            except Exception:
+                pass
+
+    beating = threading.Thread(target=heartbeat, daemon=True)
+    beating.start()
+    try:
+        result = _KINDS[kind](ws, ctx, **params)
+    except Cancelled:
+        with ws.transaction() as session:
+            jobs.finish(session, job, cancelled=True)
+        return "cancelled"
+    except BaseException:
+        with ws.transaction() as session:
+            jobs.finish(session, job, error=traceback.format_exc())
+        return "failed"
+    finally:
+        stop.set()
+    with ws.transaction() as session:
+        jobs.finish(session, job, result=result)
+    return "completed"
+
+
+@functools.cache
+def _system_user(workspace_url: str) -> str:
+    """A user to read the ledger as (the workers act for nobody: each job runs as its owner)."""
+    from sqlalchemy import select
+
+    from .database import Database
+    from .models import User
+
+    database = Database.open(workspace_url)
+    with database.transaction(write=False) as session:
+        name = session.scalar(select(User.name).order_by(User.id).limit(1))
+    if name is None:
+        raise ValidationError("the workspace has no users yet")
+    return name
+
+
+def send(queue_url: str, workspace_url: str, ids: list[int], eta: datetime | None = None) -> None:
+    """Hand job ids to the workers."""
+    _huey, run = engine(queue_url)
+    for job in ids:
+        if eta is not None:
+            run.schedule(args=(job, workspace_url), eta=eta)
+        else:
+            run(job, workspace_url)
+
+
+def worker(workspace_url: str, queue_url: str, *, workers: int = 2, kind: str = "process") -> None:
+    """Run a huey consumer for this workspace until stopped (``annotation-kit worker``)."""
+    from huey.consumer import Consumer
+
+    huey, _run = engine(queue_url)
+    _system_user(workspace_url)  # fail early when the database is unreachable
+    Consumer(
+        huey,
+        workers=workers,
+        worker_type=kind,
+        periodic=False,
+        initial_delay=0.05,
+        backoff=1.15,
+        max_delay=0.5,
+    ).run()
+
+
+# ----- the workspace's view -------------------------------------------------------------------
+
+
+class JobHandle:
+    """A queued job: ``refresh()`` reads it, ``wait()`` blocks until it is done."""
+
+    def __init__(self, workspace: Any, job: int):
+        self.ws, self.id = workspace, job
+
+    def refresh(self) -> Any:
+        with self.ws.transaction(write=False) as session:
+            found = jobs.get(session, self.id)
+            session.expunge(found)
+        return found
+
+    @property
+    def state(self) -> str:
+        return self.refresh().state
+
+    def wait(self, *, timeout: float | None = None, progress: bool = True) -> Any:
+        """Wait for the job to finish (a progress bar in notebooks); returns the job row."""
+        from tqdm.auto import tqdm
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bar = tqdm(total=100, desc=f"job #{self.id}", disable=not progress)
+        try:
+            while True:
+                found = self.refresh()
+                bar.n = round(100 * (found.progress or 0))
+                bar.set_postfix_str(found.state)
+                if found.state in jobs.FINISHED:
+                    return found
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"job #{self.id} is still {found.state}")
+                time.sleep(0.2)
+        finally:
+            bar.close()
+
+    def __repr__(self) -> str:
+        return f"<JobHandle #{self.id}>"
+
+
+class Queue:
+    """``ws.queue``: queue jobs, watch them and, as an admin, control the queue."""
+
+    def __init__(self, workspace: Any, queue_url: str | None = None):
+        self.ws = workspace
+        self.url = queue_url or default_queue(workspace.url)
+
+    def _send(self, ids: list[int], eta: datetime | None = None) -> None:
+        send(self.url, self.ws.url, ids, eta)
+
+    def enqueue(self, kind: str, *, eta: datetime | None = None, **params: Any) -> JobHandle:
+        with self.ws.transaction() as session:
+            job = jobs.create(session, kind, params, by=self.ws.me(session), eta=eta)
+            job_id = job.id
+        self._send([job_id], eta if eta is not None and job.state == "delayed" else None)
+        return JobHandle(self.ws, job_id)
+
+    def enqueue_many(self, kind: str, params: list[dict[str, Any]]) -> list[int]:
+        with self.ws.transaction() as session:
+            ids = jobs.create_many(session, kind, params, by=self.ws.me(session))
+        self._send(ids)
+        return ids
+
+    def job(self, job: int) -> JobHandle:
+        return JobHandle(self.ws, job)
+
+    def pause(self) -> None:
+        with self.ws.transaction() as session:
+            jobs.pause(session, by=self.ws.me(session))
+
+    def resume(self) -> int:
+        with self.ws.transaction() as session:
+            parked = jobs.resume(session, by=self.ws.me(session))
+        self._send(parked)
+        return len(parked)
+
+    def clear(self) -> int:
+        with self.ws.transaction() as session:
+            return jobs.clear(session, by=self.ws.me(session))
+
+    def clean(self, older_than: timedelta = timedelta(hours=24)) -> int:
+        with self.ws.transaction() as session:
+            return jobs.clean(session, older_than=older_than, by=self.ws.me(session))
+
+    def retry_failed(self, limit: int = jobs.RETRY_BATCH) -> int:
+        with self.ws.transaction() as session:
+            ids = jobs.retry_failed(session, limit=limit, by=self.ws.me(session))
+        self._send(ids)
+        return len(ids)
+
+    def retry(self, job: int) -> JobHandle:
+        with self.ws.transaction() as session:
+            jobs.retry(session, job, by=self.ws.me(session))
+        self._send([job])
+        return JobHandle(self.ws, job)
+
+    def cancel(self, job: int) -> None:
+        with self.ws.transaction() as session:
+            jobs.cancel(session, job, by=self.ws.me(session))
+
+    def status(self) -> dict[str, Any]:
+        with self.ws.transaction() as session:
+            jobs.reap(session)
+        with self.ws.transaction(write=False) as session:
+            return jobs.status(session)
+
+    def jobs(self, **filters: Any) -> list[Any]:
+        with self.ws.transaction(write=False) as session:
+            found = list(jobs.list_jobs(session, **filters))
+            for row in found:
+                session.expunge(row)
+        return found

@@ -1,0 +1,241 @@
+"""Background jobs with real huey workers (separate processes), on the SQLite queue file and on
+Redis: pause with jobs in flight, clear, clean-up, batch retry, a worker killed mid-export, two
+workers never running the same job, and admin-only operations. The ledger runs on SQLite and
+PostgreSQL."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+import redis
+
+import annotation_kit as ak
+from annotation_kit import jobs as ledger
+from annotation_kit.models import Job
+
+SECOND = 1_000_000_000
+
+
+@pytest.fixture(params=["sqlite-queue", "redis-queue"])
+def queue_url(request, tmp_path):
+    if request.param == "sqlite-queue":
+        yield f"sqlite:///{tmp_path / 'queue.db'}"
+        return
+    db = 1 + uuid.uuid4().int % 14  # a Redis database of its own, emptied after
+    url = f"redis://127.0.0.1:6379/{db}"
+    redis.Redis.from_url(url).flushdb()
+    yield url
+    redis.Redis.from_url(url).flushdb()
+
+
+class Workers:
+    """``annotation-kit worker`` processes, stopped (or killed) at the end."""
+
+    def __init__(self, url, queue, tmp_path):
+        self.url, self.queue, self.tmp = url, queue, tmp_path
+        self.processes = []
+
+    def start(self, n=1, threads=2):
+        for _ in range(n):
+            log = open(self.tmp / f"worker-{len(self.processes)}.log", "w")  # noqa: SIM115
+            self.processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "annotation_kit.cli",
+                        "worker",
+                        "--url",
+                        self.url,
+                        "--queue",
+                        self.queue,
+                        "--workers",
+                        str(threads),
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env={**os.environ, "ANNOTATION_KIT_HEARTBEAT": "0.5"},
+                    start_new_session=True,  # the worker and the processes it runs jobs in
+                )
+            )
+        return self.processes[-n:]
+
+    def stop(self):
+        for p in self.processes:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in self.processes:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def setup(team, queue_url, tmp_path):
+    workers = Workers(team["ada"].url, queue_url, tmp_path)
+    yield team, team["ada"].queue_for(queue_url), team["ann"].queue_for(queue_url), workers
+    workers.stop()
+
+
+def wait_for(check, what, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def states(admin):
+    return admin.status()["counts"]
+
+
+def test_jobs_run_and_report(setup):
+    _team, _admin, ann, workers = setup
+    workers.start(1)
+    done = ann.enqueue("sleep", seconds=0.3)
+    failing = ann.enqueue("sleep", seconds=0.1, fail=True)
+    finished = done.wait(timeout=60, progress=False)
+    assert (finished.state, finished.result, finished.progress) == (
+        "completed",
+        {"slept": 0.3},
+        1.0,
+    )
+    assert finished.attempts == 1 and finished.worker
+    broken = failing.wait(timeout=60, progress=False)
+    assert broken.state == "failed" and "RuntimeError: asked to fail" in broken.error
+    assert "Traceback" in broken.error
+    with pytest.raises(ak.ValidationError, match="unknown job kind 'paint'"):
+        ann.enqueue("paint")
+
+
+def test_pause_is_airtight_with_jobs_in_flight(setup):
+    _team, admin, _ann, workers = setup
+    workers.start(2, threads=2)
+    long = [admin.enqueue("sleep", seconds=2.0) for _ in range(2)]
+    wait_for(lambda: states(admin)["running"] == 2, "two running jobs")
+    admin.pause()
+    waiting = [admin.enqueue("noop") for _ in range(6)]
+    for handle in long:  # running jobs finish
+        assert handle.wait(timeout=60, progress=False).state == "completed"
+    time.sleep(2.0)  # idle workers fetch the waiting jobs and must put them back
+    assert {h.state for h in waiting} == {"waiting"}
+    assert states(admin)["running"] == 0 and admin.status()["paused"] is True
+    assert admin.resume() >= 1
+    for handle in waiting:
+        assert handle.wait(timeout=60, progress=False).state == "completed"
+    # no job ran twice, whatever the number of workers and deliveries
+    assert {h.refresh().attempts for h in waiting + long} == {1}
+
+
+def test_clear_clean_and_counts(setup):
+    team, admin, ann, workers = setup
+    queued = [ann.enqueue("noop") for _ in range(5)]
+    assert admin.clear() == 5
+    assert {h.state for h in queued} == {"cancelled"}
+    workers.start(1)
+    late = ann.enqueue("noop")
+    assert late.wait(timeout=60, progress=False).state == "completed"
+    assert all(h.state == "cancelled" for h in queued)  # cleared jobs never run
+    with team["ada"].transaction() as session:  # age the history
+        for row in session.query(Job).filter(Job.state == "completed"):
+            row.finished_at -= timedelta(hours=25)
+    assert admin.clean() == 1
+    assert admin.clean(older_than=timedelta(0)) == 0  # cancelled ones are kept
+    counts = states(admin)
+    assert counts["completed"] == 0 and counts["cancelled"] == 5
+    assert admin.status()["completed_last_hour"] == 0
+
+
+def test_batch_retry_of_more_than_a_thousand_failed_jobs(setup):
+    team, admin, _ann, workers = setup
+    with team["ada"].transaction() as session:
+        me = team["ada"].me(session)
+        ids = ledger.create_many(session, "noop", [{}] * 1200, by=me)
+        session.query(Job).filter(Job.id.in_(ids)).update(
+            {"state": "failed", "error": "boom", "attempts": 1}, synchronize_session=False
+        )
+    with pytest.raises(ak.ValidationError, match="1 to 1000"):
+        admin.retry_failed(limit=1001)
+    assert admin.retry_failed() == 1000  # the oldest thousand
+    assert states(admin)["failed"] == 200
+    workers.start(1, threads=4)
+    wait_for(lambda: states(admin)["completed"] == 1000, "1,000 retried jobs", timeout=240)
+    assert admin.retry_failed() == 200
+    wait_for(lambda: states(admin)["completed"] == 1200, "the rest", timeout=120)
+    with team["ada"].transaction(write=False) as session:
+        assert {a for (a,) in session.query(Job.attempts)} == {2}
+
+
+def test_a_worker_killed_mid_export_leaves_it_retryable_and_absent(setup, tmp_path):
+    from annotation_kit import synthetic
+
+    team, admin, _ann, workers = setup
+    maya = team["maya"]
+    files = [synthetic.write_mcap(tmp_path / f"ep{i}.mcap", duration_s=30, seed=i) for i in (1, 2)]
+    ids = maya.import_datasets(files, progress=False).dataset_ids
+    task = maya.tasks.create("t", datasets=ids, annotators=["ann"])
+    queue = maya.queue_for(admin.url)
+    [worker] = workers.start(1, threads=1)
+    target = tmp_path / "out"
+    job = queue.enqueue(  # video encoding: seconds per episode
+        "export", tasks=[task.id], format="lerobot", destination=str(target), any_status=True
+    )
+    wait_for(lambda: job.state == "running", "the export to start")
+    time.sleep(0.5)
+    assert job.state == "running"
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker and its job processes, no goodbye
+    worker.wait()
+    with team["ada"].transaction() as session:
+        assert ledger.reap(session, lost_after=timedelta(seconds=1.5)) in (0, 1)
+    wait_for(lambda: _reaped(team, job.id), "the lost job to be failed", timeout=20)
+    assert not target.exists()
+    failed = job.refresh()
+    assert failed.state == "failed" and "stopped answering" in failed.error
+    workers.start(1)
+    admin.retry(job.id)
+    assert job.wait(timeout=120, progress=False).state == "completed"
+    assert (target / "manifest.json").exists() and (target / "meta/info.json").exists()
+
+
+def _reaped(team, job_id):
+    with team["ada"].transaction() as session:
+        ledger.reap(session, lost_after=timedelta(seconds=1.5))
+        return session.get(Job, job_id).state == "failed"
+
+
+def test_two_workers_never_run_the_same_job(setup):
+    team, admin, ann, workers = setup
+    workers.start(2, threads=3)
+    handles = [ann.enqueue("noop") for _ in range(200)]
+    # deliver every job a second time, as a broker may after a network hiccup
+    from annotation_kit.queue import send
+
+    send(admin.url, team["ada"].url, [h.id for h in handles])
+    wait_for(lambda: states(admin)["completed"] == 200, "200 jobs", timeout=120)
+    time.sleep(1.0)
+    with team["ada"].transaction(write=False) as session:
+        rows = session.query(Job.attempts, Job.worker).all()
+    assert {a for a, _w in rows} == {1}
+    assert len({w for _a, w in rows}) >= 2  # both workers took part
+
+
+def test_admin_operations_are_for_admins(setup):
+    team, admin, ann, _workers = setup
+    for operation in (ann.pause, ann.resume, ann.clear, ann.clean, ann.retry_failed):
+        with pytest.raises(ak.PermissionDenied, match="only admins"):
+            operation()
+    mine = ann.enqueue("noop")
+    ann.cancel(mine.id)  # one's own job: allowed
+    assert mine.state == "cancelled"
+    theirs = admin.enqueue("noop")
+    with pytest.raises(ak.PermissionDenied):
+        ann.cancel(theirs.id)
+    with pytest.raises(ak.PermissionDenied):
+        team["maya"].queue_for(admin.url).pause()  # managers neither
