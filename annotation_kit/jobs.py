@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .database import readonly
@@ -125,33 +125,48 @@ def create_many(
 # ----- the worker side --------------------------------------------------------------------
 
 
-def claim(session: Session, job: int, worker: str) -> str:
-    """Start ``job`` on ``worker`` if it may start now: ``"run"``, ``"parked"`` (queue paused:
-    not started, sent again on resume) or ``"skip"`` (cancelled, cleared, done, or another
-    worker has it)."""
-    state = _state(session, lock=True)
-    if state.paused:
-        parked = session.execute(
-            update(Job)
-            .where(Job.id == job, Job.state.in_(("waiting", "delayed")))
-            .values(parked=True, state="waiting")
-        ).rowcount
-        return "parked" if parked else "skip"
-    now = utcnow()
-    claimed = session.execute(
-        update(Job)
-        .where(Job.id == job, Job.state.in_(("waiting", "delayed")))
-        .values(
-            state="running",
-            worker=worker,
-            started_at=now,
-            heartbeat_at=now,
-            attempts=Job.attempts + 1,
-            parked=False,
-            error=None,
-        )
-    ).rowcount
-    return "run" if claimed else "skip"
+_T = Job.__table__
+_CLAIM = (
+    _T.update()
+    .where(_T.c.id == bindparam("job"), _T.c.state.in_(("waiting", "delayed")))
+    .values(
+        state="running",
+        worker=bindparam("worker"),
+        started_at=bindparam("now"),
+        heartbeat_at=bindparam("now"),
+        attempts=_T.c.attempts + 1,
+        parked=False,
+        error=None,
+    )
+    .returning(_T.c.id, _T.c.kind, _T.c.params, _T.c.created_by)
+)
+_PARK = (
+    _T.update()
+    .where(_T.c.id == bindparam("job"), _T.c.state.in_(("waiting", "delayed")))
+    .values(parked=True, state="waiting")
+)
+_PAUSED = select(QueueState.__table__.c.paused).where(QueueState.__table__.c.id == 1)
+
+
+def claim(session: Session, job: int, worker: str) -> tuple[str, Job | None]:
+    """Start ``job`` on ``worker`` if it may start now: ``("run", job)``, ``("parked", None)``
+    (queue paused: not started, sent again on resume) or ``("skip", None)`` (cancelled, cleared,
+    done, or another worker has it). One conditional update decides, so one worker wins.
+
+    The pause flag is read under the write lock (SQLite: the transaction began IMMEDIATE;
+    PostgreSQL: FOR UPDATE), so a pause and a claim never cross. Prepared Core statements: this
+    runs once per job on every worker."""
+    connection = session.connection()
+    paused = _PAUSED
+    if connection.dialect.name == "postgresql":
+        paused = paused.with_for_update()
+    if connection.execute(paused).scalar():
+        parked = connection.execute(_PARK, {"job": job}).rowcount
+        return ("parked" if parked else "skip"), None
+    row = connection.execute(_CLAIM, {"job": job, "worker": worker, "now": utcnow()}).first()
+    if row is None:
+        return "skip", None
+    return "run", Job(id=row.id, kind=row.kind, params=row.params, created_by=row.created_by)
 
 
 def beat(
@@ -170,6 +185,19 @@ def beat(
     return bool(found.cancel_requested)
 
 
+_FINISH = (
+    _T.update()
+    .where(_T.c.id == bindparam("job"), _T.c.state == "running")
+    .values(
+        finished_at=bindparam("now"),
+        state=bindparam("state"),
+        error=bindparam("error"),
+        result=bindparam("result"),
+        progress=case((bindparam("state") == "completed", 1.0), else_=_T.c.progress),
+    )
+)
+
+
 def finish(
     session: Session,
     job: int,
@@ -178,16 +206,18 @@ def finish(
     error: str | None = None,
     cancelled: bool = False,
 ) -> None:
-    found = session.get(Job, job)
-    if found is None or found.state != "running":
-        return  # reaped or cancelled meanwhile: the ledger already says what happened
-    found.finished_at = utcnow()
-    if cancelled:
-        found.state = "cancelled"
-    elif error is not None:
-        found.state, found.error = "failed", error[-20_000:]
-    else:
-        found.state, found.result, found.progress = "completed", result or {}, 1.0
+    """Record how a running job ended (nothing when it was reaped or cancelled meanwhile)."""
+    state = "cancelled" if cancelled else "failed" if error is not None else "completed"
+    session.connection().execute(
+        _FINISH,
+        {
+            "job": job,
+            "now": utcnow(),
+            "state": state,
+            "error": error[-20_000:] if error is not None else None,
+            "result": result if state == "completed" else None,
+        },
+    )
 
 
 def reap(session: Session, *, lost_after: timedelta = LOST_AFTER) -> int:

@@ -72,12 +72,12 @@ def _import(ws: Any, ctx: Context, *, sources: list[str], **options: Any) -> dic
     return {"dataset_ids": list(report.dataset_ids), "failed": [str(f) for f in report.failed]}
 
 
-def _check(ws: Any, ctx: Context, *, datasets: list[int]) -> dict[str, Any]:
-    results = {}
-    for i, dataset in enumerate(datasets):
-        results[str(dataset)] = ws.checks.run_checks(dataset).qc_status
-        ctx.progress((i + 1) / len(datasets), f"checked dataset #{dataset}")
-    return {"status": results}
+def _check(
+    ws: Any, ctx: Context, *, datasets: list[int] | None = None, project: Any = None
+) -> dict[str, Any]:
+    ctx.log("data checks of " + (f"{len(datasets)} dataset(s)" if datasets else f"{project}"))
+    outcome = ws.checks.run(datasets, project=project)
+    return {"status": {str(k): v for k, v in outcome.items()}}
 
 
 def _noop(ws: Any, ctx: Context, **params: Any) -> dict[str, Any]:
@@ -151,20 +151,14 @@ def engine(queue_url: str) -> tuple[Any, Any]:
 
 def execute(job: int, workspace_url: str, queue_url: str) -> str:
     """Claim and run one job in this process (what a worker does with each message)."""
-    from .workspace import Workspace, connect
-
-    system = connect(workspace_url, user=_system_user(workspace_url))
+    system = _workspace(workspace_url, None)
     with system.transaction() as session:
-        outcome = jobs.claim(session, job, jobs.worker_name())
-        if outcome == "run":
-            found = jobs.get(session, job)
-            kind, params = found.kind, dict(found.params)
-            from .models import User
-
-            owner = session.get(User, found.created_by).name
-    if outcome != "run":
-        return outcome
-    ws: Workspace = system.as_user(owner)
+        outcome, found = jobs.claim(session, job, jobs.worker_name())
+        if found is None:
+            return outcome
+        kind, params = found.kind, dict(found.params or {})
+        owner = _owner(session, found.created_by)
+    ws = _workspace(workspace_url, owner)
     ctx = Context(ws, job)
     stop = threading.Event()
 
@@ -193,6 +187,28 @@ def execute(job: int, workspace_url: str, queue_url: str) -> str:
     with ws.transaction() as session:
         jobs.finish(session, job, result=result)
     return "completed"
+
+
+_OWNERS: dict[int, str] = {}
+
+
+def _owner(session: Any, user_id: int) -> str:
+    from .models import User
+
+    if user_id not in _OWNERS:
+        _OWNERS[user_id] = session.get(User, user_id).name
+    return _OWNERS[user_id]
+
+
+@functools.lru_cache(maxsize=64)
+def _workspace(workspace_url: str, user: str | None) -> Any:
+    """The workspace of this worker process, as ``user`` (None: for reading the ledger); one
+    database connection pool per process, whatever the number of jobs."""
+    from .workspace import Workspace, connect
+
+    if user is None:
+        return connect(workspace_url, user=_system_user(workspace_url))
+    return Workspace(_workspace(workspace_url, None).db, user)
 
 
 @functools.cache

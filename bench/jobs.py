@@ -1,0 +1,146 @@
+"""Job queue benchmark: 10k no-op jobs through annotation_kit's layer beside huey alone, and a
+1,000-job batch retry.
+
+Both sides use the same huey storage (a fresh SQLite queue file, or Redis with ``--redis``) and
+the same consumer: huey's own, with ``--workers`` threads, run in this process. Throughput is
+jobs enqueued and run per second, from the first enqueue until the last job finished.
+- huey alone: a no-op ``@huey.task`` enqueued 10k times;
+- annotation_kit: ``ws.queue.enqueue_many("noop", ...)`` — ledger rows in one statement, then
+  each job claimed (pause check + conditional update), run as its owner, and finished in the
+  ledger of an SQLite workspace.
+Then 1,000 jobs are marked failed and ``ws.queue.retry_failed()`` is timed (the call itself,
+and until all 1,000 ran again). Goal from the issue: our layer ≥ 0.8× huey alone.
+Run: ``python bench/jobs.py [--jobs 10000] [--workers 4] [--redis]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import update
+
+import annotation_kit as ak
+from annotation_kit import jobs, queue
+from annotation_kit.models import Job
+
+
+def consumer(huey, workers: int):
+    from huey.consumer import Consumer
+
+    instance = Consumer(
+        huey,
+        workers=workers,
+        worker_type="thread",
+        periodic=False,
+        initial_delay=0.01,
+        backoff=1.1,
+        max_delay=0.05,
+    )
+    thread = threading.Thread(target=instance.run, daemon=True)
+    return instance, thread
+
+
+def huey_alone(queue_url: str, n: int, workers: int) -> float:
+    from huey import RedisHuey, SqliteHuey
+    from huey.signals import SIGNAL_COMPLETE
+
+    if queue_url.startswith("redis://"):
+        huey = RedisHuey("bench-alone", url=queue_url, results=False)
+    else:
+        huey = SqliteHuey(
+            "bench-alone", filename=queue_url.removeprefix("sqlite:///"), results=False
+        )
+    huey.flush()
+    done = threading.Semaphore(0)
+
+    @huey.task()
+    def noop() -> None:
+        return None
+
+    @huey.signal(SIGNAL_COMPLETE)
+    def completed(signal, task, *args) -> None:
+        done.release()
+
+    instance, thread = consumer(huey, workers)
+    start = time.perf_counter()
+    for _ in range(n):
+        noop()
+    thread.start()
+    for _ in range(n):
+        done.acquire()
+    elapsed = time.perf_counter() - start
+    instance.stop(graceful=True)
+    return elapsed
+
+
+def ours(ws: ak.Workspace, queue_url: str, n: int, workers: int) -> float:
+    from huey.signals import SIGNAL_COMPLETE
+
+    huey, _run = queue.engine(queue_url)
+    huey.flush()
+    done = threading.Semaphore(0)
+
+    @huey.signal(SIGNAL_COMPLETE)
+    def completed(signal, task, *args) -> None:
+        done.release()
+
+    instance, thread = consumer(huey, workers)
+    jobs_queue = ws.queue_for(queue_url)
+    start = time.perf_counter()
+    jobs_queue.enqueue_many("noop", [{}] * n)
+    thread.start()
+    for _ in range(n):
+        done.acquire()
+    elapsed = time.perf_counter() - start
+    counts = jobs_queue.status()["counts"]
+    assert counts["completed"] >= n, counts
+    retry_call, retry_all = batch_retry(ws, jobs_queue, done)
+    instance.stop(graceful=True)
+    return elapsed, retry_call, retry_all
+
+
+def batch_retry(ws, jobs_queue, done) -> tuple[float, float]:
+    with ws.transaction() as session:
+        ids = [j.id for j in jobs.list_jobs(session, state="completed", limit=1000)]
+        session.execute(update(Job).where(Job.id.in_(ids)).values(state="failed", error="x"))
+    start = time.perf_counter()
+    count = jobs_queue.retry_failed()
+    call = time.perf_counter() - start
+    for _ in range(count):
+        done.acquire()
+    return call, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--redis", action="store_true", help="Redis queue instead of SQLite")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = ak.connect(f"sqlite:///{tmp}/ws.db", user="ada")
+        if args.redis:
+            alone_url = ours_url = "redis://127.0.0.1:6379/15"
+        else:
+            alone_url, ours_url = f"sqlite:///{tmp}/alone.db", f"sqlite:///{Path(tmp)}/queue.db"
+        alone = huey_alone(alone_url, args.jobs, args.workers)
+        elapsed, retry_call, retry_all = ours(ws, ours_url, args.jobs, args.workers)
+    broker = "Redis" if args.redis else "SQLite queue file"
+    print(f"{args.jobs:,} no-op jobs, {args.workers} worker threads, {broker}, SQLite ledger")
+    print(f"  huey alone          {alone:6.2f} s  {args.jobs / alone:8,.0f} jobs/s")
+    print(
+        f"  annotation_kit      {elapsed:6.2f} s  {args.jobs / elapsed:8,.0f} jobs/s  "
+        f"ratio {alone / elapsed:4.2f} x  (goal >= 0.8 x)"
+    )
+    print(
+        f"  batch retry of 1,000 failed jobs: the call {retry_call * 1e3:6.0f} ms, "
+        f"all run again in {retry_all:5.2f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
