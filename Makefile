@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/board_ui.py
 	$(BIN)/python bench/annotator_ui.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/jobs.py
 
 clean:
 	rm -rf $(VENV) demo-workspace .pytest_cache .hypothesis
