@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, case, delete, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .database import readonly
@@ -148,15 +149,14 @@ _PARK = (
 _PAUSED = select(QueueState.__table__.c.paused).where(QueueState.__table__.c.id == 1)
 
 
-def claim(session: Session, job: int, worker: str) -> tuple[str, Job | None]:
+def claim(connection: Connection, job: int, worker: str) -> tuple[str, Job | None]:
     """Start ``job`` on ``worker`` if it may start now: ``("run", job)``, ``("parked", None)``
     (queue paused: not started, sent again on resume) or ``("skip", None)`` (cancelled, cleared,
     done, or another worker has it). One conditional update decides, so one worker wins.
 
     The pause flag is read under the write lock (SQLite: the transaction began IMMEDIATE;
     PostgreSQL: FOR UPDATE), so a pause and a claim never cross. Prepared Core statements: this
-    runs once per job on every worker."""
-    connection = session.connection()
+    runs once per job on every worker, on a Core connection in a write transaction."""
     paused = _PAUSED
     if connection.dialect.name == "postgresql":
         paused = paused.with_for_update()
@@ -199,7 +199,7 @@ _FINISH = (
 
 
 def finish(
-    session: Session,
+    connection: Connection,
     job: int,
     *,
     result: dict[str, Any] | None = None,
@@ -208,7 +208,7 @@ def finish(
 ) -> None:
     """Record how a running job ended (nothing when it was reaped or cancelled meanwhile)."""
     state = "cancelled" if cancelled else "failed" if error is not None else "completed"
-    session.connection().execute(
+    connection.execute(
         _FINISH,
         {
             "job": job,

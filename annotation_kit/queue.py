@@ -152,12 +152,13 @@ def engine(queue_url: str) -> tuple[Any, Any]:
 def execute(job: int, workspace_url: str, queue_url: str) -> str:
     """Claim and run one job in this process (what a worker does with each message)."""
     system = _workspace(workspace_url, None)
-    with system.transaction() as session:
-        outcome, found = jobs.claim(session, job, jobs.worker_name())
+    writes = system.db.write_engine  # Core, not the ORM: this runs for every job
+    with _LEDGER, writes.begin() as connection:
+        outcome, found = jobs.claim(connection, job, jobs.worker_name())
         if found is None:
             return outcome
-        kind, params = found.kind, dict(found.params or {})
-        owner = _owner(session, found.created_by)
+        kind, params = found.kind, _params(found.params)
+        owner = _owner(connection, found.created_by)
     ws = _workspace(workspace_url, owner)
     ctx = Context(ws, job)
     stop = threading.Event()
@@ -175,29 +176,42 @@ def execute(job: int, workspace_url: str, queue_url: str) -> str:
     try:
         result = _KINDS[kind](ws, ctx, **params)
     except Cancelled:
-        with ws.transaction() as session:
-            jobs.finish(session, job, cancelled=True)
+        with _LEDGER, writes.begin() as connection:
+            jobs.finish(connection, job, cancelled=True)
         return "cancelled"
     except BaseException:
-        with ws.transaction() as session:
-            jobs.finish(session, job, error=traceback.format_exc())
+        with _LEDGER, writes.begin() as connection:
+            jobs.finish(connection, job, error=traceback.format_exc())
         return "failed"
     finally:
         stop.set()
-    with ws.transaction() as session:
-        jobs.finish(session, job, result=result)
+    with _LEDGER, writes.begin() as connection:
+        jobs.finish(connection, job, result=result)
     return "completed"
 
 
+_LEDGER = threading.Lock()
+"""One ledger write at a time per worker process: threads of one process would otherwise wait
+for SQLite's write lock in its busy handler, which sleeps in whole milliseconds."""
 _OWNERS: dict[int, str] = {}
 
 
-def _owner(session: Any, user_id: int) -> str:
+def _owner(connection: Any, user_id: int) -> str:
+    from sqlalchemy import select
+
     from .models import User
 
     if user_id not in _OWNERS:
-        _OWNERS[user_id] = session.get(User, user_id).name
+        _OWNERS[user_id] = connection.execute(
+            select(User.__table__.c.name).where(User.__table__.c.id == user_id)
+        ).scalar_one()
     return _OWNERS[user_id]
+
+
+def _params(value: Any) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(value) if isinstance(value, str) else value or {})
 
 
 @functools.lru_cache(maxsize=64)
@@ -309,8 +323,8 @@ class Queue:
     def enqueue(self, kind: str, *, eta: datetime | None = None, **params: Any) -> JobHandle:
         with self.ws.transaction() as session:
             job = jobs.create(session, kind, params, by=self.ws.me(session), eta=eta)
-            job_id = job.id
-        self._send([job_id], eta if eta is not None and job.state == "delayed" else None)
+            job_id, delayed = job.id, job.state == "delayed"
+        self._send([job_id], eta if delayed else None)
         return JobHandle(self.ws, job_id)
 
     def enqueue_many(self, kind: str, params: list[dict[str, Any]]) -> list[int]:

@@ -1,7 +1,7 @@
-"""Background jobs with real huey workers (separate processes), on the SQLite queue file and on
-Redis: pause with jobs in flight, clear, clean-up, batch retry, a worker killed mid-export, two
-workers never running the same job, and admin-only operations. The ledger runs on SQLite and
-PostgreSQL."""
+"""Background jobs with real huey workers (separate processes) in both deployments — SQLite
+workspace with the SQLite queue file, PostgreSQL workspace with Redis: pause with jobs in
+flight, clear, clean-up, batch retry, a worker killed mid-export, two workers never running the
+same job, imports, data checks and delayed jobs, and admin-only operations."""
 
 import os
 import signal
@@ -21,9 +21,11 @@ from annotation_kit.models import Job
 SECOND = 1_000_000_000
 
 
-@pytest.fixture(params=["sqlite-queue", "redis-queue"])
-def queue_url(request, tmp_path):
-    if request.param == "sqlite-queue":
+@pytest.fixture
+def queue_url(team, tmp_path):
+    """The two deployments: the embedded one (SQLite workspace, SQLite queue file) and a
+    team's (PostgreSQL workspace, Redis queue)."""
+    if team["ada"].db.dialect == "sqlite":
         yield f"sqlite:///{tmp_path / 'queue.db'}"
         return
     db = 1 + uuid.uuid4().int % 14  # a Redis database of its own, emptied after
@@ -239,3 +241,25 @@ def test_admin_operations_are_for_admins(setup):
         ann.cancel(theirs.id)
     with pytest.raises(ak.PermissionDenied):
         team["maya"].queue_for(admin.url).pause()  # managers neither
+
+
+def test_imports_checks_and_delayed_jobs(setup, tmp_path):
+    from datetime import UTC, datetime
+
+    from annotation_kit import synthetic
+
+    team, admin, _ann, workers = setup
+    maya = team["maya"].queue_for(admin.url)
+    source = synthetic.write_mcap(tmp_path / "new" / "ep.mcap", duration_s=2, cameras=("wrist",))
+    later = datetime.now(UTC) + timedelta(seconds=2)
+    delayed = maya.enqueue("noop", eta=later)
+    assert delayed.state == "delayed"
+    workers.start(1)
+    imported = maya.enqueue("import", sources=[str(source.parent)])
+    result = imported.wait(timeout=60, progress=False)
+    assert result.state == "completed" and len(result.result["dataset_ids"]) == 1
+    assert team["ada"].datasets.get(result.result["dataset_ids"][0]).name == "ep"
+    checked = maya.enqueue("check", datasets=result.result["dataset_ids"])
+    assert checked.wait(timeout=60, progress=False).state == "completed"
+    assert delayed.wait(timeout=60, progress=False).state == "completed"
+    assert delayed.refresh().started_at >= later
