@@ -171,6 +171,21 @@ function render({ model, el }) {
         h("span", { text: String(n) })])) : [h("div", { class: "ak-muted", text: "none yet" })])]);
   }
 
+  // the export form: built once, so what is typed survives redraws
+  const exportFormat = h("select", { testid: "export-format" });
+  const exportTo = h("input", { testid: "export-destination", placeholder: "Destination folder or URL (s3://…)", style: "min-width:320px" });
+  function exportForm() {
+    if (!new Set(model.get("allowed")).has("edit")) return [];
+    const formats = model.get("formats");
+    if (exportFormat.dataset.values !== formats.join()) {
+      exportFormat.dataset.values = formats.join();
+      exportFormat.replaceChildren(...formats.map((f) => h("option", { value: f, text: f })));
+    }
+    return [h("div", { class: "ak-toolbar", testid: "export-form" }, [h("strong", { text: "Export" }), exportFormat, exportTo,
+      h("button", { class: "ak-on", text: "Export in the background", testid: "export",
+        onclick: () => request(model, "export", { format: exportFormat.value, destination: exportTo.value }) })])];
+  }
+
   function statisticsTab() {
     const stats = model.get("stats");
     const page = model.get("page");
@@ -185,8 +200,7 @@ function render({ model, el }) {
         counter("Per label", stats.per_label || {}, "per-label"),
         counter("Per annotator", stats.per_annotator || {}, "stats-annotator"),
         counter("Source", stats.per_provenance || {}, "per-provenance")]),
-      h("div", { class: "ak-toolbar" }, [h("button", { text: "Export…", testid: "export", disabled: "",
-        title: "Exports (LeRobot, HDF5, JSON, CSV, MCAP) are being built; this is where they start." })]),
+      ...exportForm(),
       table(["Dataset", "Span", "Skill", "Labels", "Description", "By", "Source", ""], rows, "annotations"),
       h("div", { class: "ak-pager" }, [
         h("button", { text: "‹ Prev", testid: "annotations-prev", onclick: () => page > 1 && update(model, { page: page - 1 }) }),

@@ -172,6 +172,7 @@ class TaskDetailController:
             "comments": comments,
             "history": history,
             "candidates": candidates,
+            "formats": _formats(),
         }
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
@@ -188,10 +189,30 @@ class TaskDetailController:
             raise ValidationError("open a task first")
         if action in ("annotate", "review"):
             return self._work(action, request, task_id)
+        if action == "export":
+            return self._export(request, task_id)
         note = self._act(action, request, task_id)
         if action == "delete":
             return {"task": 0, "info": {}, "_notice": note}
         return self.refresh(state) | {"_notice": note}
+
+    def _export(self, request: dict[str, Any], task_id: int) -> dict[str, Any]:
+        """Queue an export of this task as a background job (managers and admins)."""
+        from ..exports import exporters
+        from ..workflow import require_supervisor
+
+        with self.ws.transaction(write=False) as session:
+            require_supervisor(self.ws.me(session), "export training data")
+        fmt, destination = request.get("format") or "", (request.get("destination") or "").strip()
+        if fmt not in exporters():
+            raise ValidationError(f"unknown export format {fmt!r}")
+        if not destination:
+            raise ValidationError("give a destination folder or URL for the export")
+        job = self.ws.export(task_id, fmt, destination, background=True)
+        return {
+            "_notice": f"queued export job #{job.id} ({fmt} to {destination}); "
+            "a worker runs it: watch it in the QueueMonitor"
+        }
 
     def _work(self, action: str, request: dict[str, Any], task_id: int) -> dict[str, Any]:
         """Open an episode to annotate, or the review, of this task (``tasks_view`` shows it
@@ -267,6 +288,12 @@ class TaskDetailController:
         raise ValidationError(f"unknown request {action!r}")
 
 
+def _formats() -> list[str]:
+    from ..exports import exporters
+
+    return exporters()
+
+
 def _deadline(value: str) -> datetime | None:
     if not value.strip():
         return None
@@ -308,6 +335,7 @@ SPEC = Spec(
         "comments": Trait(list, [], "Review decisions and comments, oldest first."),
         "history": Trait(list, [], "The task's latest recorded changes."),
         "candidates": Trait(list, [], "Datasets matching dataset_search not yet in the task."),
+        "formats": Trait(list, [], "Export formats (built-in and plug-ins)."),
         "working": Trait(
             dict, {}, "What the user opened to work on: {mode: annotate|review, task, dataset}."
         ),

@@ -267,3 +267,28 @@ def test_annotate_and_review_open_below_the_details(workspace, panel_app, browse
     assert status(team, task) == "review_passed"
     for page in (ann, rita):
         page.close()
+
+
+def test_manager_queues_an_export_from_the_statistics_tab(workspace, panel_app, page, tmp_path):
+    from annotation_kit.models import Job
+
+    url, team, task, _ids, _extra = workspace
+    open_task(page, panel_app(VIEW_APP, url, "maya").url, task)
+    page.click("[data-testid=tab-statistics]")
+    page.select_option("[data-testid=export-format]", "lerobot")
+    page.click("[data-testid=export]")
+    page.wait_for_selector("[data-testid=error] >> text=destination")
+    destination = str(tmp_path / "training-data")
+    page.fill("[data-testid=export-destination]", destination)
+    page.click("[data-testid=export]")
+    page.wait_for_selector("[data-testid=notice] >> text=queued export job #1")
+    with team["ada"].transaction(write=False) as session:
+        job = session.get(Job, 1)
+        assert (job.kind, job.state) == ("export", "waiting")
+        assert job.params == {"tasks": [task], "format": "lerobot", "destination": destination}
+    # the annotator is offered no export, and a forged request is refused
+    from annotation_kit.widgets import TaskDetail
+
+    detail = TaskDetail(ak.connect(url, user="ann"), task=task)
+    detail._request = {"id": 1, "action": "export", "format": "json", "destination": destination}
+    assert "may not export training data" in detail._error
