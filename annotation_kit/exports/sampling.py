@@ -73,10 +73,17 @@ class Grid:
 
 
 def rate_of(episode: Any, rate_hz: float | None) -> float:
-    """The export rate: the one asked for, else the episode's fastest camera, else 30 Hz."""
+    """The export rate: the one asked for, else the episode's fastest camera, else its fastest
+    signal (so a signals-only episode keeps its own rate), else 30 Hz."""
     if rate_hz:
         return float(rate_hz)
     rates = [c.get("rate_hz") for c in episode.cameras if c.get("rate_hz")]
+    if not rates:
+        rates = [
+            s.get("rate_hz")
+            for s in episode.streams
+            if s.get("kind") == "signal" and s.get("rate_hz")
+        ]
     return float(max(rates)) if rates else 30.0
 
 

@@ -588,3 +588,70 @@ def test_export_to_object_storage(passed, s3_endpoint):
     team["maya"].export(task, "lerobot", f"s3://{bucket}/runs/lr", options={"cameras": "none"})
     again = team["maya"].import_datasets(f"s3://{bucket}/runs/lr", progress=False).dataset_ids
     assert len(again) == 2
+
+
+def test_sample_files_written_by_other_tools_export_to_every_format(team, tmp_path):
+    """robomimic (HDF5) and rosbag2 (MCAP, CDR) samples: every format, read back."""
+    import pyarrow.parquet as pq
+
+    from tests.conftest import SAMPLE_DATA
+
+    maya = team["maya"]
+    robomimic = maya.import_datasets(
+        SAMPLE_DATA / "hdf5/robomimic_0.5.0_low_dim.hdf5", progress=False
+    ).dataset_ids
+    bag = maya.import_datasets(
+        SAMPLE_DATA / "mcap/rosbag2/rosbag2_tests__resources__mcap__cdr_test__cdr_test_0.mcap",
+        progress=False,
+    ).dataset_ids
+    task = maya.tasks.create("samples", datasets=robomimic, annotators=["ann"]).id
+    maya.annotations.add(task, robomimic[0], start_ns=0, end_ns=SECOND // 2, description="lift")
+    for fmt, options in [
+        ("json", {}),
+        ("csv", {}),
+        ("mcap", {}),
+        ("hdf5", {}),
+        ("hdf5", {"layout": "robomimic"}),
+        ("lerobot", {"rate_hz": 20}),
+    ]:
+        out = tmp_path / f"robomimic-{fmt}-{len(options)}"
+        record = maya.export(task, fmt, out, any_status=True, options=options)
+        assert record.status == "completed" and record.counts["episodes"] == 3
+    rows = pq.read_table(tmp_path / "robomimic-lerobot-1/data/chunk-000/file-000.parquet")
+    with h5py.File(SAMPLE_DATA / "hdf5/robomimic_0.5.0_low_dim.hdf5") as source:
+        first = source["data/demo_1/actions"][()]
+    exported = np.array(rows.filter(pa_equal(rows, 0)).column("action").to_pylist())
+    assert np.allclose(exported, first, atol=1e-6)  # 20 Hz both: sample for sample (float32)
+    with h5py.File(tmp_path / "robomimic-hdf5-1/robomimic.hdf5") as out:
+        assert np.array_equal(out["data/demo_1/actions"][()], first)
+    with open(next((tmp_path / "robomimic-mcap-0/episodes").glob("*.mcap")), "rb") as stream:
+        assert sum(1 for _ in make_reader(stream, validate_crcs=True).iter_messages()) > 0
+
+    # a ROS 2 bag (CDR messages) keeps its messages byte for byte in MCAP
+    bag_task = maya.tasks.create("bag", datasets=bag, annotators=["ann"]).id
+    maya.annotations.mark_invalid(
+        bag_task,
+        bag[0],
+        "test data, no robot",
+    )
+    maya.export(bag_task, "mcap", tmp_path / "bag", any_status=True, include_invalid=True)
+    source = SAMPLE_DATA / "mcap/rosbag2/rosbag2_tests__resources__mcap__cdr_test__cdr_test_0.mcap"
+    with open(source, "rb") as a, open(next((tmp_path / "bag/episodes").glob("*.mcap")), "rb") as b:
+        original = [(c.topic, m.log_time, m.data) for _s, c, m in make_reader(a).iter_messages()]
+        copied = [
+            (c.topic, m.log_time, m.data)
+            for _s, c, m in make_reader(b, validate_crcs=True).iter_messages()
+            if c.topic != "/annotations"
+        ]
+    assert sorted(copied) == sorted(original)
+    for fmt in ("json", "csv"):
+        maya.export(bag_task, fmt, tmp_path / f"bag-{fmt}", any_status=True, include_invalid=True)
+    with pytest.raises(ak.ValidationError, match="no signal to map"):
+        maya.export(bag_task, "lerobot", tmp_path / "bag-lerobot", any_status=True)
+    assert not (tmp_path / "bag-lerobot").exists()
+
+
+def pa_equal(table, episode):
+    import pyarrow.compute as pc
+
+    return pc.equal(table["episode_index"], episode)
