@@ -42,40 +42,10 @@ ws = pn.state.as_cached("workspace", ak.connect, url=os.environ["ANNOTATION_KIT_
 EpisodeAnnotatorPanel(ws, task=int(os.environ["TASK"])).servable()
 """
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
-# Press → in the annotator (inside Panel's shadow DOM) and resolve when the new time and its
-# frames are drawn: the wait a person sees, measured in the page.
-STEP_JS = """
-async () => {
-  const all = (root, sel, out = []) => {
-    out.push(...root.querySelectorAll(sel));
-    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) all(el.shadowRoot, sel, out);
-    return out;
-  };
-  const widget = all(document, "[data-testid=episode-annotator]")[0];
-  // done when the new time shows and every camera shows the frame chosen for it (each <img>
-  // says which playhead time its frame is for: a frame sent ahead, or Python's answer)
-  const shown = () => widget.querySelector("[data-testid=time]").textContent;
-  const images = () => [...widget.querySelectorAll("img")].map((img) => img.dataset.at);
-  const before = shown();
-  const was = images()[0];
-  const start = performance.now();
-  await new Promise((resolve, reject) => {
-    setTimeout(() => reject(new Error(`no redraw 5 s after →: still ${before}`)), 5000);
-    const watch = new MutationObserver(() => {
-      const now = images();
-      if (shown() !== before && now.length === 3 && now.every((t) => t === now[0] && t !== was)) {
-        watch.disconnect();
-        resolve();
-      }
-    });
-    watch.observe(widget, { childList: true, subtree: true, attributes: true });
-    widget.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
-  });
-  return performance.now() - start;
-}
-"""
-# A jump to a time not visited yet (a click on the overview strip): nothing was sent ahead.
-JUMP_JS = """
+# One move in the annotator (inside Panel's shadow DOM), timed in the page until the new time
+# and its frames are drawn: the wait a person sees. ``fraction`` null presses →; a number clicks
+# the overview strip there (a jump to a time not visited yet: nothing was sent ahead).
+MOVE_JS = """
 async (fraction) => {
   const all = (root, sel, out = []) => {
     out.push(...root.querySelectorAll(sel));
@@ -91,7 +61,7 @@ async (fraction) => {
   const was = images()[0];
   const start = performance.now();
   await new Promise((resolve, reject) => {
-    setTimeout(() => reject(new Error(`no redraw 5 s after a jump: still ${before}`)), 5000);
+    setTimeout(() => reject(new Error(`no redraw 5 s after the move: still ${before}`)), 5000);
     const watch = new MutationObserver(() => {
       const now = images();
       if (shown() !== before && now.length === 3 && now.every((t) => t === now[0] && t !== was)) {
@@ -100,10 +70,14 @@ async (fraction) => {
       }
     });
     watch.observe(widget, { childList: true, subtree: true, attributes: true });
-    const strip = widget.querySelector("[data-testid=overview]");
-    const rect = strip.getBoundingClientRect();
-    const x = rect.left + fraction * rect.width;
-    strip.dispatchEvent(new MouseEvent("click", { clientX: x, bubbles: true }));
+    if (fraction === null) {
+      widget.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
+    } else {
+      const strip = widget.querySelector("[data-testid=overview]");
+      const rect = strip.getBoundingClientRect();
+      const x = rect.left + fraction * rect.width;
+      strip.dispatchEvent(new MouseEvent("click", { clientX: x, bubbles: true }));
+    }
   });
   return performance.now() - start;
 }
@@ -175,8 +149,8 @@ def measure(page_url: str, minutes: int) -> None:
         page.wait_for_selector("[data-testid=episode-annotator] img", timeout=120_000)
         first_paint = time.perf_counter() - start
         before = dict(received)
-        steps = [page.evaluate(STEP_JS) for _ in range(60)]
-        jumps = [page.evaluate(JUMP_JS, 0.1 + 0.8 * i / 20) for i in range(20)]
+        steps = [page.evaluate(MOVE_JS, None) for _ in range(60)]
+        jumps = [page.evaluate(MOVE_JS, 0.1 + 0.8 * i / 20) for i in range(20)]
         browser.close()
     mb = 1e6
     print(f"{minutes}-minute episode, 3 cameras, 2 signals shown")
