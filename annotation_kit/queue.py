@@ -126,17 +126,39 @@ def default_queue(workspace_url: str) -> str:
     return f"sqlite:///{folder / 'queue.db'}"
 
 
+def _storages() -> tuple[type, type]:
+    """huey's SQLite and Redis storages, each with a bulk ``enqueue_many``: huey enqueues one
+    message per transaction (SQLite) or round trip (Redis); batches of jobs (``enqueue_many``,
+    resume, batch retry) go in one. Same tables and keys as huey's own ``enqueue``."""
+    from huey.storage import RedisStorage, SqliteStorage
+
+    class Sqlite(SqliteStorage):
+        def enqueue_many(self, messages: list[bytes]) -> None:
+            with self.db(commit=True) as cursor:
+                cursor.executemany(
+                    "insert into task (queue, data, priority) values (?, ?, ?)",
+                    [(self.name, self.to_blob(m), 0) for m in messages],
+                )
+
+    class Redis(RedisStorage):
+        def enqueue_many(self, messages: list[bytes]) -> None:
+            for start in range(0, len(messages), 1000):
+                self.conn.lpush(self.queue_key, *messages[start : start + 1000])
+
+    return Sqlite, Redis
+
+
 @functools.cache
 def engine(queue_url: str) -> tuple[Any, Any]:
     """The huey instance of ``queue_url`` and its one task, ``run(job_id, workspace_url)``."""
+    from huey import Huey
+
+    sqlite, redis = _storages()
     if queue_url.startswith("redis://"):
-        from huey import RedisHuey
-
-        huey = RedisHuey(NAME, url=queue_url, results=False)
+        huey = Huey(NAME, storage_class=redis, url=queue_url, results=False)
     elif queue_url.startswith("sqlite:///"):
-        from huey import SqliteHuey
-
-        huey = SqliteHuey(NAME, filename=queue_url.removeprefix("sqlite:///"), results=False)
+        filename = queue_url.removeprefix("sqlite:///")
+        huey = Huey(NAME, storage_class=sqlite, filename=filename, results=False)
     else:
         raise ValidationError(
             f"queue URL must be sqlite:///<file> or redis://..., got {queue_url!r}"
@@ -151,61 +173,55 @@ def engine(queue_url: str) -> tuple[Any, Any]:
 
 def execute(job: int, workspace_url: str, queue_url: str) -> str:
     """Claim and run one job in this process (what a worker does with each message)."""
-    system = _workspace(workspace_url, None)
-    writes = system.db.write_engine  # Core, not the ORM: this runs for every job
-    with _LEDGER, writes.begin() as connection:
-        outcome, found = jobs.claim(connection, job, jobs.worker_name())
-        if found is None:
-            return outcome
-        kind, params = found.kind, _params(found.params)
-        owner = _owner(connection, found.created_by)
-    ws = _workspace(workspace_url, owner)
-    ctx = Context(ws, job)
-    stop = threading.Event()
-
-    def heartbeat() -> None:
-        while not stop.wait(HEARTBEAT_S):
-            try:
-                with ws.transaction() as session:
-                    jobs.beat(session, job)
-            except Exception:
-                pass
-
-    beating = threading.Thread(target=heartbeat, daemon=True)
-    beating.start()
+    ledger = _ledger(workspace_url)
+    outcome, found = ledger.claim(job, jobs.worker_name())
+    if found is None:
+        return outcome
+    ws = _workspace(workspace_url, ledger.owner(found["owner"]))
+    _RUNNING[job] = ledger
+    _heartbeat()
     try:
-        result = _KINDS[kind](ws, ctx, **params)
+        result = _KINDS[found["kind"]](ws, Context(ws, job), **found["params"])
     except Cancelled:
-        with _LEDGER, writes.begin() as connection:
-            jobs.finish(connection, job, cancelled=True)
+        ledger.finish(job, cancelled=True)
         return "cancelled"
     except BaseException:
-        with _LEDGER, writes.begin() as connection:
-            jobs.finish(connection, job, error=traceback.format_exc())
+        ledger.finish(job, error=traceback.format_exc())
         return "failed"
     finally:
-        stop.set()
-    with _LEDGER, writes.begin() as connection:
-        jobs.finish(connection, job, result=result)
+        _RUNNING.pop(job, None)
+    ledger.finish(job, result=result)
     return "completed"
 
 
-_LEDGER = threading.Lock()
-"""One ledger write at a time per worker process: threads of one process would otherwise wait
-for SQLite's write lock in its busy handler, which sleeps in whole milliseconds."""
-_OWNERS: dict[int, str] = {}
+_RUNNING: dict[int, jobs.Ledger] = {}
+"""The jobs running in this process, and their ledgers (for the heartbeat)."""
+_BEATING = threading.Lock()
 
 
-def _owner(connection: Any, user_id: int) -> str:
-    from sqlalchemy import select
+def _heartbeat() -> None:
+    """Start this process's heartbeat thread (once): every ``HEARTBEAT_S`` it tells each
+    ledger that its running jobs are alive, in one statement."""
+    if _BEATING.acquire(blocking=False):
 
-    from .models import User
+        def beat() -> None:
+            while True:
+                time.sleep(HEARTBEAT_S)
+                by_ledger: dict[jobs.Ledger, list[int]] = {}
+                for job, ledger in list(_RUNNING.items()):
+                    by_ledger.setdefault(ledger, []).append(job)
+                for ledger, ids in by_ledger.items():
+                    try:
+                        ledger.beat(ids)
+                    except Exception:  # the next beat tries again; reap waits 30 s
+                        pass
 
-    if user_id not in _OWNERS:
-        _OWNERS[user_id] = connection.execute(
-            select(User.__table__.c.name).where(User.__table__.c.id == user_id)
-        ).scalar_one()
-    return _OWNERS[user_id]
+        threading.Thread(target=beat, name="annotation_kit-heartbeat", daemon=True).start()
+
+
+@functools.cache
+def _ledger(workspace_url: str) -> jobs.Ledger:
+    return jobs.Ledger(_workspace(workspace_url, None).db.engine)
 
 
 def _params(value: Any) -> dict[str, Any]:
@@ -242,13 +258,15 @@ def _system_user(workspace_url: str) -> str:
 
 
 def send(queue_url: str, workspace_url: str, ids: list[int], eta: datetime | None = None) -> None:
-    """Hand job ids to the workers."""
-    _huey, run = engine(queue_url)
-    for job in ids:
-        if eta is not None:
+    """Hand job ids to the workers (many in one write to the broker)."""
+    huey, run = engine(queue_url)
+    if eta is not None:
+        for job in ids:
             run.schedule(args=(job, workspace_url), eta=eta)
-        else:
-            run(job, workspace_url)
+    elif len(ids) == 1:
+        run(ids[0], workspace_url)
+    elif ids:
+        huey.storage.enqueue_many([huey.serialize_task(run.s(job, workspace_url)) for job in ids])
 
 
 def worker(workspace_url: str, queue_url: str, *, workers: int = 2, kind: str = "process") -> None:
