@@ -16,10 +16,13 @@ retried; exports write into a staging folder, so its output is absent.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +41,8 @@ LOST_AFTER = timedelta(seconds=30)
 """A running job whose worker has not beaten for this long is considered lost."""
 RETRY_BATCH = 1000
 LOG_LINES = 500
+CHECKPOINT_S = 0.2
+"""How often a worker's ledger checkpoints SQLite's write-ahead log while it writes."""
 
 
 def _admin(user: User, what: str) -> None:
@@ -95,32 +100,67 @@ def create(
 def create_many(
     session: Session, kind: str, params: Sequence[dict[str, Any]], *, by: User
 ) -> list[int]:
-    """Record many jobs of one kind in one statement; returns their ids."""
+    """Record many jobs of one kind (an INSERT per 100); returns their ids, ascending."""
     from .queue import kinds
 
     if kind not in kinds():
         raise ValidationError(f"unknown job kind {kind!r}; known: {', '.join(sorted(kinds()))}")
-    now = utcnow()
-    rows = [
-        {
-            "kind": kind,
-            "params": p,
-            "created_by": by.id,
-            "state": "waiting",
-            "created_at": now,
-            "progress": 0.0,
-            "log": [],
-            "attempts": 0,
-            "parked": False,
-            "cancel_requested": False,
-        }
-        for p in params
-    ]
-    if not rows:
+    if not params:
         return []
-    # Core executemany with RETURNING: SQLAlchemy batches it ("insertmanyvalues").
-    statement = Job.__table__.insert().returning(Job.__table__.c.id, sort_by_parameter_order=True)
-    return list(session.scalars(statement, rows))
+    connection = session.connection()
+    shared = {
+        "kind": kind,
+        "created_by": by.id,
+        "state": "waiting",
+        "created_at": utcnow(),
+        "progress": 0.0,
+        "log": [],
+        "attempts": 0,
+        "parked": False,
+        "cancel_requested": False,
+    }
+    ids: list[int] = []
+    for start in range(0, len(params), _INSERT_ROWS):
+        chunk = params[start : start + _INSERT_ROWS]
+        insert = _insert(len(chunk), connection.dialect)
+        values = shared | {f"params_{i}": p for i, p in enumerate(chunk)}
+        ids += connection.exec_driver_sql(insert.sql, insert.bind(**values)).scalars()
+    return sorted(ids)
+
+
+_INSERT_ROWS = 100
+
+
+@functools.lru_cache(maxsize=64)
+def _insert(rows: int, dialect: Any) -> _Prepared:
+    """``INSERT INTO jobs ... VALUES (...), (...) RETURNING id`` for ``rows`` jobs that differ
+    only in their params, compiled once: SQLAlchemy's own executemany spends some 40 us a row."""
+    table = Job.__table__
+    shared = {
+        name: bindparam(name, type_=table.c[name].type)
+        for name in (
+            "kind",
+            "created_by",
+            "state",
+            "created_at",
+            "progress",
+            "log",
+            "attempts",
+            "parked",
+            "cancel_requested",
+        )
+    }
+    statement = (
+        table.insert()
+        .values(
+            [
+                shared | {"params": bindparam(f"params_{i}", type_=table.c.params.type)}
+                for i in range(rows)
+            ]
+        )
+        .returning(table.c.id)
+    )
+    return _Prepared(statement, dialect)
 
 
 # ----- the worker side --------------------------------------------------------------------
@@ -186,20 +226,27 @@ class _Prepared:
     def __init__(self, statement: Any, dialect: Any):
         compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         self.sql = compiled.string
-        self.defaults = dict(compiled.params)
         self.order = list(compiled.positiontup) if dialect.positional else None
         self.processors = {
             name: processor
             for name, bind in compiled.binds.items()
             if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))
         }
+        self.defaults = {  # the statement's constants, converted for the driver once
+            name: self.processors[name](value) if name in self.processors else value
+            for name, value in compiled.params.items()
+        }
+
+    def bind(self, **values: Any) -> Any:
+        """The driver's parameters: a tuple (SQLite's ``?``) or a dict (psycopg's names)."""
+        for name, value in values.items():
+            if (processor := self.processors.get(name)) is not None:
+                values[name] = processor(value)
+        params = self.defaults | values
+        return tuple(params[n] for n in self.order) if self.order is not None else params
 
     def run(self, cursor: Any, **values: Any) -> Any:
-        params = {**self.defaults, **values}
-        for name, processor in self.processors.items():
-            if name in values:
-                params[name] = processor(params[name])
-        cursor.execute(self.sql, [params[n] for n in self.order] if self.order else params)
+        cursor.execute(self.sql, self.bind(**values))
         return cursor
 
 
@@ -223,6 +270,11 @@ class Ledger:
         self._pending: list[list[Any]] = []
         self._queued = threading.Lock()
         self._owners: dict[int, str] = {}
+        self._commits = 0
+        self._cursor: Any = None
+        self._checkpoints = threading.Thread(
+            target=self._checkpoint, name="annotation_kit-checkpoint", daemon=True
+        )
 
     def _write(self, statement: _Prepared, **values: Any) -> tuple[int, Any]:
         """Run one statement and commit it. Group commit: statements that threads of this
@@ -243,10 +295,10 @@ class Ledger:
 
     def _commit(self, batch: list[list[Any]]) -> None:
         if self._connection is None:
-            self._connection = self.engine.raw_connection()
-        connection = self._connection
+            self._connection = self._connect()
+            self._cursor = self._connection.cursor()
+        connection, cursor = self._connection, self._cursor
         try:
-            cursor = connection.cursor()
             if len(batch) > 1 and self.engine.dialect.name == "sqlite":
                 cursor.execute("BEGIN IMMEDIATE")  # (one statement is its own transaction)
             outcomes = []
@@ -254,13 +306,35 @@ class Ledger:
                 statement.run(cursor, **values)
                 row = cursor.fetchone() if cursor.description else None
                 outcomes.append((cursor.rowcount, row))
-            connection.commit()
+            connection.driver_connection.commit()
+            self._commits += len(batch)
         except BaseException as exc:
             self._connection = None
             connection.invalidate()
             outcomes = [exc] * len(batch)
         for request, outcome in zip(batch, outcomes, strict=True):
             request[2] = outcome
+
+    def _connect(self) -> Any:
+        connection = self.engine.raw_connection()
+        if self.engine.dialect.name == "sqlite":
+            # SQLite's WAL checkpoint (copying the log into the database, with fsyncs) would
+            # otherwise run inside every 250th or so commit of this hot path; a thread of its
+            # own runs it instead, as SQLite's WAL documentation suggests.
+            connection.driver_connection.execute("PRAGMA wal_autocheckpoint=0")
+            if not self._checkpoints.is_alive():
+                self._checkpoints.start()
+        return connection
+
+    def _checkpoint(self) -> None:
+        connection, done = self.engine.raw_connection(), 0
+        while True:
+            time.sleep(CHECKPOINT_S)
+            if self._commits == done:
+                continue
+            done = self._commits
+            with contextlib.suppress(Exception):  # busy or closed: the next one catches up
+                connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def claim(self, job: int, worker: str) -> tuple[str, dict[str, Any] | None]:
         """Start ``job`` on ``worker`` if it may start now: ``("run", job)`` with its kind,

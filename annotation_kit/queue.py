@@ -15,6 +15,7 @@ Job kinds: ``export`` (:func:`annotation_kit.exports.run.export`), ``import``
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -211,10 +212,9 @@ def _heartbeat() -> None:
                 for job, ledger in list(_RUNNING.items()):
                     by_ledger.setdefault(ledger, []).append(job)
                 for ledger, ids in by_ledger.items():
-                    try:
+                    # On an error the next beat tries again (reap waits 30 s).
+                    with contextlib.suppress(Exception):
                         ledger.beat(ids)
-                    except Exception:  # the next beat tries again; reap waits 30 s
-                        pass
 
         threading.Thread(target=beat, name="annotation_kit-heartbeat", daemon=True).start()
 
