@@ -16,13 +16,11 @@ retried; exports write into a staging folder, so its output is absent.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
 import socket
 import threading
-import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,8 +39,6 @@ LOST_AFTER = timedelta(seconds=30)
 """A running job whose worker has not beaten for this long is considered lost."""
 RETRY_BATCH = 1000
 LOG_LINES = 500
-CHECKPOINT_S = 0.2
-"""How often a worker's ledger checkpoints SQLite's write-ahead log while it writes."""
 
 
 def _admin(user: User, what: str) -> None:
@@ -211,11 +207,6 @@ _FINISH = (
         progress=case((bindparam("state") == "completed", 1.0), else_=_T.c.progress),
     )
 )
-_BEAT = (
-    _T.update()
-    .where(_T.c.id.in_(bindparam("jobs", expanding=True)), _T.c.state == "running")
-    .values(heartbeat_at=bindparam("now"))
-)
 
 
 class _Prepared:
@@ -270,11 +261,8 @@ class Ledger:
         self._pending: list[list[Any]] = []
         self._queued = threading.Lock()
         self._owners: dict[int, str] = {}
-        self._commits = 0
+        self._sqlite = dialect.name == "sqlite"
         self._cursor: Any = None
-        self._checkpoints = threading.Thread(
-            target=self._checkpoint, name="annotation_kit-checkpoint", daemon=True
-        )
 
     def _write(self, statement: _Prepared, **values: Any) -> tuple[int, Any]:
         """Run one statement and commit it. Group commit: statements that threads of this
@@ -295,11 +283,11 @@ class Ledger:
 
     def _commit(self, batch: list[list[Any]]) -> None:
         if self._connection is None:
-            self._connection = self._connect()
+            self._connection = self.engine.raw_connection()
             self._cursor = self._connection.cursor()
         connection, cursor = self._connection, self._cursor
         try:
-            if len(batch) > 1 and self.engine.dialect.name == "sqlite":
+            if len(batch) > 1 and self._sqlite:
                 cursor.execute("BEGIN IMMEDIATE")  # (one statement is its own transaction)
             outcomes = []
             for statement, values, _outcome in batch:
@@ -307,7 +295,6 @@ class Ledger:
                 row = cursor.fetchone() if cursor.description else None
                 outcomes.append((cursor.rowcount, row))
             connection.driver_connection.commit()
-            self._commits += len(batch)
         except BaseException as exc:
             self._connection = None
             connection.invalidate()
@@ -315,26 +302,12 @@ class Ledger:
         for request, outcome in zip(batch, outcomes, strict=True):
             request[2] = outcome
 
-    def _connect(self) -> Any:
-        connection = self.engine.raw_connection()
-        if self.engine.dialect.name == "sqlite":
-            # SQLite's WAL checkpoint (copying the log into the database, with fsyncs) would
-            # otherwise run inside every 250th or so commit of this hot path; a thread of its
-            # own runs it instead, as SQLite's WAL documentation suggests.
-            connection.driver_connection.execute("PRAGMA wal_autocheckpoint=0")
-            if not self._checkpoints.is_alive():
-                self._checkpoints.start()
-        return connection
-
-    def _checkpoint(self) -> None:
-        connection, done = self.engine.raw_connection(), 0
-        while True:
-            time.sleep(CHECKPOINT_S)
-            if self._commits == done:
-                continue
-            done = self._commits
-            with contextlib.suppress(Exception):  # busy or closed: the next one catches up
-                connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    def close(self) -> None:
+        """Give the connection back to the pool (workers keep their ledger until they exit)."""
+        with self.lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def claim(self, job: int, worker: str) -> tuple[str, dict[str, Any] | None]:
         """Start ``job`` on ``worker`` if it may start now: ``("run", job)`` with its kind,
@@ -378,7 +351,11 @@ class Ledger:
     def beat(self, ids: Sequence[int]) -> None:
         """The heartbeat of the jobs running in this process (one statement for all)."""
         if ids:
-            statement = _BEAT.params(jobs=list(ids), now=None)
+            statement = (
+                _T.update()
+                .where(_T.c.id.in_(list(ids)), _T.c.state == "running")
+                .values(heartbeat_at=bindparam("now", None, type_=_T.c.heartbeat_at.type))
+            )
             self._write(_Prepared(statement, self.engine.dialect), now=utcnow())
 
     def owner(self, user_id: int) -> str:
