@@ -85,11 +85,13 @@ def _noop(ws: Any, ctx: Context, **params: Any) -> dict[str, Any]:
     return {}
 
 
-def _sleep(ws: Any, ctx: Context, *, seconds: float = 1.0, fail: bool = False) -> dict[str, Any]:
+def _sleep(
+    ws: Any, ctx: Context, *, seconds: float = 1.0, fail: bool = False, quiet: bool = False
+) -> dict[str, Any]:
     steps = max(1, int(seconds / 0.1))
     for i in range(steps):
         time.sleep(seconds / steps)
-        if i % 5 == 0:
+        if i % 5 == 0 and not quiet:
             ctx.progress((i + 1) / steps)
     if fail:
         raise RuntimeError("asked to fail")
@@ -179,7 +181,8 @@ def execute(job: int, workspace_url: str, queue_url: str) -> str:
     if found is None:
         return outcome
     ws = _workspace(workspace_url, ledger.owner(found["owner"]))
-    _RUNNING[job] = ledger
+    running = (ledger, job)
+    _RUNNING.add(running)
     _heartbeat()
     try:
         result = _KINDS[found["kind"]](ws, Context(ws, job), **found["params"])
@@ -190,13 +193,13 @@ def execute(job: int, workspace_url: str, queue_url: str) -> str:
         ledger.finish(job, error=traceback.format_exc())
         return "failed"
     finally:
-        _RUNNING.pop(job, None)
+        _RUNNING.discard(running)
     ledger.finish(job, result=result)
     return "completed"
 
 
-_RUNNING: dict[int, jobs.Ledger] = {}
-"""The jobs running in this process, and their ledgers (for the heartbeat)."""
+_RUNNING: set[tuple[jobs.Ledger, int]] = set()
+"""The jobs running in this process, with their workspace's ledger (for the heartbeat)."""
 _BEATING = threading.Lock()
 
 
@@ -209,7 +212,7 @@ def _heartbeat() -> None:
             while True:
                 time.sleep(HEARTBEAT_S)
                 by_ledger: dict[jobs.Ledger, list[int]] = {}
-                for job, ledger in list(_RUNNING.items()):
+                for ledger, job in list(_RUNNING):
                     by_ledger.setdefault(ledger, []).append(job)
                 for ledger, ids in by_ledger.items():
                     # On an error the next beat tries again (reap waits 30 s).
@@ -222,12 +225,6 @@ def _heartbeat() -> None:
 @functools.cache
 def _ledger(workspace_url: str) -> jobs.Ledger:
     return jobs.Ledger(_workspace(workspace_url, None).db.engine)
-
-
-def _params(value: Any) -> dict[str, Any]:
-    import json
-
-    return dict(json.loads(value) if isinstance(value, str) else value or {})
 
 
 @functools.lru_cache(maxsize=64)

@@ -3,13 +3,16 @@
 
 Both sides use the same huey storage (a fresh SQLite queue file, or Redis with ``--redis``) and
 the same consumer: huey's own, with ``--workers`` threads, run in this process. Throughput is
-jobs enqueued and run per second, from the first enqueue until the last job finished.
-- huey alone: a no-op ``@huey.task`` enqueued 10k times;
-- annotation_kit: ``ws.queue.enqueue_many("noop", ...)`` — ledger rows in one statement, then
-  each job claimed (pause check + conditional update), run as its owner, and finished in the
-  ledger of an SQLite workspace.
+jobs enqueued and run per second, from the first enqueue until the last job finished; the two
+phases (enqueue, then run once the consumer starts) are printed apart.
+- huey alone: a no-op ``@huey.task`` called 10k times (huey has no bulk enqueue: one write to
+  the broker per job);
+- annotation_kit: ``ws.queue.enqueue_many("noop", ...)`` — ledger rows in multi-row inserts and
+  the messages in one write to the broker; then each job claimed (pause check and conditional
+  update in one statement), run as its owner, and finished, in the ledger of an SQLite
+  workspace.
 Then 1,000 jobs are marked failed and ``ws.queue.retry_failed()`` is timed (the call itself,
-and until all 1,000 ran again). Goal from the issue: our layer ≥ 0.8× huey alone.
+and until all 1,000 ran again). Goal from the issue: our layer >= 0.8x huey alone.
 Run: ``python bench/jobs.py [--jobs 10000] [--workers 4] [--redis]``.
 """
 

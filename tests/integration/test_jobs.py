@@ -212,6 +212,21 @@ def _reaped(team, job_id):
         return session.get(Job, job_id).state == "failed"
 
 
+def test_a_quiet_running_job_is_kept_alive_by_its_worker(setup):
+    """A job that reports no progress still beats (the worker process beats for all its jobs),
+    so it is not taken for lost."""
+    team, _admin, ann, workers = setup
+    workers.start(1)  # heartbeat every 0.5 s
+    job = ann.enqueue("sleep", seconds=3.0, quiet=True)
+    wait_for(lambda: job.state == "running", "the job to start")
+    time.sleep(2.2)
+    assert _reaped(team, job.id) is False  # lost after 1.5 s without a beat
+    running = job.refresh()
+    assert (running.heartbeat_at - running.started_at).total_seconds() >= 1.0
+    assert running.progress == 0.0 and running.log == []
+    assert job.wait(timeout=30, progress=False).state == "completed"
+
+
 def test_two_workers_never_run_the_same_job(setup):
     team, admin, ann, workers = setup
     workers.start(2, threads=3)
