@@ -258,49 +258,26 @@ class Ledger:
         self._claim, self._park = _Prepared(_CLAIM, dialect), _Prepared(_PARK, dialect)
         self._finish = _Prepared(_FINISH, dialect)
         self._connection: Any = None
-        self._pending: list[list[Any]] = []
-        self._queued = threading.Lock()
-        self._owners: dict[int, str] = {}
-        self._sqlite = dialect.name == "sqlite"
         self._cursor: Any = None
+        self._owners: dict[int, str] = {}
 
     def _write(self, statement: _Prepared, **values: Any) -> tuple[int, Any]:
-        """Run one statement and commit it. Group commit: statements that threads of this
-        process hand in while a commit is under way go into the next transaction together,
-        and each call returns once its own statement is committed."""
-        request: list[Any] = [statement, values, None]
-        with self._queued:
-            self._pending.append(request)
+        """Run one statement on its own (it is its own transaction) and commit it."""
         with self.lock:
-            if request[2] is None:
-                with self._queued:
-                    batch, self._pending = self._pending, []
-                self._commit(batch)
-        outcome = request[2]
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-
-    def _commit(self, batch: list[list[Any]]) -> None:
-        if self._connection is None:
-            self._connection = self.engine.raw_connection()
-            self._cursor = self._connection.cursor()
-        connection, cursor = self._connection, self._cursor
-        try:
-            if len(batch) > 1 and self._sqlite:
-                cursor.execute("BEGIN IMMEDIATE")  # (one statement is its own transaction)
-            outcomes = []
-            for statement, values, _outcome in batch:
+            if self._connection is None:
+                self._connection = self.engine.raw_connection()
+                self._cursor = self._connection.cursor()
+            connection, cursor = self._connection, self._cursor
+            try:
                 statement.run(cursor, **values)
                 row = cursor.fetchone() if cursor.description else None
-                outcomes.append((cursor.rowcount, row))
-            connection.driver_connection.commit()
-        except BaseException as exc:
-            self._connection = None
-            connection.invalidate()
-            outcomes = [exc] * len(batch)
-        for request, outcome in zip(batch, outcomes, strict=True):
-            request[2] = outcome
+                count = cursor.rowcount
+                connection.driver_connection.commit()
+            except BaseException:
+                self._connection = None
+                connection.invalidate()
+                raise
+            return count, row
 
     def close(self) -> None:
         """Give the connection back to the pool (workers keep their ledger until they exit)."""

@@ -43,6 +43,7 @@ def consumer(huey, workers: int):
         backoff=1.1,
         max_delay=0.05,
     )
+    instance._set_signal_handlers = lambda: None  # (signals are for a main thread)
     thread = threading.Thread(target=instance.run, daemon=True)
     return instance, thread
 
