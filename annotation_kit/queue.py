@@ -151,11 +151,26 @@ def _storages() -> tuple[type, type]:
     return Sqlite, Redis
 
 
+def _transport() -> type:
+    """huey as the transport of job ids. Cancelling a job is the ledger's business (its claim
+    then fails), so huey's own revocation is left out: it costs a read and a delete on the
+    broker for every message (on the SQLite queue, the delete is a write transaction)."""
+    from huey import Huey
+
+    class Transport(Huey):
+        def is_revoked(self, task: Any, timestamp: Any = None, peek: bool = True) -> bool:
+            return False
+
+        def delete(self, key: str) -> bool:  # called only to clear revocation flags here
+            return False
+
+    return Transport
+
+
 @functools.cache
 def engine(queue_url: str) -> tuple[Any, Any]:
     """The huey instance of ``queue_url`` and its one task, ``run(job_id, workspace_url)``."""
-    from huey import Huey
-
+    Huey = _transport()  # noqa: N806
     sqlite, redis = _storages()
     if queue_url.startswith("redis://"):
         huey = Huey(NAME, storage_class=redis, url=queue_url, results=False)

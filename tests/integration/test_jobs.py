@@ -278,3 +278,17 @@ def test_imports_checks_and_delayed_jobs(setup, tmp_path):
     assert checked.wait(timeout=60, progress=False).state == "completed"
     assert delayed.wait(timeout=60, progress=False).state == "completed"
     assert delayed.refresh().started_at >= later
+
+
+def test_a_batch_goes_to_the_broker_in_one_write_and_in_order(team, queue_url):
+    """``send`` of many ids writes the messages at once (huey enqueues one at a time); the
+    workers get them first in, first out, on the SQLite queue and on Redis."""
+    from annotation_kit import queue
+
+    huey, _run = queue.engine(queue_url)
+    huey.flush()
+    queue.send(queue_url, team["ada"].url, list(range(1, 2501)))
+    assert huey.pending_count() == 2500
+    got = [huey.dequeue().args[0] for _ in range(2500)]
+    assert got == list(range(1, 2501)) and huey.dequeue() is None
+    assert huey.is_revoked(_run.s(1, team["ada"].url)) is False  # cancelling is the ledger's
