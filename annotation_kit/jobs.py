@@ -118,7 +118,7 @@ def create_many(
     ids: list[int] = []
     for start in range(0, len(params), _INSERT_ROWS):
         chunk = params[start : start + _INSERT_ROWS]
-        insert = _insert(len(chunk), connection.dialect)
+        insert = _insert(len(chunk), tuple(shared), connection.dialect)
         values = shared | {f"params_{i}": p for i, p in enumerate(chunk)}
         ids += connection.exec_driver_sql(insert.sql, insert.bind(**values)).scalars()
     return sorted(ids)
@@ -128,29 +128,17 @@ _INSERT_ROWS = 100
 
 
 @functools.lru_cache(maxsize=64)
-def _insert(rows: int, dialect: Any) -> _Prepared:
+def _insert(rows: int, shared: tuple[str, ...], dialect: Any) -> _Prepared:
     """``INSERT INTO jobs ... VALUES (...), (...) RETURNING id`` for ``rows`` jobs that differ
-    only in their params, compiled once: SQLAlchemy's own executemany spends some 40 us a row."""
+    only in their params (the ``shared`` columns are bound once), compiled once: SQLAlchemy's
+    own executemany spends some 40 us a row."""
     table = Job.__table__
-    shared = {
-        name: bindparam(name, type_=table.c[name].type)
-        for name in (
-            "kind",
-            "created_by",
-            "state",
-            "created_at",
-            "progress",
-            "log",
-            "attempts",
-            "parked",
-            "cancel_requested",
-        )
-    }
+    binds = {name: bindparam(name, type_=table.c[name].type) for name in shared}
     statement = (
         table.insert()
         .values(
             [
-                shared | {"params": bindparam(f"params_{i}", type_=table.c.params.type)}
+                binds | {"params": bindparam(f"params_{i}", type_=table.c.params.type)}
                 for i in range(rows)
             ]
         )
@@ -165,35 +153,26 @@ def _insert(rows: int, dialect: Any) -> _Prepared:
 _T = Job.__table__
 _QS = QueueState.__table__
 _WAITING = or_(_T.c.state == "waiting", _T.c.state == "delayed")  # no IN: compiled once
-_NOW = {"started_at": bindparam("now"), "heartbeat_at": bindparam("now")}
+# FOR SHARE on PostgreSQL: a claim waits for a pause being committed and then sees it (SQLite:
+# the statement holds the write lock from its start).
+_PAUSED = select(_QS.c.paused).where(_QS.c.id == 1).with_for_update(read=True).scalar_subquery()
 _CLAIM = (
     _T.update()
-    .where(
-        _T.c.id == bindparam("job"),
-        _WAITING,
-        # FOR SHARE on PostgreSQL: a claim waits for a pause being committed and then sees it
-        # (SQLite: the statement holds the write lock from its start).
-        select(_QS.c.paused).where(_QS.c.id == 1).with_for_update(read=True).scalar_subquery()
-        == false(),
-    )
+    .where(_T.c.id == bindparam("job"), _WAITING, _PAUSED.is_(false()))
     .values(
         state="running",
         worker=bindparam("worker"),
         attempts=_T.c.attempts + 1,
         parked=False,
         error=None,
-        **_NOW,
+        started_at=bindparam("now"),
+        heartbeat_at=bindparam("now"),
     )
     .returning(_T.c.kind, _T.c.params, _T.c.created_by)
 )
 _PARK = (
     _T.update()
-    .where(
-        _T.c.id == bindparam("job"),
-        _WAITING,
-        select(_QS.c.paused).where(_QS.c.id == 1).with_for_update(read=True).scalar_subquery()
-        == true(),
-    )
+    .where(_T.c.id == bindparam("job"), _WAITING, _PAUSED.is_(true()))
     .values(parked=True, state="waiting")
 )
 _FINISH = (
