@@ -68,6 +68,26 @@ def get(session: Session, job: int) -> Job:
 # ----- queueing (any user: the job then runs as them) ---------------------------------------
 
 
+def _check(kind: str, params: Sequence[Any]) -> None:
+    """A known kind, and each job's parameters a JSON object (checked before anything is
+    written)."""
+    from .queue import kinds
+
+    if kind not in kinds():
+        raise ValidationError(f"unknown job kind {kind!r}; known: {', '.join(sorted(kinds()))}")
+    if isinstance(params, str | bytes | dict):
+        raise ValidationError("job parameters must be a list of dicts, one per job")
+    for position, p in enumerate(params):
+        if not isinstance(p, dict):
+            raise ValidationError(
+                f"job {position}: parameters must be a dict, got {type(p).__name__}"
+            )
+        try:
+            json.dumps(p)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"job {position}: parameters are not JSON ({exc})") from exc
+
+
 def create(
     session: Session,
     kind: str,
@@ -77,10 +97,7 @@ def create(
     eta: datetime | None = None,
 ) -> Job:
     """Record a job; :mod:`annotation_kit.queue` sends it to the workers after commit."""
-    from .queue import kinds
-
-    if kind not in kinds():
-        raise ValidationError(f"unknown job kind {kind!r}; known: {', '.join(sorted(kinds()))}")
+    _check(kind, [params])
     job = Job(
         kind=kind,
         params=params,
@@ -97,10 +114,7 @@ def create_many(
     session: Session, kind: str, params: Sequence[dict[str, Any]], *, by: User
 ) -> list[int]:
     """Record many jobs of one kind (an INSERT per 100); returns their ids, ascending."""
-    from .queue import kinds
-
-    if kind not in kinds():
-        raise ValidationError(f"unknown job kind {kind!r}; known: {', '.join(sorted(kinds()))}")
+    _check(kind, params)
     if not params:
         return []
     connection = session.connection()

@@ -118,3 +118,17 @@ def test_two_workers_racing_for_the_same_jobs_run_each_once(team):
     claimed = sorted(j for runs in won for j in runs)
     assert claimed == ids
     assert ann.queue.status()["counts"]["completed"] == 200
+
+
+def test_bad_job_parameters_are_refused_before_anything_is_written(team, tmp_path):
+    ann = team["ann"]
+    queue = ann.queue_for(f"sqlite:///{tmp_path / 'queue.db'}")
+    with pytest.raises(ak.ValidationError, match="a list of dicts"):
+        queue.enqueue_many("noop", "noop")
+    with pytest.raises(ak.ValidationError, match="job 1: parameters must be a dict, got int"):
+        queue.enqueue_many("noop", [{}, 1])
+    with pytest.raises(ak.ValidationError, match="job 2: parameters are not JSON"):
+        queue.enqueue_many("noop", [{}, {}, {"x": object()}])
+    with pytest.raises(ak.ValidationError, match="parameters are not JSON"):
+        queue.enqueue("noop", x={1, 2})
+    assert sum(queue.status()["counts"].values()) == 0
