@@ -1,26 +1,37 @@
-"""LeRobot datasets, v3.0 (default) and v2.1, written with pyarrow (and PyAV for videos).
+"""LeRobot datasets, v3.0 (default) and v2.1, written with pyarrow (and PyAV for videos), in
+the shape lerobot's own writer gives them, so that lerobot's ``LeRobotDataset`` loads them.
 
-Each exported episode is resampled to ``rate_hz`` (default 30 Hz; see :mod:`.sampling`) with
-``observation.state`` and ``action`` mapped from the source streams (float32 by default,
-``dtype="float64"`` keeps float64 sources exact) and each camera as
-``observation.images.<name>``: an mp4 video (``cameras="video"``, PyAV, ``codec`` libx264 by
-default), PNG images inside the parquet (``cameras="images"``), or left out (``"none"``).
+Which lerobot loads which option (each checked by ``tests/consumers``):
 
-v3.0: ``data/chunk-000/file-NNN.parquet`` with each episode its own row group,
-``videos/<key>/chunk-000/file-NNN.mp4`` (one file per episode), ``meta/info.json``,
-``meta/tasks.parquet``, ``meta/episodes/chunk-000/file-000.parquet`` (with per-episode stats
-and video offsets) and ``meta/stats.json``. v2.1: one parquet and one mp4 per episode,
-``meta/{info.json, episodes.jsonl, tasks.jsonl, episodes_stats.jsonl}``.
+- ``version="v3.0"`` (default): lerobot 0.6 — with the ``language_persistent`` /
+  ``language_events`` columns (:mod:`.lerobot_language`) and ``subtask_index``;
+- ``version="v3.0", language=False``: lerobot 0.4 and 0.6 — tasks and ``subtask_index`` only
+  (lerobot 0.4 refuses the ``language`` dtype);
+- ``version="v2.1"``: lerobot 0.3 — tasks and ``subtask_index``.
 
-Annotations: each segment's description (its skill when it has none) becomes
-``language_persistent`` atoms (role ``assistant``, style ``subtask``, timestamp of its start; an
-atom with empty content ends a segment followed by a gap) and episode-level annotations
-``language_events`` atoms on the first frame (v3.0); both versions also get ``subtask_index`` per
-frame (-1 outside segments) with ``meta/subtasks.parquet``, and the episode's task is the
-annotation_kit task's description (else its name). ``meta/annotation_kit.jsonl`` keeps every
-exported annotation record with the frames it maps to, which the importer reads back with
-where the annotation came from. ``strict_match=True`` writes only the annotated spans: each
-segment becomes its own LeRobot episode whose task is the segment's description.
+Each exported episode is resampled to ``rate_hz`` (an integer, default 30; see
+:mod:`.sampling`) with ``observation.state`` and ``action`` mapped from the source streams
+(float32 by default, ``dtype="float64"`` keeps float64 sources exact) and each camera as
+``observation.images.<name>``: video (``cameras="video"``, :mod:`.lerobot_video`: AV1 with a
+keyframe every 2 frames by default, ``codec="h264"`` for H.264), PNG images inside the parquet
+(``cameras="images"``), or left out (``"none"``).
+
+v3.0: ``data/chunk-000/file-NNN.parquet`` with each episode its own row group, files of up to
+``data_file_mb``; ``videos/<key>/chunk-000/file-NNN.mp4`` with several episodes each, up to
+``video_file_mb``; ``meta/info.json``, ``meta/tasks.parquet``, ``meta/episodes/...parquet``
+(per-episode stats and video offsets), ``meta/stats.json``. v2.1: one parquet and one mp4 per
+episode, ``meta/{info.json, episodes.jsonl, tasks.jsonl, episodes_stats.jsonl}``. Parquet files
+carry the ``huggingface`` schema metadata lerobot writes; stats carry quantiles
+(:mod:`.lerobot_stats`).
+
+Tasks: each episode keeps its source's own task (a LeRobot episode's task, an HDF5 ``task``
+attribute); episodes whose source has none get the annotation_kit task's description (else its
+name), and ``task_text="task"`` uses that for every episode. Segments become one
+``subtask_index`` per frame (``meta/subtasks.parquet``, indexed by the subtask text like
+``tasks.parquet``) and, in v3.0, language rows. ``meta/annotation_kit.jsonl`` keeps every
+exported annotation record with the frames it maps to, which the importer reads back with where
+the annotation came from. ``strict_match=True`` writes only the annotated spans: each segment
+becomes its own LeRobot episode whose task is the segment's description.
 """
 
 from __future__ import annotations
@@ -37,23 +48,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import ValidationError
+from . import lerobot_language as language
+from . import lerobot_stats as stats_of
+from .lerobot_video import Videos, codec_name, feature_info
 from .plan import AnnotationRecord, EpisodePlan, Plan
 from .sampling import Grid, camera_pixels, mapping_for
 
 VERSIONS = ("v3.0", "v2.1")
 CAMERA_MODES = ("video", "images", "none")
-ATOM = pa.struct(
-    [
-        ("role", pa.string()),
-        ("content", pa.string()),
-        ("style", pa.string()),
-        ("timestamp", pa.float64()),
-    ]
-)
-LANGUAGE = pa.list_(ATOM)
+TASK_TEXTS = ("source", "task")
 IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
 CHUNK = 1000
-FILE_MB = 100
 
 
 @dataclass
@@ -72,13 +77,18 @@ def write(
     folder: Path,
     *,
     version: str = "v3.0",
-    rate_hz: float = 30.0,
+    language: bool = True,
+    rate_hz: float = 30,
     mapping: dict[str, str] | None = None,
     cameras: str = "video",
-    codec: str = "libx264",
+    codec: str = "av1",
     dtype: str = "float32",
     strict_match: bool = False,
     robot_type: str | None = None,
+    task_text: str = "source",
+    gap_subtask: str = "idle",
+    data_file_mb: float = 100,
+    video_file_mb: float = 200,
 ) -> dict[str, Any]:
     if version not in VERSIONS:
         raise ValidationError(f"LeRobot version must be one of {', '.join(VERSIONS)}")
@@ -86,15 +96,48 @@ def write(
         raise ValidationError(f"cameras must be one of {', '.join(CAMERA_MODES)}")
     if dtype not in ("float32", "float64"):
         raise ValidationError("dtype must be float32 or float64")
-    units = _units(plan, strict_match)
+    if task_text not in TASK_TEXTS:
+        raise ValidationError(f"task_text must be one of {', '.join(TASK_TEXTS)}")
+    if not isinstance(gap_subtask, str) or not gap_subtask.strip():
+        raise ValidationError("gap_subtask must be a non-empty text (unlabelled frames' subtask)")
+    if not isinstance(language, bool):
+        raise ValidationError("language must be True or False")
+    try:
+        fps = int(rate_hz)
+    except (TypeError, ValueError):
+        raise ValidationError(f"rate_hz must be a whole number, got {rate_hz!r}") from None
+    if fps != rate_hz or fps <= 0:
+        raise ValidationError(
+            f"rate_hz must be a whole number of frames per second above 0 (LeRobot's fps is an "
+            f"integer), got {rate_hz!r}"
+        )
+    for name, value in (("data_file_mb", data_file_mb), ("video_file_mb", video_file_mb)):
+        if not isinstance(value, int | float) or value <= 0:
+            raise ValidationError(f"{name} must be above 0, got {value!r}")
+    units = _units(plan, strict_match, task_text)
     if not units:
         raise ValidationError("nothing to export: no episodes (or, with strict_match, segments)")
-    layout = _Layout(plan, units, version, rate_hz, mapping, cameras, codec, dtype)
+    layout = _Layout(
+        plan,
+        units,
+        version,
+        fps,
+        mapping,
+        cameras,
+        codec_name(codec),
+        dtype,
+        language=language and version == "v3.0",
+        gap=gap_subtask,
+        data_mb=data_file_mb,
+        video_mb=video_file_mb,
+    )
     layout.write(folder, robot_type)
     return {"lerobot_episodes": len(units), "frames": layout.total}
 
 
-def _task_text(episode: EpisodePlan, plan: Plan) -> str:
+def _task_text(episode: EpisodePlan, plan: Plan, task_text: str) -> str:
+    if task_text == "source" and episode.source_task:
+        return episode.source_task
     names = {t["name"]: t for t in plan.tasks}
     for name in episode.tasks:
         if name in names:
@@ -102,7 +145,7 @@ def _task_text(episode: EpisodePlan, plan: Plan) -> str:
     return episode.name
 
 
-def _units(plan: Plan, strict: bool) -> list[Unit]:
+def _units(plan: Plan, strict: bool, task_text: str) -> list[Unit]:
     units = []
     for episode in plan.episodes:
         if not strict:
@@ -111,29 +154,40 @@ def _units(plan: Plan, strict: bool) -> list[Unit]:
                     episode,
                     0,
                     episode.duration_ns,
-                    _task_text(episode, plan),
+                    _task_text(episode, plan, task_text),
                     list(episode.annotations),
                 )
             )
             continue
         for a in sorted(episode.segments, key=lambda r: (r.start_ns, r.annotation)):
-            units.append(Unit(episode, a.start_ns, a.end_ns, _text(a), [a]))
+            units.append(Unit(episode, a.start_ns, a.end_ns, language.text(a), [a]))
     return units
 
 
-def _text(record: AnnotationRecord) -> str:
-    return record.description or record.skill or "segment"
-
-
 class _Layout:
-    def __init__(self, plan, units, version, rate_hz, mapping, cameras, codec, dtype):
+    def __init__(
+        self,
+        plan,
+        units,
+        version,
+        fps,
+        mapping,
+        cameras,
+        codec,
+        dtype,
+        *,
+        language,
+        gap,
+        data_mb,
+        video_mb,
+    ):
         self.plan, self.units, self.version = plan, units, version
-        self.rate, self.mapping, self.cameras, self.codec = float(rate_hz), mapping, cameras, codec
-        self.dtype = np.dtype(dtype)
-        if self.rate <= 0:
-            raise ValidationError(f"rate_hz must be above 0, got {rate_hz}")
+        self.fps, self.mapping, self.cameras, self.codec = fps, mapping, cameras, codec
+        self.dtype, self.language, self.gap = np.dtype(dtype), language, gap
+        self.data_mb, self.video_mb = data_mb, video_mb
         self.tasks = sorted({u.task for u in units})
-        self.subtasks = sorted({_text(a) for u in units for a in u.records if a.kind == "segment"})
+        texts = {t for u in units for a in u.records if (t := language_text(a))}
+        self.subtasks = sorted(texts | {gap}) if texts else []
         self.total = 0
         self.features: dict[str, dict[str, Any]] = {}
         self.signals: dict[str, str] = {}
@@ -171,22 +225,16 @@ class _Layout:
                     self.camera_keys[camera["name"]] = key
                     grid = Grid(np.array([0], dtype=np.int64))
                     sample = next(camera_pixels(data, camera["name"], grid))
-                    feature = {
+                    height, width = sample.shape[0], sample.shape[1]
+                    if self.cameras == "video":  # yuv420p needs even sides
+                        height, width = height // 2 * 2, width // 2 * 2
+                    feature: dict[str, Any] = {
                         "dtype": "video" if self.cameras == "video" else "image",
-                        "shape": list(sample.shape),
+                        "shape": [height, width, 3],
                         "names": ["height", "width", "channels"],
                     }
                     if self.cameras == "video":
-                        feature["info"] = {
-                            "video.height": sample.shape[0],
-                            "video.width": sample.shape[1],
-                            "video.codec": "h264" if "264" in self.codec else self.codec,
-                            "video.pix_fmt": "yuv420p",
-                            "video.is_depth_map": False,
-                            "video.fps": self.rate,
-                            "video.channels": 3,
-                            "has_audio": False,
-                        }
+                        feature["info"] = feature_info(self.codec, height, width, self.fps)
                     self.features[key] = feature
         finally:
             data.close()
@@ -211,65 +259,89 @@ class _Layout:
             "episode_index": index,
             "index": index,
             "task_index": index,
-            "subtask_index": index,
         }
-        if self.version == "v3.0":
-            language = {"dtype": "language", "shape": [1], "names": None}
-            self.features |= {"language_persistent": language, "language_events": language}
+        if self.subtasks:
+            self.features["subtask_index"] = index
+        if self.language:
+            kind = {"dtype": "language", "shape": [1], "names": None}
+            self.features |= {column: dict(kind) for column in language.COLUMNS}
         self.dims = dims
+        self.schema_metadata = {
+            "huggingface": json.dumps({"info": {"features": self._hf_features()}})
+        }
+
+    def _hf_features(self) -> dict[str, Any]:
+        """The ``datasets`` features of the parquet columns (``Sequence`` in v2.1, read by
+        datasets 3; ``List`` in v3.0, read by datasets 4), as lerobot writes them."""
+        sequence = "List" if self.version == "v3.0" else "Sequence"
+        out: dict[str, Any] = {}
+        for key, feature in self.features.items():
+            dtype = feature["dtype"]
+            if dtype == "video" or key in language.COLUMNS:
+                continue
+            if dtype == "image":
+                out[key] = {"_type": "Image"}
+            elif key in self.signals:
+                value = {"dtype": dtype, "_type": "Value"}
+                out[key] = {"feature": value, "length": feature["shape"][0], "_type": sequence}
+            else:
+                out[key] = {"dtype": dtype, "_type": "Value"}
+        if self.language:
+            out |= language.hf_feature()
+        return out
 
     # ----- writing ------------------------------------------------------------------------
 
     def write(self, folder: Path, robot_type: str | None) -> None:
         episodes_meta, stats_all, records = [], [], []
         writer = None
-        file_index = 0
-        data_dir = folder / "data/chunk-000"
-        data_dir.mkdir(parents=True)
+        file_number = 0
         # where each episode's frames start in the dataset (the ``index`` column)
-        lengths = [len(Grid.at(u.end_ns - u.start_ns, self.rate).t_ns) for u in self.units]
+        lengths = [len(Grid.at(u.end_ns - u.start_ns, self.fps).t_ns) for u in self.units]
         firsts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
+        self.videos = Videos(folder, self.version, self.codec, self.fps, self.video_mb, CHUNK)
         # the next episode is read and prepared in a thread while this one is written (pyarrow
-        # and numpy release the GIL): two episodes in memory at most
+        # and numpy release the GIL): two episodes in memory at most; videos are encoded there,
+        # one episode after the other
         pool = ThreadPoolExecutor(max_workers=1)
         try:
-            pending = pool.submit(self._unit, folder, 0, self.units[0], firsts[0])
+            pending = pool.submit(self._unit, 0, self.units[0], firsts[0])
             for number, unit in enumerate(self.units):
-                table, stats = pending.result()
+                table, stats, placed = pending.result()
                 if number + 1 < len(self.units):
                     pending = pool.submit(
-                        self._unit, folder, number + 1, self.units[number + 1], firsts[number + 1]
+                        self._unit, number + 1, self.units[number + 1], firsts[number + 1]
                     )
                 if self.version == "v3.0":
-                    path = data_dir / f"file-{file_index:03d}.parquet"
-                    if writer is not None and path.stat().st_size > FILE_MB * 1e6:
+                    path = self._data_path(folder, file_number)
+                    if writer is not None and path.stat().st_size > self.data_mb * 1e6:
                         writer.close()
-                        writer, file_index = None, file_index + 1
-                        path = data_dir / f"file-{file_index:03d}.parquet"
+                        writer, file_number = None, file_number + 1
+                        path = self._data_path(folder, file_number)
                     if writer is None:
+                        path.parent.mkdir(parents=True, exist_ok=True)
                         writer = pq.ParquetWriter(path, table.schema)
                     writer.write_table(table, row_group_size=max(1, len(table)))
                 else:
-                    chunk = folder / f"data/chunk-{number // CHUNK:03d}"
-                    chunk.mkdir(parents=True, exist_ok=True)
-                    pq.write_table(table, chunk / f"episode_{number:06d}.parquet")
+                    path = folder / f"data/chunk-{number // CHUNK:03d}/episode_{number:06d}.parquet"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    pq.write_table(table, path)
                 row = {
                     "episode_index": number,
                     "tasks": [unit.task],
                     "length": len(table),
-                    "data/chunk_index": 0,
-                    "data/file_index": file_index,
+                    "data/chunk_index": file_number // CHUNK,
+                    "data/file_index": file_number % CHUNK,
                     "dataset_from_index": self.total,
                     "dataset_to_index": self.total + len(table),
                 }
-                for key in self.camera_keys.values():
-                    if self.cameras == "video":
-                        row |= {
-                            f"videos/{key}/chunk_index": 0,
-                            f"videos/{key}/file_index": number,
-                            f"videos/{key}/from_timestamp": 0.0,
-                            f"videos/{key}/to_timestamp": len(table) / self.rate,
-                        }
+                for key, where in placed.items():
+                    row |= {
+                        f"videos/{key}/chunk_index": where.chunk_index,
+                        f"videos/{key}/file_index": where.file_index,
+                        f"videos/{key}/from_timestamp": where.from_timestamp,
+                        f"videos/{key}/to_timestamp": where.to_timestamp,
+                    }
                 episodes_meta.append((row, stats))
                 self.plan.step(unit.episode.name)
                 stats_all.append(stats)
@@ -279,8 +351,8 @@ class _Layout:
                     | {
                         "lerobot_episode": number,
                         "unit_start_ns": unit.start_ns,
-                        "from_frame": _frame_of(a.start_ns, unit, self.rate),
-                        "to_frame": _frame_of(a.end_ns, unit, self.rate),
+                        "from_frame": _frame_of(a.start_ns, unit, self.fps),
+                        "to_frame": _frame_of(a.end_ns, unit, self.fps),
                     }
                     for a in unit.records
                 ]
@@ -288,15 +360,22 @@ class _Layout:
             pool.shutdown(wait=True, cancel_futures=True)
             if writer is not None:
                 writer.close()
+            self.videos.close()
         self._meta(folder, episodes_meta, stats_all, records, robot_type)
 
-    def _unit(self, folder: Path, number: int, unit: Unit, first: int):
-        grid = Grid.at(unit.end_ns - unit.start_ns, self.rate)
+    @staticmethod
+    def _data_path(folder: Path, number: int) -> Path:
+        chunk, index = divmod(number, CHUNK)
+        return folder / f"data/chunk-{chunk:03d}/file-{index:03d}.parquet"
+
+    def _unit(self, number: int, unit: Unit, first: int):
+        grid = Grid.at(unit.end_ns - unit.start_ns, self.fps)
         times = grid.t_ns + unit.start_ns
         n = len(times)
         absolute = Grid(times)
         columns: dict[str, Any] = {}
         stats: dict[str, dict[str, Any]] = {}
+        placed = {}
         data = unit.episode.open()
         try:
             if hasattr(data.reader, "prefetch"):  # both streams in one read
@@ -313,7 +392,7 @@ class _Layout:
                 columns[key] = pa.FixedSizeListArray.from_arrays(
                     pa.array(picked.ravel(), arrow), picked.shape[1]
                 )
-                stats[key] = _stats(picked)
+                stats[key] = stats_of.of(picked)
             for camera, key in self.camera_keys.items():
                 frames = camera_pixels(data, camera, absolute)
                 if self.cameras == "images":
@@ -324,98 +403,41 @@ class _Layout:
                             sample.append(pixels)
                     columns[key] = pa.array(cells, IMAGE)
                 else:
-                    sample = self._video(folder, number, key, frames)
-                stats[key] = _image_stats(sample)
+                    placed[key] = self.videos.write(key, number, frames)
+                    sample = placed[key].sample
+                stats[key] = stats_of.images(sample)
         finally:
             data.close()
         frame_index = np.arange(n, dtype=np.int64)
+        timestamps = (frame_index / self.fps).astype(np.float32)
+        task = self.tasks.index(unit.task)
         columns |= {
-            "timestamp": pa.array(frame_index / self.rate, pa.float32()),
+            "timestamp": pa.array(timestamps, pa.float32()),
             "frame_index": frame_index,
             "episode_index": np.full(n, number, dtype=np.int64),
             "index": np.arange(first, first + n, dtype=np.int64),
-            "task_index": np.full(n, self.tasks.index(unit.task), dtype=np.int64),
-            "subtask_index": self._subtask_index(unit, times),
+            "task_index": np.full(n, task, dtype=np.int64),
         }
-        if self.version == "v3.0":
-            persistent, events = self._language(unit)
-            atoms = pa.array(persistent, ATOM)
-            k = len(persistent)  # the same atoms on every row, without n Python lists
-            columns["language_persistent"] = pa.ListArray.from_arrays(
-                pa.array(
-                    np.arange(0, n * k + 1, k or 1)[: n + 1] if k else np.zeros(n + 1), pa.int32()
-                ),
-                atoms.take(pa.array(np.tile(np.arange(k), n), pa.int64())),
-            )
-            offsets = np.full(n + 1, len(events), dtype=np.int32)
-            offsets[0] = 0
-            columns["language_events"] = pa.ListArray.from_arrays(
-                pa.array(offsets), pa.array(events, ATOM)
-            )
         stats |= {  # closed forms: these columns are ramps and constants
-            "timestamp": _ramp_stats(n, 0.0, 1 / self.rate),
-            "frame_index": _ramp_stats(n, 0, 1),
-            "episode_index": _ramp_stats(n, number, 0),
-            "index": _ramp_stats(n, first, 1),
-            "task_index": _ramp_stats(n, self.tasks.index(unit.task), 0),
+            "timestamp": stats_of.ramp(n, 0.0, 1 / self.fps),
+            "frame_index": stats_of.ramp(n, 0, 1),
+            "episode_index": stats_of.ramp(n, number, 0),
+            "index": stats_of.ramp(n, first, 1),
+            "task_index": stats_of.ramp(n, task, 0),
         }
-        return pa.table(columns), stats
-
-    def _subtask_index(self, unit: Unit, times: np.ndarray) -> np.ndarray:
-        out = np.full(len(times), -1, dtype=np.int64)
-        for a in sorted(unit.records, key=lambda r: (r.start_ns or 0, r.annotation)):
-            if a.kind != "segment":
-                continue
-            inside = (times >= a.start_ns) & (times < a.end_ns)
-            out[inside] = self.subtasks.index(_text(a))
-        return out
-
-    def _language(self, unit: Unit) -> tuple[list[dict], list[dict]]:
-        persistent: list[dict[str, Any]] = []
-        segments = sorted(
-            (a for a in unit.records if a.kind == "segment"), key=lambda r: (r.start_ns, r.end_ns)
-        )
-        for i, a in enumerate(segments):
-            start = (a.start_ns - unit.start_ns) / 1e9
-            persistent.append(_atom(_text(a), "subtask", start))
-            following = segments[i + 1].start_ns if i + 1 < len(segments) else None
-            if a.end_ns < unit.end_ns and (following is None or following > a.end_ns):
-                persistent.append(_atom("", "subtask", (a.end_ns - unit.start_ns) / 1e9))
-        events = [
-            _atom(a.description or a.skill or ("valid" if a.valid else "invalid"), "episode", 0.0)
-            for a in unit.records
-            if a.kind != "segment"
-        ]
-        return persistent, events
-
-    def _video(self, folder: Path, number: int, key: str, frames) -> list[np.ndarray]:
-        import av
-
-        if self.version == "v3.0":
-            path = folder / f"videos/{key}/chunk-000/file-{number:03d}.mp4"
-        else:
-            path = folder / f"videos/chunk-{number // CHUNK:03d}/{key}/episode_{number:06d}.mp4"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sample = []
-        with av.open(str(path), "w") as container:
-            stream = None
-            for i, pixels in enumerate(frames):
-                if stream is None:
-                    stream = container.add_stream(self.codec, rate=_fraction(self.rate))
-                    stream.width, stream.height = pixels.shape[1] // 2 * 2, pixels.shape[0] // 2 * 2
-                    stream.pix_fmt = "yuv420p"
-                picture = av.VideoFrame.from_ndarray(
-                    np.ascontiguousarray(pixels[: stream.height, : stream.width]), format="rgb24"
-                )
-                picture.pts = i
-                for packet in stream.encode(picture):
-                    container.mux(packet)
-                if i % 10 == 0:
-                    sample.append(pixels)
-            if stream is not None:
-                for packet in stream.encode():
-                    container.mux(packet)
-        return sample
+        if self.subtasks:
+            spans, span_of = language.spans(unit.records, grid.t_ns, unit.start_ns, self.gap)
+            ids = np.array([self.subtasks.index(s.text) for s in spans], dtype=np.int64)
+            columns["subtask_index"] = ids[span_of]
+            stats["subtask_index"] = stats_of.of(columns["subtask_index"])
+            if self.language:
+                rows = language.persistent_rows(spans, timestamps, unit.task, unit.records)
+                columns |= language.columns(rows, n)
+        elif self.language:
+            rows = language.persistent_rows([], timestamps, unit.task, unit.records)
+            columns |= language.columns(rows, n)
+        table = pa.table({k: columns[k] for k in self.features if k in columns})
+        return table.replace_schema_metadata(self.schema_metadata), stats, placed
 
     # ----- meta ---------------------------------------------------------------------------
 
@@ -432,15 +454,15 @@ class _Layout:
             "total_frames": self.total,
             "total_tasks": len(self.tasks),
             "chunks_size": CHUNK,
-            "fps": self.rate,
+            "fps": self.fps,
             "splits": {"train": f"0:{n}"},
             "features": self.features,
         }
         video = self.cameras == "video" and self.camera_keys
         if self.version == "v3.0":
             info |= {
-                "data_files_size_in_mb": FILE_MB,
-                "video_files_size_in_mb": 200,
+                "data_files_size_in_mb": self.data_mb,
+                "video_files_size_in_mb": self.video_mb,
                 "data_path": "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet",
                 "video_path": (
                     "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
@@ -448,6 +470,8 @@ class _Layout:
                     else None
                 ),
             }
+            if self.language:
+                info["tools"] = [language.SAY_TOOL]
             rows = []
             for row, stats in episodes_meta:
                 flat = {
@@ -458,12 +482,8 @@ class _Layout:
                 )
             (meta / "episodes/chunk-000").mkdir(parents=True)
             pq.write_table(pa.Table.from_pylist(rows), meta / "episodes/chunk-000/file-000.parquet")
-            import pandas as pd
-
-            pd.DataFrame(
-                {"task_index": range(len(self.tasks))}, index=pd.Index(self.tasks)
-            ).to_parquet(meta / "tasks.parquet")
-            (meta / "stats.json").write_text(json.dumps(_aggregate(stats_all), indent=1))
+            _indexed(self.tasks, "task", meta / "tasks.parquet")
+            (meta / "stats.json").write_text(json.dumps(stats_of.aggregate(stats_all), indent=1))
         else:
             info |= {
                 "total_chunks": (n - 1) // CHUNK + 1,
@@ -494,15 +514,23 @@ class _Layout:
                 meta / "episodes_stats.jsonl",
                 [{"episode_index": r["episode_index"], "stats": s} for r, s in episodes_meta],
             )
-        pq.write_table(
-            pa.table(
-                {"subtask_index": list(range(len(self.subtasks))), "subtask": self.subtasks},
-                schema=pa.schema([("subtask_index", pa.int64()), ("subtask", pa.string())]),
-            ),
-            meta / "subtasks.parquet",
-        )
+        if self.subtasks:
+            _indexed(self.subtasks, "subtask", meta / "subtasks.parquet")
         _jsonl(meta / "annotation_kit.jsonl", records)
         (meta / "info.json").write_text(json.dumps(info, indent=4))
+
+
+def language_text(record: AnnotationRecord) -> str:
+    """The subtask a record contributes, or nothing (not a valid segment)."""
+    return language.text(record) if language.language_segments([record]) else ""
+
+
+def _indexed(names: list[str], label: str, path: Path) -> None:
+    """``names`` as lerobot keeps tasks: the text is the index, ``<label>_index`` the column."""
+    import pandas as pd
+
+    frame = pd.DataFrame({f"{label}_index": range(len(names))}, index=pd.Index(names, name=label))
+    frame.to_parquet(path)
 
 
 def _label(name: str) -> str:
@@ -517,88 +545,12 @@ def _frame_of(t_ns: int | None, unit: Unit, rate: float) -> int | None:
     return round((t_ns - unit.start_ns) * rate / 1e9)
 
 
-def _atom(content: str, style: str, timestamp: float) -> dict[str, Any]:
-    return {"role": "assistant", "content": content, "style": style, "timestamp": timestamp}
-
-
-def _fraction(rate: float) -> Any:
-    from fractions import Fraction
-
-    return Fraction(rate).limit_denominator(1001)
-
-
 def _png(pixels: np.ndarray) -> bytes:
     from PIL import Image
 
     out = io.BytesIO()
     Image.fromarray(pixels).save(out, format="PNG", compress_level=1)
     return out.getvalue()
-
-
-def _stats(values: np.ndarray) -> dict[str, list]:
-    v = np.asarray(values, dtype=np.float64)
-    return {
-        "min": v.min(axis=0).tolist(),
-        "max": v.max(axis=0).tolist(),
-        "mean": v.mean(axis=0).tolist(),
-        "std": v.std(axis=0).tolist(),
-        "count": [len(v)],
-    }
-
-
-def _ramp_stats(n: int, first: float, step: float) -> dict[str, list]:
-    """Stats of first, first + step, ... (n values) without building them."""
-    last = first + step * (n - 1)
-    spread = abs(step) * np.sqrt((n * n - 1) / 12.0)
-    return {
-        "min": [min(first, last)],
-        "max": [max(first, last)],
-        "mean": [(first + last) / 2],
-        "std": [float(spread)],
-        "count": [n],
-    }
-
-
-def _image_stats(sample: list[np.ndarray]) -> dict[str, list]:
-    """Per-channel stats in [0, 1], shaped (3, 1, 1) as LeRobot keeps them."""
-    if not sample:
-        return {}
-    v = np.stack(sample).astype(np.float64) / 255.0
-    axes = (0, 1, 2)
-
-    def shaped(x: np.ndarray) -> list:
-        return x.reshape(3, 1, 1).tolist()
-
-    return {
-        "min": shaped(v.min(axis=axes)),
-        "max": shaped(v.max(axis=axes)),
-        "mean": shaped(v.mean(axis=axes)),
-        "std": shaped(v.std(axis=axes)),
-        "count": [len(sample)],
-    }
-
-
-def _aggregate(all_stats: list[dict[str, dict[str, list]]]) -> dict[str, dict[str, list]]:
-    """Dataset stats from per-episode stats (means and variances weighted by counts)."""
-    out: dict[str, dict[str, list]] = {}
-    for key in all_stats[0]:
-        parts = [s[key] for s in all_stats if s.get(key)]
-        if not parts:
-            continue
-        counts = np.array([p["count"][0] for p in parts], dtype=np.float64)
-        means = np.array([p["mean"] for p in parts], dtype=np.float64)
-        stds = np.array([p["std"] for p in parts], dtype=np.float64)
-        weights = counts.reshape(-1, *([1] * (means.ndim - 1))) / counts.sum()
-        mean = (means * weights).sum(axis=0)
-        var = ((stds**2 + (means - mean) ** 2) * weights).sum(axis=0)
-        out[key] = {
-            "min": np.min([p["min"] for p in parts], axis=0).tolist(),
-            "max": np.max([p["max"] for p in parts], axis=0).tolist(),
-            "mean": mean.tolist(),
-            "std": np.sqrt(var).tolist(),
-            "count": [int(counts.sum())],
-        }
-    return out
 
 
 def _jsonl(path: Path, rows: list[dict[str, Any]]) -> None:

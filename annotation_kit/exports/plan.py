@@ -112,6 +112,16 @@ class EpisodePlan:
         )
 
     @property
+    def source_task(self) -> str | None:
+        """The task the source itself states (a LeRobot episode's first task, an HDF5
+        ``task`` attribute), if any."""
+        tasks = self.meta.get("tasks") or []
+        if tasks and isinstance(tasks, list) and str(tasks[0]).strip():
+            return str(tasks[0])
+        task = (self.meta.get("attrs") or {}).get("task")
+        return str(task) if isinstance(task, str) and task.strip() else None
+
+    @property
     def segments(self) -> list[AnnotationRecord]:
         return [a for a in self.annotations if a.kind == "segment"]
 

@@ -53,7 +53,9 @@ class Grid:
     def at(cls, duration_ns: int, rate_hz: float) -> Grid:
         if not rate_hz or rate_hz <= 0:
             raise ValidationError(f"rate_hz must be above 0, got {rate_hz}")
-        count = int(np.floor(duration_ns * rate_hz / 1e9 + 1e-9)) + 1
+        # a duration stored in whole ns is up to 0.5 ns short of the frame it ends on (g1: 479
+        # frames at 30 fps last 15,933,333,333.3 ns): allow 1 ns so that frame is kept
+        count = int(np.floor((duration_ns + 1) * rate_hz / 1e9)) + 1
         return cls(np.round(np.arange(count) * (1e9 / rate_hz)).astype(np.int64))
 
     def nearest(self, source_t: np.ndarray) -> np.ndarray:
