@@ -1,7 +1,9 @@
 """MCAP: each episode's original streams plus an ``/annotations`` channel, so the export plays
 back in Foxglove with the segments on the timeline.
 
-An MCAP source is copied message by message, schemas, channels and timestamps as they were.
+An MCAP source is copied as it was apart from the added channel: its header profile (``ros2``…),
+every schema and channel (those without messages too), every message with its timestamps and
+sequence number, its metadata records and attachments.
 Other sources (HDF5, LeRobot) are written as JSON: each signal on its own channel
 (``{"values": [...]}`` with the field names in the channel metadata) and each camera as
 ``foxglove.CompressedImage``. Annotations are JSON messages (schema encoding ``jsonschema``), one
@@ -19,6 +21,7 @@ import base64
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +85,13 @@ def write(
     files = 0
     for episode in plan.episodes:
         stem = f"{episode.dataset:06d}_{_safe(episode.name)}"
-        parts = _Parts(folder / "episodes", stem, episode, chunk_s, chunk_mb)
+        source = _source(episode)
+        parts = _Parts(folder / "episodes", stem, episode, chunk_s, chunk_mb, source)
         try:
-            for message in _messages(episode):
+            for message in source.messages:
                 parts.add(*message)
         finally:
+            source.close()
             files += parts.close()
         plan.step(episode.name)
     return {"files": files}
@@ -94,6 +99,27 @@ def write(
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")[:80] or "episode"
+
+
+Message = tuple[tuple, tuple, int, int, bytes, int]
+"""(schema, channel, log_time, publish_time, data, sequence)"""
+
+
+@dataclass
+class _Source:
+    """What an episode's files start with, and its messages in time order."""
+
+    messages: Iterator[Message]
+    profile: str = ""
+    channels: list[tuple[tuple, tuple]] = field(default_factory=list)
+    """Every (schema, channel) of the source, those without messages too."""
+    metadata: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    attachments: list[Any] = field(default_factory=list)
+    stream: Any = None
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
 
 
 class _Parts:
@@ -106,8 +132,9 @@ class _Parts:
         episode: EpisodePlan,
         chunk_s: float | None,
         chunk_mb: float | None,
+        source: _Source,
     ):
-        self.folder, self.stem, self.episode = folder, stem, episode
+        self.folder, self.stem, self.episode, self.source = folder, stem, episode, source
         self.span_ns = int(chunk_s * 1e9) if chunk_s else None
         self.max_bytes = int(chunk_mb * 1e6) if chunk_mb else None
         self.split = bool(chunk_s or chunk_mb)
@@ -118,7 +145,15 @@ class _Parts:
         self.schemas: dict[tuple, int] = {}
         self.count = 0
 
-    def add(self, schema: tuple, channel: tuple, log_time: int, publish_time: int, data: bytes):
+    def add(
+        self,
+        schema: tuple,
+        channel: tuple,
+        log_time: int,
+        publish_time: int,
+        data: bytes,
+        sequence: int = 0,
+    ) -> None:
         t = log_time - self.episode.start_time_ns
         if self.writer is None or (
             self.split
@@ -128,16 +163,23 @@ class _Parts:
             )
         ):
             self._next(t)
+        self.writer.add_message(
+            self._channel(schema, channel), log_time, data, publish_time, sequence
+        )
+
+    def _channel(self, schema: tuple, channel: tuple) -> int:
         key = (schema, channel)
         if key not in self.channels:
             if schema not in self.schemas:
                 name, encoding, body = schema
-                self.schemas[schema] = self.writer.register_schema(name, encoding, body)
+                self.schemas[schema] = (
+                    self.writer.register_schema(name, encoding, body) if name or body else 0
+                )
             topic, message_encoding, metadata = channel
             self.channels[key] = self.writer.register_channel(
                 topic, message_encoding, self.schemas[schema], dict(metadata)
             )
-        self.writer.add_message(self.channels[key], log_time, data, publish_time)
+        return self.channels[key]
 
     def _next(self, t: int) -> None:
         self._finish()
@@ -150,8 +192,14 @@ class _Parts:
         self.path = self.folder / f"{self.stem}{suffix}.mcap"
         self.stream = open(self.path, "wb")  # noqa: SIM115 - closed in _finish
         self.writer = Writer(self.stream, compression=CompressionType.ZSTD)
-        self.writer.start(profile="", library="annotation_kit")
+        self.writer.start(profile=self.source.profile, library="annotation_kit")
         self.channels, self.schemas = {}, {}
+        for schema, channel in self.source.channels:  # every channel, as the source has them
+            self._channel(schema, channel)
+        for name, data in self.source.metadata:
+            self.writer.add_metadata(name, data)
+        for a in self.source.attachments:
+            self.writer.add_attachment(a.create_time, a.log_time, a.name, a.media_type, a.data)
         self.count += 1
 
     def _finish(self) -> None:
@@ -199,29 +247,60 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _messages(episode: EpisodePlan) -> Iterator[tuple[tuple, tuple, int, int, bytes]]:
-    """(schema, channel, log_time, publish_time, data) of every message, in time order."""
+def _source(episode: EpisodePlan) -> _Source:
     if episode.format.split("-", 1)[0] == "mcap":
-        yield from _copied(episode)
-    else:
-        yield from _converted(episode)
+        return _copied(episode)
+    return _Source(_converted(episode))
 
 
-def _copied(episode: EpisodePlan) -> Iterator[tuple[tuple, tuple, int, int, bytes]]:
+def _copied(episode: EpisodePlan) -> _Source:
     location = locate(episode.source_uri.split("#", 1)[0])
-    with location.open() as stream:
+    stream = location.open()
+    try:
         reader = make_reader(stream)
-        for schema, channel, message in reader.iter_messages(log_time_order=True):
-            if channel.topic == ANNOTATION_TOPIC:
-                continue  # annotations of an earlier export: the workspace's replace them
-            key = (schema.name, schema.encoding, bytes(schema.data)) if schema else ("", "", b"")
-            yield (
-                key,
-                (channel.topic, channel.message_encoding, tuple(sorted(channel.metadata.items()))),
-                message.log_time,
-                message.publish_time,
-                message.data,
-            )
+        header = reader.get_header()
+        summary = reader.get_summary()
+        channels = []
+        if summary is not None:
+            for channel in summary.channels.values():
+                if channel.topic == ANNOTATION_TOPIC:
+                    continue
+                schema = summary.schemas.get(channel.schema_id)
+                channels.append((_schema_key(schema), _channel_key(channel)))
+        source = _Source(
+            _copied_messages(reader),
+            profile=header.profile,
+            channels=channels,
+            metadata=[(m.name, dict(m.metadata)) for m in reader.iter_metadata()],
+            attachments=list(reader.iter_attachments()),
+            stream=stream,
+        )
+    except BaseException:
+        stream.close()
+        raise
+    return source
+
+
+def _schema_key(schema: Any) -> tuple:
+    return (schema.name, schema.encoding, bytes(schema.data)) if schema else ("", "", b"")
+
+
+def _channel_key(channel: Any) -> tuple:
+    return (channel.topic, channel.message_encoding, tuple(sorted(channel.metadata.items())))
+
+
+def _copied_messages(reader: Any) -> Iterator[Message]:
+    for schema, channel, message in reader.iter_messages(log_time_order=True):
+        if channel.topic == ANNOTATION_TOPIC:
+            continue  # annotations of an earlier export: the workspace's replace them
+        yield (
+            _schema_key(schema),
+            _channel_key(channel),
+            message.log_time,
+            message.publish_time,
+            message.data,
+            message.sequence,
+        )
 
 
 def _converted(episode: EpisodePlan) -> Iterator[tuple[tuple, tuple, int, int, bytes]]:

@@ -464,10 +464,26 @@ def _source_segments(
                     style="subtask",
                 )
             )
+    frames = table.column("frame_index").to_pylist()
     for column in (c for c in columns if c in LANGUAGE):
-        atoms = {
+        cells = table.column(column).to_pylist()
+        if column == "language_events":  # an event has no timestamp: it fires on its frame
+            for frame, cell in zip(frames, cells, strict=True):
+                for a in cell or []:
+                    if a.get("content"):
+                        start = round(frame * period)
+                        segments.append(
+                            SourceSegment(
+                                start,
+                                min(duration_ns, start + round(period)),
+                                a["content"],
+                                style=a.get("style") or "event",
+                            )
+                        )
+            continue
+        atoms = {  # persistent rows: active from their timestamp until the next of their style
             (a.get("style") or "", float(a.get("timestamp") or 0.0), a.get("content") or "")
-            for cell in table.column(column).to_pylist()
+            for cell in cells
             for a in (cell or [])
         }
         by_style: dict[str, list[tuple[float, str]]] = {}
@@ -476,14 +492,9 @@ def _source_segments(
         for style, rows in by_style.items():
             for i, (t, content) in enumerate(rows):
                 start = round(t * 1e9)
-                if column == "language_events":
-                    end = min(duration_ns, start + round(period))
-                else:
-                    end = round(rows[i + 1][0] * 1e9) if i + 1 < len(rows) else duration_ns
-                if end > start and content:  # an empty atom only ends the one before
-                    segments.append(
-                        SourceSegment(start, end, content, style=style or column.split("_")[1])
-                    )
+                end = round(rows[i + 1][0] * 1e9) if i + 1 < len(rows) else duration_ns
+                if end > start and content:
+                    segments.append(SourceSegment(start, end, content, style=style or "language"))
     return segments
 
 

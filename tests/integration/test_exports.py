@@ -20,6 +20,7 @@ from mcap.reader import make_reader
 import annotation_kit as ak
 from annotation_kit import synthetic
 from annotation_kit.exports import register
+from tests.consumers import lerobot_loads
 
 SECOND = 1_000_000_000
 XSS = 'grab the <b>cup</b> "slowly"; then, lift'
@@ -393,53 +394,21 @@ LEROBOT_V30 = Path(__file__).resolve().parents[2].parent / "shared/data/lerobot/
 
 
 def _check_lerobot_v30(folder: Path, episodes: int, cameras: dict[str, str]) -> dict:
-    """The layout and schemas of a LeRobot v3.0 dataset, read with pyarrow alone."""
-    import pyarrow as pa
+    """lerobot 0.6.1 loads the dataset (its own loader is the judge); then a few things its
+    loader does not insist on: one row group per episode, the features we meant."""
     import pyarrow.parquet as pq
 
+    lerobot_loads(folder, "0.6.1")
     info = json.loads((folder / "meta/info.json").read_text())
     assert info["codebase_version"] == "v3.0" and info["total_episodes"] == episodes
-    features = info["features"]
-    for key in ("observation.state", "action"):
-        assert features[key]["dtype"] in ("float32", "float64") and len(features[key]["shape"]) == 1
+    assert isinstance(info["fps"], int)
     for key, kind in cameras.items():
-        assert features[key]["dtype"] == kind and features[key]["shape"][2] == 3
-    files = sorted((folder / "data").rglob("*.parquet"))
-    assert [f.relative_to(folder).as_posix() for f in files] == ["data/chunk-000/file-000.parquet"]
-    data = pq.ParquetFile(files[0])
+        assert info["features"][key]["dtype"] == kind
+    data = pq.ParquetFile(folder / "data/chunk-000/file-000.parquet")
     assert data.metadata.num_row_groups == episodes  # each episode its own row group
-    schema = data.schema_arrow
-    state = schema.field("observation.state").type
-    assert (
-        pa.types.is_fixed_size_list(state)
-        and state.list_size == features["observation.state"]["shape"][0]
-    )
-    for key in ("frame_index", "episode_index", "index", "task_index", "subtask_index"):
-        assert schema.field(key).type == pa.int64()
-    assert schema.field("timestamp").type == pa.float32()
-    atom = schema.field("language_persistent").type.value_type
-    assert [atom.field(i).name for i in range(atom.num_fields)] == [
-        "role",
-        "content",
-        "style",
-        "timestamp",
-    ]
-    table = data.read()
-    assert table.num_rows == info["total_frames"]
-    assert table.column("index").to_pylist() == list(range(info["total_frames"]))
-    meta = pq.read_table(folder / "meta/episodes/chunk-000/file-000.parquet").to_pylist()
-    assert [m["episode_index"] for m in meta] == list(range(episodes))
-    for row in meta:
-        frames = table.filter(pa.compute.equal(table["episode_index"], row["episode_index"]))
-        assert (
-            row["length"] == frames.num_rows == row["dataset_to_index"] - row["dataset_from_index"]
-        )
-        assert frames.column("frame_index").to_pylist() == list(range(row["length"]))
-        assert row["stats/observation.state/count"] == [row["length"]]
-    tasks = pd.read_parquet(folder / "meta/tasks.parquet")
-    assert list(tasks["task_index"]) == list(range(info["total_tasks"]))
+    assert b"huggingface" in data.schema_arrow.metadata
     stats = json.loads((folder / "meta/stats.json").read_text())
-    assert stats["observation.state"]["count"] == [info["total_frames"]]
+    assert {"q01", "q10", "q50", "q90", "q99"} <= set(stats["observation.state"])
     return info
 
 
@@ -457,18 +426,29 @@ def test_lerobot_v30_video_export_matches_the_spec(passed):
 
     rows = pq.read_table(tmp / "lr/data/chunk-000/file-000.parquet").to_pylist()
     first = [r for r in rows if r["episode_index"] == 0]
-    assert decoded == len(first)
-    # the segments: language atoms (with the gap after "place" closed), subtask per frame
-    atoms = first[0]["language_persistent"]
-    assert [(a["content"], a["timestamp"]) for a in atoms] == [
-        (XSS, 0.5),
-        ("place", 2.0),
-        ("", 3.000000007),
+    assert decoded == len(rows)  # both episodes, one after the other in one file
+    # the segments: back-to-back subtask rows on frames (gaps are "idle"), a plan at each
+    rows = [(a["style"], a["content"], a["timestamp"]) for a in first[0]["language_persistent"]]
+    at = np.float32  # row timestamps are the frames' own float32 timestamps
+    assert rows == [
+        ("plan", f"1. {XSS}\n2. place", 0.0),
+        ("subtask", "idle", 0.0),
+        ("plan", f"1. {XSS}\n2. place", at(8 / 15)),
+        ("subtask", XSS, at(8 / 15)),
+        ("plan", "1. place", 2.0),
+        ("subtask", "place", 2.0),
+        ("subtask", "idle", at(46 / 15)),
     ]
-    subtasks = pq.read_table(tmp / "lr/meta/subtasks.parquet").to_pylist()
-    names = {s["subtask_index"]: s["subtask"] for s in subtasks}
-    at = {r["frame_index"]: names.get(r["subtask_index"]) for r in first}
-    assert (at[0], at[8], at[30], at[50]) == (None, XSS, "place", None)
+    assert all(r["language_events"] == [] for r in first)
+    subtasks = pd.read_parquet(tmp / "lr/meta/subtasks.parquet")
+    at_frame = {r["frame_index"]: subtasks.index[r["subtask_index"]] for r in first}
+    assert (at_frame[7], at_frame[8], at_frame[30], at_frame[45], at_frame[46]) == (
+        "idle",
+        XSS,
+        "place",
+        "place",
+        "idle",
+    )
     # imported again: every episode, its signals on the frame grid, the segments to the frame
     again = team["maya"].import_datasets(tmp / "lr", progress=False).dataset_ids
     copy = team["maya"].tasks.create("again", datasets=again, annotators=["ann"])

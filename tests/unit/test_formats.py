@@ -216,7 +216,7 @@ def test_lerobot_language_columns_and_subtasks_become_segments(tmp_path):
         {"role": "assistant", "content": "reach", "style": "subtask", "timestamp": 0.0},
         {"role": "assistant", "content": "grasp", "style": "subtask", "timestamp": 1.5},
     ]
-    event = [{"role": "user", "content": "stop!", "style": "interjection", "timestamp": 2.0}]
+    event = [{"role": "user", "content": "stop!", "style": "interjection"}]  # fires on frame 20
     table = table.append_column("language_persistent", pa.array([atoms] * 30))
     table = table.append_column(
         "language_events", pa.array([event if i == 20 else [] for i in range(30)])
