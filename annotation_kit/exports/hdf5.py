@@ -2,14 +2,20 @@
 
 IO platform (``layout="io"``): files ``episodes_NNN.hdf5`` of ``episodes_per_file`` episodes
 each (the chunk size), holding ``/data/episode_NNN`` groups with ``action`` and
-``observation.state`` (float64, one row per frame), ``observation.images.<camera>``
-((frames, H, W, 3) uint8) and attributes ``task`` (the task name), ``score`` (1.0 when every
-exported annotation passed review, else the share that did), ``fps``, ``source_uri`` and
-``dataset``.
+``observation.state`` (one row per frame, in the source's float type),
+``observation.images.<camera>`` ((frames, H, W, 3) uint8) and attributes ``task`` (the task
+name), ``score`` (1.0 when every exported annotation passed review, else the share that did;
+see :mod:`.plan` for what a passed task means for annotations nobody judged), ``fps``,
+``source_uri`` and ``dataset``.
 
 robomimic (``layout="robomimic"``): one ``robomimic.hdf5`` with ``data/demo_N`` groups holding
-``actions``, ``obs/state`` and ``obs/<camera>_image``, attribute ``num_samples``; ``data`` has
-``total``, ``env_args`` (JSON) and ``fps``; ``mask/train`` lists every demo.
+``actions``, ``obs/state`` and ``obs/<camera>_image``, ``next_obs/*`` (each observation one
+frame later, the last one repeated), ``rewards`` (0.0: we record none) and ``dones`` (1 on the
+last frame), attribute ``num_samples``; ``data`` has ``total``, ``env_args`` (JSON) and ``fps``;
+``mask/train`` lists every demo. robomimic's default config loads all of these.
+
+An episode with no signal mapped to ``observation.state`` or ``action`` is refused, as the
+LeRobot export refuses it (and a robomimic export needs ``actions``): nothing is written.
 
 Both layouts keep the annotations beside each episode in an ``annotations`` group: one row per
 annotation in the datasets ``annotation``, ``version``, ``start_ns``, ``end_ns`` (-1 for
@@ -52,7 +58,17 @@ def write(
     if not isinstance(episodes_per_file, int) or episodes_per_file < 1:
         raise ValidationError(f"episodes_per_file must be ≥ 1, got {episodes_per_file!r}")
     for episode in plan.episodes:  # refuse a bad mapping before writing anything
-        mapping_for(episode.streams, mapping)
+        mapped = mapping_for(episode.streams, mapping)
+        if not mapped:
+            raise ValidationError(
+                f"episode {episode.name!r} has no signal to map to observation.state or action; "
+                "pass mapping={'observation.state': ..., 'action': ...}"
+            )
+        if layout == "robomimic" and "action" not in mapped:
+            raise ValidationError(
+                f"episode {episode.name!r} has no signal to map to action, which robomimic needs; "
+                "pass mapping={'action': ...}"
+            )
     frames = 0
     if layout == "io":
         chunks = math.ceil(len(plan.episodes) / episodes_per_file) if plan.episodes else 0
@@ -100,10 +116,14 @@ def _episode(
         "robomimic": {"observation.state": "obs/state", "action": "actions"},
     }[layout]
     data = episode.open()
+    kinds = {s["name"]: s.get("encoding") for s in episode.streams}
     try:
         for key, stream in mapping_for(episode.streams, mapping).items():
             times, values = data.reader.signal(stream)
-            dataset = group.create_dataset(names[key], data=values[grid.nearest(times)])
+            values = values[grid.nearest(times)]
+            if kinds.get(stream) in ("float16", "float32"):  # readers give float64: undo that
+                values = values.astype(kinds[stream])
+            dataset = group.create_dataset(names[key], data=values)
             dataset.attrs["source"] = stream
         if images:
             for camera in episode.cameras:
@@ -125,6 +145,8 @@ def _episode(
                     stored[i] = frame
     finally:
         data.close()
+    if layout == "robomimic":
+        _transitions(group, len(grid.t_ns))
     passed = [a.review_verdict == "pass" for a in episode.annotations]
     group.attrs["task"] = ", ".join(episode.tasks)
     group.attrs["score"] = float(np.mean(passed)) if passed else 0.0
@@ -134,6 +156,30 @@ def _episode(
     _annotations(group.create_group("annotations"), episode, grid)
     plan.step(episode.name)
     return len(grid.t_ns)
+
+
+def _transitions(group: h5py.Group, n: int) -> None:
+    """What robomimic reads besides observations and actions: ``next_obs``, ``rewards``,
+    ``dones``."""
+    for key, stored in group["obs"].items():
+        following = group.create_dataset(
+            f"next_obs/{key}",
+            shape=stored.shape,
+            dtype=stored.dtype,
+            chunks=stored.chunks,
+            compression=stored.compression,
+            compression_opts=stored.compression_opts,
+        )
+        for start in range(0, n, 256):  # a block at a time: images can be large
+            stop = min(n, start + 256)
+            block = stored[start + 1 : min(stop + 1, n)]
+            if stop == n:  # the last frame has no next one: it is repeated
+                block = np.concatenate([block, stored[n - 1 : n]])
+            following[start:stop] = block
+    group.create_dataset("rewards", data=np.zeros(n, dtype=np.float64))
+    dones = np.zeros(n, dtype=np.int64)
+    dones[-1] = 1
+    group.create_dataset("dones", data=dones)
 
 
 def _camera_name(name: str, layout: str) -> str:

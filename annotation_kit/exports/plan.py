@@ -1,6 +1,11 @@
 """What an export includes: the chosen tasks' episodes and annotations as plain records, checked
 and cleaned before anything is written.
 
+Review verdicts: an annotation's verdict is the latest one a reviewer gave it. When a reviewer
+passes a task without judging each annotation, the pass covers the rest: an annotation of a
+task that passed review with no verdict of its own exports as ``review_verdict="pass"`` with
+the task's review round (the reviewer could have rejected it and did not).
+
 Checks: invalid annotations are left out unless asked for; a segment reaching outside its
 episode is clipped to it (dropped when nothing is left); of two overlapping segments of the same
 skill on one episode, the one starting first is kept. Every change is reported in
@@ -243,6 +248,10 @@ def build(
     for a in rows:
         episode = episodes[a.dataset_id]
         verdict = verdicts.get(a.id)
+        task = found[a.task_id]
+        decision, round_ = (str(verdict.decision), verdict.round) if verdict else (None, None)
+        if verdict is None and task.status in PASSED:  # the task's pass covers it
+            decision, round_ = "pass", task.review_round
         episode.annotations.append(
             AnnotationRecord(
                 annotation=a.id,
@@ -266,8 +275,8 @@ def build(
                 model_ref=a.model_ref,
                 valid=a.valid,
                 invalid_reason=a.invalid_reason,
-                review_verdict=str(verdict.decision) if verdict else None,
-                review_round=verdict.round if verdict else None,
+                review_verdict=decision,
+                review_round=round_,
                 created_at=a.created_at.isoformat(),
                 updated_at=a.updated_at.isoformat(),
             )
