@@ -74,8 +74,10 @@ def main(dataset: Path, expected_path: Path) -> int:
             index += 1
             where = f"episode {number} frame {frame}"
             if int(item["episode_index"]) != number or int(item["frame_index"]) != frame:
-                problems.append(f"{where}: item is episode {int(item['episode_index'])} frame "
-                                f"{int(item['frame_index'])}")
+                problems.append(
+                    f"{where}: item is episode {int(item['episode_index'])} frame "
+                    f"{int(item['frame_index'])}"
+                )
             if item["task"] != episode["task"]:
                 problems.append(f"{where}: task {item['task']!r}, expected {episode['task']!r}")
             if want is None:
@@ -97,8 +99,13 @@ def main(dataset: Path, expected_path: Path) -> int:
                 if active != want:
                     problems.append(f"{where}: active subtask row {active!r}, expected {want!r}")
                 sample = render_sample(
-                    recipe=recipe, persistent=rows, events=item["language_events"], t=t,
-                    sample_idx=index, task=None, dataset_ctx={"task": item["task"]},
+                    recipe=recipe,
+                    persistent=rows,
+                    events=item["language_events"],
+                    t=t,
+                    sample_idx=index,
+                    task=None,
+                    dataset_ctx={"task": item["task"]},
                 )
                 said = sample["messages"][1]["content"] if sample else None
                 if want is not None and said != want:
