@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.13 python3.12 $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3 /usr/bin/python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install consumers lint bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 not found)"; exit 1; }
@@ -19,7 +19,12 @@ install: $(BIN)/python
 demo: install
 	$(BIN)/annotation-kit demo
 
-test: install
+# the programs that load our exports (lerobot 0.6.1/0.4.4/0.3.3, robomimic, lerobot-doctor):
+# built once per machine under ~/.cache/lerobot-oracles, a no-op afterwards
+consumers:
+	bash tests/consumers/build.sh
+
+test: install consumers
 	$(BIN)/ruff check annotation_kit tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
