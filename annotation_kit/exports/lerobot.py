@@ -526,11 +526,45 @@ def language_text(record: AnnotationRecord) -> str:
 
 
 def _indexed(names: list[str], label: str, path: Path) -> None:
-    """``names`` as lerobot keeps tasks: the text is the index, ``<label>_index`` the column."""
-    import pandas as pd
-
-    frame = pd.DataFrame({f"{label}_index": range(len(names))}, index=pd.Index(names, name=label))
-    frame.to_parquet(path)
+    """``names`` as lerobot keeps tasks: a parquet file that pandas reads back with the text as
+    its index (named ``label``) and a ``<label>_index`` column. Written with pyarrow and the
+    pandas schema metadata that says so (importing pandas would cost more than the export of a
+    small task)."""
+    column = f"{label}_index"
+    pandas = {
+        "index_columns": [label],
+        "column_indexes": [
+            {
+                "name": None,
+                "field_name": None,
+                "pandas_type": "unicode",
+                "numpy_type": "object",
+                "metadata": {"encoding": "UTF-8"},
+            }
+        ],
+        "columns": [
+            {
+                "name": column,
+                "field_name": column,
+                "pandas_type": "int64",
+                "numpy_type": "int64",
+                "metadata": None,
+            },
+            {
+                "name": label,
+                "field_name": label,
+                "pandas_type": "unicode",
+                "numpy_type": "object",
+                "metadata": None,
+            },
+        ],
+        "attributes": {},
+        "creator": {"library": "pyarrow", "version": pa.__version__},
+    }
+    table = pa.table(
+        {column: pa.array(range(len(names)), pa.int64()), label: pa.array(names, pa.string())}
+    )
+    pq.write_table(table.replace_schema_metadata({"pandas": json.dumps(pandas)}), path)
 
 
 def _label(name: str) -> str:

@@ -17,13 +17,19 @@ def of(values: np.ndarray) -> dict[str, list]:
     v = np.asarray(values, dtype=np.float64)
     if v.ndim == 1:
         v = v[:, None]
-    quantiles = np.quantile(v, QUANTILES, axis=0)
+    ordered = np.sort(v, axis=0)  # one sort gives min, max and every quantile
+    n = len(ordered)
+    at = np.asarray(QUANTILES) * (n - 1)  # linear interpolation, as numpy's default
+    low = np.floor(at).astype(int)
+    high = np.minimum(low + 1, n - 1)
+    share = (at - low)[:, None]
+    quantiles = ordered[low] + (ordered[high] - ordered[low]) * share
     return {
-        "min": v.min(axis=0).tolist(),
-        "max": v.max(axis=0).tolist(),
+        "min": ordered[0].tolist(),
+        "max": ordered[-1].tolist(),
         "mean": v.mean(axis=0).tolist(),
         "std": v.std(axis=0).tolist(),
-        "count": [len(v)],
+        "count": [n],
     } | {key: q.tolist() for key, q in zip(KEYS, quantiles, strict=True)}
 
 
