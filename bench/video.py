@@ -4,7 +4,9 @@ dataset lerobot itself wrote with the same frames.
 Generated MCAP episodes (``--episodes`` × ``--seconds`` s, two 640×480 cameras at 30 fps) are
 exported as LeRobot v3.0 twice — the default (AV1, a keyframe every 2 frames, several episodes
 per file) and ``codec="h264"`` — and the default export is written again by lerobot 0.6.1's
-own ``LeRobotDataset`` writer (``tests/consumers/lerobot_rewrite.py``). Each dataset is then
+own ``LeRobotDataset`` writer (``tests/consumers/lerobot_rewrite.py``); a fourth copy has the
+videos re-encoded with x264's defaults (a keyframe every ~250 frames, B-frames), which was
+our default before issue 13. Each dataset is then
 read in lerobot 0.6.1 item by item at random indices (``bench/lerobot_decode.py``): the time of
 ``ds[i]``, which decodes both cameras' frames, is what a training step pays per sample. Also
 printed: the export's time and the size of its videos.
@@ -73,6 +75,9 @@ def main() -> None:
             capture_output=True,
         )
         found["lerobot 0.6.1's own writer"] = (reference, time.perf_counter() - start)
+        start = time.perf_counter()
+        old = x264_defaults(found["ours, AV1 (default)"][0], root / "x264-defaults")
+        found["x264 defaults (before)"] = (old, time.perf_counter() - start)
         frames = args.episodes * int(args.seconds * 30)
         print(
             f"{args.episodes} episodes x {args.seconds:g} s, 2 cameras 640x480 at 30 fps "
@@ -92,6 +97,35 @@ def main() -> None:
                 f"{name:<28} {result['p50_ms']:8.1f} ms {result['p95_ms']:6.1f} ms "
                 f"{size:10.1f} {seconds:9.1f} s"
             )
+
+
+def x264_defaults(source: Path, folder: Path) -> Path:
+    """A copy of ``source`` whose videos are re-encoded with libx264's default settings."""
+    import shutil
+
+    import av
+
+    shutil.copytree(source, folder)
+    for path in folder.rglob("*.mp4"):
+        new = path.with_suffix(".new.mp4")
+        with av.open(str(path)) as src, av.open(str(new), "w") as out:
+            stream = out.add_stream("libx264", rate=30)
+            codec = src.streams.video[0].codec_context
+            stream.width, stream.height, stream.pix_fmt = codec.width, codec.height, "yuv420p"
+            for i, frame in enumerate(src.decode(video=0)):
+                picture = av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), "rgb24")
+                picture.pts = i
+                for packet in stream.encode(picture):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+        new.replace(path)
+    info = json.loads((folder / "meta/info.json").read_text())
+    for feature in info["features"].values():
+        if feature["dtype"] == "video":
+            feature["info"]["video.codec"] = "h264"
+    (folder / "meta/info.json").write_text(json.dumps(info, indent=4))
+    return folder
 
 
 if __name__ == "__main__":
