@@ -3,11 +3,12 @@
 LeRobot (0.6) models subtasks as back-to-back spans: a ``subtask`` row of ``language_persistent``
 is active from its timestamp until the next one, and ``subtask_index`` names one subtask per
 frame. Our segments may overlap, nest or leave gaps, so they are first flattened on the frame
-grid: each frame takes the segment that started last among those covering it (an inner segment
-wins over the one around it, which resumes when the inner one ends), and a frame that no segment
-covers takes ``gap`` (the ``gap_subtask`` option, ``"idle"`` by default). The runs of equal
-frames are the spans; both the language rows and ``subtask_index`` come from them, so they
-agree on every frame.
+grid: a segment covers the frames from its start to before its end (and the last frame when it
+reaches the episode's end); each frame takes the segment that started last among those covering
+it (an inner segment wins over the one around it, which resumes when the inner one ends), and a
+frame that no segment covers takes ``gap`` (the ``gap_subtask`` option, ``"idle"`` by
+default). The runs of equal frames are the spans; both the language rows and
+``subtask_index`` come from them, so they agree on every frame.
 
 Rows, as lerobot's own writer makes them (``lerobot.datasets.language``):
 
@@ -106,6 +107,8 @@ def spans(
     for i, a in enumerate(segments):
         lo = np.searchsorted(times_ns, a.start_ns - offset_ns, side="left")
         hi = np.searchsorted(times_ns, a.end_ns - offset_ns, side="left")
+        if n and a.end_ns - offset_ns >= times_ns[-1]:  # reaching the end: the last frame too
+            hi = n
         owner[lo:hi] = i  # later starts overwrite; where an inner one ends, the outer shows again
     if n == 0:
         return [], owner

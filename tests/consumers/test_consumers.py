@@ -95,7 +95,8 @@ def export(workspace, task: str, name: str, fmt: str = "lerobot", **options) -> 
 def expected(workspace, task: str, folder: Path) -> list[dict]:
     """What each LeRobot episode should say, stated from the annotations (not from the writer):
     its task, and per frame the valid segment that started last among those covering the
-    frame's time (``idle`` where none does)."""
+    frame's time (from its start to before its end; the last frame too when the segment reaches
+    it), ``idle`` where none does."""
     ws, _root, tasks = workspace
     info = json.loads((folder / "meta/info.json").read_text())
     fps = info["fps"]
@@ -123,7 +124,12 @@ def expected(workspace, task: str, folder: Path) -> list[dict]:
         subtasks = []
         for frame in range(lengths[number]):
             t = round(frame * SECOND / fps)
-            covering = [a for a in segments[dataset] if a.start_ns <= t < a.end_ns]
+            last = frame == lengths[number] - 1  # a segment reaching the end covers it too
+            covering = [
+                a
+                for a in segments[dataset]
+                if a.start_ns <= t < a.end_ns or (last and a.start_ns <= t <= a.end_ns)
+            ]
             if covering:
                 a = max(covering, key=lambda a: (a.start_ns, -a.end_ns, a.id))
                 subtasks.append(a.description or ws.skills.get(a.skill_id).name)

@@ -249,3 +249,14 @@ def test_mcap_export_keeps_the_source_as_it_was(team, tmp_path, name):
     [copy] = (tmp_path / "out/episodes").glob("*.mcap")
     assert read(copy) == read(source)
     assert read(copy)[0] == "ros2"
+
+
+def test_strict_match_episodes_are_their_segment_to_the_last_frame(passed):
+    team, task, _ids, _made, tmp = passed
+    team["maya"].export(
+        task, "lerobot", tmp / "s", options={"strict_match": True, "cameras": "none"}
+    )
+    subtasks = pd.read_parquet(tmp / "s/meta/subtasks.parquet")
+    tasks = pd.read_parquet(tmp / "s/meta/tasks.parquet")
+    for row in _rows(tmp / "s"):
+        assert subtasks.index[row["subtask_index"]] == tasks.index[row["task_index"]]
