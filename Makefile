@@ -32,12 +32,13 @@ lint: install
 	$(BIN)/ruff check annotation_kit tests bench
 	$(BIN)/ruff format --check annotation_kit tests bench
 
-bench: install
+bench: install consumers
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/data.py
 	$(BIN)/python bench/board_ui.py
 	$(BIN)/python bench/annotator_ui.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/video.py
 	$(BIN)/python bench/jobs.py
 
 clean:
