@@ -37,19 +37,59 @@ def _patterns(rule: dict[str, Any]) -> list[str]:
     return [streams] if isinstance(streams, str) else list(streams)
 
 
+FIELDS = {  # the keys each kind of rule takes besides kind, severity and streams
+    "min_rate": {"hz"},
+    "required": set(),
+    "forbidden": set(),
+    "duration": {"min_s", "max_s"},
+}
+
+
+def _number(value: Any) -> bool:
+    import math
+
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def validate(rules: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Check rule dicts, filling in the default severity ``error``; raise naming the bad one."""
+    """Check rule dicts, filling in the default severity ``error``; raise naming the bad one.
+
+    Every field is checked on the way in (a rule stored wrong would fail every later import
+    into the project): ``streams`` is a pattern or a list of patterns, ``hz`` and the
+    ``duration`` bounds are finite numbers ≥ 0, ``min_s`` ≤ ``max_s``, and no unknown keys."""
+    if isinstance(rules, dict | str) or not isinstance(rules, Iterable):
+        raise ValidationError("rules must be a list of rule dicts")
     checked = []
     for n, rule in enumerate(rules, start=1):
         if not isinstance(rule, dict) or rule.get("kind") not in KINDS:
             raise ValidationError(f"rule {n}: kind must be one of {', '.join(sorted(KINDS))}")
         rule = {"severity": "error", **rule}
+        kind = rule["kind"]
+        if unknown := sorted(set(rule) - {"kind", "severity", "streams"} - FIELDS[kind]):
+            raise ValidationError(f"rule {n}: {kind} takes no {', '.join(map(repr, unknown))}")
         if rule["severity"] not in SEVERITIES:
             raise ValidationError(f"rule {n}: severity must be 'error' or 'warning'")
-        if rule["kind"] == "min_rate" and not isinstance(rule.get("hz"), (int, float)):
-            raise ValidationError(f"rule {n}: min_rate needs a number 'hz'")
-        if rule["kind"] == "duration" and not ({"min_s", "max_s"} & set(rule)):
-            raise ValidationError(f"rule {n}: duration needs 'min_s' and/or 'max_s'")
+        streams = rule.get("streams", "*")
+        patterns = [streams] if isinstance(streams, str) else streams
+        if not isinstance(patterns, list | tuple) or not patterns or not all(
+            isinstance(p, str) and p.strip() and len(p) <= 500 and "\x00" not in p
+            for p in patterns
+        ):
+            raise ValidationError(
+                f"rule {n}: streams must be a stream pattern or a non-empty list of them"
+            )
+        rule["streams"] = streams if isinstance(streams, str) else list(streams)
+        if kind == "min_rate" and not (_number(rule.get("hz")) and rule["hz"] > 0):
+            raise ValidationError(f"rule {n}: min_rate needs a number 'hz' above 0")
+        if kind == "duration":
+            bounds = {k: rule[k] for k in ("min_s", "max_s") if k in rule}
+            if not bounds:
+                raise ValidationError(f"rule {n}: duration needs 'min_s' and/or 'max_s'")
+            for key, value in bounds.items():
+                if not (_number(value) and value >= 0):
+                    raise ValidationError(f"rule {n}: {key} must be a number of seconds ≥ 0")
+            if len(bounds) == 2 and bounds["min_s"] > bounds["max_s"]:
+                raise ValidationError(f"rule {n}: min_s is above max_s")
         checked.append(rule)
     return checked
 

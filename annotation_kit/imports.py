@@ -214,7 +214,9 @@ def import_datasets(
         except FormatError as exc:
             result.error = str(exc)
         except OSError as exc:
-            result.error = f"{location.url}: cannot read ({exc})"
+            result.error = f"{location.url}: cannot read ({exc.strerror or type(exc).__name__})"
+        except Exception as exc:  # a reader below failing its own way (h5py, zstd...): one line
+            result.error = f"{location.url}: cannot be read ({type(exc).__name__}; corrupt?)"
         if len(scanned) >= BATCH:
             _store(workspace, scanned, project=project, tags=tags)
             scanned = []

@@ -48,7 +48,7 @@ def detect(location: Location) -> ModuleType:
     if magic == b"\x89HDF\r\n\x1a\n":
         return hdf5
     raise FormatError(
-        f"{location.url}: not an MCAP, HDF5 or LeRobot source (first bytes {magic!r})"
+        f"{location.url}: not an MCAP, HDF5 or LeRobot source"  # never quote what it holds
     )
 
 

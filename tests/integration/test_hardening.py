@@ -1,0 +1,67 @@
+"""Regression tests for what an attack on the store found (issue 14), on SQLite and PostgreSQL."""
+
+import pytest
+
+import annotation_kit as ak
+from annotation_kit import synthetic
+from annotation_kit.formats import mcap as mcap_format
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"kind": "duration", "min_s": "abc"}, "min_s must be a number"),
+        ({"kind": "duration", "min_s": 5, "max_s": 2}, "min_s is above max_s"),
+        ({"kind": "duration", "max_s": float("nan")}, "max_s must be a number"),
+        ({"kind": "required", "streams": 5}, "streams must be"),
+        ({"kind": "required", "streams": []}, "streams must be"),
+        ({"kind": "forbidden", "streams": ["/a", None]}, "streams must be"),
+        ({"kind": "min_rate", "hz": "10"}, "number 'hz'"),
+        ({"kind": "min_rate", "hz": True}, "number 'hz'"),
+        ({"kind": "min_rate", "hz": 0}, "above 0"),
+        ({"kind": "required", "streams": "/a", "hz": 3}, "takes no 'hz'"),
+        ({"kind": "required", "severity": "fatal"}, "severity must be"),
+    ],
+)
+def test_invalid_rules_are_refused_and_imports_go_on(team, tmp_path, rule, message):
+    maya = team["maya"]
+    maya.projects.create("lab")
+    maya.checks.set_rules("lab", [{"kind": "duration", "min_s": 1}])
+    with pytest.raises(ak.ValidationError, match=f"rule 1: .*{message}"):
+        maya.checks.set_rules("lab", [rule])
+    with pytest.raises(ak.ValidationError, match="list of rule dicts"):
+        maya.checks.set_rules("lab", {"kind": "duration", "min_s": 1})
+    path = synthetic.write_mcap(tmp_path / "ok.mcap", duration_s=2, cameras=())
+    report = maya.import_datasets(path, project="lab", progress=False)
+    assert len(report.dataset_ids) == 1 and not report.failed  # the stored rules still work
+
+
+def test_a_reader_failing_its_own_way_is_one_line_and_the_batch_goes_on(
+    team, tmp_path, monkeypatch
+):
+    good = [
+        synthetic.write_mcap(tmp_path / f"ok{i}.mcap", duration_s=1, seed=i, cameras=())
+        for i in range(2)
+    ]
+    bad = synthetic.write_mcap(tmp_path / "bad.mcap", duration_s=1, seed=9, cameras=())
+    scan = mcap_format.scan
+
+    def flaky(location, **kwargs):
+        if location.url.endswith("bad.mcap"):
+            raise RuntimeError("zstd: corrupt block")  # not one of the expected error types
+        return scan(location, **kwargs)
+
+    monkeypatch.setattr(mcap_format, "scan", flaky)
+    report = team["maya"].import_datasets([good[0], bad, good[1]], progress=False)
+    assert len(report.dataset_ids) == 2
+    [failed] = report.failed
+    assert failed.source.endswith("bad.mcap") and "RuntimeError" in failed.error
+
+
+def test_an_import_error_never_quotes_the_file(team, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2\n")
+    report = team["maya"].import_datasets(secret, progress=False)
+    [failed] = report.failed
+    assert "hunter2" not in failed.error and "password" not in failed.error
+    assert "not an MCAP, HDF5 or LeRobot source" in failed.error
