@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from .errors import InvalidTransition, PermissionDenied
+from .errors import InvalidTransition, PermissionDenied, ValidationError
 
 if TYPE_CHECKING:
     from .models import Task, User
@@ -143,14 +143,19 @@ def _permitted(task: Task, user: User, transition: Transition) -> bool:
         return False
     if is_supervisor(user):
         return True
-    return transition.duty is not None and transition.duty in duties(task, user)
+    held = duties(task, user)
+    if transition.duty == Duty.REVIEWER and Duty.ANNOTATOR in held:
+        return False  # nobody reviews their own work (managers and admins aside)
+    return transition.duty is not None and transition.duty in held
 
 
 def check(task: Task, user: User, action: Action, *, comment: str | None = None) -> Transition:
     """Return the transition ``action`` takes from the task's status, or raise.
 
     Raises :class:`InvalidTransition` when the action does not start from the current status and
-    :class:`PermissionDenied` when this user may not take it; both messages say what was tried,
+    :class:`PermissionDenied` when this user may not take it (an assigned reviewer who is also
+    an annotator of the task may not review it), :class:`ValidationError` when a rejection has no
+    comment; the messages say what was tried,
     by whom, on which task, from which status, and what would be allowed.
     """
     action = Action(action)
@@ -170,7 +175,7 @@ def check(task: Task, user: User, action: Action, *, comment: str | None = None)
             f"{now_allowed}."
         )
     if transition.needs_comment and not (comment and comment.strip()):
-        raise PermissionDenied(
+        raise ValidationError(
             f"{describe(user)} cannot {action} {describe_task(task)} without a comment: "
             f"say what must change."
         )
@@ -181,9 +186,11 @@ def _who_may(task: Task, transition: Transition) -> str:
     if transition.duty is None:
         return f"{transition.action} is for managers and admins"
     names = sorted(m.user.name for m in task.members if m.duty == transition.duty)
+    own = " who are not also its annotators (nobody reviews their own work)"
     return (
         f"{transition.action} is for the task's assigned {transition.duty}s "
-        f"({', '.join(names) or 'none assigned'}), managers and admins"
+        f"({', '.join(names) or 'none assigned'})"
+        f"{own if transition.duty == Duty.REVIEWER else ''}, managers and admins"
     )
 
 

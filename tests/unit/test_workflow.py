@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from annotation_kit.errors import InvalidTransition, PermissionDenied
+from annotation_kit.errors import InvalidTransition, PermissionDenied, ValidationError
 from annotation_kit.models import Task, TaskMember, User, UserStatus
 from annotation_kit.workflow import (
     Action,
@@ -65,7 +65,7 @@ def test_who_may_change_annotations(status, actor):
 def test_reject_needs_a_comment():
     task, people = _world("pending_review")
     for empty in (None, "", "   \n"):
-        with pytest.raises(PermissionDenied, match="without a comment"):
+        with pytest.raises(ValidationError, match="without a comment"):
             check(task, people["rita"], Action.REJECT, comment=empty)
 
 
@@ -94,3 +94,14 @@ def test_status_labels_read_like_the_spec():
         "Review Passed",
         "Data Submitted",
     ]
+
+
+def test_nobody_reviews_their_own_work():
+    task, people = _world("pending_review")
+    ann = people["ann"]
+    task.members.append(TaskMember(user_id=ann.id, duty=Duty.REVIEWER, user=ann))
+    for action in (Action.APPROVE, Action.REJECT):
+        with pytest.raises(PermissionDenied, match="nobody reviews their own work"):
+            check(task, ann, action, comment="fine by me")
+        assert action not in allowed_actions(task, ann)
+    assert check(task, people["rita"], Action.APPROVE).target == Status.REVIEW_PASSED
