@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import _text, events, projects
+from . import _text, datasets, events, projects
 from .database import readonly
 from .errors import ValidationError
 from .models import Dataset, Project, User, utcnow
@@ -160,8 +160,23 @@ def run(
     """Evaluate the rules of each dataset's project; returns ``{dataset id: qc_status}``.
 
     Datasets with no project or whose project has no rules stay ``unchecked``; an override
-    stays in force.
+    stays in force. It writes results: managers and admins only (imports run it for whoever
+    imports, through :func:`on_import`).
     """
+    require_supervisor(by, "run data checks")
+    return on_import(session, dataset_ids, project=project, by=by)
+
+
+def on_import(
+    session: Session,
+    dataset_ids: Iterable[int] | None = None,
+    *,
+    project: str | int | None = None,
+    by: User,
+) -> dict[int, str]:
+    """:func:`run` for datasets just imported, as the user who imported them (anyone who may
+    import: the same rules, evaluated the same way)."""
+    datasets.require_registrar(by)
     query = select(Dataset, Project.qc_rules).join(Project, Project.id == Dataset.project_id)
     if dataset_ids is not None:
         query = query.where(Dataset.id.in_(list(dataset_ids)))

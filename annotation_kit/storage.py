@@ -62,5 +62,19 @@ def _locate(text: str) -> Location:
         path = Path(text.removeprefix("file://")).expanduser().resolve()
         return Location(LocalFileSystem(), str(path), path.as_uri())
     fs, path = fsspec.core.url_to_fs(text)
+    if "://" in path:  # HTTP keeps the whole URL as its path
+        return Location(fs, path, without_credentials(path))
     protocol = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
-    return Location(fs, path, f"{protocol}://{path}")
+    return Location(fs, path, without_credentials(f"{protocol}://{path}"))
+
+
+def without_credentials(url: str) -> str:
+    """``url`` without a user name or password in it (``http://user:pass@host/x`` →
+    ``http://host/x``): what is stored and shown of a URL; credentials come from the
+    environment or the storage's own configuration."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))

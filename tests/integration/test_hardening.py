@@ -65,3 +65,16 @@ def test_an_import_error_never_quotes_the_file(team, tmp_path):
     [failed] = report.failed
     assert "hunter2" not in failed.error and "password" not in failed.error
     assert "not an MCAP, HDF5 or LeRobot source" in failed.error
+
+
+def test_only_managers_and_admins_run_data_checks(team, tmp_path):
+    maya = team["maya"]
+    maya.projects.create("lab", members=["col"])
+    maya.checks.set_rules("lab", [{"kind": "duration", "min_s": 5}])
+    path = synthetic.write_mcap(tmp_path / "short.mcap", duration_s=2, cameras=())
+    [dataset] = team["col"].import_datasets(path, project="lab", progress=False).dataset_ids
+    assert maya.datasets.get(dataset).qc_status == "error"  # checked on import, as the collector
+    for who in ("ann", "rita", "vic", "col"):
+        with pytest.raises(ak.PermissionDenied, match="run data checks"):
+            team[who].checks.run([dataset])
+    assert maya.checks.run([dataset]) == {dataset: "error"}
