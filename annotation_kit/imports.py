@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tqdm.auto import tqdm
 
-from . import checks, datasets, events
+from . import checks, datasets, events, projects
 from .errors import AnnotationKitError
 from .formats import FormatError, detect, hdf5, lerobot, mcap
 from .formats.base import EpisodeInfo
@@ -122,10 +122,12 @@ def register(
         "meta": meta,
     }
     existing = session.scalar(select(Dataset).where(Dataset.source_uri == info.source_uri))
+    project_id = projects.get(session, project).id if project is not None else None
     if (
         existing is not None
         and all(getattr(existing, k) == v for k, v in values.items())
         and (set(tags) <= set(existing.tags))
+        and project_id in (None, existing.project_id)
     ):
         return existing, "unchanged"
     merged_tags = list(dict.fromkeys([*(existing.tags if existing else []), *tags]))
@@ -201,6 +203,8 @@ def import_datasets(
     """
     with workspace.transaction(write=False) as session:
         datasets.require_registrar(workspace.me(session))
+        if project is not None:  # an unknown project is refused before anything is read
+            projects.get(session, project)
     items = [sources] if isinstance(sources, (str, Path)) else list(sources)
     report = ImportReport()
     try:

@@ -78,3 +78,20 @@ def test_only_managers_and_admins_run_data_checks(team, tmp_path):
         with pytest.raises(ak.PermissionDenied, match="run data checks"):
             team[who].checks.run([dataset])
     assert maya.checks.run([dataset]) == {dataset: "error"}
+
+
+def test_importing_again_into_a_project_moves_unchanged_files_and_refuses_unknown_ones(
+    team, tmp_path
+):
+    maya = team["maya"]
+    maya.projects.create("lab")
+    path = synthetic.write_mcap(tmp_path / "ep.mcap", duration_s=1, cameras=())
+    [dataset] = maya.import_datasets(path, progress=False).dataset_ids
+    with pytest.raises(ak.NotFound, match="nowhere"):
+        maya.import_datasets(path, project="nowhere", progress=False)
+    assert maya.datasets.get(dataset).project_id is None
+    report = maya.import_datasets(path, project="lab", progress=False)
+    assert report.dataset_ids == [dataset]
+    assert maya.datasets.get(dataset).project_id == maya.projects.get("lab").id
+    again = maya.import_datasets(path, project="lab", progress=False)
+    assert again.files[0].unchanged == [dataset]
