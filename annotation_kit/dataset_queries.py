@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Text, cast, func, select
+from sqlalchemy import Select, Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import projects
@@ -62,8 +62,11 @@ def _filtered(
         )
     if project is not None:
         query = query.where(Dataset.project_id == projects.get(session, project).id)
-    if tag:  # JSON text of the list holds the tag as a quoted string, on both backends
-        query = query.where(cast(Dataset.tags, Text).like(contains(json.dumps(tag)), escape="\\"))
+    if tag:  # the JSON text of the list holds the tag as a quoted string: non-ASCII escaped
+        # (SQLite: as our JSON serializer wrote it) or as it is (PostgreSQL's jsonb text)
+        text = cast(Dataset.tags, Text)
+        forms = {json.dumps(tag), json.dumps(tag, ensure_ascii=False)}
+        query = query.where(or_(*(text.like(contains(f), escape="\\") for f in forms)))
     if robot:
         query = query.where(Dataset.robot == robot)
     if format:

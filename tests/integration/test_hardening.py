@@ -3,7 +3,7 @@
 import pytest
 
 import annotation_kit as ak
-from annotation_kit import synthetic
+from annotation_kit import dataset_queries, synthetic
 from annotation_kit.formats import mcap as mcap_format
 
 
@@ -95,3 +95,14 @@ def test_importing_again_into_a_project_moves_unchanged_files_and_refuses_unknow
     assert maya.datasets.get(dataset).project_id == maya.projects.get("lab").id
     again = maya.import_datasets(path, project="lab", progress=False)
     assert again.files[0].unchanged == [dataset]
+
+
+def test_the_tag_filter_finds_non_ascii_tags(team, tmp_path):
+    maya = team["maya"]
+    path = synthetic.write_mcap(tmp_path / "ep.mcap", duration_s=1, cameras=())
+    [dataset] = maya.import_datasets(path, tags=["küche", "東京"], progress=False).dataset_ids
+    with maya.transaction(write=False) as session:
+        for tag in ("küche", "東京"):
+            found = dataset_queries.list_datasets(session, tag=tag)
+            assert [d.id for d in found.items] == [dataset]
+        assert dataset_queries.list_datasets(session, tag="kuche").items == []
