@@ -106,3 +106,36 @@ def test_the_tag_filter_finds_non_ascii_tags(team, tmp_path):
             found = dataset_queries.list_datasets(session, tag=tag)
             assert [d.id for d in found.items] == [dataset]
         assert dataset_queries.list_datasets(session, tag="kuche").items == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE events SET note = 'nothing happened'",
+        "DELETE FROM events",
+        "orm-update",
+        "orm-delete",
+    ],
+)
+def test_the_audit_log_cannot_be_rewritten_even_with_plain_sql(team, statement):
+    from sqlalchemy import delete, func, select, text, update
+    from sqlalchemy.exc import DBAPIError
+
+    from annotation_kit.models import Event
+
+    ada = team["ada"]
+    with ada.transaction(write=False) as session:
+        before = session.execute(select(Event.id, Event.note).order_by(Event.id)).all()
+    assert before
+    sql = {
+        "orm-update": update(Event).values(note="forged"),
+        "orm-delete": delete(Event).where(Event.id > 0),
+    }.get(statement, text(statement))
+    with pytest.raises(DBAPIError, match="append-only"), ada.transaction() as session:
+        session.execute(sql)
+    if ada.url.startswith("postgresql"):
+        with pytest.raises(DBAPIError, match="append-only"), ada.transaction() as session:
+            session.execute(text("TRUNCATE events"))
+    with ada.transaction(write=False) as session:
+        assert session.execute(select(Event.id, Event.note).order_by(Event.id)).all() == before
+        assert session.scalar(select(func.count()).select_from(Event)) == len(before)
