@@ -253,9 +253,13 @@ def edit(
     description: str = _UNSET,
     deadline: datetime | None = _UNSET,
     project: str | int | None = _UNSET,
+    expected_version: int | None = None,
     by: User,
 ) -> list[Task]:
-    """Change attributes of one task or a batch (managers and admins); each change is logged."""
+    """Change attributes of one task or a batch (managers and admins); each change is logged.
+
+    ``expected_version`` (or :class:`Task` objects as loaded) makes a stale save a
+    :class:`ConflictError` that changes nothing, instead of overwriting someone else's edit."""
     require_supervisor(by, "edit tasks")
     changes: dict[str, Any] = {}
     if name is not _UNSET:
@@ -267,6 +271,10 @@ def edit(
     if project is not _UNSET:
         changes["project_id"] = projects.get(session, project).id if project is not None else None
     found = resolve(session, [tasks] if isinstance(tasks, TaskRef) else tasks)
+    if expected_version is not None:
+        if len(found) != 1:
+            raise ValidationError("expected_version is for editing one task")
+        check_version(found[0], expected_version)
     for task in found:
         for key, value in changes.items():
             old = getattr(task, key)

@@ -90,7 +90,8 @@ function render({ model, el }) {
       h("label", { class: "ak-field" }, ["Deadline", deadline]),
       h("button", { class: "ak-on", text: "Save", testid: "save-edit", onclick: () => {
         editing = false;
-        request(model, "edit", { name: name.value, description: description.value, deadline: deadline.value });
+        request(model, "edit", { name: name.value, description: description.value, deadline: deadline.value,
+                                 version: info.version });
       } }),
     ]);
   }

@@ -255,7 +255,9 @@ class TaskDetailController:
                     "description": request.get("description", ""),
                     "deadline": _deadline(deadline),
                 }
-                tasks.edit(session, task_id, by=me, **changes)
+                tasks.edit(
+                    session, task_id, expected_version=_version(request), by=me, **changes
+                )
                 return "saved"
             if action == "delete":
                 tasks.delete(session, [task_id], confirm=bool(request.get("confirm")), by=me)
@@ -292,6 +294,14 @@ def _formats() -> list[str]:
     from ..exports import exporters
 
     return exporters()
+
+
+def _version(request: dict[str, Any]) -> int:
+    """The version of the task the form was filled in on: a save from a stale form is refused."""
+    try:
+        return int(request["version"])
+    except (KeyError, TypeError, ValueError):
+        raise ValidationError("a task edit must say which version of the task it edits") from None
 
 
 def _deadline(value: str) -> datetime | None:

@@ -139,3 +139,19 @@ def test_the_audit_log_cannot_be_rewritten_even_with_plain_sql(team, statement):
     with ada.transaction(write=False) as session:
         assert session.execute(select(Event.id, Event.note).order_by(Event.id)).all() == before
         assert session.scalar(select(func.count()).select_from(Event)) == len(before)
+
+
+def test_a_stale_task_edit_form_overwrites_nothing(team):
+    from annotation_kit.widgets.task_detail import TaskDetailController
+
+    task = team.task(name="edit me")
+    state = {"task": task.id, "page": 1, "dataset_search": ""}
+    maya, ada = TaskDetailController(team["maya"], task.id), TaskDetailController(team["ada"])
+    loaded = maya.refresh(state)["info"]["version"]
+    edit = {"action": "edit", "name": "by ada", "description": "", "deadline": ""}
+    ada.handle(edit | {"version": loaded}, state)  # another manager saves first
+    with pytest.raises(ak.ConflictError, match="changed since you loaded it"):
+        maya.handle(edit | {"name": "by maya", "version": loaded}, state)
+    with pytest.raises(ak.ValidationError, match="which version"):
+        maya.handle(edit | {"name": "by maya"}, state)  # a forged request without one
+    assert team["maya"].tasks.get(task.id).name == "by ada"
