@@ -2,6 +2,7 @@
 
 from .errors import (
     AnnotationKitError,
+    Busy,
     ConflictError,
     InvalidTransition,
     NotFound,
@@ -16,6 +17,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Action",
     "AnnotationKitError",
+    "Busy",
     "ConflictError",
     "InvalidTransition",
     "NotFound",

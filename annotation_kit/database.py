@@ -9,6 +9,8 @@ runs in one short transaction (see :meth:`Database.transaction`).
 from __future__ import annotations
 
 import os
+import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,15 +19,18 @@ from typing import Any
 
 import platformdirs
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from .errors import ConflictError
+from .errors import Busy, ConflictError
 
 URL_ENV = "ANNOTATION_KIT_URL"
 HOME_ENV = "ANNOTATION_KIT_HOME"
 _WRITE = "annotation_kit_write"
 _MIGRATIONS = Path(__file__).with_name("migrations")
+LOCK_WAIT_S = 60.0
+"""How long an SQLite transaction waits for the write lock before :class:`Busy`."""
 
 
 def readonly[F: Callable[..., Any]](fn: F) -> F:
@@ -149,8 +154,22 @@ def _sqlite_engine(path: str | None) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql(
-            "BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN"
-        )
+        statement = "BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN"
+        # busy_timeout waits 5 s at a time; many writers can still starve one: try again with
+        # jittered pauses for up to LOCK_WAIT_S, then say so in our own words
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                conn.exec_driver_sql(statement)
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise Busy(
+                        f"the workspace database {path} stayed locked by other writers for "
+                        f"{LOCK_WAIT_S:.0f} s; nothing was written. Try again"
+                    ) from exc
+                time.sleep(random.uniform(0.005, 0.05))
 
     return engine

@@ -30,3 +30,8 @@ class ConflictError(AnnotationKitError):
         super().__init__(message)
         self.expected = expected
         self.actual = actual
+
+
+class Busy(AnnotationKitError):
+    """The workspace's database stayed locked by other writers for longer than the wait allows;
+    nothing was written. Try again."""

@@ -1,9 +1,11 @@
 """Several processes writing to one workspace at once: no lost update, no 'database is locked'."""
 
 import multiprocessing
+import os
 import traceback
 
 import annotation_kit as ak
+from tests.conftest import make_team
 
 WORKERS = 4
 ROUNDS = 40
@@ -90,3 +92,49 @@ def test_processes_opening_an_empty_database_at_once_migrate_it_once(db_url):
     assert [r for r in results if r[0] == "error"] == []
     assert {r[1] for r in results} == {"ada"}
     assert [u.name for u in ak.connect(db_url, user="ada").users.list_users()] == ["ada"]
+
+
+STRESS_S = float(os.environ.get("ANNOTATION_KIT_STRESS_S", "60"))
+
+
+def _writer(url: str, worker: int, task_id: int, dataset_id: int, seconds: float, out) -> None:
+    """Writes for ``seconds``: every failure that is not the library's own is reported."""
+    import time
+
+    try:
+        ws = ak.connect(url, user="ann")
+        writes = busy = 0
+        stop = time.monotonic() + seconds
+        while time.monotonic() < stop:
+            try:
+                ws.annotations.add(task_id, dataset_id, description=f"w{worker}-{writes}")
+                writes += 1
+            except ak.Busy:
+                busy += 1
+        out.put(("ok", worker, writes, busy))
+    except Exception:
+        out.put(("error", worker, traceback.format_exc(), 0))
+
+
+def test_eight_sqlite_writers_for_a_minute_never_see_database_is_locked(tmp_path):
+    url = f"sqlite:///{tmp_path / 'workspace.db'}"
+    team = make_team(url)
+    task = team.task("in_progress", n_datasets=1)
+    dataset = team["ada"].tasks.task_dataset_ids(task.id)[0]
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    procs = [
+        context.Process(target=_writer, args=(url, w, task.id, dataset, STRESS_S, out))
+        for w in range(8)
+    ]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=STRESS_S + 180) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+    errors = [r[2] for r in results if r[0] == "error"]
+    assert not errors, "\n".join(errors)
+    writes = sum(r[2] for r in results)
+    assert sum(r[3] for r in results) == 0  # no writer waited past the bound either
+    stored = team["ada"].annotations.list_annotations(task.id, dataset=dataset)
+    assert len(stored) == writes > 8 * STRESS_S  # every write that returned is there
