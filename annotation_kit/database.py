@@ -51,7 +51,8 @@ def default_url() -> str:
     return f"sqlite:///{Path(home).expanduser().resolve() / 'workspace.db'}"
 
 
-def _normalise(url: str) -> str:
+def normalise(url: str) -> str:
+    """``url`` as annotation_kit opens it (PostgreSQL through psycopg 3)."""
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -69,7 +70,7 @@ class Database:
     @classmethod
     def open(cls, url: str | None = None, *, upgrade: bool = True) -> Database:
         """Open (and, unless ``upgrade=False``, migrate) the database at ``url``."""
-        url = _normalise(url or default_url())
+        url = normalise(url or default_url())
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             engine = _sqlite_engine(parsed.database)

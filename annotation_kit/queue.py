@@ -184,9 +184,40 @@ def engine(queue_url: str) -> tuple[Any, Any]:
 
     @huey.task(name="annotation_kit.run")
     def run(job: int, workspace_url: str) -> None:
-        execute(job, workspace_url, queue_url)
+        execute(job, _resolve(workspace_url), queue_url)
 
     return huey, run
+
+
+_OWN_URLS: dict[str, str] = {}
+"""The workspace URLs this process was given, by the form messages carry (no password)."""
+
+
+def public_url(workspace_url: str) -> str:
+    """``workspace_url`` with its password hidden: what a queue message carries. A worker
+    finds the full URL in its own configuration (``--url`` / ``$ANNOTATION_KIT_URL``)."""
+    from sqlalchemy import make_url
+
+    from .database import normalise
+
+    try:
+        workspace_url = normalise(workspace_url)
+        shown = make_url(workspace_url).render_as_string(hide_password=True)
+    except Exception:  # not an SQLAlchemy URL: nothing to hide in it
+        return workspace_url
+    _OWN_URLS[shown] = workspace_url
+    return shown
+
+
+def _resolve(sent: str) -> str:
+    if sent in _OWN_URLS:
+        return _OWN_URLS[sent]
+    if "***" in sent:
+        raise ValidationError(
+            f"this worker has no credentials for {sent}: start a worker for that workspace "
+            "with its URL (annotation-kit worker --url ... or $ANNOTATION_KIT_URL)"
+        )
+    return sent  # a URL without a password (an SQLite file, trust auth): open it as it is
 
 
 def execute(job: int, workspace_url: str, queue_url: str) -> str:
@@ -270,8 +301,10 @@ def _system_user(workspace_url: str) -> str:
 
 
 def send(queue_url: str, workspace_url: str, ids: list[int], eta: datetime | None = None) -> None:
-    """Hand job ids to the workers (many in one write to the broker)."""
+    """Hand job ids to the workers (many in one write to the broker); messages carry the
+    workspace URL without its password."""
     huey, run = engine(queue_url)
+    workspace_url = public_url(workspace_url)
     if eta is not None:
         for job in ids:
             run.schedule(args=(job, workspace_url), eta=eta)
@@ -286,6 +319,7 @@ def worker(workspace_url: str, queue_url: str, *, workers: int = 2, kind: str = 
     from huey.consumer import Consumer
 
     huey, _run = engine(queue_url)
+    public_url(workspace_url)  # messages name it without its password
     _system_user(workspace_url)  # fail early when the database is unreachable
     Consumer(
         huey,

@@ -292,3 +292,43 @@ def test_a_batch_goes_to_the_broker_in_one_write_and_in_order(team, queue_url):
     got = [huey.dequeue().args[0] for _ in range(2500)]
     assert got == list(range(1, 2501)) and huey.dequeue() is None
     assert huey.is_revoked(_run.s(1, team["ada"].url)) is False  # cancelling is the ledger's
+
+
+@pytest.mark.parametrize("broker", ["sqlite", "redis"])
+def test_queue_messages_never_carry_the_database_password(tmp_path, broker):
+    """A PostgreSQL URL with a (planted) password: messages name the workspace without it, and
+    a worker started with the full URL still runs the job."""
+    from tests.conftest import PG, _pg_schema, make_team
+
+    schemas = _pg_schema()
+    url = next(schemas).replace("postgres@", "postgres:planted-s3cret@")
+    try:
+        team = make_team(url)
+        if broker == "sqlite":
+            queue = f"sqlite:///{tmp_path / 'queue.db'}"
+        else:
+            queue = f"redis://127.0.0.1:6379/{15}"
+            redis.Redis.from_url(queue).flushdb()
+        admin = team["ada"].queue_for(queue)
+        admin.pause()
+        job = admin.enqueue("noop")
+        if broker == "sqlite":
+            raw = b"".join(p.read_bytes() for p in tmp_path.glob("queue.db*"))
+        else:
+            client = redis.Redis.from_url(queue)
+            raw = b"".join(client.dump(k) or b"" for k in client.keys("*"))
+        assert raw and b"planted-s3cret" not in raw
+        assert PG.split("@")[1].split("/")[0].encode() in raw or broker == "redis"
+        workers = Workers(url, queue, tmp_path)
+        workers.start(1)
+        try:
+            admin.resume()
+            assert job.wait(timeout=60, progress=False).state == "completed"
+        finally:
+            workers.stop()
+        logs = "".join(p.read_text() for p in tmp_path.glob("worker-*.log"))
+        assert "planted-s3cret" not in logs
+    finally:
+        if broker == "redis":
+            redis.Redis.from_url(queue).flushdb()
+        next(schemas, None)
