@@ -66,10 +66,12 @@ def export(
     label = format if isinstance(format, str) else getattr(format, "__name__", "custom")
     check_options(label, writer, options or {})
     target = locate(destination)
-    if target.exists() and not overwrite and not _empty_dir(target):
-        raise ValidationError(
-            f"{target.url} already exists; choose a new destination or pass overwrite=True"
-        )
+    if target.exists() and not _empty_dir(target):
+        if not overwrite:
+            raise ValidationError(
+                f"{target.url} already exists; choose a new destination or pass overwrite=True"
+            )
+        _check_replaceable(destination, target)
     recorded = {
         "any_status": any_status,
         "only_new": only_new,
@@ -256,6 +258,28 @@ def _sha256(path: Path) -> str:
 
 def _empty_dir(target: Any) -> bool:
     return target.isdir() and not target.fs.ls(target.path)
+
+
+def _check_replaceable(destination: str | Path, target: Any) -> None:
+    """``overwrite`` replaces only a folder that a previous export of ours wrote (its
+    ``manifest.json`` says so), reached without a symbolic link: never a file, a link, or a
+    folder of anything else (``.``, ``/``, a home)."""
+    refuse = (
+        f"{target.url} is not a previous annotation_kit export, so overwrite=True will not "
+        "replace it"
+    )
+    if target.is_local and Path(str(destination).removeprefix("file://")).expanduser().is_symlink():
+        raise ValidationError(f"{refuse}: it is a symbolic link")
+    if not target.isdir():
+        raise ValidationError(f"{refuse}: it is a file")
+    manifest = target.child(MANIFEST)
+    try:
+        with manifest.open() as stream:
+            written = json.load(stream)
+    except (OSError, ValueError):
+        raise ValidationError(f"{refuse}: it has no manifest.json of ours") from None
+    if not isinstance(written, dict) or not {"export", "format", "files"} <= set(written):
+        raise ValidationError(f"{refuse}: its manifest.json is not one of ours")
 
 
 def _last_completed(session: Session, label: str, url: str) -> Export | None:

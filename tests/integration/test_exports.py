@@ -294,8 +294,8 @@ def test_refusals(passed, team):
 
 def test_a_failing_writer_leaves_the_destination_untouched(passed):
     team, task, _ids, _made, tmp = passed
-    (tmp / "dest").mkdir()
-    (tmp / "dest/old.json").write_text("previous export")
+    team["maya"].export(task, "json", tmp / "dest")  # the previous export
+    before = {p.name: p.read_bytes() for p in (tmp / "dest").iterdir()}
 
     def broken(plan, folder):
         (folder / "half.json").write_text("{")
@@ -304,7 +304,7 @@ def test_a_failing_writer_leaves_the_destination_untouched(passed):
     register("broken", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         team["maya"].export(task, "broken", tmp / "dest", overwrite=True)
-    assert [p.name for p in (tmp / "dest").iterdir()] == ["old.json"]
+    assert {p.name: p.read_bytes() for p in (tmp / "dest").iterdir()} == before
     assert not [p for p in tmp.iterdir() if ".partial-" in p.name]
     [last] = team["maya"].exports.list_exports(limit=1)
     assert (last.status, last.format) == ("failed", "broken") and "disk full" in last.error

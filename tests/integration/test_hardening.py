@@ -155,3 +155,27 @@ def test_a_stale_task_edit_form_overwrites_nothing(team):
     with pytest.raises(ak.ValidationError, match="which version"):
         maya.handle(edit | {"name": "by maya"}, state)  # a forged request without one
     assert team["maya"].tasks.get(task.id).name == "by ada"
+
+
+def test_overwrite_replaces_only_a_previous_export_of_ours(passed, monkeypatch):
+    team, task, _ids, _made, tmp = passed
+    maya = team["maya"]
+    maya.export(task, "json", tmp / "ours")
+    maya.export(task, "json", tmp / "ours", overwrite=True)  # a previous export: replaced
+    precious = tmp / "precious"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    (tmp / "notes.txt").write_text("keep me")
+    (tmp / "link").symlink_to(tmp / "ours")
+    monkeypatch.chdir(precious)
+    for destination, why in [
+        (precious, "no manifest.json of ours"),
+        (".", "no manifest.json of ours"),
+        (tmp / "notes.txt", "it is a file"),
+        (tmp / "link", "symbolic link"),
+    ]:
+        with pytest.raises(ak.ValidationError, match=why):
+            maya.export(task, "json", destination, overwrite=True)
+    assert (precious / "thesis.tex").read_text() == "years of work"
+    assert (tmp / "notes.txt").read_text() == "keep me"
+    assert (tmp / "ours/manifest.json").exists() and (tmp / "link").is_symlink()
