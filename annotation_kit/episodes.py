@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import AnnotationKitError
 from .formats import FormatError, Frame, open_reader
 from .models import Dataset
 
@@ -43,6 +44,39 @@ class SignalWindow:
         return self.samples > len(self.t_ns)
 
 
+class _Guarded:
+    """A format reader whose failures below it (pyarrow, mcap, zstd, PyAV, h5py, a changed
+    file...) become a :class:`FormatError` naming the episode and the stream, never quoting
+    the file; the library's own errors pass as they are."""
+
+    def __init__(self, reader: Any, episode: str):
+        self._reader, self._episode = reader, episode
+
+    def __getattr__(self, attr: str) -> Any:
+        value = getattr(self._reader, attr)
+        if not callable(value):
+            return value
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            what = next((a for a in args if isinstance(a, str)), None)
+            what = f"stream {what!r}" if what else attr.strip("_")
+            return _Guarded.call(self._episode, what, value, *args, **kwargs)
+
+        return guarded
+
+    @staticmethod
+    def call(episode: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AnnotationKitError:
+            raise
+        except Exception as exc:
+            raise FormatError(
+                f"episode {episode!r}: cannot read {what} ({type(exc).__name__}); its source "
+                "may be corrupt, or changed since it was imported"
+            ) from exc
+
+
 class Episode:
     """Lazy view of one registered dataset. Use as a context manager, or call :meth:`close`."""
 
@@ -69,7 +103,10 @@ class Episode:
     @property
     def reader(self) -> Any:
         if self._reader is None:
-            self._reader = open_reader(self._uri, self._format, self._info)
+            opened = _Guarded.call(
+                self.name, "the source", open_reader, self._uri, self._format, self._info
+            )
+            self._reader = _Guarded(opened, self.name)
         return self._reader
 
     def _stream(self, name: str, kind: str) -> dict[str, Any]:

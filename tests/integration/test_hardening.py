@@ -179,3 +179,22 @@ def test_overwrite_replaces_only_a_previous_export_of_ours(passed, monkeypatch):
     assert (precious / "thesis.tex").read_text() == "years of work"
     assert (tmp / "notes.txt").read_text() == "keep me"
     assert (tmp / "ours/manifest.json").exists() and (tmp / "link").is_symlink()
+
+
+def test_reading_a_source_damaged_after_import_names_the_episode(team, tmp_path):
+    maya = team["maya"]
+    path = synthetic.write_mcap(tmp_path / "ep.mcap", duration_s=3, cameras=("wrist",))
+    lerobot = synthetic.write_lerobot_v30(tmp_path / "lr", episodes=1, frames=30)
+    [mcap_id] = maya.import_datasets(path, progress=False).dataset_ids
+    [lerobot_id] = maya.import_datasets(lerobot, progress=False).dataset_ids
+    data = bytearray(path.read_bytes())
+    data[len(data) // 4 : len(data) // 2] = bytes(len(data) // 2 - len(data) // 4)  # zeroed
+    path.write_bytes(bytes(data))
+    (lerobot / "data/chunk-000/file-000.parquet").write_bytes(b"PAR1 not parquet PAR1")
+    for dataset, stream in ((mcap_id, "/robot/joint_states"), (lerobot_id, "observation.state")):
+        name = maya.datasets.get(dataset).name
+        with (
+            pytest.raises(ak.AnnotationKitError, match=f"episode '{name}'"),
+            maya.episode(dataset) as episode,
+        ):
+            episode.signal(stream)
