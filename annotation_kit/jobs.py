@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, delete, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from . import events
 from .database import readonly
 from .errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from .models import Job, QueueState, User, utcnow
@@ -107,6 +108,15 @@ def create(
     )
     session.add(job)
     session.flush()
+    events.record(
+        session,
+        by=by,
+        object_type="job",
+        object_id=job.id,
+        action="enqueue",
+        to_state=job.state,
+        kind=kind,
+    )
     return job
 
 
@@ -135,7 +145,16 @@ def create_many(
         insert = _insert(len(chunk), tuple(shared), connection.dialect)
         values = shared | {f"params_{i}": p for i, p in enumerate(chunk)}
         ids += connection.exec_driver_sql(insert.sql, insert.bind(**values)).scalars()
-    return sorted(ids)
+    ids.sort()
+    _queue_event(session, by, "enqueue", f"{len(ids)} {kind} job(s)", jobs=[ids[0], ids[-1]])
+    return ids
+
+
+def _queue_event(session: Session, by: User, action: str, note: str, **data: Any) -> None:
+    """An audit event for a change to the queue as a whole (object ``queue`` #0)."""
+    events.record(
+        session, by=by, object_type="queue", object_id=0, action=action, note=note, **data
+    )
 
 
 _INSERT_ROWS = 100
@@ -377,6 +396,7 @@ def pause(session: Session, *, by: User) -> QueueState:
     _admin(by, "pause the queue")
     state = _state(session, lock=True)
     state.paused, state.changed_at, state.changed_by = True, utcnow(), by.id
+    _queue_event(session, by, "pause", "paused")
     return state
 
 
@@ -390,6 +410,7 @@ def resume(session: Session, *, by: User) -> list[int]:
     )
     if parked:
         session.execute(update(Job).where(Job.id.in_(parked)).values(parked=False))
+    _queue_event(session, by, "resume", f"resumed; {len(parked)} parked job(s) sent again")
     return parked
 
 
@@ -418,11 +439,13 @@ def counts(session: Session) -> dict[str, int]:
 def clear(session: Session, *, by: User) -> int:
     """Cancel every waiting and delayed job (running ones go on)."""
     _admin(by, "clear the queue")
-    return session.execute(
+    cleared = session.execute(
         update(Job)
         .where(Job.state.in_(("waiting", "delayed")))
         .values(state="cancelled", finished_at=utcnow(), error="cleared from the queue")
     ).rowcount
+    _queue_event(session, by, "clear", f"{cleared} waiting or delayed job(s) cancelled")
+    return cleared
 
 
 def clean(session: Session, *, older_than: timedelta = timedelta(hours=24), by: User) -> int:
@@ -431,9 +454,11 @@ def clean(session: Session, *, older_than: timedelta = timedelta(hours=24), by: 
     if older_than < timedelta(0):
         raise ValidationError("older_than must not be negative")
     cutoff = utcnow() - older_than
-    return session.execute(
+    cleaned = session.execute(
         delete(Job).where(Job.state.in_(("completed", "failed")), Job.finished_at < cutoff)
     ).rowcount
+    _queue_event(session, by, "clean", f"{cleaned} finished job(s) deleted", before=str(cutoff))
+    return cleaned
 
 
 def retry_failed(session: Session, *, limit: int = RETRY_BATCH, by: User) -> list[int]:
@@ -451,6 +476,7 @@ def retry_failed(session: Session, *, limit: int = RETRY_BATCH, by: User) -> lis
             .where(Job.id.in_(ids))
             .values(state="waiting", finished_at=None, progress=0.0, cancel_requested=False)
         )
+    _queue_event(session, by, "retry", f"{len(ids)} failed job(s) queued again", jobs=ids[:20])
     return ids
 
 
@@ -461,6 +487,15 @@ def retry(session: Session, job: int, *, by: User) -> Job:
         raise InvalidTransition(
             f"job #{found.id} is {found.state}: only failed or cancelled jobs can be retried"
         )
+    events.record(
+        session,
+        by=by,
+        object_type="job",
+        object_id=found.id,
+        action="retry",
+        from_state=found.state,
+        to_state="waiting",
+    )
     found.state, found.finished_at, found.progress = "waiting", None, 0.0
     found.cancel_requested = False
     return found
@@ -472,12 +507,23 @@ def cancel(session: Session, job: int, *, by: User) -> Job:
     found = get(session, job)
     if found.created_by != by.id:
         _admin(by, "cancel other people's jobs")
+    before = found.state
     if found.state in ("waiting", "delayed"):
         found.state, found.finished_at = "cancelled", utcnow()
     elif found.state == "running":
         found.cancel_requested = True
     else:
         raise InvalidTransition(f"job #{found.id} is already {found.state}")
+    events.record(
+        session,
+        by=by,
+        object_type="job",
+        object_id=found.id,
+        action="cancel",
+        from_state=before,
+        to_state=found.state,
+        note="" if before != "running" else "asked to stop",
+    )
     return found
 
 

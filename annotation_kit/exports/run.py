@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from .. import events
 from ..database import readonly
 from ..errors import NotFound, ValidationError
 from ..models import Export, ExportItem, utcnow
@@ -111,6 +112,16 @@ def export(
         session.add(record)
         session.flush()
         export_id, author = record.id, me.name
+        events.record(
+            session,
+            by=me,
+            object_type="export",
+            object_id=export_id,
+            action="export",
+            to_state="running",
+            note=target.url,
+            format=label,
+        )
     built.options = recorded
     built.progress = progress
     if progress is not None:
@@ -124,10 +135,12 @@ def export(
             row = session.get(Export, export_id)
             row.status, row.finished_at = "failed", utcnow()
             row.error = "".join(traceback.format_exception_only(exc)).strip()[:4000]
+            _finished(session, workspace, export_id, "failed")
         raise
     with workspace.transaction() as session:
         row = session.get(Export, export_id)
         row.status, row.finished_at, row.size_bytes = "completed", utcnow(), size
+        _finished(session, workspace, export_id, "completed")
         row.counts = built.counts() | extra
         row.cleaned = built.cleaned
         row.files = files
@@ -254,6 +267,18 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _finished(session: Session, workspace: Any, export_id: int, state: str) -> None:
+    events.record(
+        session,
+        by=workspace.me(session),
+        object_type="export",
+        object_id=export_id,
+        action="complete" if state == "completed" else "fail",
+        from_state="running",
+        to_state=state,
+    )
 
 
 def _empty_dir(target: Any) -> bool:

@@ -198,3 +198,36 @@ def test_reading_a_source_damaged_after_import_names_the_episode(team, tmp_path)
             maya.episode(dataset) as episode,
         ):
             episode.signal(stream)
+
+
+def test_every_queue_and_export_state_change_is_logged(passed, tmp_path):
+    team, task, _ids, _made, tmp = passed
+    ada = team["ada"]
+    queue = ada.queue_for(f"sqlite:///{tmp_path / 'queue.db'}")
+    queue.pause()
+    job = queue.enqueue("noop")
+    queue.enqueue_many("noop", [{}, {}])
+    queue.cancel(job.id)
+    queue.retry(job.id)
+    queue.clear()
+    queue.retry_failed()
+    queue.clean()
+    queue.resume()
+    record = team["maya"].export(task, "json", tmp / "logged")
+    seen = [(e.object_type, e.action, e.actor and e.actor.name) for e in ada.events.history()]
+    for expected in [
+        ("queue", "pause", "ada"),
+        ("job", "enqueue", "ada"),
+        ("queue", "enqueue", "ada"),
+        ("job", "cancel", "ada"),
+        ("job", "retry", "ada"),
+        ("queue", "clear", "ada"),
+        ("queue", "retry", "ada"),
+        ("queue", "clean", "ada"),
+        ("queue", "resume", "ada"),
+        ("export", "export", "maya"),
+        ("export", "complete", "maya"),
+    ]:
+        assert expected in seen, expected
+    [started, done] = list(ada.events.history("export", record.id))[::-1]
+    assert (started.to_state, done.from_state, done.to_state) == ("running", "running", "completed")
