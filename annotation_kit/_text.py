@@ -20,6 +20,20 @@ def name(value: object, field: str = "name") -> str:
     return value
 
 
+def optional_name(value: object, field: str) -> str:
+    """An optional one-line name: empty, or a name as :func:`name` checks it."""
+    if value is None or value == "":
+        return ""
+    return name(value, field)
+
+
+def at_least(value: object, field: str, minimum: int = 0) -> int:
+    """A count or limit given by the caller: an integer no smaller than ``minimum``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValidationError(f"{field} must be an integer of at least {minimum}, got {value!r}")
+    return value
+
+
 def text(value: object, field: str, *, required: bool = False) -> str:
     """Free text (descriptions, comments) of at most ``TEXT_MAX`` characters."""
     if value is None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from . import _text, events, skills, tasks
 from .database import readonly
+from ._inputs import check_call
 from .datasets import check_range
 from .errors import ConflictError, NotFound, ValidationError
 from .models import Annotation, AnnotationKind, Dataset, Provenance, Skill, TaskDataset, User
@@ -109,6 +110,8 @@ def _provenance(value: str, model_ref: str | None) -> Provenance:
         raise ValidationError(
             f"unknown provenance {value!r}; use one of {', '.join(Provenance)}"
         ) from None
+    if model_ref is not None:
+        _text.optional_name(model_ref, "model_ref")
     if origin == Provenance.MODEL and not model_ref:
         raise ValidationError("an annotation made by a model needs model_ref (which model)")
     return origin
@@ -147,6 +150,7 @@ def update(
             f"cannot change {', '.join(sorted(unknown))} of an annotation; "
             f"changeable: {', '.join(_EDITABLE)}"
         )
+    check_call(add, (), changes)  # each change as add() would take it
     annotation = _load_for_change(session, annotation_id, expected_version, by)
     before = values(session, annotation, [k for k in changes if k != "attributes"])
     if "start_ns" in changes or "end_ns" in changes:
@@ -381,6 +385,6 @@ def recent_descriptions(session: Session, *, limit: int = 50) -> list[str]:
         .where(Annotation.description != "")
         .group_by(Annotation.description)
         .order_by(func.max(Annotation.id).desc())
-        .limit(limit)
+        .limit(_text.at_least(limit, "limit"))
     ).all()
     return [text for text, _last in rows]

@@ -55,6 +55,8 @@ def register(
     require_registrar(by)
     _text.name(name, "dataset name")
     _text.name(source_uri, "source URI")
+    _text.optional_name(robot, "robot")
+    _format(format)
     for field, value in (
         ("duration_ns", duration_ns),
         ("size_bytes", size_bytes),
@@ -125,3 +127,14 @@ def require_ids(session: Session, ids: Sequence[int]) -> list[int]:
     if missing := [i for i in ids if i not in found]:
         raise NotFound(f"no dataset with id {', '.join(map(str, missing))}")
     return ids
+
+
+def _format(name: str) -> None:
+    from .formats import FORMATS
+
+    _text.name(name, "format")
+    if name.split("-", 1)[0] not in FORMATS:
+        raise ValidationError(
+            f"unknown dataset format {name!r}; formats are {', '.join(FORMATS)} "
+            "(with a layout or version after a dash, e.g. hdf5-robomimic)"
+        )

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from . import _text
 from .database import readonly
 from .models import Event, User
 
@@ -48,7 +49,7 @@ def history(
     limit: int = 200,
 ) -> Sequence[Event]:
     """The newest events first, optionally only those of one object (e.g. ``"task", 12``)."""
-    query = select(Event).order_by(Event.id.desc()).limit(limit)
+    query = select(Event).order_by(Event.id.desc()).limit(_text.at_least(limit, "limit"))
     if object_type is not None:
         query = query.where(Event.object_type == object_type)
     if object_id is not None:

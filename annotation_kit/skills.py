@@ -36,6 +36,8 @@ def create(
     require_supervisor(by, "edit the skill library")
     _text.name(name, "skill name")
     _text.text(description, "skill description")
+    _text.optional_name(category, "skill category")
+    tags = [_text.name(t, "skill tag") for t in tags]
     if session.scalar(select(Skill.id).where(Skill.name == name)) is not None:
         raise ValidationError(f"a skill named {name!r} already exists")
     skill = Skill(name=name, category=category, description=description, tags=list(tags))
@@ -62,11 +64,11 @@ def edit(
     if name is not None:
         found.name = _text.name(name, "skill name")
     if category is not None:
-        found.category = category
+        found.category = _text.optional_name(category, "skill category")
     if description is not None:
         found.description = _text.text(description, "skill description")
     if tags is not None:
-        found.tags = list(tags)
+        found.tags = [_text.name(t, "skill tag") for t in tags]
     found.version += 1
     session.flush()
     _snapshot(session, found)
@@ -105,6 +107,9 @@ def create_dictionary(
     """A named list of allowed labels (or objects, targets...). Managers and admins."""
     require_supervisor(by, "edit dictionaries")
     _text.name(name, "dictionary name")
+    _text.name(kind, "dictionary kind")
+    if len(kind) > 64:
+        raise ValidationError(f"dictionary kind is {len(kind)} characters long; the limit is 64")
     entries = [_text.name(e, f"entry of dictionary {name!r}") for e in entries]
     if session.scalar(select(Dictionary.id).where(Dictionary.name == name)) is not None:
         raise ValidationError(f"a dictionary named {name!r} already exists")

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session, lazyload
 
-from . import progress, projects
+from . import _text, progress, projects
 from ._paging import Page, check_page, contains
 from .database import readonly
 from .errors import ValidationError
@@ -183,6 +183,7 @@ def board(
 ) -> Board:
     """Counts per status and the first ``per_status`` cards of each column."""
     filters = {"project": project, "assignee": assignee, "search": search}
+    _text.at_least(per_status, "per_status")
     order = _order(sort)
     # One count per status (an index range each; cheaper than GROUP BY on SQLite) ...
     row = session.execute(

@@ -430,7 +430,7 @@ def transition(
     found = resolve(session, [task])[0]
     if comment is not None:
         _text.text(comment, "comment")
-    step = check(found, by, Action(action), comment=comment)
+    step = check(found, by, _action(action), comment=comment)
     if step.action == Action.SUBMIT:
         _require_all_annotated(session, found, by)
     if step.action == Action.APPROVE:
@@ -574,3 +574,12 @@ def permissions(session: Session, task: TaskRef, *, by: User) -> list[str]:
     from .workflow import permissions as allowed
 
     return allowed(get(session, task), by)
+
+
+def _action(action: Action | str) -> Action:
+    try:
+        return Action(action)
+    except ValueError:
+        raise ValidationError(
+            f"unknown action {action!r}; actions are {', '.join(a.value for a in Action)}"
+        ) from None

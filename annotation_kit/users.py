@@ -52,6 +52,7 @@ def create(
     if by is not None:
         require_role(by, {Role.ADMIN}, "create users")
     _text.name(name, "user name")
+    _text.optional_name(display_name, "display name")
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise ValidationError(f"a user named {name!r} already exists")
     user = User(name=name, display_name=display_name or name, role=parse_role(role))

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import imports, users
+from ._inputs import check_call
 from .database import Database, is_readonly
 from .episodes import Episode
 from .errors import PermissionDenied, ValidationError
@@ -81,6 +82,7 @@ class Services:
 
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
+            check_call(fn, args, kwargs)
             with workspace.transaction(write=not is_readonly(fn)) as session:
                 if wants_user:
                     kwargs.setdefault("by", workspace.me(session))

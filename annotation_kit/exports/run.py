@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from .. import events
+from .. import _text, events
 from ..database import readonly
 from ..errors import NotFound, ValidationError
 from ..models import Export, ExportItem, utcnow
@@ -351,6 +351,7 @@ def _items(session: Session, export_id: int) -> dict[int, int]:
 @readonly
 def list_exports(session: Session, *, limit: int = 100) -> Sequence[Export]:
     """Exports, newest first."""
+    limit = _text.at_least(limit, "limit")
     return session.scalars(select(Export).order_by(Export.id.desc()).limit(limit)).all()
 
 

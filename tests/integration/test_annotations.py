@@ -45,7 +45,7 @@ def test_segment_keeps_nanoseconds_skill_version_and_labels(work):
         ((-1, SECOND), "before the episode start"),
         ((2 * SECOND, SECOND), "must be after start_ns"),
         ((0, 61 * SECOND), "past the end of the episode"),
-        ((0.5, SECOND), "integer number of nanoseconds"),
+        ((0.5, SECOND), "start_ns must be an integer or None"),
         ((0, None), "give both start_ns and end_ns"),
     ],
 )

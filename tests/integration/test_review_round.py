@@ -46,7 +46,7 @@ def test_samples_are_random_recorded_and_repeatable(review):
         ({"percent": 0}, "above 0"),
         ({"percent": 150}, "at most 100"),
         ({"count": 0}, "whole number ≥ 1"),
-        ({"count": 2.5}, "whole number"),
+        ({"count": 2.5}, "count must be an integer or None, got float 2.5"),
         ({"count": 1, "percent": 10}, "not both"),
         ({"percent": "half"}, "must be a number"),
     ],
