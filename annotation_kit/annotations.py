@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import _text, events, skills, tasks
-from .database import readonly
 from ._inputs import check_call
+from .database import readonly
 from .datasets import check_range
 from .errors import ConflictError, NotFound, ValidationError
 from .models import Annotation, AnnotationKind, Dataset, Provenance, Skill, TaskDataset, User

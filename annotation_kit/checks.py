@@ -71,9 +71,13 @@ def validate(rules: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             raise ValidationError(f"rule {n}: severity must be 'error' or 'warning'")
         streams = rule.get("streams", "*")
         patterns = [streams] if isinstance(streams, str) else streams
-        if not isinstance(patterns, list | tuple) or not patterns or not all(
-            isinstance(p, str) and p.strip() and len(p) <= 500 and "\x00" not in p
-            for p in patterns
+        if (
+            not isinstance(patterns, list | tuple)
+            or not patterns
+            or not all(
+                isinstance(p, str) and p.strip() and len(p) <= 500 and "\x00" not in p
+                for p in patterns
+            )
         ):
             raise ValidationError(
                 f"rule {n}: streams must be a stream pattern or a non-empty list of them"

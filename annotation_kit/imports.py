@@ -181,9 +181,7 @@ def _store(
                 result.created, result.updated, result.unchanged = [], [], []
                 result.problems = []
                 result.error = f"{result.source}: {exc}"
-        checks.on_import(
-            session, [i for r, _ in scanned for i in (*r.created, *r.updated)], by=me
-        )
+        checks.on_import(session, [i for r, _ in scanned for i in (*r.created, *r.updated)], by=me)
 
 
 def import_datasets(

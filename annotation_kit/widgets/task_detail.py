@@ -255,9 +255,7 @@ class TaskDetailController:
                     "description": request.get("description", ""),
                     "deadline": _deadline(deadline),
                 }
-                tasks.edit(
-                    session, task_id, expected_version=_version(request), by=me, **changes
-                )
+                tasks.edit(session, task_id, expected_version=_version(request), by=me, **changes)
                 return "saved"
             if action == "delete":
                 tasks.delete(session, [task_id], confirm=bool(request.get("confirm")), by=me)
