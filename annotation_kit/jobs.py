@@ -36,13 +36,14 @@ from .workflow import Role
 
 STATES = ("waiting", "delayed", "running", "completed", "failed", "cancelled")
 FINISHED = ("completed", "failed", "cancelled")
-LOST_AFTER = timedelta(seconds=30)
-"""A running job whose worker has not beaten for this long is considered lost."""
+LOST_AFTER = timedelta(seconds=float(os.environ.get("ANNOTATION_KIT_LOST_AFTER", "30")))
+"""A running job whose worker has not beaten for this long is considered lost
+(``$ANNOTATION_KIT_LOST_AFTER`` seconds, 30 by default)."""
 RETRY_BATCH = 1000
 LOG_LINES = 500
 
 
-def _admin(user: User, what: str) -> None:
+def require_admin(user: User, what: str) -> None:
     if not user.active or user.role != Role.ADMIN:
         raise PermissionDenied(f"{user.name} may not {what}: only admins control the queue")
 
@@ -375,17 +376,40 @@ def beat(
 
 def reap(session: Session, *, lost_after: timedelta = LOST_AFTER) -> int:
     """Fail running jobs whose worker stopped beating (killed): they can be retried."""
+    return len(reap_ids(session, lost_after=lost_after))
+
+
+def reap_ids(session: Session, *, lost_after: timedelta = LOST_AFTER) -> list[int]:
+    """:func:`reap`, returning the ids of the jobs it failed (each with an event)."""
     cutoff = utcnow() - lost_after
-    return session.execute(
-        update(Job)
-        .where(Job.state == "running", Job.heartbeat_at < cutoff)
-        .values(
-            state="failed",
-            finished_at=utcnow(),
-            error=f"the worker stopped answering (no heartbeat for {lost_after.seconds} s): "
-            "it was killed or lost; the job can be retried",
+    lost = Job.state == "running", Job.heartbeat_at < cutoff
+    ids = list(session.scalars(select(Job.id).where(*lost)))
+    if not ids:
+        return []
+    reason = (
+        f"the worker stopped answering (no heartbeat for {lost_after.total_seconds():g} s): "
+        "it was killed or lost; the job can be retried"
+    )
+    reaped = list(
+        session.scalars(
+            update(Job)
+            .where(Job.id.in_(ids), *lost)
+            .values(state="failed", finished_at=utcnow(), error=reason)
+            .returning(Job.id)
         )
-    ).rowcount
+    )
+    for job in reaped:
+        events.record(
+            session,
+            by=None,
+            object_type="job",
+            object_id=job,
+            action="reap",
+            from_state="running",
+            to_state="failed",
+            note=reason,
+        )
+    return reaped
 
 
 # ----- admin operations -------------------------------------------------------------------
@@ -393,7 +417,7 @@ def reap(session: Session, *, lost_after: timedelta = LOST_AFTER) -> int:
 
 def pause(session: Session, *, by: User) -> QueueState:
     """Stop starting jobs: running ones finish; a worker that already fetched one puts it back."""
-    _admin(by, "pause the queue")
+    require_admin(by, "pause the queue")
     state = _state(session, lock=True)
     state.paused, state.changed_at, state.changed_by = True, utcnow(), by.id
     _queue_event(session, by, "pause", "paused")
@@ -402,7 +426,7 @@ def pause(session: Session, *, by: User) -> QueueState:
 
 def resume(session: Session, *, by: User) -> list[int]:
     """Start jobs again; returns the parked jobs to send to the workers again."""
-    _admin(by, "resume the queue")
+    require_admin(by, "resume the queue")
     state = _state(session, lock=True)
     state.paused, state.changed_at, state.changed_by = False, utcnow(), by.id
     parked = list(
@@ -438,7 +462,7 @@ def counts(session: Session) -> dict[str, int]:
 
 def clear(session: Session, *, by: User) -> int:
     """Cancel every waiting and delayed job (running ones go on)."""
-    _admin(by, "clear the queue")
+    require_admin(by, "clear the queue")
     cleared = session.execute(
         update(Job)
         .where(Job.state.in_(("waiting", "delayed")))
@@ -450,7 +474,7 @@ def clear(session: Session, *, by: User) -> int:
 
 def clean(session: Session, *, older_than: timedelta = timedelta(hours=24), by: User) -> int:
     """Delete completed and failed jobs that finished more than ``older_than`` ago."""
-    _admin(by, "clean the job history")
+    require_admin(by, "clean the job history")
     if older_than < timedelta(0):
         raise ValidationError("older_than must not be negative")
     cutoff = utcnow() - older_than
@@ -464,7 +488,7 @@ def clean(session: Session, *, older_than: timedelta = timedelta(hours=24), by: 
 def retry_failed(session: Session, *, limit: int = RETRY_BATCH, by: User) -> list[int]:
     """Queue again up to ``limit`` (at most 1,000) failed jobs, oldest first; returns their ids
     (to send to the workers)."""
-    _admin(by, "retry jobs")
+    require_admin(by, "retry jobs")
     if not 1 <= limit <= RETRY_BATCH:
         raise ValidationError(f"a batch retry takes 1 to {RETRY_BATCH} jobs, got {limit}")
     ids = list(
@@ -481,11 +505,17 @@ def retry_failed(session: Session, *, limit: int = RETRY_BATCH, by: User) -> lis
 
 
 def retry(session: Session, job: int, *, by: User) -> Job:
-    _admin(by, "retry jobs")
+    """Run a failed or cancelled job again; a waiting job is sent to the workers again (its
+    message may have been lost by the broker: a worker runs it once whatever it receives)."""
+    require_admin(by, "retry jobs")
     found = get(session, job)
+    if found.state == "waiting" and not found.parked:
+        events.record(session, by=by, object_type="job", object_id=found.id, action="resend")
+        return found
     if found.state not in ("failed", "cancelled"):
         raise InvalidTransition(
-            f"job #{found.id} is {found.state}: only failed or cancelled jobs can be retried"
+            f"job #{found.id} is {found.state}: only failed, cancelled or waiting jobs can be "
+            "retried"
         )
     events.record(
         session,
@@ -506,7 +536,7 @@ def cancel(session: Session, job: int, *, by: User) -> Job:
     progress report)."""
     found = get(session, job)
     if found.created_by != by.id:
-        _admin(by, "cancel other people's jobs")
+        require_admin(by, "cancel other people's jobs")
     before = found.state
     if found.state in ("waiting", "delayed"):
         found.state, found.finished_at = "cancelled", utcnow()

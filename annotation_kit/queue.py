@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import jobs
+from . import events, jobs
 from .errors import AnnotationKitError, ValidationError
 
 QUEUE_ENV = "ANNOTATION_KIT_QUEUE"
@@ -63,7 +63,7 @@ def _export(ws: Any, ctx: Context, **params: Any) -> dict[str, Any]:
     changed = params.pop("changed_between", None)
     if changed:
         params["changed_between"] = tuple(datetime.fromisoformat(v) if v else None for v in changed)
-    record = ws.export(progress=ctx.progress, **params)
+    record = ws.export(progress=ctx.progress, job=ctx.job, **params)
     return {"export": record.id, "counts": record.counts, "destination": record.destination}
 
 
@@ -314,13 +314,83 @@ def send(queue_url: str, workspace_url: str, ids: list[int], eta: datetime | Non
         huey.storage.enqueue_many([huey.serialize_task(run.s(job, workspace_url)) for job in ids])
 
 
+def reap(ws: Any) -> list[int]:
+    """Fail the running jobs whose worker died, and the exports they were writing (their
+    staging folders removed). Returns the job ids."""
+    from .exports.run import abandon
+
+    with ws.transaction() as session:
+        lost = jobs.reap_ids(session)
+        abandon(session, lost, "the worker running this export was killed or lost")
+    return lost
+
+
+def reconcile(ws: Any, queue_url: str, missing_before: set[int] | None = None) -> set[int]:
+    """Send again the waiting jobs the broker holds no message for. With ``missing_before``
+    (the worker's schedule) a job is sent only when it was missing at the previous call too
+    (a worker may be between taking a message and claiming its job), and the ids missing now
+    are returned for the next call; without it every missing job is sent (a duplicate message
+    is harmless: a job is claimed once)."""
+    from sqlalchemy import select
+
+    from .models import Job
+
+    huey, _run = engine(queue_url)
+    queued = _queued_ids(huey)
+    with ws.transaction(write=False) as session:
+        waiting = set(
+            session.scalars(select(Job.id).where(Job.state == "waiting", Job.parked.is_(False)))
+        )
+    missing = waiting - queued - _queued_ids(huey)
+    again = sorted(missing if missing_before is None else missing & missing_before)
+    if again:
+        send(queue_url, ws.url, again)
+        with ws.transaction() as session:
+            for job in again:
+                events.record(
+                    session,
+                    by=None,
+                    object_type="job",
+                    object_id=job,
+                    action="resend",
+                    note="the broker had no message for this waiting job",
+                )
+    return set(again) if missing_before is None else missing - set(again)
+
+
+def _queued_ids(huey: Any) -> set[int]:
+    found = set()
+    for message in huey.storage.enqueued_items():
+        with contextlib.suppress(Exception):  # another application's message
+            found.add(int(huey.deserialize_task(message).args[0]))
+    return found
+
+
+def _housekeeping(workspace_url: str, queue_url: str) -> None:
+    """The worker's own schedule: reap lost jobs and re-send jobs whose message is gone."""
+    every = max(1.0, jobs.LOST_AFTER.total_seconds() / 3)
+
+    def loop() -> None:
+        ws = _workspace(workspace_url, None)
+        missing: set[int] = set()
+        while True:
+            time.sleep(every)
+            with contextlib.suppress(Exception):  # the database or broker is down: next round
+                reap(ws)
+                missing = reconcile(ws, queue_url, missing)
+
+    threading.Thread(target=loop, name="annotation_kit-housekeeping", daemon=True).start()
+
+
 def worker(workspace_url: str, queue_url: str, *, workers: int = 2, kind: str = "process") -> None:
-    """Run a huey consumer for this workspace until stopped (``annotation-kit worker``)."""
+    """Run a huey consumer for this workspace until stopped (``annotation-kit worker``); it
+    also reaps lost jobs and re-sends lost messages on its own schedule."""
     from huey.consumer import Consumer
 
     huey, _run = engine(queue_url)
     public_url(workspace_url)  # messages name it without its password
     _system_user(workspace_url)  # fail early when the database is unreachable
+    _housekeeping(workspace_url, queue_url)
     Consumer(
         huey,
         workers=workers,
@@ -424,6 +494,13 @@ class Queue:
         self._send(ids)
         return len(ids)
 
+    def reconcile(self) -> int:
+        """Send again every waiting job the broker has no message for (workers do this on
+        their own schedule, twice-checked); returns how many were sent."""
+        with self.ws.transaction(write=False) as session:
+            jobs.require_admin(self.ws.me(session), "reconcile the queue")
+        return len(reconcile(self.ws, self.url))
+
     def retry(self, job: int) -> JobHandle:
         with self.ws.transaction() as session:
             jobs.retry(session, job, by=self.ws.me(session))
@@ -435,8 +512,7 @@ class Queue:
             jobs.cancel(session, job, by=self.ws.me(session))
 
     def status(self) -> dict[str, Any]:
-        with self.ws.transaction() as session:
-            jobs.reap(session)
+        reap(self.ws)
         with self.ws.transaction(write=False) as session:
             return jobs.status(session)
 

@@ -54,6 +54,7 @@ def export(
     overwrite: bool = False,
     options: dict[str, Any] | None = None,
     progress: Callable[[float | None, str | None], None] | None = None,
+    job: int | None = None,
 ) -> Export:
     """Export ``tasks`` as ``format`` to ``destination`` (a folder: local path or fsspec URL).
 
@@ -62,6 +63,8 @@ def export(
     version of a project's training data (its parent is the previous release of that name).
     ``options`` go to the format's writer (``layout``, ``rate_hz``, ``mapping``, ``chunk_s``...).
     Returns the export record; raises with a clear message (and writes nothing) on bad input.
+    ``job`` is the background job running it (set by the queue): if its worker dies, the
+    record is marked failed and its staging folder removed when the job is reaped.
     """
     writer = exporter(format)
     label = format if isinstance(format, str) else getattr(format, "__name__", "custom")
@@ -82,7 +85,7 @@ def export(
         ],
         "include_invalid": include_invalid,
         "writer": options or {},
-    }
+    } | ({"job": job} if job is not None else {})
     with workspace.transaction() as session:
         me = workspace.me(session)
         require_supervisor(me, "export training data")
@@ -122,8 +125,9 @@ def export(
             note=target.url,
             format=label,
         )
-    built.options = recorded
+    built.options = {k: v for k, v in recorded.items() if k != "job"}
     built.progress = progress
+    _sweep_staging(workspace, target)
     if progress is not None:
         progress(0.05, f"export #{export_id}: {len(built.episodes)} episode(s) to {target.url}")
     try:
@@ -380,3 +384,61 @@ def diff(session: Session, old: int, new: int) -> dict[str, list[int]]:
         "episodes_added": sorted(episodes[new] - episodes[old]),
         "episodes_removed": sorted(episodes[old] - episodes[new]),
     }
+
+
+def _staging_of(target: Any, export_id: int | None = None) -> list[Path]:
+    """The staging folders beside a local destination (of one export, or of any)."""
+    if not target.is_local:
+        return []
+    final = Path(target.path)
+    pattern = f".{final.name}.partial-{'' if export_id is None else f'{export_id}-'}*"
+    return [p for p in final.parent.glob(pattern) if p.is_dir() and not p.is_symlink()]
+
+
+def _sweep_staging(workspace: Any, target: Any) -> None:
+    """Remove staging folders left beside ``target`` by exports that are no longer running
+    (a worker killed mid-write leaves one behind)."""
+    found = {}
+    for folder in _staging_of(target):
+        number = folder.name.rsplit(".partial-", 1)[1].split("-", 1)[0]
+        if number.isdigit():
+            found[int(number)] = folder
+    if not found:
+        return
+    with workspace.transaction(write=False) as session:
+        running = set(
+            session.scalars(
+                select(Export.id).where(Export.id.in_(found), Export.status == "running")
+            )
+        )
+    for export_id, folder in found.items():
+        if export_id not in running:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def abandon(session: Session, job_ids: Sequence[int], reason: str) -> list[int]:
+    """Mark the running exports of ``job_ids`` (jobs whose worker died) failed, and remove
+    their staging folders. Returns the export ids."""
+    if not job_ids:
+        return []
+    wanted = set(job_ids)
+    rows = [
+        row
+        for row in session.scalars(select(Export).where(Export.status == "running"))
+        if row.options.get("job") in wanted
+    ]
+    for row in rows:
+        row.status, row.finished_at, row.error = "failed", utcnow(), reason
+        events.record(
+            session,
+            by=None,
+            object_type="export",
+            object_id=row.id,
+            action="fail",
+            from_state="running",
+            to_state="failed",
+            note=reason,
+        )
+        for folder in _staging_of(locate(row.destination), row.id):
+            shutil.rmtree(folder, ignore_errors=True)
+    return [row.id for row in rows]

@@ -61,7 +61,11 @@ class Workers:
                     ],
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    env={**os.environ, "ANNOTATION_KIT_HEARTBEAT": "0.5"},
+                    env={
+                        **os.environ,
+                        "ANNOTATION_KIT_HEARTBEAT": "0.5",
+                        "ANNOTATION_KIT_LOST_AFTER": "3",  # reap on their own every 1 s
+                    },
                     start_new_session=True,  # the worker and the processes it runs jobs in
                 )
             )
@@ -190,20 +194,26 @@ def test_a_worker_killed_mid_export_leaves_it_retryable_and_absent(setup, tmp_pa
         "export", tasks=[task.id], format="lerobot", destination=str(target), any_status=True
     )
     wait_for(lambda: job.state == "running", "the export to start")
-    time.sleep(0.5)
+    wait_for(lambda: list(tmp_path.glob(".out.partial-*")), "the export to write its staging")
     assert job.state == "running"
     os.killpg(worker.pid, signal.SIGKILL)  # the worker and its job processes, no goodbye
     worker.wait()
-    with team["ada"].transaction() as session:
-        assert ledger.reap(session, lost_after=timedelta(seconds=1.5)) in (0, 1)
-    wait_for(lambda: _reaped(team, job.id), "the lost job to be failed", timeout=20)
+    [killed] = maya.exports.list_exports()
+    assert killed.status == "running" and list(tmp_path.glob(".out.partial-*"))
+    workers.start(1)  # another worker reaps the lost job on its own schedule (nobody asks)
+    wait_for(lambda: job.state == "failed", "the lost job to be failed", timeout=30)
     assert not target.exists()
-    failed = job.refresh()
-    assert failed.state == "failed" and "stopped answering" in failed.error
-    workers.start(1)
+    assert "stopped answering" in job.refresh().error
+    killed = maya.exports.get_export(killed.id)
+    assert killed.status == "failed" and "killed or lost" in killed.error
+    assert not list(tmp_path.glob(".out.partial-*"))  # its staging went with it
+    history = [(e.action, e.to_state) for e in maya.events.history("job", job.id)]
+    assert ("reap", "failed") in history
     admin.retry(job.id)
     assert job.wait(timeout=120, progress=False).state == "completed"
     assert (target / "manifest.json").exists() and (target / "meta/info.json").exists()
+    assert not list(tmp_path.glob(".out.partial-*"))
+    assert [e.status for e in maya.exports.list_exports()] == ["completed", "failed"]
 
 
 def _reaped(team, job_id):
@@ -332,3 +342,27 @@ def test_queue_messages_never_carry_the_database_password(tmp_path, broker):
         if broker == "redis":
             redis.Redis.from_url(queue).flushdb()
         next(schemas, None)
+
+
+def test_a_waiting_job_whose_message_was_lost_is_sent_again(setup):
+    """The broker lost the messages (a flushed Redis, a deleted queue file): the workers find
+    the waiting jobs with no message on their own schedule and send them again; ``retry`` of
+    a waiting job sends it at once."""
+    from annotation_kit.queue import engine
+
+    team, admin, ann, workers = setup
+    lost = ann.enqueue("noop")
+    retried = ann.enqueue("noop")
+    engine(admin.url)[0].storage.flush_queue()
+    assert admin.job(lost.id).state == "waiting" and not engine(admin.url)[0].pending_count()
+    admin.retry(retried.id)  # resent now, still one job
+    assert engine(admin.url)[0].pending_count() == 1
+    workers.start(1)
+    assert retried.wait(timeout=30, progress=False).state == "completed"
+    assert lost.wait(timeout=30, progress=False).state == "completed"  # the worker resent it
+    assert lost.refresh().attempts == 1
+    history = team["ada"].events.history("job", lost.id)
+    assert "resend" in [e.action for e in history]
+    with pytest.raises(ak.PermissionDenied):
+        ann.reconcile()
+    assert admin.reconcile() == 0
