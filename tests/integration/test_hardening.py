@@ -231,3 +231,69 @@ def test_every_queue_and_export_state_change_is_logged(passed, tmp_path):
         assert expected in seen, expected
     [started, done] = list(ada.events.history("export", record.id))[::-1]
     assert (started.to_state, done.from_state, done.to_state) == ("running", "running", "completed")
+
+
+FULL_DISK = """
+import gc, sys
+import annotation_kit as ak
+maya = ak.connect(sys.argv[1], user="maya")
+for layout in ("io", "robomimic"):
+    try:
+        maya.export(
+            int(sys.argv[2]), "hdf5", sys.argv[3] + "/" + layout, any_status=True,
+            options={"layout": layout},
+        )
+    except OSError as exc:
+        print("refused:", exc)
+    gc.collect()
+print("exports:", [e.status for e in maya.exports.list_exports()])
+maya.tasks.get(int(sys.argv[2]))
+gc.collect()
+print("alive")
+"""
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 1 MB tmpfs: writes fail with ENOSPC part-way through an export."""
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if made.returncode:  # a real part is missing: fail, never skip
+        pytest.fail(f"cannot mount a small tmpfs for the full-disk test: {made.stderr}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_an_hdf5_export_into_a_full_disk_fails_cleanly_and_the_process_lives(passed, full_disk):
+    """HDF5 cannot recover from a failed write (the process used to die with SIGSEGV at the
+    next garbage collection): the export fails with the disk's error, leaves nothing behind,
+    and the process goes on and exits normally."""
+    import subprocess
+    import sys
+
+    from annotation_kit import synthetic as make
+
+    team, task, _ids, _made, tmp = passed
+    maya = team["maya"]
+    big = [make.write_mcap(tmp / f"big{i}.mcap", duration_s=8, seed=i) for i in range(2)]
+    ids = maya.import_datasets(big, progress=False).dataset_ids
+    bulky = maya.tasks.create("bulky", datasets=ids)
+    ran = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, maya.url, str(bulky.id), str(full_disk)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.count("refused: [Errno 28] could not write") == 2, ran.stdout
+    assert "exports: ['failed', 'failed']" in ran.stdout and "alive" in ran.stdout
+    assert list(full_disk.iterdir()) == []
+    maya.export(task, "hdf5", tmp / "fine")  # the same writer still writes where there is room
+    assert (tmp / "fine" / "episodes_000.hdf5").stat().st_size > 0
