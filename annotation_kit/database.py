@@ -122,12 +122,23 @@ class Database:
         with self.engine.connect() as conn:
             if MigrationContext.configure(conn).get_current_revision() == head:
                 return
-        with self.write_engine.begin() as conn:
-            if self.dialect == "postgresql":
-                # Several processes may open an empty database at once: one migrates.
-                conn.execute(text("SELECT pg_advisory_xact_lock(7236417001)"))
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+        with self.write_engine.connect() as conn:
+            sqlite = self.dialect == "sqlite"
+            if sqlite:  # a migration may rebuild a table (drop, rename): no cascades meanwhile
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    if not sqlite:
+                        # Several processes may open an empty database at once: one migrates.
+                        conn.execute(text("SELECT pg_advisory_xact_lock(7236417001)"))
+                    config.attributes["connection"] = conn
+                    command.upgrade(config, "head")
+                    broken = sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+            finally:
+                if sqlite:
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
     def dispose(self) -> None:
         self.engine.dispose()

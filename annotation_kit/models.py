@@ -74,6 +74,10 @@ def _enum(cls: type[StrEnum]) -> Enum:
     )
 
 
+NEVER_REUSED = {"sqlite_autoincrement": True}
+"""Table option: SQLite never hands a deleted row's id to a new row (migration 0007)."""
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(
         naming_convention={
@@ -121,6 +125,7 @@ class Decision(StrEnum):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
@@ -139,6 +144,7 @@ class User(Base):
 
 class Project(Base):
     __tablename__ = "projects"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
@@ -189,6 +195,7 @@ class Dataset(Base):
     __table_args__ = (
         CheckConstraint("duration_ns >= 0", name="duration_not_negative"),
         CheckConstraint("size_bytes >= 0", name="size_not_negative"),
+        NEVER_REUSED,
     )
 
     def __repr__(self) -> str:
@@ -245,6 +252,7 @@ class Task(Base):
     __table_args__ = (
         Index("ix_tasks_status_created_at", "status", "created_at"),
         Index("ix_tasks_created_at", "created_at"),
+        NEVER_REUSED,
     )
 
     @property
@@ -267,6 +275,7 @@ class Skill(Base):
     """An entry of the skill library; ``version`` goes up on every edit."""
 
     __tablename__ = "skills"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
@@ -298,6 +307,7 @@ class Dictionary(Base):
     """A named list of allowed values (labels, objects, targets...)."""
 
     __tablename__ = "dictionaries"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
@@ -336,6 +346,7 @@ class Annotation(Base):
         Index("ix_annotations_task_id_dataset_id", "task_id", "dataset_id"),
         CheckConstraint("start_ns IS NULL OR start_ns >= 0", name="start_not_negative"),
         CheckConstraint("start_ns IS NULL OR end_ns >= start_ns", name="end_after_start"),
+        NEVER_REUSED,
     )
 
     def __repr__(self) -> str:
@@ -349,6 +360,7 @@ class Review(Base):
     """A reviewer's decision on a whole task in one review round."""
 
     __tablename__ = "reviews"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
@@ -381,7 +393,7 @@ class AnnotationVerdict(Base):
     range_end_ns: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (UniqueConstraint("annotation_id", "round", "reviewer_id"),)
+    __table_args__ = (UniqueConstraint("annotation_id", "round", "reviewer_id"), NEVER_REUSED)
 
 
 class Event(Base):
@@ -417,6 +429,7 @@ class Export(Base):
     export is a release of a project's training data (numbered, with its parent release)."""
 
     __tablename__ = "exports"
+    __table_args__ = NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     format: Mapped[str] = mapped_column(String(64))
@@ -485,7 +498,7 @@ class Job(Base):
 
     # One index for counts per state, throughput and clean-up: each claim and finish of a job
     # then rewrites one index rather than two.
-    __table_args__ = (Index("ix_jobs_state_finished_at", "state", "finished_at"),)
+    __table_args__ = (Index("ix_jobs_state_finished_at", "state", "finished_at"), NEVER_REUSED)
 
     def __repr__(self) -> str:
         return f"<Job #{self.id} {self.kind} {self.state} {self.progress:.0%}>"

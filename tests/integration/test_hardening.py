@@ -6,6 +6,8 @@ import annotation_kit as ak
 from annotation_kit import dataset_queries, synthetic
 from annotation_kit.formats import mcap as mcap_format
 
+SECOND = 1_000_000_000
+
 
 @pytest.mark.parametrize(
     ("rule", "message"),
@@ -297,3 +299,65 @@ def test_an_hdf5_export_into_a_full_disk_fails_cleanly_and_the_process_lives(pas
     assert list(full_disk.iterdir()) == []
     maya.export(task, "hdf5", tmp / "fine")  # the same writer still writes where there is room
     assert (tmp / "fine" / "episodes_000.hdf5").stat().st_size > 0
+
+
+def test_ids_are_never_reused_and_history_stays_with_its_object(team):
+    maya, ann = team["maya"], team["ann"]
+    old = team.task("in_progress", name="old")
+    dataset = maya.tasks.task_dataset_ids(old.id)[0]
+    note = ann.annotations.add(old.id, dataset, start_ns=0, end_ns=SECOND)
+    ann.annotations.delete(note.id, expected_version=note.version)
+    maya.tasks.delete(old.id, confirm=True)
+    new = maya.tasks.create("new", datasets=[dataset], annotators=["ann"])
+    assert new.id > old.id
+    history = [e.action for e in maya.events.history("task", new.id)]
+    assert history == ["assign_annotators", "create"]
+    ann.tasks.start(new.id)
+    again = ann.annotations.add(new.id, dataset, start_ns=0, end_ns=SECOND)
+    assert again.id > note.id
+    assert [e.action for e in maya.events.history("annotation", again.id)] == ["create"]
+
+
+def test_the_migration_keeps_every_number_the_audit_log_ever_named(tmp_path):
+    """An SQLite workspace made before AUTOINCREMENT: the rebuilt tables keep their rows,
+    constraints and indexes, and count on from the highest id the audit log names."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from annotation_kit.database import _MIGRATIONS, Database
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    db = Database.open(url, upgrade=False)
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with db.write_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0006")
+        conn.execute(
+            text(
+                "INSERT INTO users (id, name, display_name, role, status, created_at) "
+                "VALUES (1, 'ada', 'ada', 'admin', 'active', '2026-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO events (at, actor_id, object_type, object_id, action, "
+                "note, data) VALUES ('2026-01-01', 1, 'task', 7, 'delete', '', '{}')"
+            )
+        )
+    db.upgrade()
+    ws = ak.Workspace(db, "ada")
+    task = ws.tasks.create("after the migration")
+    assert task.id == 8  # task 7 was deleted before the migration: its number stays retired
+    with db.transaction(write=False) as session:
+        assert session.execute(text("PRAGMA foreign_key_check")).all() == []
+        sql = session.execute(text("SELECT sql FROM sqlite_master WHERE name = 'tasks'")).scalar()
+        indexes = session.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks'")
+        ).scalars()
+    assert "AUTOINCREMENT" in sql and "REFERENCES projects" in sql
+    assert {"ix_tasks_status_created_at", "ix_tasks_created_at"} <= set(indexes)
+    with pytest.raises(Exception, match="append-only"), db.transaction() as session:
+        session.execute(text("DELETE FROM events"))
+    db.dispose()
