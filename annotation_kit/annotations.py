@@ -128,7 +128,11 @@ def _set_skill(session: Session, annotation: Annotation, skill: str | int | None
 def _load_for_change(
     session: Session, annotation_id: int, expected_version: int, by: User
 ) -> Annotation:
-    annotation = get(session, annotation_id)
+    annotation = session.get(
+        Annotation, annotation_id, with_for_update={"of": Annotation}, populate_existing=True
+    )  # locked: a concurrent change is seen here as a version, not lost at the write
+    if annotation is None:
+        raise NotFound(f"no annotation with id {annotation_id}")
     if annotation.version != expected_version:
         raise ConflictError(
             f"annotation #{annotation.id} was changed by someone else: you edited version "

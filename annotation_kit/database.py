@@ -105,8 +105,8 @@ class Database:
                     yield session
             except StaleDataError as exc:
                 raise ConflictError(
-                    f"someone else changed this object while you were saving it; nothing was "
-                    f"overwritten. Reload and apply your change again. ({exc})"
+                    "someone else changed this object while you were saving it; nothing was "
+                    "overwritten. Reload and apply your change again."
                 ) from exc
 
     def upgrade(self) -> None:

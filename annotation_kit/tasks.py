@@ -62,10 +62,15 @@ def get(session: Session, task: TaskRef) -> Task:
 
 
 def resolve(session: Session, refs: Iterable[TaskRef]) -> list[Task]:
-    """Load tasks, checking the version of every :class:`Task` object passed in."""
+    """Load tasks to change them, checking the version of every :class:`Task` object passed
+    in. The rows stay locked until the transaction ends (PostgreSQL; SQLite has one writer),
+    so a concurrent change is seen here, as a version, rather than lost at the write."""
     refs = list(refs)
     ids = list(dict.fromkeys(r.id if isinstance(r, Task) else r for r in refs))
-    found = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(ids)))}
+    query = select(Task).where(Task.id.in_(ids)).order_by(Task.id).with_for_update(of=Task)
+    found = {
+        t.id: t for t in session.scalars(query.execution_options(populate_existing=True))
+    }
     if missing := [i for i in ids if i not in found]:
         raise NotFound(f"no task with id {', '.join(map(str, missing))}")
     for ref in refs:

@@ -361,3 +361,57 @@ def test_the_migration_keeps_every_number_the_audit_log_ever_named(tmp_path):
     with pytest.raises(Exception, match="append-only"), db.transaction() as session:
         session.execute(text("DELETE FROM events"))
     db.dispose()
+
+
+def test_a_write_race_is_a_conflict_naming_both_versions(team):
+    """Two managers save the same version at the same moment: the second one waits for the
+    first, then is told which version it had and which is stored (on PostgreSQL the rows are
+    locked when loaded for a change; SQLite has one writer at a time)."""
+    import threading
+
+    from annotation_kit import tasks as task_service
+
+    maya, ada = team["maya"], team["ada"]
+    task = team.task("pending")
+    note_task = team.task("in_progress")
+    dataset = maya.tasks.task_dataset_ids(note_task.id)[0]
+    note = team["ann"].annotations.add(note_task.id, dataset, start_ns=0, end_ns=SECOND)
+    for first, second in [
+        (
+            lambda s: task_service.edit(
+                s, task.id, name="first", expected_version=task.version, by=maya.me(s)
+            ),
+            lambda: ada.tasks.edit(task.id, name="second", expected_version=task.version),
+        ),
+        (
+            lambda s: team["ann"].annotations.update.__wrapped__(
+                s,
+                note.id,
+                expected_version=note.version,
+                description="first",
+                by=team["ann"].me(s),
+            ),
+            lambda: team["ann"].annotations.update(
+                note.id, expected_version=note.version, description="second"
+            ),
+        ),
+    ]:
+        outcome = []
+
+        def late(second=second, outcome=outcome):
+            try:
+                second()
+                outcome.append("saved")
+            except ak.ConflictError as exc:
+                outcome.append(str(exc))
+
+        with maya.transaction() as session:
+            first(session)
+            racer = threading.Thread(target=late)
+            racer.start()
+            racer.join(timeout=1.0)  # it waits for this transaction (PostgreSQL) or its lock
+        racer.join(timeout=30)
+        assert len(outcome) == 1
+        assert "version 1, the stored version is 2. Nothing was" in outcome[0], outcome
+    assert maya.tasks.get(task.id).name == "first"
+    assert team["ann"].annotations.get(note.id).description == "first"
