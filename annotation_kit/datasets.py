@@ -12,6 +12,7 @@ from . import _text, events, projects
 from .database import readonly
 from .errors import NotFound, ValidationError
 from .models import Dataset, User
+from .storage import holds_credentials
 from .workflow import Role, require_role
 
 REGISTRARS = frozenset({Role.ADMIN, Role.MANAGER, Role.COLLECTOR})
@@ -55,6 +56,11 @@ def register(
     require_registrar(by)
     _text.name(name, "dataset name")
     _text.name(source_uri, "source URI")
+    if holds_credentials(source_uri):
+        raise ValidationError(
+            "source URI carries a user name or password; name it without them (credentials "
+            "come from the environment or the storage's own configuration)"
+        )
     _text.optional_name(robot, "robot")
     _format(format)
     for field, value in (

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from . import _text
 from .database import readonly
 from .models import Event, User
+from .storage import scrub, scrub_all
 
 
 def record(
@@ -33,8 +34,8 @@ def record(
         action=action,
         from_state=from_state,
         to_state=to_state,
-        note=note,
-        data=data,
+        note=scrub(note),
+        data=scrub_all(data),
     )
     session.add(row)
     return row

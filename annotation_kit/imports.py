@@ -22,7 +22,7 @@ from .errors import AnnotationKitError
 from .formats import FormatError, detect, hdf5, lerobot, mcap
 from .formats.base import EpisodeInfo
 from .models import Dataset, User
-from .storage import Location, locate
+from .storage import Location, locate, scrub
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -208,7 +208,7 @@ def import_datasets(
     try:
         locations = expand(items)
     except (OSError, ValueError) as exc:
-        raise AnnotationKitError(f"cannot list {items!r}: {exc}") from exc
+        raise AnnotationKitError(scrub(f"cannot list {items!r}: {exc}")) from exc
     scanned: list[tuple[FileResult, list[EpisodeInfo]]] = []
     for location in tqdm(locations, desc="import", unit="source", disable=not progress):
         result = FileResult(source=location.url)
@@ -216,9 +216,10 @@ def import_datasets(
         try:
             scanned.append((result, detect(location).scan(location, probe_cameras=probe_cameras)))
         except FormatError as exc:
-            result.error = str(exc)
+            result.error = scrub(str(exc))
         except OSError as exc:
-            result.error = f"{location.url}: cannot read ({exc.strerror or type(exc).__name__})"
+            reason = scrub(exc.strerror or type(exc).__name__)
+            result.error = f"{location.url}: cannot read ({reason})"
         except Exception as exc:  # a reader below failing its own way (h5py, zstd...): one line
             result.error = f"{location.url}: cannot be read ({type(exc).__name__}; corrupt?)"
         if len(scanned) >= BATCH:

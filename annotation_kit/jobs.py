@@ -32,6 +32,7 @@ from . import events
 from .database import readonly
 from .errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from .models import Job, QueueState, User, utcnow
+from .storage import holds_credentials, scrub
 from .workflow import Role
 
 STATES = ("waiting", "delayed", "running", "completed", "failed", "cancelled")
@@ -85,9 +86,16 @@ def _check(kind: str, params: Sequence[Any]) -> None:
                 f"job {position}: parameters must be a dict, got {type(p).__name__}"
             )
         try:
-            json.dumps(p)
+            text = json.dumps(p)
         except (TypeError, ValueError) as exc:
             raise ValidationError(f"job {position}: parameters are not JSON ({exc})") from exc
+        if holds_credentials(text):
+            raise ValidationError(
+                f"job {position}: a URL in its parameters carries a user name or password; "
+                "a job never stores or sends secrets: give the workers their credentials "
+                "through their environment (AWS_ACCESS_KEY_ID..., ~/.netrc) or the storage's "
+                "own configuration, and name the source without them"
+            )
 
 
 def create(
@@ -334,7 +342,7 @@ class Ledger:
             job=job,
             now=utcnow(),
             state=state,
-            error=error[-20_000:] if error is not None else None,
+            error=scrub(error[-20_000:]) if error is not None else None,
             result=result if state == "completed" else None,
         )
 
@@ -370,7 +378,7 @@ def beat(
     if progress is not None:
         found.progress = max(0.0, min(1.0, float(progress)))
     if line:
-        found.log = [*found.log, f"{utcnow():%H:%M:%S} {line}"][-LOG_LINES:]
+        found.log = [*found.log, f"{utcnow():%H:%M:%S} {scrub(line)}"][-LOG_LINES:]
     return bool(found.cancel_requested)
 
 

@@ -8,6 +8,7 @@ stored in the workspace database, which only keeps the URL.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -61,6 +62,8 @@ def _locate(text: str) -> Location:
     if "://" not in text or text.startswith("file://"):
         path = Path(text.removeprefix("file://")).expanduser().resolve()
         return Location(LocalFileSystem(), str(path), path.as_uri())
+    if not text.startswith(("http://", "https://")):
+        text = without_credentials(text)  # only HTTP reads them from the URL; others, never
     fs, path = fsspec.core.url_to_fs(text)
     if "://" in path:  # HTTP keeps the whole URL as its path
         return Location(fs, path, without_credentials(path))
@@ -78,3 +81,28 @@ def without_credentials(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@'\"]+@")
+
+
+def scrub(text: str) -> str:
+    """``text`` with the user name and password taken out of every URL in it (for notes,
+    logs and error messages that quote a URL)."""
+    return _USERINFO.sub(r"\g<scheme>", text) if "@" in text else text
+
+
+def holds_credentials(text: str) -> bool:
+    """Whether a URL in ``text`` carries a user name or password."""
+    return "@" in text and bool(_USERINFO.search(text))
+
+
+def scrub_all(value: Any) -> Any:
+    """:func:`scrub` applied to every string inside ``value`` (JSON-like data)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: scrub_all(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_all(v) for v in value]
+    return value

@@ -31,7 +31,7 @@ from .. import _text, events
 from ..database import readonly
 from ..errors import NotFound, ValidationError
 from ..models import Export, ExportItem, utcnow
-from ..storage import locate
+from ..storage import locate, scrub
 from ..workflow import require_supervisor
 from . import plan as planning
 from .registry import check_options, exporter, write_with
@@ -138,7 +138,7 @@ def export(
         with workspace.transaction() as session:
             row = session.get(Export, export_id)
             row.status, row.finished_at = "failed", utcnow()
-            row.error = "".join(traceback.format_exception_only(exc)).strip()[:4000]
+            row.error = scrub("".join(traceback.format_exception_only(exc)).strip()[:4000])
             _finished(session, workspace, export_id, "failed")
         raise
     with workspace.transaction() as session:

@@ -366,3 +366,85 @@ def test_a_waiting_job_whose_message_was_lost_is_sent_again(setup):
     with pytest.raises(ak.PermissionDenied):
         ann.reconcile()
     assert admin.reconcile() == 0
+
+
+def _everything_stored(team, queue_url, tmp_path, s3, bucket) -> str:
+    """Every row of every table, every queue message, every log and every exported file."""
+    from sqlalchemy import select
+
+    from annotation_kit.models import Base
+
+    parts = []
+    with team["ada"].transaction(write=False) as session:
+        for table in Base.metadata.sorted_tables:
+            parts += [repr(tuple(row)) for row in session.execute(select(table))]
+    if queue_url.startswith("redis://"):
+        client = redis.Redis.from_url(queue_url)
+        parts += [repr(client.dump(k)) for k in client.keys("*")]
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.endswith(".mcap")]
+    parts += [p.read_bytes().decode("latin-1") for p in files]  # queue.db, logs, exports
+    parts += [s3.cat(path).decode("latin-1") for path in s3.find(bucket)]
+    return "\n".join(parts)
+
+
+def test_a_planted_secret_is_stored_sent_logged_and_exported_nowhere(setup, tmp_path, s3_endpoint):
+    """Credentials in the database URL, in HTTP sources and in an S3 destination: the work
+    is done, and the secret is in no table, queue message, worker log or exported file; a
+    background job that would have to carry one is refused."""
+    import functools
+    import http.server
+    import threading
+
+    import s3fs
+    from sqlalchemy import make_url
+
+    from annotation_kit import synthetic
+
+    team, _admin, _ann, _workers = setup
+    secret = f"PLANTED-{uuid.uuid4().hex[:8]}"
+    url = team["ada"].url
+    if url.startswith("postgresql"):  # trust authentication: the password is never checked
+        url = make_url(url).set(password=secret).render_as_string(hide_password=False)
+    maya = ak.connect(url, user="maya")
+    served = tmp_path / "served"
+    for i in range(2):
+        synthetic.write_mcap(served / f"ep{i}.mcap", duration_s=2, seed=i, cameras=())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=served)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://reader:{secret}@127.0.0.1:{server.server_address[1]}"
+    s3 = s3fs.S3FileSystem()
+    bucket = f"exports-{uuid.uuid4().hex[:8]}"
+    s3.mkdir(bucket)
+    workers = Workers(url, setup[1].url, tmp_path)
+    try:
+        report = maya.import_datasets([f"{base}/ep0.mcap", f"{base}/ep1.mcap"], progress=False)
+        assert len(report.dataset_ids) == 2, str(report)
+        task = maya.tasks.create("secret", datasets=report.dataset_ids, annotators=["ann"])
+        queue = maya.queue_for(setup[1].url)
+        for kind, params in [
+            ("import", {"sources": [f"{base}/ep0.mcap"]}),
+            ("export", {"tasks": [task.id], "format": "json", "destination": f"{base}/x"}),
+        ]:
+            with pytest.raises(ak.ValidationError, match="never stores or sends secrets"):
+                queue.enqueue(kind, **params)
+        workers.start(1)
+        job = queue.enqueue(
+            "export",
+            tasks=[task.id],
+            format="mcap",
+            destination=str(tmp_path / "bg"),
+            any_status=True,
+        )
+        assert job.wait(timeout=120, progress=False).state == "completed"
+        maya.export(task.id, "json", f"s3://KEY:{secret}@{bucket}/fg", any_status=True)
+        with pytest.raises(ak.ValidationError, match=f"s3://{bucket}/fg already exists"):
+            maya.export(task.id, "json", f"s3://KEY:{secret}@{bucket}/fg", any_status=True)
+        assert [e.status for e in maya.exports.list_exports()] == ["completed", "completed"]
+    finally:
+        workers.stop()
+        server.shutdown()
+    everything = _everything_stored(team, setup[1].url, tmp_path, s3, bucket)
+    assert "127.0.0.1" in everything and f"{bucket}/fg" in everything
+    assert secret not in everything
+    maya.close()
