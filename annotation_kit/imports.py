@@ -22,7 +22,8 @@ from .errors import AnnotationKitError
 from .formats import FormatError, detect, hdf5, lerobot, mcap
 from .formats.base import EpisodeInfo
 from .models import Dataset, User
-from .storage import Location, locate, scrub
+from .storage import Location, locate, require_within, scrub
+from .workflow import Role
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -200,15 +201,21 @@ def import_datasets(
     per camera where a format does not state the resolution (faster, esp. from object storage).
     """
     with workspace.transaction(write=False) as session:
-        datasets.require_registrar(workspace.me(session))
+        me = workspace.me(session)
+        datasets.require_registrar(me)
         if project is not None:  # an unknown project is refused before anything is read
             projects.get(session, project)
     items = [sources] if isinstance(sources, (str, Path)) else list(sources)
     report = ImportReport()
+    admin = me.role == Role.ADMIN
+    for item in items:  # before anything is listed or read
+        require_within(locate(item), admin=admin, what="import source")
     try:
         locations = expand(items)
     except (OSError, ValueError) as exc:
         raise AnnotationKitError(scrub(f"cannot list {items!r}: {exc}")) from exc
+    for location in locations:  # a symbolic link inside a root may point outside it
+        require_within(location, admin=admin, what="import source")
     scanned: list[tuple[FileResult, list[EpisodeInfo]]] = []
     for location in tqdm(locations, desc="import", unit="source", disable=not progress):
         result = FileResult(source=location.url)

@@ -8,6 +8,7 @@ stored in the workspace database, which only keeps the URL.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,3 +107,33 @@ def scrub_all(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [scrub_all(v) for v in value]
     return value
+
+
+ROOTS_ENV = "ANNOTATION_KIT_ROOTS"
+"""Comma-separated folders and storage URL prefixes that imports and exports of non-admins
+are confined to (``/data/robot,s3://lab-episodes``); unset: no confinement."""
+
+
+def roots() -> list[str] | None:
+    """The configured roots (local folders resolved, URL prefixes without credentials), or
+    None when this process has none."""
+    configured = os.environ.get(ROOTS_ENV, "").strip()
+    if not configured:
+        return None
+    return [locate(item.strip()).url.rstrip("/") for item in configured.split(",") if item.strip()]
+
+
+def require_within(location: Location, *, admin: bool, what: str) -> None:
+    """Refuse ``location`` (already resolved: a local path through a symbolic link is where it
+    points) when it is outside the configured roots, unless the user is an admin."""
+    from .errors import PermissionDenied
+
+    allowed = roots()
+    if admin or allowed is None:
+        return
+    url = location.url.rstrip("/")
+    if not any(url == root or url.startswith(root + "/") for root in allowed):
+        raise PermissionDenied(
+            f"{what} {url} is outside the folders and storage this workspace allows "
+            f"(${ROOTS_ENV}: {', '.join(allowed)}); ask an admin"
+        )

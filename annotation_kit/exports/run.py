@@ -31,8 +31,8 @@ from .. import _text, events
 from ..database import readonly
 from ..errors import NotFound, ValidationError
 from ..models import Export, ExportItem, utcnow
-from ..storage import locate, scrub
-from ..workflow import require_supervisor
+from ..storage import locate, require_within, scrub
+from ..workflow import Role, require_supervisor
 from . import plan as planning
 from .registry import check_options, exporter, write_with
 
@@ -70,6 +70,10 @@ def export(
     label = format if isinstance(format, str) else getattr(format, "__name__", "custom")
     check_options(label, writer, options or {})
     target = locate(destination)
+    with workspace.transaction(write=False) as session:  # before the destination is touched
+        me = workspace.me(session)
+        require_supervisor(me, "export training data")
+        require_within(target, admin=me.role == Role.ADMIN, what="export destination")
     if target.exists() and not _empty_dir(target):
         if not overwrite:
             raise ValidationError(

@@ -415,3 +415,35 @@ def test_a_write_race_is_a_conflict_naming_both_versions(team):
         assert "version 1, the stored version is 2. Nothing was" in outcome[0], outcome
     assert maya.tasks.get(task.id).name == "first"
     assert team["ann"].annotations.get(note.id).description == "first"
+
+
+def test_imports_and_exports_of_non_admins_stay_inside_the_configured_roots(passed, monkeypatch):
+    team, task, _ids, _made, tmp = passed
+    maya, col, ada = team["maya"], team["col"], team["ada"]
+    allowed, outside = tmp / "allowed", tmp / "outside"
+    inside = synthetic.write_mcap(allowed / "in.mcap", duration_s=1, cameras=())
+    away = synthetic.write_mcap(outside / "away.mcap", duration_s=1, seed=3, cameras=())
+    (allowed / "sneaky.mcap").symlink_to(away)
+    (allowed / "elsewhere").symlink_to(outside, target_is_directory=True)
+    monkeypatch.setenv("ANNOTATION_KIT_ROOTS", f"{allowed},s3://lab-bucket/episodes")
+    before = len(maya.datasets.list_datasets())
+    for who, source in [
+        (col, "/etc/passwd"),
+        (maya, away),
+        (maya, allowed / "sneaky.mcap"),  # resolved: where the link points
+        (maya, allowed),  # a folder inside, holding a link to a file outside
+        (col, "s3://other-bucket/x.mcap"),
+        (col, "s3://lab-bucket/episodes-evil/x.mcap"),
+    ]:
+        with pytest.raises(ak.PermissionDenied, match="outside the folders and storage"):
+            who.import_datasets(source, progress=False)
+    assert len(maya.datasets.list_datasets()) == before
+    assert len(maya.import_datasets(inside, progress=False).dataset_ids) == 1
+    assert len(ada.import_datasets(away, progress=False).dataset_ids) == 1  # admins may
+    for destination in [outside / "out", allowed / "elsewhere" / "out", "/"]:
+        with pytest.raises(ak.PermissionDenied, match="export destination"):
+            maya.export(task, "json", destination)
+    assert not (outside / "out").exists()
+    maya.export(task, "json", allowed / "out")
+    ada.export(task, "json", outside / "out")
+    assert (allowed / "out/manifest.json").exists() and (outside / "out/manifest.json").exists()
