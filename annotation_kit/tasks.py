@@ -68,9 +68,7 @@ def resolve(session: Session, refs: Iterable[TaskRef]) -> list[Task]:
     refs = list(refs)
     ids = list(dict.fromkeys(r.id if isinstance(r, Task) else r for r in refs))
     query = select(Task).where(Task.id.in_(ids)).order_by(Task.id).with_for_update(of=Task)
-    found = {
-        t.id: t for t in session.scalars(query.execution_options(populate_existing=True))
-    }
+    found = {t.id: t for t in session.scalars(query.execution_options(populate_existing=True))}
     if missing := [i for i in ids if i not in found]:
         raise NotFound(f"no task with id {', '.join(map(str, missing))}")
     for ref in refs:
@@ -424,15 +422,20 @@ def transition(
     comment: str | None = None,
     dataset: int | None = None,
     range_ns: tuple[int, int] | None = None,
+    expected_version: int | None = None,
     by: User,
 ) -> Task:
     """Take one workflow action on a task; the library decides whether ``by`` may.
+
+    ``expected_version`` (what a form or widget showed) refuses the action when the task
+    changed meanwhile: an approval is for the submission the reviewer saw.
 
     Approve and reject also record a review for the current round (reject needs a comment,
     which may be anchored to ``dataset`` and a ``range_ns`` on its clock) and a rejection
     returns the task to In Progress and opens the next review round.
     """
     found = resolve(session, [task])[0]
+    check_version(found, expected_version)
     if comment is not None:
         _text.text(comment, "comment")
     step = check(found, by, _action(action), comment=comment)
@@ -527,9 +530,18 @@ def submit(session: Session, task: TaskRef, *, by: User) -> Task:
     return transition(session, task, Action.SUBMIT, by=by)
 
 
-def approve(session: Session, task: TaskRef, *, comment: str = "", by: User) -> Task:
+def approve(
+    session: Session,
+    task: TaskRef,
+    *,
+    comment: str = "",
+    expected_version: int | None = None,
+    by: User,
+) -> Task:
     """Pending Review → Review Passed (assigned reviewers, managers, admins)."""
-    return transition(session, task, Action.APPROVE, comment=comment, by=by)
+    return transition(
+        session, task, Action.APPROVE, comment=comment, expected_version=expected_version, by=by
+    )
 
 
 def reject(
@@ -539,11 +551,19 @@ def reject(
     comment: str,
     dataset: int | None = None,
     range_ns: tuple[int, int] | None = None,
+    expected_version: int | None = None,
     by: User,
 ) -> Task:
     """Pending Review → In Progress with a required comment; the review round goes up."""
     return transition(
-        session, task, Action.REJECT, comment=comment, dataset=dataset, range_ns=range_ns, by=by
+        session,
+        task,
+        Action.REJECT,
+        comment=comment,
+        dataset=dataset,
+        range_ns=range_ns,
+        expected_version=expected_version,
+        by=by,
     )
 
 

@@ -67,7 +67,7 @@ function render({ model, el }) {
     if (!s) { model.set("_error", "select an annotation first (J / K or click it)"); draw(); return; }
     const range = anchor.start !== null && anchor.end !== null
       ? { start_ns: Math.min(anchor.start, anchor.end), end_ns: Math.max(anchor.start, anchor.end) } : {};
-    request(model, "judge", { annotation: s.id, decision, comment: comment.value, ...range });
+    request(model, "judge", { annotation: s.id, version: s.version, decision, comment: comment.value, ...range });
     pending = decision;
   }
   let pending = "";
@@ -75,7 +75,8 @@ function render({ model, el }) {
   function decideTask(action) {
     const range = anchor.manual && anchor.start !== null && anchor.end !== null
       ? { start_ns: Math.min(anchor.start, anchor.end), end_ns: Math.max(anchor.start, anchor.end) } : {};
-    request(model, action, { comment: taskComment.value, ...(action === "fail_task" ? range : {}) });
+    request(model, action, { comment: taskComment.value, version: model.get("task_version"),
+                             ...(action === "fail_task" ? range : {}) });
   }
 
   root.addEventListener("keydown", (e) => {

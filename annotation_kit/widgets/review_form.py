@@ -14,7 +14,7 @@ from collections import Counter
 from typing import Any
 
 from .. import annotations, progress, reviews, tasks
-from ..errors import ValidationError
+from ..errors import ConflictError, ValidationError
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 from .episode_annotator import SPEC as ANNOTATOR
 from .episode_annotator import EpisodeAnnotatorController
@@ -74,6 +74,7 @@ class ReviewFormController(EpisodeAnnotatorController):
         here = {a.id for a in found if a.dataset_id == dataset_id}
         return {
             "task_name": task.name,
+            "task_version": task.version,
             "status": str(task.status),
             "round": task.review_round,
             "can_review": "approve" in allowed,
@@ -149,6 +150,12 @@ class ReviewFormController(EpisodeAnnotatorController):
                 annotation = annotations.get(session, _int(request, "annotation"))
                 if annotation.task_id != task_id:
                     raise ValidationError(f"annotation #{annotation.id} is not part of this task")
+                if annotation.version != _int(request, "version"):
+                    raise ConflictError(
+                        f"annotation #{annotation.id} changed while you were reviewing it (you "
+                        f"saw version {_int(request, 'version')}, it is now version "
+                        f"{annotation.version}); nothing was recorded. Look at it again"
+                    )
                 anchor = None
                 if request.get("start_ns") is not None and request.get("end_ns") is not None:
                     anchor = (_int(request, "start_ns"), _int(request, "end_ns"))
@@ -162,7 +169,13 @@ class ReviewFormController(EpisodeAnnotatorController):
                 )
                 note = f"annotation #{annotation.id}: {verdict.decision}"
             elif action == "pass_task":
-                tasks.approve(session, task_id, comment=request.get("comment") or "", by=me)
+                tasks.approve(
+                    session,
+                    task_id,
+                    comment=request.get("comment") or "",
+                    expected_version=_int(request, "version"),
+                    by=me,
+                )
                 note = "task passed"
             elif action == "fail_task":
                 anchor = None
@@ -174,6 +187,7 @@ class ReviewFormController(EpisodeAnnotatorController):
                     comment=request.get("comment") or "",
                     dataset=state["dataset"] or None,
                     range_ns=anchor,
+                    expected_version=_int(request, "version"),
                     by=me,
                 )
                 note = "task failed: sent back to the annotators"
@@ -214,6 +228,7 @@ SPEC = Spec(
         **{k: v for k, v in ANNOTATOR.traits.items() if k not in ("suggestions", "can_edit")},
         "task_name": Trait(str, "", "Name of the task under review."),
         "status": Trait(str, "", "The task's status."),
+        "task_version": Trait(int, 0, "The task's version (a pass or fail is for this one)."),
         "round": Trait(int, 0, "The current review round (1 for the first review)."),
         "can_review": Trait(bool, False, "Whether this user may judge and decide now."),
         "sample": Trait(dict, {}, "The round's sample: mode, size, seed, count, total."),

@@ -34,7 +34,7 @@ function render({ model, el }) {
     const allowed = new Set(model.get("allowed"));
     const buttons = ACTIONS.filter(([a]) => allowed.has(a)).map(([a, label]) =>
       h("button", { testid: `action-${a}`, class: a === "reject" ? "ak-danger" : "ak-on", text: label,
-        onclick: () => request(model, a, { comment: comment.value }) }));
+        onclick: () => request(model, a, { comment: comment.value, version: info.version }) }));
     const side = [
       h("h3", { class: "ak-title", testid: "task-name", text: info.name }),
       h("div", { class: `ak-status ak-status-${info.status}`, testid: "task-status", text: info.status_label }),

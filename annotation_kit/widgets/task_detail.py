@@ -246,7 +246,14 @@ class TaskDetailController:
             me = self.ws.me(session)
             if action in WORKFLOW:
                 comment = request.get("comment") or None
-                task = tasks.transition(session, task_id, action, comment=comment, by=me)
+                task = tasks.transition(
+                    session,
+                    task_id,
+                    action,
+                    comment=comment,
+                    expected_version=_version(request),
+                    by=me,
+                )
                 return f"{action.replace('_', ' ')}: task is now {task.status.label}"
             if action == "edit":
                 deadline = request.get("deadline") or ""

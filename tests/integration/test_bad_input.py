@@ -410,10 +410,16 @@ def _services(w: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any], di
             "transition",
             "ann",
             {"task": t, "action": "submit"},
-            {"task": "ref", "action": "choice", "comment": "text"},
+            {"task": "ref", "action": "choice", "comment": "text", "expected_version": "optint"},
         ),
         ("tasks", "submit", "ann", {"task": t}, {"task": "ref"}),
-        ("tasks", "approve", "rita", {"task": r}, {"task": "ref", "comment": "text"}),
+        (
+            "tasks",
+            "approve",
+            "rita",
+            {"task": r},
+            {"task": "ref", "comment": "text", "expected_version": "optint"},
+        ),
         (
             "tasks",
             "reject",

@@ -199,7 +199,7 @@ def test_forged_review_requests_are_refused(workspace):
     assert (ann.can_review, ann.dataset) == (False, 0)
     ann._request = {"id": 1, "action": "sample", "mode": "full"}
     assert "ann may not choose a review sample" in ann._error
-    ann._request = {"id": 2, "action": "pass_task"}
+    ann._request = {"id": 2, "action": "pass_task", "version": ann.task_version}
     assert "ann" in ann._error and str(team["ada"].tasks.get(task).status) == "pending_review"
     ann._request = {"id": 3, "action": "add", "start_ns": 0, "end_ns": SECOND}
     assert "unknown request 'add'" in ann._error
@@ -210,14 +210,22 @@ def test_forged_review_requests_are_refused(workspace):
     rita._request = {"id": 2, "action": "sample", "mode": "count", "size": 1}
     [sampled] = team["ada"].reviews.current_sample(task).datasets
     assert rita.dataset == sampled and len(rita.segments) == 2 and rita.frames
-    first = rita.segments[0]["id"]
+    first, seen = rita.segments[0]["id"], rita.segments[0]["version"]
     rita._request = {"id": 3, "action": "judge", "annotation": first, "decision": "reject"}
+    assert "needs a whole number 'version'" in rita._error
+    judge = {"action": "judge", "annotation": first, "version": seen}
+    rita._request = {"id": 4, **judge, "decision": "reject"}
     assert "comment" in rita._error
-    rita._request = {"id": 4, "action": "judge", "annotation": first, "decision": "maybe"}
+    rita._request = {"id": 5, **judge, "decision": "maybe"}
     assert "'pass' or 'reject'" in rita._error
+    rita._request = {"id": 6, **judge, "version": seen + 1, "decision": "pass"}  # stale view
+    assert f"you saw version {seen + 1}, it is now version {seen}" in rita._error
+    rita._request = {"id": 7, "action": "pass_task", "version": rita.task_version - 1}
+    assert "you have version" in rita._error
     rita._request = {
-        "id": 5,
+        "id": 8,
         "action": "judge",
+        "version": seen,
         "annotation": first,
         "decision": "reject",
         "comment": "no",

@@ -222,8 +222,11 @@ def test_forged_approve_from_an_annotator_is_refused(workspace):
     team["maya"].tasks.start(task)
     detail = TaskDetail(ak.connect(url, user="ann"), task=task)
     assert detail.allowed == ["submit", "annotate"]
-    detail._request = {"id": 1, "action": "approve", "comment": "looks fine"}
+    version = detail.info["version"]
+    detail._request = {"id": 1, "action": "approve", "comment": "ok", "version": version}
     assert "may not approve" in detail._error or "cannot approve" in detail._error
+    detail._request = {"id": 3, "action": "submit", "version": version - 1}  # a stale form
+    assert "you have version" in detail._error
     detail._request = {"id": 2, "action": "delete", "confirm": True}
     assert "may not delete tasks" in detail._error
     assert status(team, task) == "in_progress"
