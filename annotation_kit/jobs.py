@@ -29,6 +29,8 @@ from sqlalchemy import bindparam, case, delete, false, func, or_, select, true, 
 from sqlalchemy.orm import Session
 
 from . import events
+from ._inputs import json_problem
+from ._text import at_least
 from .database import readonly
 from .errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from .models import Job, QueueState, User, utcnow
@@ -86,9 +88,11 @@ def _check(kind: str, params: Sequence[Any]) -> None:
                 f"job {position}: parameters must be a dict, got {type(p).__name__}"
             )
         try:
-            text = json.dumps(p)
+            text = json.dumps(p, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise ValidationError(f"job {position}: parameters are not JSON ({exc})") from exc
+        if problem := json_problem(p):
+            raise ValidationError(f"job {position}: parameters are not JSON: it {problem}")
         if holds_credentials(text):
             raise ValidationError(
                 f"job {position}: a URL in its parameters carries a user name or password; "
@@ -572,7 +576,7 @@ def list_jobs(
     """Jobs, newest first."""
     if state is not None and state not in STATES:
         raise ValidationError(f"state must be one of {', '.join(STATES)}")
-    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    query = select(Job).order_by(Job.id.desc()).limit(at_least(limit, "limit"))
     if state:
         query = query.where(Job.state == state)
     if kind:

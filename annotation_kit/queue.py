@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import events, jobs
+from ._inputs import check_call
 from .errors import AnnotationKitError, ValidationError
 
 QUEUE_ENV = "ANNOTATION_KIT_QUEUE"
@@ -489,6 +490,7 @@ class Queue:
             return jobs.clean(session, older_than=older_than, by=self.ws.me(session))
 
     def retry_failed(self, limit: int = jobs.RETRY_BATCH) -> int:
+        check_call(jobs.retry_failed, (), {"limit": limit})
         with self.ws.transaction() as session:
             ids = jobs.retry_failed(session, limit=limit, by=self.ws.me(session))
         self._send(ids)
@@ -502,12 +504,14 @@ class Queue:
         return len(reconcile(self.ws, self.url))
 
     def retry(self, job: int) -> JobHandle:
+        check_call(jobs.retry, (job,), {})
         with self.ws.transaction() as session:
             jobs.retry(session, job, by=self.ws.me(session))
         self._send([job])
         return JobHandle(self.ws, job)
 
     def cancel(self, job: int) -> None:
+        check_call(jobs.cancel, (job,), {})
         with self.ws.transaction() as session:
             jobs.cancel(session, job, by=self.ws.me(session))
 
@@ -517,6 +521,8 @@ class Queue:
             return jobs.status(session)
 
     def jobs(self, **filters: Any) -> list[Any]:
+        """The ledger, newest first: ``state=``, ``kind=``, ``limit=`` (100)."""
+        check_call(jobs.list_jobs, (), filters)
         with self.ws.transaction(write=False) as session:
             found = list(jobs.list_jobs(session, **filters))
             for row in found:

@@ -448,3 +448,20 @@ def test_a_planted_secret_is_stored_sent_logged_and_exported_nowhere(setup, tmp_
     assert "127.0.0.1" in everything and f"{bucket}/fg" in everything
     assert secret not in everything
     maya.close()
+
+
+def test_bad_input_to_the_queue_is_a_library_error(setup):
+    _team, admin, ann, _workers = setup
+    for call, problem in [
+        (lambda: admin.jobs(bogus=1), "unexpected keyword argument 'bogus'"),
+        (lambda: admin.jobs(limit=-1), "limit must be an integer of at least 0"),
+        (lambda: admin.jobs(state="\x00"), "state contains a NUL"),
+        (lambda: admin.retry(2**63), "outside the 64-bit integer range"),
+        (lambda: admin.cancel("1"), "job must be an integer"),
+        (lambda: admin.retry_failed(limit=1.5), "limit must be an integer"),
+        (lambda: ann.enqueue("bogus"), "unknown job kind 'bogus'"),
+        (lambda: ann.enqueue("noop", x=float("nan")), "parameters are not JSON"),
+    ]:
+        with pytest.raises(ak.ValidationError, match=problem):
+            call()
+    assert admin.jobs() == []
