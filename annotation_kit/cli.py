@@ -141,8 +141,8 @@ def worker(url: str | None, queue: str | None, workers: int, threads: bool) -> N
     """Run background jobs (exports, imports, data checks) until stopped (Ctrl+C / SIGTERM).
 
     Start any number, on any machine that reaches the database and the queue."""
-    from .queue import default_queue
-    from .queue import worker as run
+    from .jobs.broker import default_queue
+    from .jobs.worker import worker as run
 
     url = url or default_url()
     queue = queue or default_queue(url)

@@ -193,12 +193,12 @@ class Workspace:
     @property
     def queue(self) -> Any:
         """Background jobs on the default queue (``$ANNOTATION_KIT_QUEUE``, else ``queue.db``
-        beside an SQLite workspace): see :class:`annotation_kit.queue.Queue`."""
+        beside an SQLite workspace): see :class:`annotation_kit.jobs.Queue`."""
         return self.queue_for(None)
 
     def queue_for(self, queue_url: str | None) -> Any:
         """Background jobs on the queue at ``queue_url`` (``sqlite:///file`` or ``redis://``)."""
-        from .queue import Queue
+        from .jobs.queue import Queue
 
         return Queue(self, queue_url)
 

@@ -31,7 +31,8 @@ from pathlib import Path
 from sqlalchemy import update
 
 import annotation_kit as ak
-from annotation_kit import jobs, queue
+from annotation_kit import jobs
+from annotation_kit.jobs import broker as queue
 from annotation_kit.models import Job
 
 
@@ -99,6 +100,9 @@ def huey_alone(queue_url: str, n: int, workers: int, *, as_transport: bool = Fal
 def ours(ws: ak.Workspace, queue_url: str, n: int, workers: int) -> float:
     from huey.signals import SIGNAL_COMPLETE
 
+    from annotation_kit.jobs.worker import execute
+
+    queue.serve_with(execute)  # this process runs the jobs, as a worker does
     huey, _run = queue.engine(queue_url)
     huey.flush()
     done = threading.Semaphore(0)

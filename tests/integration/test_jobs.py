@@ -242,7 +242,7 @@ def test_two_workers_never_run_the_same_job(setup):
     workers.start(2, threads=3)
     handles = [ann.enqueue("noop") for _ in range(200)]
     # deliver every job a second time, as a broker may after a network hiccup
-    from annotation_kit.queue import send
+    from annotation_kit.jobs.broker import send
 
     send(admin.url, team["ada"].url, [h.id for h in handles])
     wait_for(lambda: states(admin)["completed"] == 200, "200 jobs", timeout=120)
@@ -293,7 +293,7 @@ def test_imports_checks_and_delayed_jobs(setup, tmp_path):
 def test_a_batch_goes_to_the_broker_in_one_write_and_in_order(team, queue_url):
     """``send`` of many ids writes the messages at once (huey enqueues one at a time); the
     workers get them first in, first out, on the SQLite queue and on Redis."""
-    from annotation_kit import queue
+    from annotation_kit.jobs import broker as queue
 
     huey, _run = queue.engine(queue_url)
     huey.flush()
@@ -348,7 +348,7 @@ def test_a_waiting_job_whose_message_was_lost_is_sent_again(setup):
     """The broker lost the messages (a flushed Redis, a deleted queue file): the workers find
     the waiting jobs with no message on their own schedule and send them again; ``retry`` of
     a waiting job sends it at once."""
-    from annotation_kit.queue import engine
+    from annotation_kit.jobs.broker import engine
 
     team, admin, ann, workers = setup
     lost = ann.enqueue("noop")

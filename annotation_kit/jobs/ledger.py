@@ -1,17 +1,14 @@
 """The job ledger: every background job (export, import, data check...) as a row in the shared
-database, and the admin operations on the queue.
+database, and the admin operations on the queue (services: the session first).
 
-The queue engine (huey, see :mod:`annotation_kit.queue`) only carries job ids to workers; what
-a job is, who queued it, its state, progress, log, error, attempts and result live here, so
-the queue views, reports, retries and clean-up read one table whatever the broker.
+The broker (huey, :mod:`.broker`) only carries job ids to workers; what a job is, who queued
+it, its state, progress, log, error, attempts and result live here, so the queue views,
+reports, retries and clean-up read one table whatever the broker.
 
 States: ``waiting`` (queued), ``delayed`` (queued to start later), ``running``, ``completed``,
-``failed``, ``cancelled``. A worker starts a job only by claiming it: one conditional update
-that succeeds for one worker, and only while the queue is not paused — the pause flag is read
-and the job claimed in the same write transaction, so a pause that lands after a worker fetched
-a job makes that worker put it back (``parked``) instead of running it; resume sends parked jobs
-again. A running job whose worker stops beating (killed) is failed by :func:`reap`, and can be
-retried; exports write into a staging folder, so its output is absent.
+``failed``, ``cancelled``. A worker starts a job only by claiming it (:mod:`.claims`). A running
+job whose worker stops beating (killed) is failed by :func:`reap`, and can be retried; exports
+write into a staging folder, so its output is absent.
 """
 
 from __future__ import annotations
@@ -19,23 +16,23 @@ from __future__ import annotations
 import functools
 import json
 import os
-import socket
-import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, false, func, or_, select, true, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from . import events
-from ._inputs import json_problem
-from ._text import at_least
-from .database import readonly
-from .errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
-from .models import Job, QueueState, User, utcnow
-from .storage import holds_credentials, scrub
-from .workflow import Role
+from .. import events
+from .._inputs import json_problem
+from .._text import at_least
+from ..database import readonly
+from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from ..models import Job, QueueState, User, utcnow
+from ..storage import holds_credentials, scrub
+from ..workflow import Role
+from . import kinds
+from .claims import Prepared
 
 STATES = ("waiting", "delayed", "running", "completed", "failed", "cancelled")
 FINISHED = ("completed", "failed", "cancelled")
@@ -76,10 +73,8 @@ def get(session: Session, job: int) -> Job:
 def _check(kind: str, params: Sequence[Any]) -> None:
     """A known kind, and each job's parameters a JSON object (checked before anything is
     written)."""
-    from .queue import kinds
-
-    if kind not in kinds():
-        raise ValidationError(f"unknown job kind {kind!r}; known: {', '.join(sorted(kinds()))}")
+    if kind not in kinds.names():
+        raise ValidationError(f"unknown job kind {kind!r}; known: {', '.join(kinds.names())}")
     if isinstance(params, str | bytes | dict):
         raise ValidationError("job parameters must be a list of dicts, one per job")
     for position, p in enumerate(params):
@@ -110,7 +105,7 @@ def create(
     by: User,
     eta: datetime | None = None,
 ) -> Job:
-    """Record a job; :mod:`annotation_kit.queue` sends it to the workers after commit."""
+    """Record a job; :mod:`.broker` sends it to the workers after commit."""
     _check(kind, [params])
     job = Job(
         kind=kind,
@@ -174,7 +169,7 @@ _INSERT_ROWS = 100
 
 
 @functools.lru_cache(maxsize=64)
-def _insert(rows: int, shared: tuple[str, ...], dialect: Any) -> _Prepared:
+def _insert(rows: int, shared: tuple[str, ...], dialect: Any) -> Prepared:
     """``INSERT INTO jobs ... VALUES (...), (...) RETURNING id`` for ``rows`` jobs that differ
     only in their params (the ``shared`` columns are bound once), compiled once: SQLAlchemy's
     own executemany spends some 40 us a row."""
@@ -190,184 +185,7 @@ def _insert(rows: int, shared: tuple[str, ...], dialect: Any) -> _Prepared:
         )
         .returning(table.c.id)
     )
-    return _Prepared(statement, dialect)
-
-
-# ----- the worker side --------------------------------------------------------------------
-
-
-_T = Job.__table__
-_QS = QueueState.__table__
-_WAITING = or_(_T.c.state == "waiting", _T.c.state == "delayed")  # no IN: compiled once
-# FOR SHARE on PostgreSQL: a claim waits for a pause being committed and then sees it (SQLite:
-# the statement holds the write lock from its start).
-_PAUSED = select(_QS.c.paused).where(_QS.c.id == 1).with_for_update(read=True).scalar_subquery()
-_CLAIM = (
-    _T.update()
-    .where(_T.c.id == bindparam("job"), _WAITING, _PAUSED.is_(false()))
-    .values(
-        state="running",
-        worker=bindparam("worker"),
-        attempts=_T.c.attempts + 1,
-        parked=False,
-        error=None,
-        started_at=bindparam("now"),
-        heartbeat_at=bindparam("now"),
-    )
-    .returning(_T.c.kind, _T.c.params, _T.c.created_by)
-)
-_PARK = (
-    _T.update()
-    .where(_T.c.id == bindparam("job"), _WAITING, _PAUSED.is_(true()))
-    .values(parked=True, state="waiting")
-)
-_FINISH = (
-    _T.update()
-    .where(_T.c.id == bindparam("job"), _T.c.state == "running")
-    .values(
-        finished_at=bindparam("now"),
-        state=bindparam("state"),
-        error=bindparam("error"),
-        result=bindparam("result"),
-        progress=case((bindparam("state") == "completed", 1.0), else_=_T.c.progress),
-    )
-)
-
-
-class _Prepared:
-    """A Core statement compiled once for a dialect and run straight on a DB-API cursor: the
-    worker's per-job writes skip SQLAlchemy's per-execution work (about 0.1 ms a statement,
-    more than SQLite's own)."""
-
-    def __init__(self, statement: Any, dialect: Any):
-        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        self.sql = compiled.string
-        self.order = list(compiled.positiontup) if dialect.positional else None
-        self.processors = {
-            name: processor
-            for name, bind in compiled.binds.items()
-            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))
-        }
-        self.defaults = {  # the statement's constants, converted for the driver once
-            name: self.processors[name](value) if name in self.processors else value
-            for name, value in compiled.params.items()
-        }
-
-    def bind(self, **values: Any) -> Any:
-        """The driver's parameters: a tuple (SQLite's ``?``) or a dict (psycopg's names)."""
-        for name, value in values.items():
-            if (processor := self.processors.get(name)) is not None:
-                values[name] = processor(value)
-        params = self.defaults | values
-        return tuple(params[n] for n in self.order) if self.order is not None else params
-
-    def run(self, cursor: Any, **values: Any) -> Any:
-        cursor.execute(self.sql, self.bind(**values))
-        return cursor
-
-
-class Ledger:
-    """A worker process's writes to the ledger: claim, finish, heartbeat.
-
-    Each is one statement, committed on its own, on one DB-API connection the process keeps,
-    one at a time (threads of a process would otherwise wait for SQLite's write lock in its
-    busy handler, which sleeps in whole milliseconds). The claim reads the pause flag in the
-    same statement that takes the job, so a pause and a claim never cross, and only one
-    worker's claim of a job succeeds.
-    """
-
-    def __init__(self, engine: Any):
-        # Reads (owners, a job's state) go through plain BEGIN; writes are single statements.
-        self.engine, self.lock = engine, threading.Lock()
-        dialect = engine.dialect
-        self._claim, self._park = _Prepared(_CLAIM, dialect), _Prepared(_PARK, dialect)
-        self._finish = _Prepared(_FINISH, dialect)
-        self._connection: Any = None
-        self._cursor: Any = None
-        self._owners: dict[int, str] = {}
-
-    def _write(self, statement: _Prepared, **values: Any) -> tuple[int, Any]:
-        """Run one statement on its own (it is its own transaction) and commit it."""
-        with self.lock:
-            if self._connection is None:
-                self._connection = self.engine.raw_connection()
-                self._cursor = self._connection.cursor()
-            connection, cursor = self._connection, self._cursor
-            try:
-                statement.run(cursor, **values)
-                row = cursor.fetchone() if cursor.description else None
-                count = cursor.rowcount
-                connection.driver_connection.commit()
-            except BaseException:
-                self._connection = None
-                connection.invalidate()
-                raise
-            return count, row
-
-    def close(self) -> None:
-        """Give the connection back to the pool (workers keep their ledger until they exit)."""
-        with self.lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-    def claim(self, job: int, worker: str) -> tuple[str, dict[str, Any] | None]:
-        """Start ``job`` on ``worker`` if it may start now: ``("run", job)`` with its kind,
-        params and owner, ``("parked", None)`` (queue paused: not started, sent again on
-        resume) or ``("skip", None)`` (cancelled, cleared, done, or another worker has it)."""
-        while True:
-            _count, row = self._write(self._claim, job=job, worker=worker, now=utcnow())
-            if row is not None:
-                kind, params, owner = row
-                if isinstance(params, str):
-                    params = json.loads(params)
-                return "run", {"kind": kind, "params": dict(params or {}), "owner": owner}
-            parked, _row = self._write(self._park, job=job)
-            if parked:
-                return "parked", None
-            # Neither: the job is not waiting any more, or a pause was lifted in between.
-            with self.engine.connect() as connection:
-                state = connection.execute(select(_T.c.state).where(_T.c.id == job)).scalar()
-            if state not in ("waiting", "delayed"):
-                return "skip", None
-
-    def finish(
-        self,
-        job: int,
-        *,
-        result: dict[str, Any] | None = None,
-        error: str | None = None,
-        cancelled: bool = False,
-    ) -> None:
-        """Record how a running job ended (nothing when it was reaped or cancelled meanwhile)."""
-        state = "cancelled" if cancelled else "failed" if error is not None else "completed"
-        self._write(
-            self._finish,
-            job=job,
-            now=utcnow(),
-            state=state,
-            error=scrub(error[-20_000:]) if error is not None else None,
-            result=result if state == "completed" else None,
-        )
-
-    def beat(self, ids: Sequence[int]) -> None:
-        """The heartbeat of the jobs running in this process (one statement for all)."""
-        if ids:
-            statement = (
-                _T.update()
-                .where(_T.c.id.in_(list(ids)), _T.c.state == "running")
-                .values(heartbeat_at=bindparam("now", None, type_=_T.c.heartbeat_at.type))
-            )
-            self._write(_Prepared(statement, self.engine.dialect), now=utcnow())
-
-    def owner(self, user_id: int) -> str:
-        """The name of a job's owner (cached: users are never renamed)."""
-        if user_id not in self._owners:
-            with self.engine.connect() as connection:
-                self._owners[user_id] = connection.execute(
-                    select(User.__table__.c.name).where(User.__table__.c.id == user_id)
-                ).scalar_one()
-        return self._owners[user_id]
+    return Prepared(statement, dialect)
 
 
 def beat(
@@ -582,11 +400,3 @@ def list_jobs(
     if kind:
         query = query.where(Job.kind == kind)
     return session.scalars(query).all()
-
-
-def worker_name() -> str:
-    """``host:pid`` of this worker process."""
-    return f"{_HOST}:{os.getpid()}"
-
-
-_HOST = socket.gethostname()

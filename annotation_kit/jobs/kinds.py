@@ -1,0 +1,97 @@
+"""Job kinds by name, like exporters: each is ``fn(ws, ctx, **params) -> result dict`` and
+owns its parameters (what the ledger stores is what ``enqueue`` was given, as JSON; a kind
+decodes what it needs). Built in: ``export``, ``import``, ``check``, ``noop`` and ``sleep``
+(tests and benchmarks); :func:`register` adds one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ..errors import AnnotationKitError
+
+Kind = Callable[..., dict[str, Any]]
+
+
+class Cancelled(AnnotationKitError):
+    """The job was cancelled while it ran."""
+
+
+class Context:
+    """What a running job may tell the ledger: progress and log lines (and learn it was
+    cancelled: :meth:`progress` raises :class:`Cancelled`)."""
+
+    def __init__(self, job: int, report: Callable[[float | None, str | None], bool]):
+        self.job, self._report = job, report
+
+    def progress(self, fraction: float | None = None, line: str | None = None) -> None:
+        if self._report(fraction, line):
+            raise Cancelled(f"job #{self.job} was cancelled")
+
+    def log(self, line: str) -> None:
+        self.progress(None, line)
+
+
+def _export(ws: Any, ctx: Context, **params: Any) -> dict[str, Any]:
+    ctx.log(f"export of task(s) {params.get('tasks')} as {params.get('format')}")
+    changed = params.pop("changed_between", None)
+    if changed:
+        params["changed_between"] = tuple(datetime.fromisoformat(v) if v else None for v in changed)
+    record = ws.export(progress=ctx.progress, job=ctx.job, **params)
+    return {"export": record.id, "counts": record.counts, "destination": record.destination}
+
+
+def _import(ws: Any, ctx: Context, *, sources: list[str], **options: Any) -> dict[str, Any]:
+    ctx.log(f"import of {len(sources)} source(s)")
+    report = ws.import_datasets(sources, progress=False, **options)
+    return {"dataset_ids": list(report.dataset_ids), "failed": [str(f) for f in report.failed]}
+
+
+def _check(
+    ws: Any, ctx: Context, *, datasets: list[int] | None = None, project: Any = None
+) -> dict[str, Any]:
+    ctx.log("data checks of " + (f"{len(datasets)} dataset(s)" if datasets else f"{project}"))
+    outcome = ws.checks.run(datasets, project=project)
+    return {"status": {str(k): v for k, v in outcome.items()}}
+
+
+def _noop(ws: Any, ctx: Context, **params: Any) -> dict[str, Any]:
+    return {}
+
+
+def _sleep(
+    ws: Any, ctx: Context, *, seconds: float = 1.0, fail: bool = False, quiet: bool = False
+) -> dict[str, Any]:
+    steps = max(1, int(seconds / 0.1))
+    for i in range(steps):
+        time.sleep(seconds / steps)
+        if i % 5 == 0 and not quiet:
+            ctx.progress((i + 1) / steps)
+    if fail:
+        raise RuntimeError("asked to fail")
+    return {"slept": seconds}
+
+
+_KINDS: dict[str, Kind] = {
+    "export": _export,
+    "import": _import,
+    "check": _check,
+    "noop": _noop,
+    "sleep": _sleep,
+}
+
+
+def register(name: str, fn: Kind) -> None:
+    """Add a job kind (workers must import the module that registers it)."""
+    _KINDS[name] = fn
+
+
+def names() -> list[str]:
+    return sorted(_KINDS)
+
+
+def get(name: str) -> Kind:
+    return _KINDS[name]

@@ -1,0 +1,146 @@
+"""The worker: ``annotation-kit worker`` runs a huey consumer whose processes claim and run
+jobs, beat for the jobs they run, and keep house (reap lost jobs, re-send lost messages).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import threading
+import time
+import traceback
+from typing import Any
+
+from ..errors import ValidationError
+from . import kinds, ledger
+from .broker import engine, public_url, serve_with
+from .claims import Ledger, worker_name
+from .housekeeping import reap, reconcile
+from .kinds import Cancelled, Context
+
+HEARTBEAT_S = float(os.environ.get("ANNOTATION_KIT_HEARTBEAT", "5"))
+
+
+def execute(job: int, workspace_url: str, queue_url: str) -> str:
+    """Claim and run one job in this process (what a worker does with each message)."""
+    ledger = _ledger(workspace_url)
+    outcome, found = ledger.claim(job, worker_name())
+    if found is None:
+        return outcome
+    ws = _workspace(workspace_url, ledger.owner(found["owner"]))
+    running = (ledger, job)
+    _RUNNING.add(running)
+    _heartbeat()
+    try:
+        context = Context(job, functools.partial(_report, ws, job))
+        result = kinds.get(found["kind"])(ws, context, **found["params"])
+    except Cancelled:
+        ledger.finish(job, cancelled=True)
+        return "cancelled"
+    except BaseException:
+        ledger.finish(job, error=traceback.format_exc())
+        return "failed"
+    finally:
+        _RUNNING.discard(running)
+    ledger.finish(job, result=result)
+    return "completed"
+
+
+def _report(ws: Any, job: int, fraction: float | None, line: str | None) -> bool:
+    """A running job's progress and log line; whether it was asked to stop."""
+    with ws.transaction() as session:
+        return ledger.beat(session, job, progress=fraction, line=line)
+
+
+_RUNNING: set[tuple[Ledger, int]] = set()
+"""The jobs running in this process, with their workspace's ledger (for the heartbeat)."""
+_BEATING = threading.Lock()
+
+
+def _heartbeat() -> None:
+    """Start this process's heartbeat thread (once): every ``HEARTBEAT_S`` it tells each
+    ledger that its running jobs are alive, in one statement."""
+    if _BEATING.acquire(blocking=False):
+
+        def beat() -> None:
+            while True:
+                time.sleep(HEARTBEAT_S)
+                by_ledger: dict[Ledger, list[int]] = {}
+                for ledger, job in list(_RUNNING):
+                    by_ledger.setdefault(ledger, []).append(job)
+                for ledger, ids in by_ledger.items():
+                    # On an error the next beat tries again (reap waits 30 s).
+                    with contextlib.suppress(Exception):
+                        ledger.beat(ids)
+
+        threading.Thread(target=beat, name="annotation_kit-heartbeat", daemon=True).start()
+
+
+@functools.cache
+def _ledger(workspace_url: str) -> Ledger:
+    return Ledger(_workspace(workspace_url, None).db.engine)
+
+
+@functools.lru_cache(maxsize=64)
+def _workspace(workspace_url: str, user: str | None) -> Any:
+    """The workspace of this worker process, as ``user`` (None: for reading the ledger); one
+    database connection pool per process, whatever the number of jobs."""
+    from ..workspace import Workspace, connect
+
+    if user is None:
+        return connect(workspace_url, user=_system_user(workspace_url))
+    return Workspace(_workspace(workspace_url, None).db, user)
+
+
+@functools.cache
+def _system_user(workspace_url: str) -> str:
+    """A user to read the ledger as (the workers act for nobody: each job runs as its owner)."""
+    from sqlalchemy import select
+
+    from ..database import Database
+    from ..models import User
+
+    database = Database.open(workspace_url)
+    with database.transaction(write=False) as session:
+        name = session.scalar(select(User.name).order_by(User.id).limit(1))
+    if name is None:
+        raise ValidationError("the workspace has no users yet")
+    return name
+
+
+def _housekeeping(workspace_url: str, queue_url: str) -> None:
+    """The worker's own schedule: reap lost jobs and re-send jobs whose message is gone."""
+    every = max(1.0, ledger.LOST_AFTER.total_seconds() / 3)
+
+    def loop() -> None:
+        ws = _workspace(workspace_url, None)
+        missing: set[int] = set()
+        while True:
+            time.sleep(every)
+            with contextlib.suppress(Exception):  # the database or broker is down: next round
+                reap(ws)
+                missing = reconcile(ws, queue_url, missing)
+
+    threading.Thread(target=loop, name="annotation_kit-housekeeping", daemon=True).start()
+
+
+def worker(workspace_url: str, queue_url: str, *, workers: int = 2, kind: str = "process") -> None:
+    """Run a huey consumer for this workspace until stopped (``annotation-kit worker``); it
+    also reaps lost jobs and re-sends lost messages on its own schedule."""
+    from huey.consumer import Consumer
+
+    serve_with(execute)
+    huey, _run = engine(queue_url)
+    public_url(workspace_url)  # messages name it without its password
+    _system_user(workspace_url)  # fail early when the database is unreachable
+    _housekeeping(workspace_url, queue_url)
+    Consumer(
+        huey,
+        workers=workers,
+        worker_type=kind,
+        periodic=False,
+        initial_delay=0.05,
+        backoff=1.15,
+        max_delay=0.5,
+    ).run()
