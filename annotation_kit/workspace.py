@@ -27,7 +27,7 @@ from . import imports, users
 from ._inputs import check_call
 from .database import Database, is_readonly
 from .episodes import Episode
-from .errors import PermissionDenied, ValidationError
+from .errors import PermissionDenied
 from .imports import ImportReport
 from .models import User
 from .workflow import Role
@@ -174,19 +174,8 @@ class Workspace:
         from .exports.run import export
 
         if options.pop("background", False):  # a job on the queue; returns its handle
-            options = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
-            if options.get("changed_between"):
-                options["changed_between"] = [
-                    v.isoformat() if v else None for v in options["changed_between"]
-                ]
-            if not isinstance(format, str):
-                raise ValidationError("a background export needs a format name, not a function")
             return self.queue.enqueue(
-                "export",
-                tasks=[tasks] if isinstance(tasks, int) else list(tasks),
-                format=format,
-                destination=str(destination),
-                **options,
+                "export", tasks=tasks, format=format, destination=destination, **options
             )
         return export(self, tasks, format, destination, **options)
 

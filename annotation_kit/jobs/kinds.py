@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ..errors import AnnotationKitError
+from ..errors import AnnotationKitError, ValidationError
 
 Kind = Callable[..., dict[str, Any]]
 
@@ -42,6 +42,21 @@ def _export(ws: Any, ctx: Context, **params: Any) -> dict[str, Any]:
         params["changed_between"] = tuple(datetime.fromisoformat(v) if v else None for v in changed)
     record = ws.export(progress=ctx.progress, job=ctx.job, **params)
     return {"export": record.id, "counts": record.counts, "destination": record.destination}
+
+
+def _encode_export(
+    tasks: int | list[int], format: Any, destination: Any, **options: Any
+) -> dict[str, Any]:
+    """What ``ws.export(..., background=True)`` puts in the ledger: JSON only."""
+    if not isinstance(format, str):
+        raise ValidationError("a background export needs a format name, not a function")
+    options = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
+    if options.get("changed_between"):
+        options["changed_between"] = [
+            v.isoformat() if isinstance(v, datetime) else v for v in options["changed_between"]
+        ]
+    listed = [tasks] if isinstance(tasks, int) else list(tasks)
+    return {"tasks": listed, "format": format, "destination": str(destination), **options}
 
 
 def _import(ws: Any, ctx: Context, *, sources: list[str], **options: Any) -> dict[str, Any]:
@@ -84,9 +99,21 @@ _KINDS: dict[str, Kind] = {
 }
 
 
-def register(name: str, fn: Kind) -> None:
-    """Add a job kind (workers must import the module that registers it)."""
+_ENCODERS: dict[str, Callable[..., dict[str, Any]]] = {"export": _encode_export}
+
+
+def register(name: str, fn: Kind, *, encode: Callable[..., dict[str, Any]] | None = None) -> None:
+    """Add a job kind (workers must import the module that registers it); ``encode(**params)``
+    turns what ``enqueue`` is given into the JSON the ledger stores (default: as given)."""
     _KINDS[name] = fn
+    if encode is not None:
+        _ENCODERS[name] = encode
+
+
+def encode(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of a job of kind ``name`` as the ledger stores them."""
+    encoder = _ENCODERS.get(name)
+    return encoder(**params) if encoder is not None else params
 
 
 def names() -> list[str]:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .._inputs import check_call
+from . import kinds
 from . import ledger as jobs
 from .broker import default_queue, send
 from .housekeeping import reap, reconcile
@@ -72,6 +73,7 @@ class Queue:
         send(self.url, self.ws.url, ids, eta)
 
     def enqueue(self, kind: str, *, eta: datetime | None = None, **params: Any) -> JobHandle:
+        params = kinds.encode(kind, params)
         with self.ws.transaction() as session:
             job = jobs.create(session, kind, params, by=self.ws.me(session), eta=eta)
             job_id, delayed = job.id, job.state == "delayed"

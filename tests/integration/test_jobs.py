@@ -465,3 +465,49 @@ def test_bad_input_to_the_queue_is_a_library_error(setup):
         with pytest.raises(ak.ValidationError, match=problem):
             call()
     assert admin.jobs() == []
+
+
+def test_an_export_kind_encodes_its_own_parameters(setup, tmp_path):
+    """What ``ws.export(..., background=True)`` is given (a single task id, a tuple of aware
+    datetimes, a Path) is turned into JSON by the export kind and read back by it."""
+    from datetime import UTC, datetime
+
+    from annotation_kit.jobs import kinds
+
+    team, admin, _ann, workers = setup
+    task = team.task("review_passed", annotated=True)
+    since = datetime(2020, 1, 1, tzinfo=UTC)
+    stored = kinds.encode(
+        "export",
+        {
+            "tasks": task.id,
+            "format": "json",
+            "destination": tmp_path / "x",
+            "changed_between": (since, None),
+            "datasets": (1, 2),
+        },
+    )
+    assert stored == {
+        "tasks": [task.id],
+        "format": "json",
+        "destination": str(tmp_path / "x"),
+        "changed_between": [since.isoformat(), None],
+        "datasets": [1, 2],
+    }
+    with pytest.raises(ak.ValidationError, match="needs a format name"):
+        kinds.encode("export", {"tasks": 1, "format": print, "destination": "x"})
+    workers.start(1)
+    job = (
+        team["maya"]
+        .queue_for(admin.url)
+        .enqueue(
+            "export",
+            tasks=task.id,
+            format="json",
+            destination=tmp_path / "out",
+            changed_between=(since, None),
+        )
+    )
+    done = job.wait(timeout=60, progress=False)
+    assert done.state == "completed", done.error
+    assert (tmp_path / "out" / "annotations.json").exists()
