@@ -26,6 +26,7 @@ consumers:
 
 test: install consumers
 	$(BIN)/ruff check annotation_kit tests bench
+	$(BIN)/ruff format --check annotation_kit tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -199,3 +199,14 @@ def s3_endpoint():
         else:
             os.environ[key] = value
     server.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each tier's marker, from its folder: ``-m "not ui"``, ``-m consumer``..."""
+    tiers = {"unit": pytest.mark.unit, "integration": pytest.mark.integration}
+    tiers["ui"] = pytest.mark.ui
+    tiers["consumers"] = pytest.mark.consumer
+    for item in items:
+        tier = tiers.get(item.path.parent.name)
+        if tier is not None:
+            item.add_marker(tier)

@@ -23,7 +23,6 @@ from annotation_kit import synthetic
 from tests.conftest import SAMPLE_DATA
 from tests.consumers import LR_HOME, lerobot_items, lerobot_loads, run
 
-pytestmark = pytest.mark.consumer
 SECOND = 1_000_000_000
 GAP = "idle"
 
