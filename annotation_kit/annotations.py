@@ -22,6 +22,20 @@ from .errors import ConflictError, NotFound, ValidationError
 from .models import Annotation, AnnotationKind, Dataset, Provenance, Skill, TaskDataset, User
 from .workflow import check_annotation_edit
 
+__all__ = [
+    "add",
+    "copy_segments",
+    "delete",
+    "get",
+    "list_annotations",
+    "mark_invalid",
+    "reannotate",
+    "recent_descriptions",
+    "set_valid",
+    "update",
+    "values",
+]
+
 _EDITABLE = ("start_ns", "end_ns", "skill", "labels", "description", "attributes")
 
 

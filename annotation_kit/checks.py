@@ -27,6 +27,17 @@ from .errors import ValidationError
 from .models import Dataset, Project, User, utcnow
 from .workflow import require_supervisor
 
+__all__ = [
+    "evaluate",
+    "on_import",
+    "override",
+    "run",
+    "set_rules",
+    "status_of",
+    "validate",
+    "with_status",
+]
+
 KINDS = {"min_rate", "required", "forbidden", "duration"}
 SEVERITIES = ("error", "warning")
 STATUSES = ("unchecked", "pass", "warning", "error", "overridden")

@@ -15,6 +15,15 @@ from .models import Dataset, User
 from .storage import holds_credentials
 from .workflow import Role, require_role
 
+__all__ = [
+    "check_range",
+    "get",
+    "list_datasets",
+    "register",
+    "require_ids",
+    "require_registrar",
+]
+
 REGISTRARS = frozenset({Role.ADMIN, Role.MANAGER, Role.COLLECTOR})
 
 

@@ -14,6 +14,18 @@ from . import tasks
 from .database import readonly
 from .models import Annotation, Dataset, Skill, TaskDataset, User, utcnow
 
+__all__ = [
+    "AnnotatorProgress",
+    "Counts",
+    "DatasetStatus",
+    "Progress",
+    "Statistics",
+    "counts",
+    "dataset_status",
+    "statistics",
+    "task_progress",
+]
+
 
 @dataclass(frozen=True)
 class Counts:

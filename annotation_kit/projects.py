@@ -13,6 +13,13 @@ from .errors import NotFound, ValidationError
 from .models import Project, ProjectMember, User
 from .workflow import require_supervisor
 
+__all__ = [
+    "add_members",
+    "create",
+    "get",
+    "list_projects",
+]
+
 
 def get(session: Session, project: str | int) -> Project:
     """A project by name or id, or :class:`NotFound`."""

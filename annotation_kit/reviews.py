@@ -21,6 +21,17 @@ from .errors import InvalidTransition, PermissionDenied, ValidationError
 from .models import AnnotationVerdict, Dataset, Decision, Event, Review, Skill, TaskDataset, User
 from .workflow import Action, check
 
+__all__ = [
+    "Change",
+    "Sample",
+    "changes_since_last_round",
+    "current_sample",
+    "draw_sample",
+    "judge",
+    "task_reviews",
+    "verdicts",
+]
+
 
 def judge(
     session: Session,

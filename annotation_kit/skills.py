@@ -13,6 +13,16 @@ from .errors import NotFound, ValidationError
 from .models import Dictionary, Skill, SkillVersion, User
 from .workflow import require_supervisor
 
+__all__ = [
+    "check_labels",
+    "create",
+    "create_dictionary",
+    "edit",
+    "get",
+    "list_dictionaries",
+    "list_skills",
+]
+
 
 def get(session: Session, skill: str | int) -> Skill:
     column = Skill.id if isinstance(skill, int) else Skill.name

@@ -17,6 +17,15 @@ from .errors import ValidationError
 from .models import Task, TaskMember, User
 from .workflow import Status
 
+__all__ = [
+    "Board",
+    "TaskCard",
+    "board",
+    "cards",
+    "list_tasks",
+    "matching_ids",
+]
+
 SORTABLE = ("created_at", "updated_at", "name", "deadline", "status", "id")
 
 

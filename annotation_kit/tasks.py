@@ -37,6 +37,28 @@ from .models import (
 )
 from .workflow import ACTIVE, Action, Duty, Role, Status, check, require_supervisor
 
+__all__ = [
+    "DatasetsInActiveTask",
+    "active_tasks_for",
+    "allowed_actions",
+    "approve",
+    "assign",
+    "check_version",
+    "create",
+    "delete",
+    "edit",
+    "get",
+    "permissions",
+    "reject",
+    "resolve",
+    "set_datasets",
+    "start",
+    "submit",
+    "submit_data",
+    "task_dataset_ids",
+    "transition",
+]
+
 TaskRef = int | Task
 _UNSET: Any = object()
 _STATUS_TIMES = {

@@ -18,6 +18,18 @@ from .errors import NotFound, ValidationError
 from .models import Project, ProjectMember, User, UserStatus
 from .workflow import Role, require_role
 
+__all__ = [
+    "ImportReport",
+    "create",
+    "get",
+    "get_many",
+    "import_csv",
+    "list_users",
+    "parse_role",
+    "set_role",
+    "set_status",
+]
+
 
 def parse_role(value: object) -> Role:
     try:

@@ -51,15 +51,25 @@ SERVICE_MODULES = (
 
 @functools.cache
 def _service_functions(module: ModuleType) -> dict[str, Callable[..., Any]]:
-    """Public functions defined in ``module`` whose first parameter is ``session``."""
+    """The functions ``module`` exports (its ``__all__``) whose first parameter is ``session``:
+    a module split in two keeps its services as long as it re-exports them."""
+    names = getattr(module, "__all__", None)
+    if names is None:
+        raise TypeError(f"{module.__name__} declares no __all__, so it has no services")
     return {
         name: fn
-        for name, fn in vars(module).items()
-        if not name.startswith("_")
-        and inspect.isfunction(fn)
-        and fn.__module__ == module.__name__
+        for name in names
+        if inspect.isfunction(fn := getattr(module, name))
         and next(iter(inspect.signature(fn).parameters), None) == "session"
     }
+
+
+@functools.cache
+def _own_parameters(fn: Callable[..., Any]) -> inspect.Signature:
+    """``fn``'s signature without ``session`` and ``by``, which the workspace supplies."""
+    signature = inspect.signature(fn)
+    kept = [p for name, p in signature.parameters.items() if name not in ("session", "by")]
+    return signature.replace(parameters=kept)
 
 
 class Services:
@@ -80,7 +90,7 @@ class Services:
         wants_user = "by" in inspect.signature(fn).parameters
         workspace = self._workspace
 
-        @functools.wraps(fn)
+        @functools.wraps(fn, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
         def call(*args: Any, **kwargs: Any) -> Any:
             check_call(fn, args, kwargs)
             with workspace.transaction(write=not is_readonly(fn)) as session:
@@ -88,6 +98,7 @@ class Services:
                     kwargs.setdefault("by", workspace.me(session))
                 return fn(session, *args, **kwargs)
 
+        call.__signature__ = _own_parameters(fn)  # type: ignore[attr-defined]
         return call
 
     def __repr__(self) -> str:

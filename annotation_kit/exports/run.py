@@ -36,6 +36,14 @@ from ..workflow import Role, require_supervisor
 from . import plan as planning
 from .registry import check_options, exporter, write_with
 
+__all__ = [
+    "abandon",
+    "diff",
+    "export",
+    "get_export",
+    "list_exports",
+]
+
 MANIFEST = "manifest.json"
 
 

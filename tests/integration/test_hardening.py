@@ -369,6 +369,7 @@ def test_a_write_race_is_a_conflict_naming_both_versions(team):
     locked when loaded for a change; SQLite has one writer at a time)."""
     import threading
 
+    from annotation_kit import annotations as annotation_service
     from annotation_kit import tasks as task_service
 
     maya, ada = team["maya"], team["ada"]
@@ -384,7 +385,7 @@ def test_a_write_race_is_a_conflict_naming_both_versions(team):
             lambda: ada.tasks.edit(task.id, name="second", expected_version=task.version),
         ),
         (
-            lambda s: team["ann"].annotations.update.__wrapped__(
+            lambda s: annotation_service.update(
                 s,
                 note.id,
                 expected_version=note.version,
@@ -447,3 +448,19 @@ def test_imports_and_exports_of_non_admins_stay_inside_the_configured_roots(pass
     maya.export(task, "json", allowed / "out")
     ada.export(task, "json", outside / "out")
     assert (allowed / "out/manifest.json").exists() and (outside / "out/manifest.json").exists()
+
+
+def test_services_show_their_own_parameters_and_the_audit_log_is_not_one(team):
+    import inspect
+
+    vic = team["vic"]
+    assert list(inspect.signature(vic.tasks.reject).parameters) == [
+        "task",
+        "comment",
+        "dataset",
+        "range_ns",
+        "expected_version",
+    ]
+    assert "history" in dir(vic.events) and "record" not in dir(vic.events)
+    with pytest.raises(AttributeError, match="no service function 'record'"):
+        vic.events.record(object_type="task", object_id=1, action="approve")
