@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from . import _text, events, projects
 from .database import readonly
 from .errors import NotFound, ValidationError
+from .locations import holds_credentials
 from .models import Dataset, User
-from .storage import holds_credentials
 from .workflow import Role, require_role
 
 __all__ = [

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from . import _text
 from .database import readonly
+from .locations import scrub, scrub_all
 from .models import Event, User
-from .storage import scrub, scrub_all
 
 # record() is for the library's own modules (events.record(session, ...)), never a service:
 # through ws.events anyone could write an event in someone else's name.

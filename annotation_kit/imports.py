@@ -21,8 +21,8 @@ from . import checks, datasets, events, projects
 from .errors import AnnotationKitError
 from .formats import FormatError, detect, hdf5, lerobot, mcap
 from .formats.base import EpisodeInfo
+from .locations import Location, locate, require_within, scrub
 from .models import Dataset, User
-from .storage import Location, locate, require_within, scrub
 from .workflow import Role
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ from mcap.reader import make_reader
 from mcap.writer import CompressionType, Writer
 
 from ..errors import ValidationError
-from ..storage import locate
+from ..locations import locate
 from .plan import AnnotationRecord, EpisodePlan, Plan
 
 ANNOTATION_SCHEMA = {

@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 from .. import _text, events
 from ..database import readonly
 from ..errors import NotFound, ValidationError
+from ..locations import locate, require_within, scrub
 from ..models import Export, ExportItem, utcnow
-from ..storage import locate, require_within, scrub
 from ..workflow import Role, require_supervisor
 from . import plan as planning
 from .registry import check_options, exporter, write_with

@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from ..storage import Location, locate
+from ..locations import Location, locate
 from . import hdf5, lerobot, mcap
 from .base import EpisodeInfo, EpisodeReader, FormatError, Frame, SourceSegment, StreamInfo
 

@@ -17,7 +17,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ..storage import Location
+from ..locations import Location
 from .base import (
     EpisodeInfo,
     FormatError,

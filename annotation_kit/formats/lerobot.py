@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..storage import Location
+from ..locations import Location
 from .base import (
     EpisodeInfo,
     FormatError,

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, case, false, or_, select, true
 
+from ..locations import scrub
 from ..models import Job, QueueState, User, utcnow
-from ..storage import scrub
 
 _T = Job.__table__
 _QS = QueueState.__table__

@@ -28,8 +28,8 @@ from .._inputs import json_problem
 from .._text import at_least
 from ..database import readonly
 from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from ..locations import holds_credentials, scrub
 from ..models import Job, QueueState, User, utcnow
-from ..storage import holds_credentials, scrub
 from ..workflow import Role
 from . import kinds
 from .claims import Prepared
