@@ -145,11 +145,11 @@ def require_ids(session: Session, ids: Sequence[int]) -> list[int]:
 
 
 def _format(name: str) -> None:
-    from .formats import FORMATS
+    from .formats import readers
 
     _text.name(name, "format")
-    if name.split("-", 1)[0] not in FORMATS:
+    if name.split("-", 1)[0] not in readers():
         raise ValidationError(
-            f"unknown dataset format {name!r}; formats are {', '.join(FORMATS)} "
+            f"unknown dataset format {name!r}; formats are {', '.join(readers())} "
             "(with a layout or version after a dash, e.g. hdf5-robomimic)"
         )

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from . import checks, datasets, events, projects
 from .errors import AnnotationKitError
-from .formats import FormatError, detect, hdf5, lerobot, mcap
+from .formats import FormatError, detect, readers, suffixes
 from .formats.base import EpisodeInfo
 from .locations import Location, locate, require_within, scrub
 from .models import Dataset, User
@@ -27,8 +27,6 @@ from .workflow import Role
 
 if TYPE_CHECKING:
     from .workspace import Workspace
-
-EPISODE_SUFFIXES = mcap.SUFFIXES + hdf5.SUFFIXES
 
 
 @dataclass
@@ -78,22 +76,31 @@ class ImportReport:
 def expand(sources: Iterable[str | Path]) -> list[Location]:
     """Files and LeRobot dataset folders named by ``sources`` (folders are searched)."""
     found: list[Location] = []
+    endings = suffixes()
     for source in sources:
         location = locate(source)
-        if location.isdir() and not lerobot.is_dataset(location):
+        if location.isdir() and not _is_dataset(location):
             for path in sorted(location.fs.find(location.path, withdirs=True)):
                 child = (
                     locate(path)
                     if location.is_local
                     else Location(location.fs, path, f"{location.url.split('://')[0]}://{path}")
                 )
-                if path.lower().endswith(EPISODE_SUFFIXES) or (
-                    location.fs.isdir(path) and lerobot.is_dataset(child)
+                if path.lower().endswith(endings) or (
+                    location.fs.isdir(path) and _is_dataset(child)
                 ):
                     found.append(child)
         else:
             found.append(location)
     return found
+
+
+def _is_dataset(location: Location) -> bool:
+    """A folder that a reader takes whole (a LeRobot dataset)."""
+    return any(
+        getattr(module, "is_dataset", None) and module.is_dataset(location)
+        for module in readers().values()
+    )
 
 
 def register(

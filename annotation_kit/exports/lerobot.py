@@ -48,6 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import ValidationError
+from ..formats.lerobot import ANNOTATIONS_FILE, SUBTASKS_FILE
 from . import lerobot_language as language
 from . import lerobot_stats as stats_of
 from .lerobot_video import Videos, codec_name, feature_info
@@ -515,8 +516,8 @@ class _Layout:
                 [{"episode_index": r["episode_index"], "stats": s} for r, s in episodes_meta],
             )
         if self.subtasks:
-            _indexed(self.subtasks, "subtask", meta / "subtasks.parquet")
-        _jsonl(meta / "annotation_kit.jsonl", records)
+            _indexed(self.subtasks, "subtask", folder / SUBTASKS_FILE)
+        _jsonl(folder / ANNOTATIONS_FILE, records)
         (meta / "info.json").write_text(json.dumps(info, indent=4))
 
 

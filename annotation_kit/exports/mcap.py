@@ -29,12 +29,13 @@ from mcap.reader import make_reader
 from mcap.writer import CompressionType, Writer
 
 from ..errors import ValidationError
+from ..formats.mcap import ANNOTATIONS
 from ..locations import locate
 from .plan import AnnotationRecord, EpisodePlan, Plan
 
 ANNOTATION_SCHEMA = {
     "type": "object",
-    "title": "annotation_kit.Annotation",
+    "title": ANNOTATIONS,
     "properties": {
         "annotation": {"type": "integer"},
         "version": {"type": "integer"},
@@ -212,7 +213,7 @@ class _Parts:
         self.writer = None
 
     def _annotations(self, start: int | None, end: int | None) -> None:
-        schema = ("annotation_kit.Annotation", "jsonschema", _json(ANNOTATION_SCHEMA))
+        schema = (ANNOTATIONS, "jsonschema", _json(ANNOTATION_SCHEMA))
         channel = (ANNOTATION_TOPIC, "json", (("annotation_kit", "annotations"),))
         schema_id = self.writer.register_schema(*schema)
         channel_id = self.writer.register_channel(

@@ -30,6 +30,7 @@ from .base import (
 
 NAME = "hdf5"
 SUFFIXES = (".hdf5", ".h5", ".he5")
+MAGIC = b"\x89HDF\r\n\x1a\n"
 DEFAULT_FPS = {"robomimic": 20.0, "aloha": 50.0, "io": 30.0}
 SKIP = ("next_obs/", "annotations/")  # robomimic's next_obs repeats obs shifted by one step;
 # annotations/ holds an annotation_kit export's annotations (read back as source segments)

@@ -29,6 +29,9 @@ from .base import (
 )
 
 NAME = "lerobot"
+ANNOTATIONS_FILE = "meta/annotation_kit.jsonl"
+"""Where an annotation_kit export keeps every annotation record (read back on import)."""
+SUBTASKS_FILE = "meta/subtasks.parquet"
 BOOKKEEPING = {"timestamp", "frame_index", "episode_index", "index", "task_index", "subtask_index"}
 LANGUAGE = ("language_persistent", "language_events")
 
@@ -116,7 +119,7 @@ def _existing_videos(location: Location, info: dict[str, Any]) -> set[str]:
 def _exported(location: Location) -> dict[int, list[dict[str, Any]]]:
     """Annotations an annotation_kit export wrote (``meta/annotation_kit.jsonl``), by episode,
     with their ns bounds on each LeRobot episode's own clock."""
-    path = location.child("meta/annotation_kit.jsonl")
+    path = location.child(ANNOTATIONS_FILE)
     if not path.exists():
         return {}
     out: dict[int, list[dict[str, Any]]] = {}
@@ -130,7 +133,7 @@ def _exported(location: Location) -> dict[int, list[dict[str, Any]]]:
 
 
 def _subtasks(location: Location) -> dict[int, str]:
-    path = location.child("meta/subtasks.parquet")
+    path = location.child(SUBTASKS_FILE)
     if not path.exists():
         return {}
     with path.open() as stream:

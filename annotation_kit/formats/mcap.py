@@ -28,6 +28,7 @@ from .base import (
 
 NAME = "mcap"
 SUFFIXES = (".mcap",)
+MAGIC = b"\x89MCAP"
 RAW_IMAGES = {
     "sensor_msgs/msg/Image",
     "sensor_msgs/Image",

@@ -378,3 +378,29 @@ def test_lerobot_v30_video_frames_seek_by_timestamp(tmp_path):
             grey = float(np.asarray(image.convert("L")).mean())
         assert abs(grey - levels[frames + index]) < 4, (index, grey)
         assert frame.t_ns == index * 100_000_000
+
+
+def test_readers_come_from_a_registry_like_exporters(tmp_path):
+    """A reader module registered at run time (or installed under the
+    ``annotation_kit.readers`` entry point group) is detected by its suffix or magic bytes."""
+    import types
+
+    from annotation_kit import formats
+    from annotation_kit.locations import locate
+
+    assert {"mcap", "hdf5", "lerobot"} <= set(formats.readers())
+    plugin = types.ModuleType("toy_reader")
+    plugin.NAME, plugin.SUFFIXES, plugin.MAGIC = "toy", (".toy",), b"TOY1"
+    plugin.scan = lambda location, probe_cameras=True: []
+    plugin.open_episode = lambda location, info: None
+    formats.register(plugin)
+    try:
+        (tmp_path / "a.toy").write_bytes(b"whatever")
+        (tmp_path / "b.bin").write_bytes(b"TOY1 and more")
+        assert formats.detect(locate(tmp_path / "a.toy")) is plugin
+        assert formats.detect(locate(tmp_path / "b.bin")) is plugin
+        assert formats.reader("toy-v2") is plugin and ".toy" in formats.suffixes()
+    finally:
+        formats._registered.pop("toy")
+    with pytest.raises(formats.FormatError, match="no reader for format 'toy'"):
+        formats.reader("toy")
