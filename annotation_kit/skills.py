@@ -21,6 +21,7 @@ __all__ = [
     "get",
     "list_dictionaries",
     "list_skills",
+    "names",
 ]
 
 
@@ -109,6 +110,12 @@ def _snapshot(session: Session, skill: Skill) -> None:
 @readonly
 def list_skills(session: Session) -> Sequence[Skill]:
     return session.scalars(select(Skill).order_by(Skill.category, Skill.name)).all()
+
+
+@readonly
+def names(session: Session) -> dict[int, str]:
+    """Every skill's name by id (what a view needs to show annotations' skills)."""
+    return dict(session.execute(select(Skill.id, Skill.name)).tuples().all())
 
 
 def create_dictionary(

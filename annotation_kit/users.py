@@ -25,6 +25,7 @@ __all__ = [
     "get_many",
     "import_csv",
     "list_users",
+    "names",
     "parse_role",
     "set_role",
     "set_status",
@@ -116,6 +117,12 @@ def _change(session: Session, user: User, field: str, new: StrEnum, *, by: User)
 @readonly
 def list_users(session: Session) -> Sequence[User]:
     return session.scalars(select(User).order_by(User.name)).all()
+
+
+@readonly
+def names(session: Session) -> dict[int, str]:
+    """Every user's name by id (what a view needs to show authors and owners)."""
+    return dict(session.execute(select(User.id, User.name)).tuples().all())
 
 
 @dataclass

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import base64
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
-from .. import annotations, progress, reviews, skills, tasks
+from .. import annotations, datasets, progress, reviews, skills, tasks
 from ..episodes import Episode
 from ..errors import ConflictError, ValidationError
-from ..models import Annotation, Dataset, Skill
 from ..workspace import Workspace
+
+if TYPE_CHECKING:
+    from ..models import Annotation
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 
 POINTS = 400
@@ -98,7 +98,7 @@ class EpisodeAnnotatorController:
                 dataset_id = next((d.id for d in status if d.status == "to do"), ids[0])
             if dataset_id not in ids:
                 raise ValidationError(f"dataset #{dataset_id} is not part of task #{task_id}")
-            dataset = session.get(Dataset, dataset_id)
+            dataset = datasets.get(session, dataset_id)
             if self.episode is not None:
                 self.episode.close()
             self.episode = Episode(dataset)
@@ -129,7 +129,7 @@ class EpisodeAnnotatorController:
         with self.ws.transaction(write=False) as session:
             me = self.ws.me(session)
             allowed = tasks.permissions(session, task_id, by=me)
-            names = dict(session.execute(select(Skill.id, Skill.name)).all())
+            names = skills.names(session)
             found = annotations.list_annotations(session, task_id, dataset=dataset_id)
             segments = [segment_json(a, names) for a in found]
             ids = {a.id for a in found}

@@ -6,11 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-
-from .. import jobs
+from .. import jobs, users
 from ..errors import ValidationError
-from ..models import User
 from ..workflow import Role
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
@@ -33,7 +30,7 @@ class QueueMonitorController:
         status = self.queue.status()
         with self.ws.transaction(write=False) as session:
             me = self.ws.me(session)
-            names = dict(session.execute(select(User.id, User.name)).all())
+            names = users.names(session)
             found = jobs.list_jobs(session, state=state["state"] or None, limit=PAGE)
             rows = [
                 {

@@ -4,14 +4,14 @@ sidebar offering exactly the actions the library says this user may take now."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
-from .. import annotations, dataset_queries, events, progress, reviews, tasks
+from .. import annotations, dataset_queries, events, progress, reviews, skills, tasks, users
 from ..errors import PermissionDenied, ValidationError
-from ..models import Annotation, Skill, User
 from ..workspace import Workspace
+
+if TYPE_CHECKING:
+    from ..models import Annotation
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 
 ANNOTATIONS_PER_PAGE = 50
@@ -128,8 +128,8 @@ class TaskDetailController:
             remaining = done.remaining
             lookup = {
                 "datasets": names,
-                "skills": dict(session.execute(select(Skill.id, Skill.name)).all()),
-                "users": dict(session.execute(select(User.id, User.name)).all()),
+                "skills": skills.names(session),
+                "users": users.names(session),
             }
             shown_json = [annotation_json(a, lookup) for a in shown]
             invalid_json = [annotation_json(a, lookup) for a in invalid]

@@ -51,3 +51,32 @@ def test_no_import_cycle_among_the_packages_modules():
     cycles = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
     assert cycles == [], f"import cycles: {cycles}"
     assert ("annotation_kit.jobs.worker", "annotation_kit.workspace") in graph.edges
+
+
+def test_widgets_and_dashboards_reach_the_store_only_through_services():
+    """Nothing under widgets/ (or dashboards/) imports SQLAlchemy or the models at run time:
+    views call service functions; the models may only be named as types."""
+    modules = _modules()
+    views = [
+        name
+        for name in modules
+        if name.startswith(("annotation_kit.widgets", "annotation_kit.dashboards"))
+    ]
+    assert views
+    for name in views:
+        tree = ast.parse(modules[name].read_text())
+        typing_only = {
+            id(node)
+            for branch in ast.walk(tree)
+            if isinstance(branch, ast.If) and "TYPE_CHECKING" in ast.unparse(branch.test)
+            for node in ast.walk(branch)
+        }
+        for node in ast.walk(tree):
+            if id(node) in typing_only or not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            imported = [a.name for a in node.names]
+            if isinstance(node, ast.ImportFrom):  # from .. import models counts too
+                imported = [node.module or "", *(f"{node.module or ''}.{a}" for a in imported)]
+            for target in (t.strip(".") for t in imported):
+                assert not target.startswith("sqlalchemy"), f"{name} imports {target}"
+                assert target not in ("models", "annotation_kit.models"), f"{name}: models"
