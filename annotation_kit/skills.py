@@ -115,7 +115,7 @@ def list_skills(session: Session) -> Sequence[Skill]:
 @readonly
 def names(session: Session) -> dict[int, str]:
     """Every skill's name by id (what a view needs to show annotations' skills)."""
-    return dict(session.execute(select(Skill.id, Skill.name)).tuples().all())
+    return dict(session.execute(select(Skill.id, Skill.name)).all())  # type: ignore[arg-type]
 
 
 def create_dictionary(

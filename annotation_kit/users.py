@@ -122,7 +122,7 @@ def list_users(session: Session) -> Sequence[User]:
 @readonly
 def names(session: Session) -> dict[int, str]:
     """Every user's name by id (what a view needs to show authors and owners)."""
-    return dict(session.execute(select(User.id, User.name)).tuples().all())
+    return dict(session.execute(select(User.id, User.name)).all())  # type: ignore[arg-type]
 
 
 @dataclass

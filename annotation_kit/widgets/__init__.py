@@ -7,7 +7,6 @@ from .queue_monitor import QueueMonitor, QueueMonitorPanel
 from .review_form import ReviewForm, ReviewFormPanel
 from .task_board import TaskBoard, TaskBoardPanel
 from .task_detail import TaskDetail, TaskDetailPanel
-from .tasks_view import tasks_view
 
 __all__ = [
     "DataBrowser",
@@ -22,5 +21,4 @@ __all__ = [
     "TaskBoardPanel",
     "TaskDetail",
     "TaskDetailPanel",
-    "tasks_view",
 ]

@@ -73,15 +73,15 @@ def shot(page, name: str) -> Path:
     return path
 
 
-def app_source(widget: str, make: str | None = None) -> str:
-    """A ``panel serve`` script showing one Panel widget, acting as the env's user.
+def app_source(widget: str, make: str | None = None, *, package: str = "widgets") -> str:
+    """A ``panel serve`` script showing one Panel widget (or dashboard), acting as the env's user.
 
     ``make`` is the expression building it from ``ws`` (default ``{widget}(ws)``)."""
     return f"""
 import os
 import panel as pn
 import annotation_kit as ak
-from annotation_kit.widgets import {widget}
+from annotation_kit.{package} import {widget}
 
 pn.extension()
 ws = ak.connect(os.environ["ANNOTATION_KIT_URL"], user=os.environ["ANNOTATION_KIT_USER"])

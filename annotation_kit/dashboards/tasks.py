@@ -1,0 +1,100 @@
+"""The task board, the details of the task opened from it, and below them the episode annotator
+or the review form opened from the details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+
+from ..widgets import (
+    EpisodeAnnotator,
+    EpisodeAnnotatorPanel,
+    ReviewForm,
+    ReviewFormPanel,
+    TaskBoard,
+    TaskBoardPanel,
+    TaskDetail,
+    TaskDetailPanel,
+)
+from ..workspace import Workspace
+
+
+def saved_traits(mode: str) -> list[str]:
+    """What changes when an annotator or a review form saved something (not when its playhead
+    moves): the details reload then."""
+    return ["segments"] if mode == "annotate" else ["verdicts", "status", "round"]
+
+
+class TasksDashboard(pn.viewable.Viewer):
+    """A :class:`TaskBoardPanel` above a :class:`TaskDetailPanel`: opening a card shows that
+    task below, and what is done in the details (start, submit, approve, delete...) shows on
+    the board. *Annotate* / *Review…* in the details open an annotator or a review form of that
+    task under them; what is saved there shows in the details."""
+
+    def __init__(self, workspace: Workspace, **params: Any):
+        super().__init__(**params)
+        self.ws = workspace
+        self.board = TaskBoardPanel(workspace)
+        self.detail = TaskDetailPanel(workspace)
+        self.work: Any = None
+        self._page = pn.Column(self.board, self.detail, sizing_mode="stretch_width")
+        self.board.param.watch(self._opened, ["opened"])
+        self.detail.param.watch(lambda _event: self.board.reload(), ["info"])
+        self.detail.param.watch(self._working, ["working"])
+
+    def _opened(self, event: Any) -> None:
+        if event.new:
+            self.detail.open_task(int(event.new))
+
+    def _working(self, event: Any) -> None:
+        value = event.new or {}
+        self.work = None
+        if value.get("mode") == "annotate":
+            self.work = EpisodeAnnotatorPanel(self.ws, task=value["task"], dataset=value["dataset"])
+        elif value.get("mode"):
+            self.work = ReviewFormPanel(self.ws, task=value["task"])
+        if self.work is not None:
+            self.work.param.watch(
+                lambda *_events: self.detail.reload(), saved_traits(value["mode"])
+            )
+        self._page.objects = [self.board, self.detail] + ([self.work] if self.work else [])
+
+    @property
+    def objects(self) -> list[Any]:
+        """The widgets on the page, top to bottom."""
+        return list(self._page.objects)
+
+    def __panel__(self) -> pn.Column:
+        return self._page
+
+
+def tasks_view(workspace: Workspace, *, panel: bool = False) -> Any:
+    """The same page in a notebook: an ``ipywidgets.VBox`` of a :class:`TaskBoard`, a
+    :class:`TaskDetail` and what is opened from it (its ``children``); ``panel=True`` gives
+    the :class:`TasksDashboard` for ``panel serve``."""
+    if panel:
+        return TasksDashboard(workspace)
+    import ipywidgets
+
+    board, detail = TaskBoard(workspace), TaskDetail(workspace)
+    box = ipywidgets.VBox([board, detail])
+
+    def show(value: dict[str, Any]) -> None:
+        widget: Any = None
+        if value.get("mode") == "annotate":
+            widget = EpisodeAnnotator(workspace, task=value["task"], dataset=value["dataset"])
+        elif value.get("mode"):
+            widget = ReviewForm(workspace, task=value["task"])
+        if widget is not None:
+            widget.observe(lambda _change: detail.reload(), names=saved_traits(value["mode"]))
+        box.children = (board, detail) + ((widget,) if widget is not None else ())
+
+    def opened(change: dict[str, Any]) -> None:
+        if change["new"]:
+            detail.open_task(int(change["new"]))
+
+    board.observe(opened, names=["opened"])
+    detail.observe(lambda _change: board.reload(), names=["info"])
+    detail.observe(lambda change: show(change["new"] or {}), names=["working"])
+    return box
