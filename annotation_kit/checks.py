@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from . import _text, datasets, events, projects
 from .database import readonly
 from .errors import ValidationError
-from .models import Dataset, Project, User, utcnow
+from .models import Dataset, Project, QcStatus, User, utcnow
 from .workflow import require_supervisor
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
 
 KINDS = {"min_rate", "required", "forbidden", "duration"}
 SEVERITIES = ("error", "warning")
-STATUSES = ("unchecked", "pass", "warning", "error", "overridden")
+STATUSES = tuple(QcStatus)
 
 
 def _patterns(rule: dict[str, Any]) -> list[str]:

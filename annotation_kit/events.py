@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from . import _text
 from .database import readonly
+from .errors import ValidationError
 from .locations import scrub, scrub_all
-from .models import Event, User
+from .models import Event, ObjectType, User
 
 # record() is for the library's own modules (events.record(session, ...)), never a service:
 # through ws.events anyone could write an event in someone else's name.
@@ -33,7 +34,7 @@ def record(
     """Append one event in the caller's transaction (so it lands exactly when the change does)."""
     row = Event(
         actor_id=by.id if by else None,
-        object_type=object_type,
+        object_type=ObjectType(object_type).value,
         object_id=object_id,
         action=action,
         from_state=from_state,
@@ -56,6 +57,10 @@ def history(
     """The newest events first, optionally only those of one object (e.g. ``"task", 12``)."""
     query = select(Event).order_by(Event.id.desc()).limit(_text.at_least(limit, "limit"))
     if object_type is not None:
+        if object_type not in set(ObjectType):
+            raise ValidationError(
+                f"unknown object type {object_type!r}; the audit log names {', '.join(ObjectType)}"
+            )
         query = query.where(Event.object_type == object_type)
     if object_id is not None:
         query = query.where(Event.object_id == object_id)

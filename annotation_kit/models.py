@@ -123,6 +123,50 @@ class Decision(StrEnum):
     REJECT = "reject"
 
 
+class JobState(StrEnum):
+    """Where a background job is (:mod:`annotation_kit.jobs`)."""
+
+    WAITING = "waiting"
+    DELAYED = "delayed"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ExportStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class QcStatus(StrEnum):
+    """A dataset's data-check outcome (:mod:`annotation_kit.checks`)."""
+
+    UNCHECKED = "unchecked"
+    PASS = "pass"
+    WARNING = "warning"
+    ERROR = "error"
+    OVERRIDDEN = "overridden"
+
+
+class ObjectType(StrEnum):
+    """What an audit event is about."""
+
+    TASK = "task"
+    ANNOTATION = "annotation"
+    DATASET = "dataset"
+    PROJECT = "project"
+    USER = "user"
+    SKILL = "skill"
+    DICTIONARY = "dictionary"
+    EXPORT = "export"
+    JOB = "job"
+    QUEUE = "queue"
+    IMPORT = "import"
+    QC = "qc"
+
+
 class User(Base):
     __tablename__ = "users"
     __table_args__ = NEVER_REUSED

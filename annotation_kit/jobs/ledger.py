@@ -29,13 +29,13 @@ from .._text import at_least
 from ..database import readonly
 from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from ..locations import holds_credentials, scrub
-from ..models import Job, QueueState, User, utcnow
+from ..models import Job, JobState, QueueState, User, utcnow
 from ..workflow import Role
 from . import kinds
 from .claims import Prepared
 
-STATES = ("waiting", "delayed", "running", "completed", "failed", "cancelled")
-FINISHED = ("completed", "failed", "cancelled")
+STATES = tuple(JobState)
+FINISHED = (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
 LOST_AFTER = timedelta(seconds=float(os.environ.get("ANNOTATION_KIT_LOST_AFTER", "30")))
 """A running job whose worker has not beaten for this long is considered lost
 (``$ANNOTATION_KIT_LOST_AFTER`` seconds, 30 by default)."""
