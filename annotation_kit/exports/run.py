@@ -12,13 +12,9 @@ versions), which is what "only new or changed" and release diffs compare.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
-import tempfile
 import traceback
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +30,8 @@ from ..locations import locate, require_within, scrub
 from ..models import Export, ExportItem, utcnow
 from ..workflow import Role, require_supervisor
 from . import plan as planning
-from .registry import check_options, exporter, write_with
+from . import staging
+from .registry import check_options, exporter
 
 __all__ = [
     "abandon",
@@ -43,8 +40,6 @@ __all__ = [
     "get_export",
     "list_exports",
 ]
-
-MANIFEST = "manifest.json"
 
 
 def export(
@@ -82,12 +77,12 @@ def export(
         me = workspace.me(session)
         require_supervisor(me, "export training data")
         require_within(target, admin=me.role == Role.ADMIN, what="export destination")
-    if target.exists() and not _empty_dir(target):
+    if target.exists() and not staging.empty_dir(target):
         if not overwrite:
             raise ValidationError(
                 f"{target.url} already exists; choose a new destination or pass overwrite=True"
             )
-        _check_replaceable(destination, target)
+        staging.check_replaceable(destination, target)
     recorded = {
         "any_status": any_status,
         "only_new": only_new,
@@ -143,7 +138,7 @@ def export(
     if progress is not None:
         progress(0.05, f"export #{export_id}: {len(built.episodes)} episode(s) to {target.url}")
     try:
-        size, extra, files = _write(
+        size, extra, files = staging.write(
             writer, built, target, export_id, overwrite, author, label, recorded, release
         )
     except BaseException as exc:  # record the failure, leave the destination untouched
@@ -176,115 +171,6 @@ def export(
         return row
 
 
-def _write(
-    writer: Any,
-    built: planning.Plan,
-    target: Any,
-    export_id: int,
-    overwrite: bool,
-    author: str,
-    label: str,
-    recorded: dict[str, Any],
-    release: str | None,
-) -> tuple[int, dict[str, Any], dict[str, str]]:
-    if target.is_local:
-        final = Path(target.path)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        staging = final.parent / f".{final.name}.partial-{export_id}-{uuid.uuid4().hex[:6]}"
-    else:
-        staging = Path(tempfile.mkdtemp(prefix="annotation-kit-export-")) / "out"
-    staging.mkdir(parents=True)
-    try:
-        extra = write_with(writer, built, staging, dict(recorded["writer"]))
-        files = _manifest(staging, built, export_id, author, label, release)
-        size = sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())
-        if target.is_local:
-            if final.exists():
-                if not overwrite and not _empty_dir(target):
-                    raise ValidationError(f"{target.url} appeared while exporting; kept as it was")
-                old = final.parent / f".{final.name}.replaced-{export_id}"
-                os.replace(final, old)
-                os.replace(staging, final)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(staging, final)
-        else:  # object stores cannot rename: upload aside, copy in, the manifest last
-            fs, root = target.fs, target.path.rstrip("/")
-            partial = f"{root}.partial-{export_id}"
-            fs.put(str(staging), partial, recursive=True)
-            try:
-                if overwrite and target.exists():
-                    fs.rm(root, recursive=True)
-                names = [str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file()]
-                for name in sorted(names, key=lambda n: (n == MANIFEST, n)):
-                    fs.copy(f"{partial}/{name}", f"{root}/{name}")
-            finally:
-                fs.rm(partial, recursive=True)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging if target.is_local else staging.parent, ignore_errors=True)
-    return size, extra, files
-
-
-def _manifest(
-    folder: Path,
-    built: planning.Plan,
-    export_id: int,
-    author: str,
-    label: str,
-    release: str | None,
-) -> dict[str, str]:
-    """``manifest.json``: every episode and annotation included, with checksums, the skill
-    library, the options and what was cleaned. Returns the file checksums."""
-    files = {
-        str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()
-    }
-    manifest = {
-        "export": export_id,
-        "format": label,
-        "release": release,
-        "created_at": utcnow().isoformat(),
-        "created_by": author,
-        "options": built.options,
-        "tasks": built.tasks,
-        "skill_library": built.skills,
-        "counts": built.counts(),
-        "cleaned": built.cleaned,
-        "episodes": [
-            {
-                "dataset": e.dataset,
-                "name": e.name,
-                "source_uri": e.source_uri,
-                "duration_ns": e.duration_ns,
-                "annotations": len(e.annotations),
-            }
-            for e in built.episodes
-        ],
-        "annotations": [
-            {
-                "annotation": a.annotation,
-                "version": a.version,
-                "dataset": a.dataset,
-                "sha256": hashlib.sha256(
-                    json.dumps(a.to_json(), sort_keys=True).encode()
-                ).hexdigest(),
-            }
-            for a in built.annotations
-        ],
-        "files": files,
-    }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
-    return files
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _finished(session: Session, workspace: Any, export_id: int, state: str) -> None:
     events.record(
         session,
@@ -295,32 +181,6 @@ def _finished(session: Session, workspace: Any, export_id: int, state: str) -> N
         from_state="running",
         to_state=state,
     )
-
-
-def _empty_dir(target: Any) -> bool:
-    return target.isdir() and not target.fs.ls(target.path)
-
-
-def _check_replaceable(destination: str | Path, target: Any) -> None:
-    """``overwrite`` replaces only a folder that a previous export of ours wrote (its
-    ``manifest.json`` says so), reached without a symbolic link: never a file, a link, or a
-    folder of anything else (``.``, ``/``, a home)."""
-    refuse = (
-        f"{target.url} is not a previous annotation_kit export, so overwrite=True will not "
-        "replace it"
-    )
-    if target.is_local and Path(str(destination).removeprefix("file://")).expanduser().is_symlink():
-        raise ValidationError(f"{refuse}: it is a symbolic link")
-    if not target.isdir():
-        raise ValidationError(f"{refuse}: it is a file")
-    manifest = target.child(MANIFEST)
-    try:
-        with manifest.open() as stream:
-            written = json.load(stream)
-    except (OSError, ValueError):
-        raise ValidationError(f"{refuse}: it has no manifest.json of ours") from None
-    if not isinstance(written, dict) or not {"export", "format", "files"} <= set(written):
-        raise ValidationError(f"{refuse}: its manifest.json is not one of ours")
 
 
 def _last_completed(session: Session, label: str, url: str) -> Export | None:
@@ -398,20 +258,11 @@ def diff(session: Session, old: int, new: int) -> dict[str, list[int]]:
     }
 
 
-def _staging_of(target: Any, export_id: int | None = None) -> list[Path]:
-    """The staging folders beside a local destination (of one export, or of any)."""
-    if not target.is_local:
-        return []
-    final = Path(target.path)
-    pattern = f".{final.name}.partial-{'' if export_id is None else f'{export_id}-'}*"
-    return [p for p in final.parent.glob(pattern) if p.is_dir() and not p.is_symlink()]
-
-
 def _sweep_staging(workspace: Any, target: Any) -> None:
     """Remove staging folders left beside ``target`` by exports that are no longer running
     (a worker killed mid-write leaves one behind)."""
     found = {}
-    for folder in _staging_of(target):
+    for folder in staging.partials(target):
         number = folder.name.rsplit(".partial-", 1)[1].split("-", 1)[0]
         if number.isdigit():
             found[int(number)] = folder
@@ -451,6 +302,6 @@ def abandon(session: Session, job_ids: Sequence[int], reason: str) -> list[int]:
             to_state="failed",
             note=reason,
         )
-        for folder in _staging_of(locate(row.destination), row.id):
+        for folder in staging.partials(locate(row.destination), row.id):
             shutil.rmtree(folder, ignore_errors=True)
     return [row.id for row in rows]
