@@ -37,7 +37,6 @@ becomes its own LeRobot episode whose task is the segment's description.
 from __future__ import annotations
 
 import io
-import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,18 +47,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import ValidationError
-from ..formats.lerobot import ANNOTATIONS_FILE, SUBTASKS_FILE
 from . import lerobot_language as language
 from . import lerobot_stats as stats_of
-from .lerobot_video import Videos, codec_name, feature_info
+from .lerobot_features import plan_features
+from .lerobot_meta import CHUNK, write_meta
+from .lerobot_video import Videos, codec_name
 from .plan import AnnotationRecord, EpisodePlan, Plan
-from .sampling import Grid, camera_pixels, mapping_for
+from .sampling import Grid, camera_pixels
 
 VERSIONS = ("v3.0", "v2.1")
 CAMERA_MODES = ("video", "images", "none")
 TASK_TEXTS = ("source", "task")
 IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
-CHUNK = 1000
 
 
 @dataclass
@@ -193,103 +192,9 @@ class _Layout:
         self.features: dict[str, dict[str, Any]] = {}
         self.signals: dict[str, str] = {}
         self.camera_keys: dict[str, str] = {}
-        self._plan_features()
+        plan_features(self)
 
     # ----- features -----------------------------------------------------------------------
-
-    def _plan_features(self) -> None:
-        first = self.units[0].episode
-        self.signals = mapping_for(first.streams, self.mapping)
-        if not self.signals:
-            raise ValidationError(
-                f"episode {first.name!r} has no signal to map to observation.state or action; "
-                "pass mapping={'observation.state': ..., 'action': ...}"
-            )
-        fields = {s["name"]: s.get("fields") or [] for s in first.streams}
-        dims = {}
-        data = first.open()
-        try:
-            for key, stream in self.signals.items():
-                _t, values = data.reader.signal(stream)
-                dims[key] = values.shape[1]
-                names = list(fields.get(stream) or [])
-                self.features[key] = {
-                    "dtype": self.dtype.name,
-                    "shape": [values.shape[1]],
-                    "names": names if len(names) == values.shape[1] else None,
-                }
-            if self.cameras != "none":
-                for camera in first.cameras:
-                    if camera.get("missing"):
-                        continue
-                    key = "observation.images." + _label(camera["name"])
-                    self.camera_keys[camera["name"]] = key
-                    grid = Grid(np.array([0], dtype=np.int64))
-                    sample = next(camera_pixels(data, camera["name"], grid))
-                    height, width = sample.shape[0], sample.shape[1]
-                    if self.cameras == "video":  # yuv420p needs even sides
-                        height, width = height // 2 * 2, width // 2 * 2
-                    feature: dict[str, Any] = {
-                        "dtype": "video" if self.cameras == "video" else "image",
-                        "shape": [height, width, 3],
-                        "names": ["height", "width", "channels"],
-                    }
-                    if self.cameras == "video":
-                        feature["info"] = feature_info(self.codec, height, width, self.fps)
-                    self.features[key] = feature
-        finally:
-            data.close()
-        for unit in self.units[1:]:  # every episode must have the same features
-            mapped = mapping_for(unit.episode.streams, self.mapping)
-            if set(mapped) != set(self.signals):
-                raise ValidationError(
-                    f"episode {unit.episode.name!r} maps {sorted(mapped)}, the first one "
-                    f"{sorted(self.signals)}: a LeRobot dataset needs the same features"
-                )
-            names = {c["name"] for c in unit.episode.cameras if not c.get("missing")}
-            if self.cameras != "none" and names != set(self.camera_keys):
-                raise ValidationError(
-                    f"episode {unit.episode.name!r} has cameras {sorted(names)}, the first one "
-                    f"{sorted(self.camera_keys)}: a LeRobot dataset needs the same cameras"
-                )
-        scalar = {"dtype": "float32", "shape": [1], "names": None}
-        index = {"dtype": "int64", "shape": [1], "names": None}
-        self.features |= {
-            "timestamp": scalar,
-            "frame_index": index,
-            "episode_index": index,
-            "index": index,
-            "task_index": index,
-        }
-        if self.subtasks:
-            self.features["subtask_index"] = index
-        if self.language:
-            kind = {"dtype": "language", "shape": [1], "names": None}
-            self.features |= {column: dict(kind) for column in language.COLUMNS}
-        self.dims = dims
-        self.schema_metadata = {
-            "huggingface": json.dumps({"info": {"features": self._hf_features()}})
-        }
-
-    def _hf_features(self) -> dict[str, Any]:
-        """The ``datasets`` features of the parquet columns (``Sequence`` in v2.1, read by
-        datasets 3; ``List`` in v3.0, read by datasets 4), as lerobot writes them."""
-        sequence = "List" if self.version == "v3.0" else "Sequence"
-        out: dict[str, Any] = {}
-        for key, feature in self.features.items():
-            dtype = feature["dtype"]
-            if dtype == "video" or key in language.COLUMNS:
-                continue
-            if dtype == "image":
-                out[key] = {"_type": "Image"}
-            elif key in self.signals:
-                value = {"dtype": dtype, "_type": "Value"}
-                out[key] = {"feature": value, "length": feature["shape"][0], "_type": sequence}
-            else:
-                out[key] = {"dtype": dtype, "_type": "Value"}
-        if self.language:
-            out |= language.hf_feature()
-        return out
 
     # ----- writing ------------------------------------------------------------------------
 
@@ -362,7 +267,7 @@ class _Layout:
             if writer is not None:
                 writer.close()
             self.videos.close()
-        self._meta(folder, episodes_meta, stats_all, records, robot_type)
+        write_meta(self, folder, episodes_meta, stats_all, records, robot_type)
 
     @staticmethod
     def _data_path(folder: Path, number: int) -> Path:
@@ -442,136 +347,10 @@ class _Layout:
 
     # ----- meta ---------------------------------------------------------------------------
 
-    def _meta(self, folder, episodes_meta, stats_all, records, robot_type) -> None:
-        meta = folder / "meta"
-        meta.mkdir(exist_ok=True)
-        robot = robot_type or next((u.episode.robot for u in self.units if u.episode.robot), "")
-        robot = robot or "unknown"
-        n = len(self.units)
-        info: dict[str, Any] = {
-            "codebase_version": self.version,
-            "robot_type": robot,
-            "total_episodes": n,
-            "total_frames": self.total,
-            "total_tasks": len(self.tasks),
-            "chunks_size": CHUNK,
-            "fps": self.fps,
-            "splits": {"train": f"0:{n}"},
-            "features": self.features,
-        }
-        video = self.cameras == "video" and self.camera_keys
-        if self.version == "v3.0":
-            info |= {
-                "data_files_size_in_mb": self.data_mb,
-                "video_files_size_in_mb": self.video_mb,
-                "data_path": "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet",
-                "video_path": (
-                    "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
-                    if video
-                    else None
-                ),
-            }
-            if self.language:
-                info["tools"] = [language.SAY_TOOL]
-            rows = []
-            for row, stats in episodes_meta:
-                flat = {
-                    f"stats/{k}/{s}": v for k, values in stats.items() for s, v in values.items()
-                }
-                rows.append(
-                    row | flat | {"meta/episodes/chunk_index": 0, "meta/episodes/file_index": 0}
-                )
-            (meta / "episodes/chunk-000").mkdir(parents=True)
-            pq.write_table(pa.Table.from_pylist(rows), meta / "episodes/chunk-000/file-000.parquet")
-            _indexed(self.tasks, "task", meta / "tasks.parquet")
-            (meta / "stats.json").write_text(json.dumps(stats_of.aggregate(stats_all), indent=1))
-        else:
-            info |= {
-                "total_chunks": (n - 1) // CHUNK + 1,
-                "total_videos": n * len(self.camera_keys) if video else 0,
-                "data_path": "data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet",
-                "video_path": (
-                    "videos/chunk-{episode_chunk:03d}/{video_key}/episode_{episode_index:06d}.mp4"
-                    if video
-                    else None
-                ),
-            }
-            _jsonl(
-                meta / "episodes.jsonl",
-                [
-                    {
-                        "episode_index": r["episode_index"],
-                        "tasks": r["tasks"],
-                        "length": r["length"],
-                    }
-                    for r, _s in episodes_meta
-                ],
-            )
-            _jsonl(
-                meta / "tasks.jsonl",
-                [{"task_index": i, "task": t} for i, t in enumerate(self.tasks)],
-            )
-            _jsonl(
-                meta / "episodes_stats.jsonl",
-                [{"episode_index": r["episode_index"], "stats": s} for r, s in episodes_meta],
-            )
-        if self.subtasks:
-            _indexed(self.subtasks, "subtask", folder / SUBTASKS_FILE)
-        _jsonl(folder / ANNOTATIONS_FILE, records)
-        (meta / "info.json").write_text(json.dumps(info, indent=4))
-
 
 def language_text(record: AnnotationRecord) -> str:
     """The subtask a record contributes, or nothing (not a valid segment)."""
     return language.text(record) if language.language_segments([record]) else ""
-
-
-def _indexed(names: list[str], label: str, path: Path) -> None:
-    """``names`` as lerobot keeps tasks: a parquet file that pandas reads back with the text as
-    its index (named ``label``) and a ``<label>_index`` column. Written with pyarrow and the
-    pandas schema metadata that says so (importing pandas would cost more than the export of a
-    small task)."""
-    column = f"{label}_index"
-    pandas = {
-        "index_columns": [label],
-        "column_indexes": [
-            {
-                "name": None,
-                "field_name": None,
-                "pandas_type": "unicode",
-                "numpy_type": "object",
-                "metadata": {"encoding": "UTF-8"},
-            }
-        ],
-        "columns": [
-            {
-                "name": column,
-                "field_name": column,
-                "pandas_type": "int64",
-                "numpy_type": "int64",
-                "metadata": None,
-            },
-            {
-                "name": label,
-                "field_name": label,
-                "pandas_type": "unicode",
-                "numpy_type": "object",
-                "metadata": None,
-            },
-        ],
-        "attributes": {},
-        "creator": {"library": "pyarrow", "version": pa.__version__},
-    }
-    table = pa.table(
-        {column: pa.array(range(len(names)), pa.int64()), label: pa.array(names, pa.string())}
-    )
-    pq.write_table(table.replace_schema_metadata({"pandas": json.dumps(pandas)}), path)
-
-
-def _label(name: str) -> str:
-    generic = {"image", "images", "compressed", "camera", "observation", "observations", "raw"}
-    parts = [p for p in name.replace(".", "/").split("/") if p and p not in generic]
-    return "_".join(parts) or "camera"
 
 
 def _frame_of(t_ns: int | None, unit: Unit, rate: float) -> int | None:
@@ -586,9 +365,3 @@ def _png(pixels: np.ndarray) -> bytes:
     out = io.BytesIO()
     Image.fromarray(pixels).save(out, format="PNG", compress_level=1)
     return out.getvalue()
-
-
-def _jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
