@@ -27,11 +27,13 @@ consumers:
 test: install consumers
 	$(BIN)/ruff check annotation_kit tests bench
 	$(BIN)/ruff format --check annotation_kit tests bench
+	$(BIN)/basedpyright --pythonpath $(BIN)/python
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check annotation_kit tests bench
 	$(BIN)/ruff format --check annotation_kit tests bench
+	$(BIN)/basedpyright --pythonpath $(BIN)/python
 
 bench: install consumers
 	$(BIN)/python bench/store.py

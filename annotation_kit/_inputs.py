@@ -77,12 +77,12 @@ def _for(annotation: str) -> Callable[[Any], str] | None:
     """A function returning what is wrong with a value of type ``annotation`` ("" if nothing),
     or None when the type is not one we check."""
     members = _split(annotation, "|")
-    accepts = []
+    accepts: list[Callable[[Any], str]] = []
     for member in members:
-        check = _member(member)
-        if check is None:
+        accept = _member(member)
+        if accept is None:
             return None
-        accepts.append(check)
+        accepts.append(accept)
 
     def check(value: Any) -> str:
         problems = [accept(value) for accept in accepts]
@@ -110,8 +110,8 @@ def _member(member: str) -> Callable[[Any], str] | None:
     if base in _SEQUENCES and inner:
         items = _split(inner, ",")
         if base == "tuple" and len(items) > 1 and "..." not in items:
-            item_checks = [_for(i) for i in items]
-            if None in item_checks:
+            item_checks = [check for i in items if (check := _for(i)) is not None]
+            if len(item_checks) < len(items):
                 return None
             return functools.partial(_tuple, item_checks)
         item_check = _for(items[0])
@@ -135,7 +135,7 @@ def _none(value: Any) -> str:
 def _int(value: Any) -> str:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         return f"must be an integer, got {_describe(value)}"
-    if not INT_MIN <= value <= INT_MAX:
+    if not INT_MIN <= int(value) <= INT_MAX:
         return f"is {value}, outside the 64-bit integer range"
     return ""
 

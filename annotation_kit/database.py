@@ -125,7 +125,7 @@ class Database:
         with self.write_engine.connect() as conn:
             sqlite = self.dialect == "sqlite"
             if sqlite:  # a migration may rebuild a table (drop, rename): no cascades meanwhile
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+                _driver(conn).execute("PRAGMA foreign_keys=OFF")
             try:
                 with conn.begin():
                     if not sqlite:
@@ -138,10 +138,17 @@ class Database:
                         raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
             finally:
                 if sqlite:
-                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                    _driver(conn).execute("PRAGMA foreign_keys=ON")
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _driver(conn: Any) -> Any:
+    """The DB-API connection under a SQLAlchemy one (for PRAGMAs outside a transaction)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    return driver
 
 
 def _sqlite_engine(path: str | None) -> Engine:

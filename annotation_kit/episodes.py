@@ -239,11 +239,11 @@ class Episode:
         cameras = [c["name"] for c in self.cameras if not c.get("missing")]
         if not cameras:
             raise FormatError(f"episode {self.name!r} has no camera with frames")
-        camera = camera or cameras[0]
+        shown: str = camera or cameras[0]
         times = np.linspace(0, self.duration_ns, count).astype(np.int64)
         tiles = []
         for t in times:
-            with Image.open(io.BytesIO(self.frame(camera, int(t)).data)) as image:
+            with Image.open(io.BytesIO(self.frame(shown, int(t)).data)) as image:
                 ratio = width / image.width
                 tiles.append(
                     image.convert("RGB").resize((width, max(1, round(image.height * ratio))))

@@ -138,7 +138,7 @@ def register(
         and project_id in (None, existing.project_id)
     ):
         return existing, "unchanged"
-    merged_tags = list(dict.fromkeys([*(existing.tags if existing else []), *tags]))
+    merged_tags: list[str] = list(dict.fromkeys([*(existing.tags if existing else []), *tags]))
     dataset = datasets.register(
         session,
         source_uri=info.source_uri,

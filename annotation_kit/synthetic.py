@@ -113,7 +113,7 @@ def write_mcap(
         writer = Writer(stream)
         joint_schema = writer.register_msgdef("sensor_msgs/msg/JointState", JOINT_STATE)
         image_schema = writer.register_msgdef("sensor_msgs/msg/CompressedImage", COMPRESSED_IMAGE)
-        events = [(ti, "joints", i) for i, ti in enumerate(t)]
+        events: list[tuple[float, int | str, int]] = [(ti, "joints", i) for i, ti in enumerate(t)]
         events += [(ti, cam, i) for cam in range(len(cameras)) for i, ti in enumerate(frame_times)]
         events.sort(key=lambda e: (e[0], str(e[1])))
         for when, what, i in events:
@@ -141,6 +141,7 @@ def write_mcap(
                         publish_time=stamp,
                     )
             else:
+                assert isinstance(what, int)
                 key = (what, i % round(frame_pool_s * fps) if frame_pool_s else i)
                 if key not in pool:
                     pool[key] = _jpeg(scene.image(key[1] / fps, what))

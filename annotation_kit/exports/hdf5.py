@@ -273,7 +273,9 @@ def _episode(
 def _transitions(group: h5py.Group, n: int) -> None:
     """What robomimic reads besides observations and actions: ``next_obs``, ``rewards``,
     ``dones``."""
-    for key, stored in group["obs"].items():
+    observations = group["obs"]
+    assert isinstance(observations, h5py.Group)
+    for key, stored in observations.items():
         following = group.create_dataset(
             f"next_obs/{key}",
             shape=stored.shape,

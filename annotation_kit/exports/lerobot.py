@@ -159,8 +159,8 @@ def _units(plan: Plan, strict: bool, task_text: str) -> list[Unit]:
                 )
             )
             continue
-        for a in sorted(episode.segments, key=lambda r: (r.start_ns, r.annotation)):
-            units.append(Unit(episode, a.start_ns, a.end_ns, language.text(a), [a]))
+        for a in sorted(episode.segments, key=lambda r: (r.start_ns or 0, r.annotation)):
+            units.append(Unit(episode, a.start_ns or 0, a.end_ns or 0, language.text(a), [a]))
     return units
 
 
@@ -192,6 +192,8 @@ class _Layout:
         self.features: dict[str, dict[str, Any]] = {}
         self.signals: dict[str, str] = {}
         self.camera_keys: dict[str, str] = {}
+        self.dims: dict[str, int] = {}
+        self.schema_metadata: dict[str, str] = {}
         plan_features(self)
 
     # ----- features -----------------------------------------------------------------------

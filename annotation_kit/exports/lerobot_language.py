@@ -103,11 +103,12 @@ def spans(
     n = len(times_ns)
     owner = np.full(n, -1, dtype=np.int64)  # per frame: the covering segment that started last
     segments = language_segments(records)
-    segments.sort(key=lambda a: (a.start_ns, -a.end_ns, a.annotation))
-    for i, a in enumerate(segments):
-        lo = np.searchsorted(times_ns, a.start_ns - offset_ns, side="left")
-        hi = np.searchsorted(times_ns, a.end_ns - offset_ns, side="left")
-        if n and a.end_ns - offset_ns >= times_ns[-1]:  # reaching the end: the last frame too
+    segments.sort(key=lambda a: (a.start_ns or 0, -(a.end_ns or 0), a.annotation))
+    for i, a in enumerate(segments):  # segments: start and end are set
+        start, end = (a.start_ns or 0) - offset_ns, (a.end_ns or 0) - offset_ns
+        lo = np.searchsorted(times_ns, start, side="left")
+        hi = np.searchsorted(times_ns, end, side="left")
+        if n and end >= times_ns[-1]:  # reaching the end: the last frame too
             hi = n
         owner[lo:hi] = i  # later starts overwrite; where an inner one ends, the outer shows again
     if n == 0:

@@ -110,7 +110,8 @@ Message = tuple[tuple, tuple, int, int, bytes, int]
 class _Source:
     """What an episode's files start with, and its messages in time order."""
 
-    messages: Iterator[Message]
+    messages: Iterator[tuple]
+    """:data:`Message` tuples (converted sources have no sequence numbers)."""
     profile: str = ""
     channels: list[tuple[tuple, tuple]] = field(default_factory=list)
     """Every (schema, channel) of the source, those without messages too."""
@@ -164,7 +165,7 @@ class _Parts:
             )
         ):
             self._next(t)
-        self.writer.add_message(
+        self._writing.add_message(
             self._channel(schema, channel), log_time, data, publish_time, sequence
         )
 
@@ -174,10 +175,10 @@ class _Parts:
             if schema not in self.schemas:
                 name, encoding, body = schema
                 self.schemas[schema] = (
-                    self.writer.register_schema(name, encoding, body) if name or body else 0
+                    self._writing.register_schema(name, encoding, body) if name or body else 0
                 )
             topic, message_encoding, metadata = channel
-            self.channels[key] = self.writer.register_channel(
+            self.channels[key] = self._writing.register_channel(
                 topic, message_encoding, self.schemas[schema], dict(metadata)
             )
         return self.channels[key]
@@ -203,6 +204,12 @@ class _Parts:
             self.writer.add_attachment(a.create_time, a.log_time, a.name, a.media_type, a.data)
         self.count += 1
 
+    @property
+    def _writing(self) -> Writer:
+        """The open file's writer (one is open while messages are written)."""
+        assert self.writer is not None
+        return self.writer
+
     def _finish(self) -> None:
         if self.writer is None:
             return
@@ -215,8 +222,8 @@ class _Parts:
     def _annotations(self, start: int | None, end: int | None) -> None:
         schema = (ANNOTATIONS, "jsonschema", _json(ANNOTATION_SCHEMA))
         channel = (ANNOTATION_TOPIC, "json", (("annotation_kit", "annotations"),))
-        schema_id = self.writer.register_schema(*schema)
-        channel_id = self.writer.register_channel(
+        schema_id = self._writing.register_schema(*schema)
+        channel_id = self._writing.register_channel(
             channel[0], channel[1], schema_id, dict(channel[2])
         )
         for record in self.episode.annotations:
@@ -224,7 +231,7 @@ class _Parts:
                 continue
             at = max(record.start_ns or 0, start or 0)  # inside this part's span
             t = self.episode.start_time_ns + at
-            self.writer.add_message(channel_id, t, annotation_message(record), t)
+            self._writing.add_message(channel_id, t, annotation_message(record), t)
 
     def close(self) -> int:
         if self.writer is None:  # an episode with no messages still gets its annotations
@@ -236,7 +243,7 @@ class _Parts:
 def _overlaps(record: AnnotationRecord, start: int | None, end: int | None) -> bool:
     if start is None or record.start_ns is None:
         return start is None or start == 0
-    return record.end_ns >= start and (end is None or record.start_ns < end)
+    return (record.end_ns or 0) >= start and (end is None or record.start_ns < end)
 
 
 def annotation_message(record: AnnotationRecord) -> bytes:

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -103,7 +103,7 @@ class EpisodePlan:
         from ..episodes import Episode
 
         return Episode(
-            SimpleNamespace(  # what Episode reads of a Dataset, without the ORM's bookkeeping
+            cast(Any, SimpleNamespace)(  # what Episode reads of a Dataset, without the ORM's
                 id=self.dataset,
                 name=self.name,
                 source_uri=self.source_uri,
@@ -352,10 +352,10 @@ def _clean(episode: EpisodePlan) -> list[str]:
             by_skill[a.skill].append(a)
     dropped: set[int] = set()
     for skill, segments in by_skill.items():
-        segments.sort(key=lambda r: (r.start_ns, r.annotation))
+        segments.sort(key=lambda r: (r.start_ns or 0, r.annotation))
         last: AnnotationRecord | None = None
         for a in segments:
-            if last is not None and a.start_ns < last.end_ns:
+            if last is not None and (a.start_ns or 0) < (last.end_ns or 0):
                 dropped.add(a.annotation)
                 notes.append(
                     f"dropped annotation #{a.annotation} on {episode.name!r}: its {skill!r} "

@@ -115,7 +115,7 @@ def export(
             status="running",
             created_by=me.id,
             release=release,
-            release_version=(parent.release_version + 1 if parent else 1) if release else None,
+            release_version=_next_version(parent) if release else None,
             parent_id=parent.id if parent else (previous.id if previous else None),
             tasks=[t["id"] for t in built.tasks],
         )
@@ -305,3 +305,7 @@ def abandon(session: Session, job_ids: Sequence[int], reason: str) -> list[int]:
         for folder in staging.partials(locate(row.destination), row.id):
             shutil.rmtree(folder, ignore_errors=True)
     return [row.id for row in rows]
+
+
+def _next_version(parent: Export | None) -> int:
+    return (parent.release_version or 0) + 1 if parent else 1

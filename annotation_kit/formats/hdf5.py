@@ -12,7 +12,7 @@ else the layout's usual rate: robomimic 20 Hz, ALOHA 50 Hz, IO platform 30 Hz).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import h5py
 import numpy as np
@@ -110,12 +110,12 @@ def scan(location: Location, *, probe_cameras: bool = True) -> list[EpisodeInfo]
 def _episode(
     location: Location, root: h5py.File, layout: str, path: str, size: float
 ) -> EpisodeInfo:
-    group = root[path]
+    group = _group(root, path)
     fps = _fps(layout, group, root.get("data", root))
     datasets = _datasets(group)
     length = max((d.shape[0] for d in datasets.values() if d.ndim), default=0)
     if "num_samples" in group.attrs:
-        length = int(group.attrs["num_samples"])
+        length = int(cast(Any, group.attrs["num_samples"]))
     if not length:
         raise FormatError(f"episode {path} holds no samples")
     duration = round((length - 1) * 1e9 / fps)
@@ -160,7 +160,7 @@ def _episode(
     segments = []
     exported = group.get("annotations")
     if isinstance(exported, h5py.Group) and "records" in exported.attrs:
-        segments = exported_segments(json.loads(exported.attrs["records"]), duration)
+        segments = exported_segments(json.loads(cast(Any, exported.attrs["records"])), duration)
     return EpisodeInfo(
         segments=segments,
         name=label if path == "/" else f"{location.name.rsplit('.', 1)[0]}/{label}",
@@ -180,7 +180,7 @@ class Hdf5Episode:
     def __init__(self, location: Location, group: str, fps: float):
         self._stream = location.open()
         self._file = h5py.File(self._stream, "r")
-        self._group = self._file[group]
+        self._group = _group(self._file, group)
         self._period = 1e9 / fps
 
     def _times(self, count: int) -> np.ndarray:
@@ -217,3 +217,10 @@ class Hdf5Episode:
 def open_episode(location: Location, info: dict[str, Any]) -> Hdf5Episode:
     locator = info["locator"]
     return Hdf5Episode(location, locator["group"], float(locator["fps"]))
+
+
+def _group(root: h5py.File, path: str) -> h5py.Group:
+    found = root[path]
+    if not isinstance(found, h5py.Group):
+        raise FormatError(f"{path} is not a group of datasets in {root.filename}")
+    return found

@@ -14,6 +14,8 @@ import pyarrow.parquet as pq
 from ..locations import Location
 from .base import FormatError, Frame, encode_jpeg
 
+_COMPUTE: Any = pc  # its functions are generated at import: the stubs do not list them
+
 
 class LeRobotEpisode:
     """Lazy reader of one LeRobot episode: reads only the columns asked for."""
@@ -49,7 +51,7 @@ class LeRobotEpisode:
             )
         else:
             table = self._file.read_row_groups(wanted, columns=columns)
-            table = table.filter(pc.equal(table["episode_index"], episode))
+            table = table.filter(_COMPUTE.equal(table["episode_index"], episode))
         frames = table.column("frame_index").to_numpy()
         if len(frames) > 1 and not (np.diff(frames) > 0).all():
             table = table.sort_by("frame_index")
@@ -90,7 +92,7 @@ class LeRobotEpisode:
 
         container = self._containers.get(camera)
         if container is None:
-            container = self._containers[camera] = av.open(location.open())
+            container = self._containers[camera] = av.open(location.open(), mode="r")
         stream = container.streams.video[0]
         target = float(self._loc["video_from"].get(camera) or 0.0) + t_ns / 1e9
         container.seek(int(target / stream.time_base), stream=stream, backward=True)

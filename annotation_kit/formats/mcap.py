@@ -19,6 +19,7 @@ from .base import (
     FormatError,
     Frame,
     StreamInfo,
+    StreamKind,
     encode_jpeg,
     exported_segments,
     flatten_numeric,
@@ -70,7 +71,7 @@ ANNOTATIONS = "annotation_kit.Annotation"
 """Schema of the annotations channel an annotation_kit export writes (read back as segments)."""
 
 
-def _kind(schema: Any) -> str:
+def _kind(schema: Any) -> StreamKind:
     if schema is None or schema.name == ANNOTATIONS:
         return "other"
     if schema.name in RAW_IMAGES | COMPRESSED_IMAGES:
@@ -222,10 +223,10 @@ def _pixels_or_bytes(decoded: Any) -> np.ndarray | tuple[bytes, str]:
         import base64
 
         data = base64.b64decode(data)
-    data = bytes(data)
+    data = bytes(data or b"")
     if fmt and get("width") is None:  # compressed: jpeg / png
         return data, "image/png" if "png" in fmt else "image/jpeg"
-    width, height = int(get("width")), int(get("height"))
+    width, height = int(get("width") or 0), int(get("height") or 0)
     encoding = str(get("encoding", "rgb8")).lower()
     channels = 1 if encoding in ("mono8", "8uc1") else 3
     pixels = np.frombuffer(data, dtype=np.uint8)[: width * height * channels]

@@ -9,15 +9,15 @@ import os
 import socket
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, case, false, or_, select, true
+from sqlalchemy import Table, bindparam, case, false, or_, select, true
 
 from ..locations import scrub
 from ..models import Job, QueueState, User, utcnow
 
-_T = Job.__table__
-_QS = QueueState.__table__
+_T = cast(Table, Job.__table__)
+_QS = cast(Table, QueueState.__table__)
 _WAITING = or_(_T.c.state == "waiting", _T.c.state == "delayed")  # no IN: compiled once
 # FOR SHARE on PostgreSQL: a claim waits for a pause being committed and then sees it (SQLite:
 # the statement holds the write lock from its start).

@@ -18,9 +18,9 @@ import json
 import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import events
@@ -173,7 +173,7 @@ def _insert(rows: int, shared: tuple[str, ...], dialect: Any) -> Prepared:
     """``INSERT INTO jobs ... VALUES (...), (...) RETURNING id`` for ``rows`` jobs that differ
     only in their params (the ``shared`` columns are bound once), compiled once: SQLAlchemy's
     own executemany spends some 40 us a row."""
-    table = Job.__table__
+    table = cast(Table, Job.__table__)
     binds = {name: bindparam(name, type_=table.c[name].type) for name in shared}
     statement = (
         table.insert()
@@ -293,11 +293,13 @@ def counts(session: Session) -> dict[str, int]:
 def clear(session: Session, *, by: User) -> int:
     """Cancel every waiting and delayed job (running ones go on)."""
     require_admin(by, "clear the queue")
-    cleared = session.execute(
-        update(Job)
-        .where(Job.state.in_(("waiting", "delayed")))
-        .values(state="cancelled", finished_at=utcnow(), error="cleared from the queue")
-    ).rowcount
+    cleared = _count(
+        session.execute(
+            update(Job)
+            .where(Job.state.in_(("waiting", "delayed")))
+            .values(state="cancelled", finished_at=utcnow(), error="cleared from the queue")
+        )
+    )
     _queue_event(session, by, "clear", f"{cleared} waiting or delayed job(s) cancelled")
     return cleared
 
@@ -308,9 +310,11 @@ def clean(session: Session, *, older_than: timedelta = timedelta(hours=24), by: 
     if older_than < timedelta(0):
         raise ValidationError("older_than must not be negative")
     cutoff = utcnow() - older_than
-    cleaned = session.execute(
-        delete(Job).where(Job.state.in_(("completed", "failed")), Job.finished_at < cutoff)
-    ).rowcount
+    cleaned = _count(
+        session.execute(
+            delete(Job).where(Job.state.in_(("completed", "failed")), Job.finished_at < cutoff)
+        )
+    )
     _queue_event(session, by, "clean", f"{cleaned} finished job(s) deleted", before=str(cutoff))
     return cleaned
 
@@ -400,3 +404,8 @@ def list_jobs(
     if kind:
         query = query.where(Job.kind == kind)
     return session.scalars(query).all()
+
+
+def _count(result: Any) -> int:
+    """The rows a bulk UPDATE or DELETE touched."""
+    return cast(CursorResult[Any], result).rowcount

@@ -23,5 +23,5 @@ def _run(conn):
 if connection is not None:
     _run(connection)
 else:  # `alembic revision --autogenerate` from a developer's shell
-    with create_engine(config.get_main_option("sqlalchemy.url")).begin() as conn:
+    with create_engine(config.get_main_option("sqlalchemy.url") or "").begin() as conn:
         _run(conn)

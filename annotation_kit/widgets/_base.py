@@ -14,7 +14,7 @@ service layer, so a forged request from a browser is refused exactly like a butt
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,8 +47,10 @@ COMMON = {
 class Controller(Protocol):
     """Framework-free logic of a widget."""
 
-    watched: tuple[str, ...]
-    """State names whose change (from the browser) triggers :meth:`refresh`."""
+    @property
+    def watched(self) -> Sequence[str]:
+        """State names whose change (from the browser) triggers :meth:`refresh`."""
+        ...
 
     def refresh(self, state: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -79,6 +81,9 @@ class Spec:
 class _Driver:
     """What both host classes share: run the controller and apply its updates."""
 
+    _revision: int
+    _controller: Controller
+
     def _start(self, spec: Spec, workspace: Workspace, options: dict[str, Any]) -> None:
         self._spec = spec
         self._controller = spec.controller(workspace, **options)
@@ -107,7 +112,7 @@ class _Driver:
         self._apply(updates | {"_revision": self._revision + 1})
         later = getattr(self._controller, "later", None)
         if later is not None:  # work that may follow the answer (e.g. frames sent ahead)
-            self._controller.later = None
+            setattr(self._controller, "later", None)  # noqa: B010 - not every controller has it
             self._defer(lambda: self._follow(later))
 
     def _follow(self, later: Callable[[dict[str, Any]], dict[str, Any]]) -> None:

@@ -93,7 +93,7 @@ class EpisodeAnnotatorController(EpisodeScreen):
         episode = self.episode
         cameras = [c["name"] for c in episode.cameras if not c.get("missing")]
         signals = [s["name"] for s in episode.streams if s.get("kind") == "signal"]
-        rates = [c.get("rate_hz") for c in episode.cameras if c.get("rate_hz")]
+        rates = [float(c["rate_hz"]) for c in episode.cameras if c.get("rate_hz")]
         self.seen = {"task": task_id, "dataset": dataset_id}
         self.undo.clear()
         out = {
@@ -164,7 +164,7 @@ class EpisodeAnnotatorController(EpisodeScreen):
     # ----- writing -------------------------------------------------------------------------
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-        action = request.get("action")
+        action = str(request.get("action") or "")
         if action == "refresh":
             return self._records(state) | self._screen(state)
         if action == "open":

@@ -176,7 +176,7 @@ class TaskDetailController:
         }
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-        action = request.get("action")
+        action = str(request.get("action") or "")
         task_id = state["task"]
         if action == "refresh":
             return self.refresh(state)
