@@ -66,6 +66,19 @@ def page(browser):
     context.close()
 
 
+def box(page, selector: str, *, first: bool = False, timeout: float = 10) -> dict[str, float]:
+    """Where ``selector`` is on screen, once it is: a widget redraws after each answer from
+    Python, and between two draws an element may be briefly absent."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        locator = page.locator(selector)
+        found = (locator.first if first else locator).bounding_box()
+        if found is not None:
+            return found
+        page.wait_for_timeout(50)
+    raise AssertionError(f"{selector} was not shown within {timeout} s")
+
+
 def shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

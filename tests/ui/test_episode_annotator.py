@@ -5,7 +5,7 @@ import pytest
 
 from annotation_kit import synthetic
 from tests.conftest import make_team
-from tests.ui.conftest import app_source, run_all_cells, shot, write_notebook
+from tests.ui.conftest import app_source, box, run_all_cells, shot, write_notebook
 
 SECOND = 1_000_000_000
 XSS = '<img src=x onerror="window.__xss=1">pour <b>slowly</b>'
@@ -90,8 +90,8 @@ def test_keyboard_annotation_drag_undo_invalid_template(workspace, panel_app, pa
     assert page.evaluate("window.__xss") is None
 
     # drag the end edge of the first segment to the right
-    edge = page.locator(f"[data-testid=edge-end-{one.id}]").bounding_box()
-    timeline = page.locator("[data-testid=timeline]").bounding_box()
+    edge = box(page, f"[data-testid=edge-end-{one.id}]")
+    timeline = box(page, "[data-testid=timeline]")
     page.mouse.move(edge["x"] + edge["width"] / 2, edge["y"] + edge["height"] / 2)
     page.mouse.down()
     page.mouse.move(edge["x"] + timeline["width"] / 12, edge["y"] + 5, steps=5)
@@ -140,7 +140,7 @@ def test_second_session_editing_the_same_segment_gets_a_conflict(workspace, pane
         open_annotator(page, server.url)
     ends = []
     for page in pages:
-        edge = page.locator(f"[data-testid=edge-end-{made.id}]").bounding_box()
+        edge = box(page, f"[data-testid=edge-end-{made.id}]")
         page.mouse.move(edge["x"] + 3, edge["y"] + 5)
         page.mouse.down()
         page.mouse.move(edge["x"] + 60 + 30 * len(ends), edge["y"] + 5, steps=4)

@@ -8,7 +8,7 @@ import pytest
 import annotation_kit as ak
 from annotation_kit import synthetic
 from tests.conftest import make_team
-from tests.ui.conftest import app_source, run_all_cells, shot, write_notebook
+from tests.ui.conftest import app_source, box, run_all_cells, shot, write_notebook
 
 SECOND = 1_000_000_000
 XSS = '<img src=x onerror="window.__xss=1">starts <b>late</b>'
@@ -116,13 +116,13 @@ def test_review_round_trip_under_panel(workspace, panel_app, page):
     comments = page.inner_text("[data-testid=comments]")
     assert XSS in comments and f"@ {anchor[0] / 1e9:.3f}–{anchor[1] / 1e9:.3f} s" in comments
     assert page.evaluate("window.__xss") is None
-    mark = page.locator("[data-testid=comment-mark]").first.bounding_box()
-    bar = page.locator("[data-testid=timeline]").bounding_box()
+    mark = box(page, "[data-testid=comment-mark]", first=True)
+    bar = box(page, "[data-testid=timeline]")
     view = ada.datasets.get(sampled).duration_ns  # the whole episode is in view
     assert abs((mark["x"] - bar["x"]) / bar["width"] - anchor[0] / view) < 0.01
     assert abs(mark["width"] / bar["width"] - (anchor[1] - anchor[0]) / view) < 0.01
     # fix: drag the start edge of the rejected segment to the right, then resubmit
-    edge = page.locator(f"[data-testid=edge-start-{second.id}]").bounding_box()
+    edge = box(page, f"[data-testid=edge-start-{second.id}]")
     page.mouse.move(edge["x"] + 3, edge["y"] + 5)
     page.mouse.down()
     page.mouse.move(edge["x"] + bar["width"] / 16, edge["y"] + 5, steps=5)
