@@ -4,6 +4,7 @@ place on the timeline, fixes the segment and resubmits; the reviewer sees the ch
 Under ``panel serve`` and in JupyterLab; every step is read back from the database."""
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import annotation_kit as ak
 from annotation_kit import synthetic
@@ -55,6 +56,23 @@ def wait_for(check, page, what):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def judged(page, annotation: int, decision: str, act) -> None:
+    """Act until the verdict shows: under load a click may land while the form redraws after
+    an earlier answer (frames sent ahead); a second click is what a reviewer would do. What the
+    form said is in the failure."""
+    said: list[str] = []
+    for _ in range(3):
+        act()
+        try:
+            page.wait_for_selector(
+                f"[data-testid=verdict-{annotation}] >> text={decision}", timeout=10_000
+            )
+            return
+        except PlaywrightTimeout:
+            said = page.locator("[data-testid=error]").all_inner_texts()
+    raise AssertionError(f"no {decision} verdict on #{annotation}; the form said {said}")
+
+
 def test_review_round_trip_under_panel(workspace, panel_app, page):
     url, team, task, _ids = workspace
     ada = team["ada"]
@@ -86,8 +104,7 @@ def test_review_round_trip_under_panel(workspace, panel_app, page):
     page.keyboard.press("Shift+ArrowRight")
     page.keyboard.press("r")
     page.fill("[data-testid=verdict-comment]", XSS)
-    page.click("[data-testid=reject-annotation]")
-    page.wait_for_selector(f"[data-testid=verdict-{second.id}] >> text=reject")
+    judged(page, second.id, "reject", lambda: page.click("[data-testid=reject-annotation]"))
     verdicts = {v.annotation_id: v for v in ada.reviews.verdicts(task, round=1)}
     assert str(verdicts[first.id].decision) == "pass"
     rejected = verdicts[second.id]
