@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import _text, events, skills, tasks
 from ._inputs import check_call
-from .database import readonly
+from .annotation_queries import list_annotations, page_annotations, recent_descriptions
 from .datasets import check_range
 from .errors import ConflictError, NotFound, ValidationError
 from .models import Annotation, AnnotationKind, Dataset, Provenance, Skill, TaskDataset, User
@@ -29,6 +29,7 @@ __all__ = [
     "get",
     "list_annotations",
     "mark_invalid",
+    "page_annotations",
     "reannotate",
     "recent_descriptions",
     "set_valid",
@@ -318,21 +319,6 @@ def values(session: Session, annotation: Annotation, keys: Sequence[str] = SHOWN
     return out
 
 
-@readonly
-def list_annotations(
-    session: Session, task: int, *, dataset: int | None = None, valid: bool | None = None
-) -> Sequence[Annotation]:
-    """Annotations of a task (optionally of one dataset, or only valid/invalid), in time order."""
-    query = select(Annotation).where(Annotation.task_id == task)
-    if dataset is not None:
-        query = query.where(Annotation.dataset_id == dataset)
-    if valid is not None:
-        query = query.where(Annotation.valid.is_(valid))
-    return session.scalars(
-        query.order_by(Annotation.dataset_id, Annotation.start_ns.nulls_first(), Annotation.id)
-    ).all()
-
-
 def copy_segments(
     session: Session,
     task: int,
@@ -393,16 +379,3 @@ def copy_segments(
             for a in template
         ]
     return made
-
-
-@readonly
-def recent_descriptions(session: Session, *, limit: int = 50) -> list[str]:
-    """Distinct descriptions written lately, newest first (suggestions while typing)."""
-    rows = session.execute(
-        select(Annotation.description, func.max(Annotation.id).label("last"))
-        .where(Annotation.description != "")
-        .group_by(Annotation.description)
-        .order_by(func.max(Annotation.id).desc())
-        .limit(_text.at_least(limit, "limit"))
-    ).all()
-    return [text for text, _last in rows]

@@ -18,13 +18,25 @@ from . import _text, annotations, events, tasks
 from .database import readonly
 from .datasets import check_range
 from .errors import InvalidTransition, PermissionDenied, ValidationError
-from .models import AnnotationVerdict, Dataset, Decision, Event, Review, Skill, TaskDataset, User
+from .models import (
+    Annotation,
+    AnnotationVerdict,
+    Dataset,
+    Decision,
+    Event,
+    Review,
+    Skill,
+    TaskDataset,
+    User,
+)
 from .workflow import Action, check
 
 __all__ = [
     "Change",
+    "Comment",
     "Sample",
     "changes_since_last_round",
+    "comments",
     "current_sample",
     "draw_sample",
     "judge",
@@ -109,6 +121,48 @@ def verdicts(
     if round is not None:
         query = query.where(AnnotationVerdict.round == round)
     return session.scalars(query.order_by(AnnotationVerdict.id)).all()
+
+
+@dataclass(frozen=True)
+class Comment:
+    """What a reviewer said about an episode: a rejection or a comment on one annotation
+    (``annotation`` is its id) or on the task (``annotation`` is 0), anchored in time if given."""
+
+    round: int
+    decision: str
+    comment: str
+    annotation: int
+    dataset: int | None
+    start_ns: int | None
+    end_ns: int | None
+
+
+@readonly
+def comments(session: Session, task: int, *, dataset: int | None = None) -> list[Comment]:
+    """Review comments of a task (or of one of its datasets): per-annotation rejections and
+    comments first, then task-level comments, each oldest first."""
+    on_annotations = (
+        select(AnnotationVerdict, Annotation.dataset_id)
+        .join(Annotation, Annotation.id == AnnotationVerdict.annotation_id)
+        .where(AnnotationVerdict.task_id == task)
+        .where((AnnotationVerdict.comment != "") | (AnnotationVerdict.decision == Decision.REJECT))
+    )
+    on_task = select(Review).where(Review.task_id == task, Review.comment != "")
+    if dataset is not None:
+        on_annotations = on_annotations.where(Annotation.dataset_id == dataset)
+        on_task = on_task.where(Review.dataset_id == dataset)
+    found = [
+        Comment(v.round, str(v.decision), v.comment, v.annotation_id, where, *_range(v))
+        for v, where in session.execute(on_annotations.order_by(AnnotationVerdict.id)).all()
+    ]
+    return found + [
+        Comment(r.round, str(r.decision), r.comment, 0, r.dataset_id, *_range(r))
+        for r in session.scalars(on_task.order_by(Review.id))
+    ]
+
+
+def _range(row: AnnotationVerdict | Review) -> tuple[int | None, int | None]:
+    return row.range_start_ns, row.range_end_ns
 
 
 # ----- samples ----------------------------------------------------------------------------------

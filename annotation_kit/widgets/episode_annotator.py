@@ -120,29 +120,16 @@ class EpisodeAnnotatorController(EpisodeScreen):
             names = skills.names(session)
             found = annotations.list_annotations(session, task_id, dataset=dataset_id)
             segments = [segment_json(a, names) for a in found]
-            ids = {a.id for a in found}
             comments = [
                 {
-                    "round": v.round,
-                    "decision": str(v.decision),
-                    "comment": v.comment,
-                    "annotation": v.annotation_id,
-                    "start_ns": v.range_start_ns,
-                    "end_ns": v.range_end_ns,
+                    "round": c.round,
+                    "decision": c.decision,
+                    "comment": c.comment,
+                    "annotation": c.annotation,
+                    "start_ns": c.start_ns,
+                    "end_ns": c.end_ns,
                 }
-                for v in reviews.verdicts(session, task_id)
-                if v.annotation_id in ids and (v.comment or str(v.decision) == "reject")
-            ] + [
-                {
-                    "round": r.round,
-                    "decision": str(r.decision),
-                    "comment": r.comment,
-                    "annotation": 0,
-                    "start_ns": r.range_start_ns,
-                    "end_ns": r.range_end_ns,
-                }
-                for r in reviews.task_reviews(session, task_id)
-                if r.dataset_id == dataset_id and r.comment
+                for c in reviews.comments(session, task_id, dataset=dataset_id)
             ]
             episodes = [
                 {"id": d.id, "name": d.name, "status": d.status, "duration_s": d.duration_s}
@@ -223,7 +210,7 @@ class EpisodeAnnotatorController(EpisodeScreen):
                 annotations.delete(
                     session, found.id, expected_version=int(request["version"]), by=me
                 )
-                self._push({"op": "add", **copy})
+                self._push({"op": "add", "id": found.id, **copy})
                 return f"deleted segment #{found.id}"
             if action == "invalid":
                 reason = request.get("reason") or ""
@@ -265,14 +252,16 @@ class EpisodeAnnotatorController(EpisodeScreen):
                 return f"undone: segment #{step['id']} removed"
             if step["op"] == "update":
                 changes = {k: step[k] for k in _COPIED if k in step}
-                annotations.update(
+                after = annotations.update(
                     session, step["id"], expected_version=step["version"], by=me, **changes
                 )
+                self._renumber(step["id"], after)
                 return f"undone: segment #{step['id']} restored"
             if step["op"] == "valid":
-                annotations.set_valid(
+                after = annotations.set_valid(
                     session, step["id"], True, expected_version=step["version"], by=me
                 )
+                self._renumber(step["id"], after)
                 return f"undone: segment #{step['id']} is valid again"
             made = annotations.add(
                 session,
@@ -286,7 +275,7 @@ class EpisodeAnnotatorController(EpisodeScreen):
                 by=me,
             )
             if not step["valid"]:
-                annotations.set_valid(
+                made = annotations.set_valid(
                     session,
                     made.id,
                     False,
@@ -294,11 +283,22 @@ class EpisodeAnnotatorController(EpisodeScreen):
                     expected_version=made.version,
                     by=me,
                 )
+            self._renumber(step["id"], made)
             return f"undone: segment restored as #{made.id}"
         except ConflictError:
             raise ConflictError(
                 "cannot undo: someone else changed that segment since; nothing was overwritten"
             ) from None
+
+    def _renumber(self, old_id: int, now: Annotation) -> None:
+        """An undo wrote a new version (or, for a deleted segment, a new row): the earlier steps
+        on that segment now undo from there."""
+        for step in self.undo:
+            if step.get("id") == old_id:
+                step["id"] = now.id
+        earlier = [step for step in self.undo if step.get("id") == now.id and "version" in step]
+        if earlier:
+            earlier[-1]["version"] = now.version
 
     @staticmethod
     def _check_here(found: Annotation, task_id: int, dataset_id: int) -> None:

@@ -67,11 +67,10 @@ class TaskDetailController:
             names = {d.id: d.name for d in status}
             stats = progress.statistics(session, task.id)
             done = progress.task_progress(session, task.id)
-            everything = annotations.list_annotations(session, task.id)
-            pages = max(1, -(-len(everything) // ANNOTATIONS_PER_PAGE))
-            page = min(max(1, state["page"]), pages)
-            shown = everything[(page - 1) * ANNOTATIONS_PER_PAGE : page * ANNOTATIONS_PER_PAGE]
-            invalid = [a for a in everything if not a.valid]
+            shown = annotations.page_annotations(
+                session, task.id, page=max(1, state["page"]), page_size=ANNOTATIONS_PER_PAGE
+            )
+            invalid = annotations.list_annotations(session, task.id, valid=False)
             comments = [
                 {
                     "round": r.round,
@@ -131,7 +130,7 @@ class TaskDetailController:
                 "skills": skills.names(session),
                 "users": users.names(session),
             }
-            shown_json = [annotation_json(a, lookup) for a in shown]
+            shown_json = [annotation_json(a, lookup) for a in shown.items]
             invalid_json = [annotation_json(a, lookup) for a in invalid]
         return {
             "task": task_id,
@@ -160,8 +159,8 @@ class TaskDetailController:
             "per_annotator": per_annotator,
             "invalid": invalid_json,
             "annotations": shown_json,
-            "page": page,
-            "pages": pages,
+            "page": shown.page,
+            "pages": shown.pages,
             "stats": {
                 "per_skill": stats.per_skill,
                 "per_label": stats.per_label,

@@ -1,0 +1,73 @@
+"""Reading annotations: a task's annotations in time order, a page of them, recent descriptions.
+
+Re-exported by :mod:`annotation_kit.annotations` (``ws.annotations.list_annotations(...)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from . import _text
+from ._paging import Page, check_page
+from .database import readonly
+from .models import Annotation
+
+__all__ = ["list_annotations", "page_annotations", "recent_descriptions"]
+
+
+def _of_task(task: int, dataset: int | None, valid: bool | None) -> Select[tuple[Annotation]]:
+    query = select(Annotation).where(Annotation.task_id == task)
+    if dataset is not None:
+        query = query.where(Annotation.dataset_id == dataset)
+    if valid is not None:
+        query = query.where(Annotation.valid.is_(valid))
+    return query
+
+
+_TIME_ORDER = (Annotation.dataset_id, Annotation.start_ns.nulls_first(), Annotation.id)
+
+
+@readonly
+def list_annotations(
+    session: Session, task: int, *, dataset: int | None = None, valid: bool | None = None
+) -> Sequence[Annotation]:
+    """Annotations of a task (optionally of one dataset, or only valid/invalid), in time order."""
+    return session.scalars(_of_task(task, dataset, valid).order_by(*_TIME_ORDER)).all()
+
+
+@readonly
+def page_annotations(
+    session: Session,
+    task: int,
+    *,
+    dataset: int | None = None,
+    valid: bool | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> Page[Annotation]:
+    """One page of :func:`list_annotations` (same order), read from the database page by page;
+    a page past the last gives the last page."""
+    check_page(page, page_size)
+    query = _of_task(task, dataset, valid)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = min(page, max(1, -(-total // page_size)))
+    items = session.scalars(
+        query.order_by(*_TIME_ORDER).offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    return Page(items=list(items), total=total, page=page, page_size=page_size)
+
+
+@readonly
+def recent_descriptions(session: Session, *, limit: int = 50) -> list[str]:
+    """Distinct descriptions written lately, newest first (suggestions while typing)."""
+    rows = session.execute(
+        select(Annotation.description, func.max(Annotation.id).label("last"))
+        .where(Annotation.description != "")
+        .group_by(Annotation.description)
+        .order_by(func.max(Annotation.id).desc())
+        .limit(_text.at_least(limit, "limit"))
+    ).all()
+    return [text for text, _last in rows]

@@ -1,0 +1,488 @@
+"""Every request kind of every widget, sent through the widget's own driver without a browser,
+on SQLite and PostgreSQL: what each answer shows, what it refuses (and that a refusal changes
+nothing), read back from the services. The browser tests keep what only a browser shows."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import itertools
+import uuid
+from typing import Any
+
+import pytest
+import redis
+
+from annotation_kit import synthetic
+from annotation_kit.jobs.worker import execute
+from annotation_kit.widgets import (
+    data_browser,
+    episode_annotator,
+    queue_monitor,
+    review_form,
+    task_board,
+    task_detail,
+)
+from annotation_kit.widgets._base import Spec, _Driver
+
+SECOND = 1_000_000_000
+_ids = itertools.count(1)
+
+
+class Host(_Driver):
+    """A widget with no front end: synced state as plain attributes, driven like the browser
+    drives it (requests in ``_request``, watched state set then refreshed)."""
+
+    def __init__(self, spec: Spec, workspace: Any, sent: set[str], **options: Any):
+        for name, trait in spec.all_traits.items():
+            setattr(self, name, copy.deepcopy(trait.default))
+        self.sent = sent
+        self._start(spec, workspace, options)
+
+    def send(self, action: str, **fields: Any) -> Host:
+        self.sent.add(action)
+        self._on_request({"id": next(_ids), "action": action, **fields})
+        return self
+
+    def set(self, **changes: Any) -> Host:
+        for name, value in changes.items():  # as the browser does: one change, one refresh
+            setattr(self, name, value)
+            if name in self._controller.watched:
+                self._on_watched()
+        return self
+
+    def ok(self, action: str, **fields: Any) -> str:
+        """Send a request that must succeed; its notice."""
+        self.send(action, **fields)
+        assert not self._error, f"{action} was refused: {self._error}"
+        return self._notice
+
+    def refused(self, action: str, **fields: Any) -> str:
+        """Send a request that must be refused; the reason shown."""
+        before = self._revision
+        self.send(action, **fields)
+        assert self._revision == before + 1, "the widget did not answer"
+        assert self._error, f"{action} {fields} was not refused"
+        assert not self._error.startswith("internal error"), self._error
+        return self._error
+
+    _error: str
+    _notice: str
+
+
+def request_kinds(module: Any) -> set[str]:
+    """The actions a controller's ``handle`` understands, read from its source: every string
+    that ``action`` is compared with (directly, in a tuple, or in a module-level set)."""
+    tree = ast.parse(inspect.getsource(module))
+    constants: dict[str, set[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            found = {c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant)}
+            constants[node.targets[0].id] = {v for v in found if isinstance(v, str)}
+    kinds: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and getattr(node.left, "id", None) == "action":
+            for side in node.comparators:
+                if isinstance(side, ast.Name):
+                    kinds |= constants.get(side.id, set())
+                for c in ast.walk(side):
+                    if isinstance(c, ast.Constant) and isinstance(c.value, str):
+                        kinds.add(c.value)
+    return kinds
+
+
+def every_kind_sent(module: Any, sent: set[str]) -> None:
+    assert request_kinds(module) - sent == set(), f"request kinds of {module.__name__} not tested"
+
+
+@pytest.fixture
+def work(team, tmp_path):
+    """Three generated episodes (two cameras, signals), two in a task for ann and rita."""
+    maya = team["maya"]
+    maya.skills.create("pick")
+    maya.skills.create("place")
+    maya.skills.create_dictionary("objects", ["cup", "bowl"])
+    files = [synthetic.write_mcap(tmp_path / f"ep{i}.mcap", duration_s=4, seed=i) for i in range(3)]
+    ids = maya.import_datasets(files, progress=False).dataset_ids
+    task = maya.tasks.create(
+        "controllers", datasets=ids[:2], annotators=["ann"], reviewers=["rita"]
+    )
+    return team, task.id, ids
+
+
+@pytest.fixture
+def queue_url(team, tmp_path, monkeypatch):
+    """SQLite workspace: the SQLite queue file; PostgreSQL workspace: a Redis database."""
+    if team["ada"].db.dialect == "sqlite":
+        url = f"sqlite:///{tmp_path / 'queue.db'}"
+    else:
+        url = f"redis://127.0.0.1:6379/{1 + uuid.uuid4().int % 14}"
+        redis.Redis.from_url(url).flushdb()
+    monkeypatch.setenv("ANNOTATION_KIT_QUEUE", url)
+    yield url
+    if url.startswith("redis"):
+        redis.Redis.from_url(url).flushdb()
+
+
+def test_data_browser(work):
+    team, _task_id, ids = work
+    sent: set[str] = set()
+    maya = Host(data_browser.SPEC, team["maya"], sent)
+    assert (maya.total, maya.can_create) == (3, True)
+    assert {r["name"] for r in maya.rows} == {"ep0", "ep1", "ep2"}
+    assert {"mcap"} <= set(maya.facets["formats"])
+    maya.set(search="ep1")
+    assert [r["id"] for r in maya.rows] == [ids[1]]
+    maya.set(min_s="four")
+    assert "minimum duration must be a number" in maya._error
+    maya.set(min_s="", since="yesterday")
+    assert "uploaded since must be a date" in maya._error
+    maya.set(since="", search="")
+    assert maya.total == 3
+
+    assert maya.ok("select_all") == "3 datasets selected"
+    assert sorted(maya.selected) == sorted(ids)
+    maya.ok("check", ids=[ids[0], ids[2]])
+    assert len(maya.busy) == 1
+    assert maya.busy[0].startswith(f"#{ids[0]}: in 'controllers'")
+
+    assert "name" in maya.refused("create", ids=[ids[2]], name="  ")
+    assert "deadline must be a date" in maya.refused(
+        "create", ids=[ids[2]], name="x", deadline="soon"
+    )
+    note = maya.ok(
+        "create",
+        ids=[ids[2]],
+        name="from the browser",
+        annotators=["ann"],
+        reviewers=["rita"],
+        deadline="2027-01-31",
+    )
+    assert note.startswith("created task 'from the browser'")
+    made = team["maya"].tasks.get(maya.created)
+    assert (made.name, made.deadline.date().isoformat()) == ("from the browser", "2027-01-31")
+    assert (maya.selected, maya.busy) == ([], [])
+    assert "select one or more datasets first" in maya.refused("create", name="empty")
+
+    ann = Host(data_browser.SPEC, team["ann"], sent)
+    assert ann.can_create is False
+    assert "may not" in ann.refused("create", ids=[ids[0]], name="mine")
+    assert team["maya"].task_queries.list_tasks().total == 2  # nothing half-made
+    assert "unknown request 'bogus'" in ann.refused("bogus", ids=[ids[0]])
+    ann.ok("refresh")
+    every_kind_sent(data_browser, sent)
+
+
+def test_task_board(work):
+    team, task_id, ids = work
+    other = team["maya"].tasks.create("second", datasets=[ids[2]], annotators=["ann"]).id
+    sent: set[str] = set()
+    maya = Host(task_board.SPEC, team["maya"], sent)
+    assert maya.counts["pending"] == 2 and maya.can_manage
+    assert {c["id"] for c in maya.columns["pending"]} == {task_id, other}
+    maya.set(search="second")
+    assert [r["id"] for r in maya.rows] == [other]
+    assert maya.ok("select_all") == "1 tasks selected"
+    assert maya.selected == [other]
+    maya.set(search="", status=["in_progress"])
+    assert (maya.rows, list(maya.columns)) == ([], ["in_progress"])
+    maya.set(status=[])
+    maya.ok("open", task=task_id)
+    assert maya.opened == task_id
+
+    assert maya.ok("reassign", ids=[task_id], annotators=["ann2"]) == "reassigned 1 task(s)"
+    row = next(r for r in maya.rows if r["id"] == task_id)
+    assert (row["annotators"], row["reviewers"]) == (["ann2"], ["rita"])
+    assert "no user named" in maya.refused("reassign", ids=[task_id], annotators=["nobody"])
+
+    ann = Host(task_board.SPEC, team["ann"], sent)
+    assert ann.can_manage is False
+    assert "may not" in ann.refused("delete", ids=[other], confirm=True)
+    assert "may not" in ann.refused("reassign", ids=[other], reviewers=["ann"])
+    assert "select one or more tasks first" in ann.refused("delete")
+
+    assert "confirm" in maya.refused("delete", ids=[other])
+    assert maya.ok("delete", ids=[other], confirm=True) == "deleted 1 task(s)"
+    assert [r["id"] for r in maya.rows] == [task_id]
+    assert "unknown request" in maya.refused("archive", ids=[task_id])
+    maya.ok("refresh")
+    every_kind_sent(task_board, sent)
+
+
+def test_queue_monitor(team, queue_url):
+    ada = team["ada"]
+    admin_queue = ada.queue_for(queue_url)
+    waiting = admin_queue.enqueue("noop")
+    failed = admin_queue.enqueue("sleep", seconds=0, fail=True)
+    assert execute(failed.id, ada.url, queue_url) == "failed"
+    sent: set[str] = set()
+    admin = Host(queue_monitor.SPEC, ada, sent, queue=queue_url)
+    assert admin.can_admin and admin.status["counts"]["failed"] == 1
+    assert {j["id"]: j["state"] for j in admin.jobs} == {waiting.id: "waiting", failed.id: "failed"}
+    admin.set(selected=failed.id)
+    assert admin.detail["id"] == failed.id and "asked to fail" in admin.detail["error"]
+    admin.set(state="waiting")
+    assert [j["id"] for j in admin.jobs] == [waiting.id]
+    admin.set(state="")
+
+    assert admin.ok("retry", job=failed.id) == f"job #{failed.id} queued again"
+    assert failed.refresh().state == "waiting"
+    assert execute(failed.id, ada.url, queue_url) == "failed"
+    assert admin.ok("retry_failed") == "queued 1 failed job(s) again"
+    assert admin.ok("cancel", job=waiting.id).startswith(f"job #{waiting.id} cancelled")
+    assert waiting.refresh().state == "cancelled"
+
+    admin.ok("pause")
+    assert admin.status["paused"] is True
+    assert admin.ok("resume").startswith("queue resumed")
+    assert admin.status["paused"] is False
+    assert "needs a confirmation" in admin.refused("clear")
+    assert admin.ok("clear", confirm=True) == "cleared 1 waiting or delayed job(s)"
+    assert "hours" in admin.refused("clean", hours="a day")
+    done = admin_queue.enqueue("noop")
+    assert execute(done.id, ada.url, queue_url) == "completed"
+    assert admin.ok("clean", hours=0) == "deleted 1 finished job(s)"  # cancelled ones are kept
+    assert {j["state"] for j in admin.jobs} == {"cancelled"}
+
+    ann = Host(queue_monitor.SPEC, team["ann"], sent, queue=queue_url)
+    assert ann.can_admin is False
+    for action in ("pause", "clear", "retry_failed"):
+        assert "admin" in ann.refused(action, confirm=True)
+    assert admin.status["paused"] is False
+    assert "unknown request" in ann.refused("explode")
+    ann.ok("refresh")
+    every_kind_sent(queue_monitor, sent)
+
+
+def test_episode_annotator(work):
+    team, task_id, ids = work
+    team["ann"].tasks.start(task_id)
+    sent: set[str] = set()
+    ann = Host(episode_annotator.SPEC, team["ann"], sent, task=task_id)
+    assert (ann.dataset, ann.can_edit, ann.segments) == (ids[0], True, [])
+    assert ann.cameras and set(ann.frames) == set(ann.shown_cameras)
+    assert all(f["src"].startswith("data:image/") for f in ann.frames.values())
+    assert [w["name"] for w in ann.windows] == ann.shown_signals
+    assert (ann.skills, ann.labels) == (["pick", "place"], ["bowl", "cup"])
+    ann.set(playhead=SECOND)
+    assert {f["at"] for f in ann.frames.values()} == {SECOND}
+    assert ann.prefetch["at"], "frames near the playhead were not sent ahead"
+
+    note = ann.ok("add", start_ns=SECOND, end_ns=2 * SECOND, skill="pick", labels=["cup"])
+    [segment] = ann.segments
+    assert note == f"added segment #{segment['id']}"
+    assert (segment["skill"], segment["labels"]) == ("pick", ["cup"])
+    assert "end" in ann.refused("add", start_ns=3 * SECOND, end_ns=SECOND)
+    assert "no skill 'fly'" in ann.refused("add", start_ns=0, end_ns=SECOND, skill="fly")
+
+    ann.ok(
+        "update",
+        annotation=segment["id"],
+        version=segment["version"],
+        changes={"end_ns": 3 * SECOND, "description": "<b>grab</b> it"},
+    )
+    [saved] = ann.segments
+    assert (saved["end_ns"], saved["description"]) == (3 * SECOND, "<b>grab</b> it")
+    stale = ann.refused("update", annotation=segment["id"], version=1, changes={"end_ns": 1})
+    assert "version" in stale and ann.segments == [saved]
+    assert "must name an annotation" in ann.refused("delete", annotation="first")
+
+    ann.ok("invalid", annotation=saved["id"], version=saved["version"], reason="occluded")
+    assert (ann.segments[0]["valid"], ann.segments[0]["reason"]) == (False, "occluded")
+    assert ann.ok("undo").endswith("is valid again")
+    assert ann.ok("undo").endswith("restored")
+    assert ann.segments[0]["end_ns"] == 2 * SECOND
+    assert ann.ok("undo").endswith("removed")
+    assert ann.segments == []
+    assert "nothing to undo" in ann.refused("undo")
+
+    ann.ok("add", start_ns=0, end_ns=SECOND, skill="place")
+    [kept] = ann.segments
+    ann.ok("delete", annotation=kept["id"], version=kept["version"])
+    assert ann.segments == []
+    assert ann.ok("undo").startswith("undone: segment restored as #")
+    [restored] = ann.segments
+    assert (restored["start_ns"], restored["end_ns"], restored["skill"]) == (0, SECOND, "place")
+
+    assert ann.ok("template") == "copied 1 segment(s) onto 1 other episode(s)"
+    ann.ok("open", dataset=ids[1])
+    assert ann.dataset == ids[1] and [s["skill"] for s in ann.segments] == ["place"]
+    assert ann.ok("invalid", reason="camera dark") == "marked the episode invalid"
+    assert [s["reason"] for s in ann.segments if not s["valid"]] == ["camera dark"]
+    assert "not part of task" in ann.refused("open", dataset=ids[2])
+    elsewhere = ann.segments[0]
+    ann.ok("open", dataset=ids[0])
+    assert "not on this episode" in ann.refused(
+        "delete", annotation=elsewhere["id"], version=elsewhere["version"]
+    )
+    assert "unknown request" in ann.refused("redo")
+
+    rita = Host(episode_annotator.SPEC, team["rita"], sent, task=task_id)
+    assert rita.can_edit is False
+    assert "may not" in rita.refused("add", start_ns=0, end_ns=SECOND)
+    assert len(team["ann"].annotations.list_annotations(task_id)) == 3
+    rita.ok("refresh")
+    every_kind_sent(episode_annotator, sent)
+
+
+def test_review_form(work):
+    team, task_id, ids = work
+    ann_ws = team["ann"]
+    ann_ws.tasks.start(task_id)
+    made = [
+        ann_ws.annotations.add(task_id, d, start_ns=SECOND, end_ns=2 * SECOND, skill="pick")
+        for d in ids[:2]
+    ]
+    ann_ws.tasks.submit(task_id)
+    sent: set[str] = set()
+    rita = Host(review_form.SPEC, team["rita"], sent, task=task_id)
+    assert (rita.dataset, rita.sample, rita.can_review) == (0, {}, True)
+    assert "sample mode must be one of" in rita.refused("sample", mode="some")
+    assert "whole number" in rita.refused("sample", mode="count", size=1.5)
+    assert "must be a number" in rita.refused("sample", mode="percent", size="half")
+    assert rita.ok("sample", mode="full") == "reviewing 2 dataset(s) (full)"
+    assert (rita.dataset, rita.sample["count"], rita.progress["total"]) == (ids[0], 2, 2)
+    assert [s["id"] for s in rita.segments] == [made[0].id]
+
+    changed = rita.refused("judge", annotation=made[0].id, version=99, decision="pass")
+    assert "changed while you were reviewing" in changed and rita.verdicts == {}
+    assert "comment" in rita.refused(
+        "judge", annotation=made[0].id, version=made[0].version, decision="reject"
+    )
+    rita.ok(
+        "judge",
+        annotation=made[0].id,
+        version=made[0].version,
+        decision="reject",
+        comment="starts too early",
+        start_ns=SECOND,
+        end_ns=SECOND + SECOND // 2,
+    )
+    verdict = rita.verdicts[str(made[0].id)]
+    assert (verdict["decision"], verdict["start_ns"]) == ("reject", SECOND)
+    assert rita.progress == {"judged": 1, "total": 2, "rejected": 1, "changed": 0}
+    rita.ok("open", dataset=ids[1])
+    assert rita.dataset == ids[1]
+    assert "needs a whole number 'version'" in rita.refused("fail_task", comment="x")
+    note = rita.ok("fail_task", comment="the grasp is missing", version=rita.task_version)
+    assert note.startswith("task failed")
+    assert (rita.status, rita.can_review) == ("in_progress", False)
+
+    # the annotator sees both comments, each where it belongs
+    ann = Host(episode_annotator.SPEC, ann_ws, set(), task=task_id, dataset=ids[0])
+    assert [(c["annotation"], c["comment"], c["start_ns"]) for c in ann.comments] == [
+        (made[0].id, "starts too early", SECOND)
+    ]
+    ann.ok("open", dataset=ids[1])
+    assert [(c["annotation"], c["comment"]) for c in ann.comments] == [(0, "the grasp is missing")]
+
+    ann_ws.tasks.submit(task_id)
+    rita.ok("refresh")
+    assert (rita.round, rita.sample) == (2, {})
+    rita.ok("sample", mode="count", size=1)
+    assert rita.sample["count"] == 1
+    mine = Host(review_form.SPEC, ann_ws, sent, task=task_id)
+    assert mine.can_review is False
+    assert "may not" in mine.refused("pass_task", version=rita.task_version)
+    assert "stale" not in rita.refused("pass_task", version=rita.task_version - 1)
+    assert rita.ok("pass_task", version=rita.task_version, comment="good") == "task passed"
+    assert team["maya"].tasks.get(task_id).status == "review_passed"
+    assert "open a task to review first" in Host(review_form.SPEC, team["rita"], sent).refused(
+        "judge", annotation=made[0].id, version=1, decision="pass"
+    )
+    assert "unknown request" in rita.refused("shrug")
+    every_kind_sent(review_form, sent)
+
+
+def test_task_detail(work, queue_url, tmp_path):
+    team, task_id, ids = work
+    sent: set[str] = set()
+    maya = Host(task_detail.SPEC, team["maya"], sent, task=task_id)
+    assert (maya.info["name"], maya.info["status"]) == ("controllers", "pending")
+    assert [d["id"] for d in maya.datasets] == ids[:2]
+    assert {"json", "csv", "lerobot"} <= set(maya.formats)
+    assert maya.people == {"annotators": ["ann"], "reviewers": ["rita"]}
+
+    maya.set(dataset_search="ep")
+    assert [c["id"] for c in maya.candidates] == [ids[2]]
+    assert maya.ok("add_datasets", ids=[ids[2]]) == "added 1 dataset(s)"
+    assert len(maya.datasets) == 3 and maya.candidates == []
+    maya.ok("remove_dataset", dataset=ids[2])
+    assert [d["id"] for d in maya.datasets] == ids[:2]
+    maya.set(dataset_search="")
+
+    version = maya.info["version"]
+    assert maya.ok("edit", name="renamed", description="<i>new</i>", version=version) == "saved"
+    assert (maya.info["name"], maya.info["description"]) == ("renamed", "<i>new</i>")
+    assert "version" in maya.refused("edit", name="lost", version=version)
+    assert "deadline" in maya.refused("edit", name="x", deadline="soon", version=version + 1)
+    assert maya.info["name"] == "renamed"
+
+    ann_ws = team["ann"]
+    ann = Host(task_detail.SPEC, ann_ws, sent, task=task_id)
+    assert "may not" in ann.refused("edit", name="mine", version=maya.info["version"])
+    assert "may not" in ann.refused("export", format="json", destination=str(tmp_path))
+    assert "may not review" in ann.refused("review")
+    assert ann.ok("start", version=ann.info["version"]).endswith("In Progress")
+    ann.ok("annotate", dataset=ids[1])
+    assert ann.working == {"mode": "annotate", "task": task_id, "dataset": ids[1]}
+    assert "not part of task" in ann.refused("annotate", dataset=ids[2])
+
+    for i in range(task_detail.ANNOTATIONS_PER_PAGE + 5):  # two pages
+        ann_ws.annotations.add(task_id, ids[0], start_ns=i * 1000, end_ns=i * 1000 + 500)
+    marked = ann_ws.annotations.mark_invalid(task_id, ids[1], "blurry")
+    ann.set(page=2)
+    assert (ann.page, ann.pages, len(ann.annotations)) == (2, 2, 6)
+    assert ann.annotations[-1]["id"] == marked.id
+    ann.set(page=9)
+    assert ann.page == 2
+    assert [a["id"] for a in ann.invalid] == [marked.id]
+
+    assert "Pending Review" in ann.ok("submit", version=ann.info["version"])
+    rita = Host(task_detail.SPEC, team["rita"], sent, task=task_id)
+    assert rita.ok("review")
+    assert rita.working == {"mode": "review", "task": task_id, "dataset": 0}
+    rita.ok("reject", comment="redo the marks", version=rita.info["version"])
+    assert rita.info["status"] == "in_progress"
+    assert [c["comment"] for c in rita.comments] == ["redo the marks"]
+    assert [h["action"] for h in rita.history][:1] == ["reject"]
+
+    ann.ok("refresh")
+    note = ann.ok("reannotate", annotation=marked.id, version=marked.version)
+    assert note.startswith(f"removed the invalid mark #{marked.id}")
+    assert ann.invalid == []
+    first = ann_ws.annotations.list_annotations(task_id)[0]
+    assert ann.ok("delete_annotation", annotation=first.id, version=first.version)
+    assert "no annotation with id" in ann.refused("delete_annotation", annotation=0, version=1)
+    elsewhere = team["maya"].tasks.create("elsewhere", datasets=[ids[2]], annotators=["ann"])
+    ann_ws.tasks.start(elsewhere.id)
+    theirs = ann_ws.annotations.add(elsewhere.id, ids[2], start_ns=0, end_ns=SECOND)
+    assert f"not part of task #{task_id}" in ann.refused(
+        "delete_annotation", annotation=theirs.id, version=theirs.version
+    )
+    again = ann_ws.annotations.mark_invalid(task_id, ids[1], "blurry again")
+    assert "Pending Review" in ann.ok("submit", version=ann.info["version"])
+    assert "changed since you loaded it" in rita.refused("approve", version=rita.info["version"])
+    rita.ok("refresh")
+    rita.ok("approve", comment="fine", version=rita.info["version"])
+    ann.ok("refresh")  # after Review Passed the annotator can no longer change it
+    assert "may not" in ann.refused("reannotate", annotation=again.id, version=again.version)
+
+    maya.ok("refresh")
+    assert "unknown export format" in maya.refused("export", format="xlsx", destination="out")
+    assert "destination" in maya.refused("export", format="json", destination=" ")
+    note = maya.ok("export", format="json", destination=str(tmp_path / "out"))
+    assert note.startswith("queued export job #")
+    [job] = team["ada"].queue_for(queue_url).jobs()
+    assert (job.kind, job.state) == ("export", "waiting")
+    assert maya.ok("submit_data", version=maya.info["version"]).endswith("Data Submitted")
+
+    assert "confirm" in maya.refused("delete")
+    assert maya.ok("delete", confirm=True) == f"deleted task #{task_id}"
+    assert (maya.task, maya.info) == (0, {})
+    assert "open a task first" in maya.refused("edit", name="gone", version=1)
+    maya.ok("open", task=elsewhere.id)
+    assert (maya.info["name"], maya.tab, maya.working) == ("elsewhere", "datasets", {})
+    assert "unknown request" in maya.refused("publish")
+    every_kind_sent(task_detail, sent)
