@@ -15,21 +15,21 @@ Run: ``python bench/annotator_ui.py [--minutes 60]`` (the episode is written onc
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 import annotation_kit as ak
 
+sys.path.insert(0, str(Path(__file__).parents[1]))  # tests.frontends
 sys.path.insert(0, str(Path(__file__).parent))
 from data import hour_episode
+
+from tests.frontends import PanelServer, launch_chromium
 
 APP = """
 import os
@@ -41,7 +41,6 @@ pn.extension()
 ws = pn.state.as_cached("workspace", ak.connect, url=os.environ["ANNOTATION_KIT_URL"], user="ada")
 EpisodeAnnotatorPanel(ws, task=int(os.environ["TASK"])).servable()
 """
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
 # One move in the annotator (inside Panel's shadow DOM), timed in the page until the new time
 # and its frames are drawn: the wait a person sees. ``fraction`` null presses →; a number clicks
 # the overview strip there (a jump to a time not visited yet: nothing was sent ahead).
@@ -96,40 +95,14 @@ def main() -> None:
         [dataset] = ws.import_datasets(path, progress=False).dataset_ids
         task = ws.tasks.create("bench", datasets=[dataset], annotators=["ada"])
         ws.tasks.start(task.id)
-        (Path(tmp) / "annotate.py").write_text(APP)
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "panel",
-                "serve",
-                f"{tmp}/annotate.py",
-                "--address",
-                "127.0.0.1",
-                "--port",
-                str(args.port),
-                "--allow-websocket-origin",
-                f"127.0.0.1:{args.port}",
-            ],
-            env={**os.environ, "ANNOTATION_KIT_URL": url, "TASK": str(task.id)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            for _ in range(150):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{args.port}/", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            measure(f"http://127.0.0.1:{args.port}/annotate", args.minutes)
-        finally:
-            server.terminate()
+        env = {"ANNOTATION_KIT_URL": url, "TASK": str(task.id)}
+        with PanelServer(APP, Path(tmp), env, name="annotate", port=args.port) as server:
+            measure(server.url, args.minutes)
 
 
 def measure(page_url: str, minutes: int) -> None:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         cdp = page.context.new_cdp_session(page)
         cdp.send("Network.enable")

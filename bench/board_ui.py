@@ -11,13 +11,10 @@ Run: ``python bench/board_ui.py [--tasks 100000]``.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -26,8 +23,11 @@ from sqlalchemy import func, select
 import annotation_kit as ak
 from annotation_kit.models import Task
 
+sys.path.insert(0, str(Path(__file__).parents[1]))  # tests.frontends
 sys.path.insert(0, str(Path(__file__).parent))
 from store import build
+
+from tests.frontends import PanelServer, launch_chromium
 
 APP = """
 import os
@@ -69,44 +69,6 @@ async (status) => {
   return performance.now() - start;
 }
 """
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-
-def serve(script: Path, port: int, url: str) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "panel",
-            "serve",
-            str(script),
-            "--address",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--allow-websocket-origin",
-            f"127.0.0.1:{port}",
-        ],
-        env={**os.environ, "ANNOTATION_KIT_URL": url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise TimeoutError("panel serve did not start")
 
 
 def main() -> None:
@@ -126,17 +88,13 @@ def main() -> None:
         with ak.connect(url, user="ada").transaction(write=False) as session:
             total = session.scalar(select(func.count()).select_from(Task))
         print(f"tasks in the workspace: {total:,}")
-        (Path(tmp) / "board.py").write_text(APP)
-        (Path(tmp) / "floor.py").write_text(FLOOR_APP)
-        servers = [serve(Path(tmp) / "board.py", args.port, url)]
-        servers.append(serve(Path(tmp) / "floor.py", args.port + 1, url))
-        try:
-            measure(
-                f"http://127.0.0.1:{args.port}/board", f"http://127.0.0.1:{args.port + 1}/floor"
-            )
-        finally:
-            for server in servers:
-                server.terminate()
+        env = {"ANNOTATION_KIT_URL": url}
+        folder = Path(tmp)
+        with (
+            PanelServer(APP, folder, env, name="board", port=args.port) as board,
+            PanelServer(FLOOR_APP, folder, env, name="floor", port=args.port + 1) as floor,
+        ):
+            measure(board.url, floor.url)
 
 
 def first_paint(browser, url: str) -> tuple[float, object]:
@@ -149,7 +107,7 @@ def first_paint(browser, url: str) -> tuple[float, object]:
 
 def measure(board_url: str, floor_url: str) -> None:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = launch_chromium(playwright)
         first_paint(browser, board_url)[1].close()  # warm the server and the browser cache
         first_paint(browser, floor_url)[1].close()
         paints, floors, filters = [], [], []

@@ -5,55 +5,27 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = os.environ.get("ANNOTATION_KIT_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+from tests.frontends import PanelServer, free_port, launch_chromium, wait_http
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_http(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stdout.read() if process.stdout else ''}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            chromium = launch_chromium(playwright)
+        except FileNotFoundError as exc:  # a real part is missing: fail, never skip
+            pytest.fail(str(exc))
         yield chromium
         chromium.close()
 
@@ -102,52 +74,13 @@ ws = ak.connect(os.environ["ANNOTATION_KIT_URL"], user=os.environ["ANNOTATION_KI
 """
 
 
-class PanelServer:
-    """``panel serve`` of a small app file, acting as ``user`` on ``url``."""
-
-    def __init__(self, app: str, url: str, user: str, tmp: Path):
-        self.port = free_port()
-        script = tmp / f"app_{self.port}.py"
-        script.write_text(app)
-        env = {**os.environ, "ANNOTATION_KIT_URL": url, "ANNOTATION_KIT_USER": user}
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "panel",
-                "serve",
-                str(script),
-                "--address",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--allow-websocket-origin",
-                f"127.0.0.1:{self.port}",
-                "--num-procs",
-                "1",
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.url = f"http://127.0.0.1:{self.port}/{script.stem}"
-        wait_http(f"http://127.0.0.1:{self.port}/", self.process)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
 @pytest.fixture
 def panel_app(tmp_path):
     servers = []
 
     def start(app: str, url: str, user: str) -> PanelServer:
-        server = PanelServer(app, url, user, tmp_path)
+        env = {"ANNOTATION_KIT_URL": url, "ANNOTATION_KIT_USER": user}
+        server = PanelServer(app, tmp_path, env)
         servers.append(server)
         return server
 
