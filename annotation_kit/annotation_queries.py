@@ -18,7 +18,7 @@ from .models import Annotation
 __all__ = ["list_annotations", "page_annotations", "recent_descriptions"]
 
 
-def _of_task(task: int, dataset: int | None, valid: bool | None) -> Select[tuple[Annotation]]:
+def _of_task(task: int, dataset: int | None, valid: bool | None) -> Select[Annotation]:
     query = select(Annotation).where(Annotation.task_id == task)
     if dataset is not None:
         query = query.where(Annotation.dataset_id == dataset)

@@ -41,6 +41,7 @@ _EDITABLE = ("start_ns", "end_ns", "skill", "labels", "description", "attributes
 
 
 def get(session: Session, annotation_id: int) -> Annotation:
+    """The annotation with this id (:class:`NotFound` if there is none)."""
     found = session.get(Annotation, annotation_id, populate_existing=True)
     if found is None:
         raise NotFound(f"no annotation with id {annotation_id}")

@@ -143,6 +143,7 @@ def evaluate(rules: Sequence[dict[str, Any]], dataset: Dataset) -> list[dict[str
 
 
 def status_of(results: Sequence[dict[str, Any]]) -> str:
+    """A dataset's check status from its check results: error, warning or pass."""
     failed = {r["severity"] for r in results if not r["passed"]}
     return "error" if "error" in failed else "warning" if failed else "pass"
 

@@ -40,6 +40,7 @@ def readonly[F: Callable[..., Any]](fn: F) -> F:
 
 
 def is_readonly(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` only reads (marked by :func:`readonly`): it runs in a read transaction."""
     return getattr(fn, "__annotation_kit_readonly__", False)
 
 
@@ -83,6 +84,7 @@ class Database:
 
     @property
     def dialect(self) -> str:
+        """The SQL dialect's name: ``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
     @contextmanager
@@ -141,6 +143,7 @@ class Database:
                     _driver(conn).execute("PRAGMA foreign_keys=ON")
 
     def dispose(self) -> None:
+        """Close every pooled connection."""
         self.engine.dispose()
 
 

@@ -23,6 +23,8 @@ SECOND = 1_000_000_000
 
 @dataclass(frozen=True)
 class DatasetRow:
+    """One dataset as a list shows it: its metadata, project and active tasks."""
+
     id: int
     name: str
     format: str

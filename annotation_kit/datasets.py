@@ -109,6 +109,7 @@ def register(
 
 @readonly
 def list_datasets(session: Session, *, project: str | int | None = None) -> Sequence[Dataset]:
+    """Every dataset (optionally of one project), in id order."""
     query = select(Dataset).order_by(Dataset.id)
     if project is not None:
         query = query.where(Dataset.project_id == projects.get(session, project).id)

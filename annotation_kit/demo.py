@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import annotations, checks, datasets, projects, skills, synthetic, tasks, users
 from .models import Task
@@ -34,6 +36,8 @@ SECOND = 1_000_000_000
 
 @dataclass
 class DemoSummary:
+    """What :func:`build` made: the workspace URL, its people, datasets and tasks per status."""
+
     url: str
     users: list[str]
     datasets: int
@@ -179,7 +183,7 @@ def _annotate(
         )
 
 
-def _call(person: Workspace, fn, *args, **kwargs):
+def _call(person: Workspace, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     with person.transaction() as s, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return fn(s, *args, by=person.me(s), **kwargs)

@@ -41,6 +41,7 @@ class SignalWindow:
 
     @property
     def downsampled(self) -> bool:
+        """Whether the window holds fewer points than samples (each point a min/max bucket)."""
         return self.samples > len(self.t_ns)
 
 
@@ -49,7 +50,7 @@ class _Guarded:
     file...) become a :class:`FormatError` naming the episode and the stream, never quoting
     the file; the library's own errors pass as they are."""
 
-    def __init__(self, reader: Any, episode: str):
+    def __init__(self, reader: Any, episode: str) -> None:
         self._reader, self._episode = reader, episode
 
     def __getattr__(self, attr: str) -> Any:
@@ -80,7 +81,7 @@ class _Guarded:
 class Episode:
     """Lazy view of one registered dataset. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, dataset: Dataset):
+    def __init__(self, dataset: Dataset) -> None:
         self.dataset_id = dataset.id
         self.name = dataset.name
         self.duration_ns = dataset.duration_ns
@@ -102,6 +103,7 @@ class Episode:
 
     @property
     def reader(self) -> Any:
+        """The format reader of the source, opened on first use."""
         if self._reader is None:
             opened = _Guarded.call(
                 self.name, "the source", open_reader, self._uri, self._format, self._info
@@ -256,6 +258,7 @@ class Episode:
         return buffer.getvalue()
 
     def close(self) -> None:
+        """Close the source's reader (it opens again on the next read)."""
         if self._reader is not None:
             self._reader.close()
             self._reader = None

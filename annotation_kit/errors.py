@@ -26,7 +26,9 @@ class InvalidTransition(AnnotationKitError):
 class ConflictError(AnnotationKitError):
     """Someone else saved a newer version of the object; nothing was overwritten."""
 
-    def __init__(self, message: str, *, expected: int | None = None, actual: int | None = None):
+    def __init__(
+        self, message: str, *, expected: int | None = None, actual: int | None = None
+    ) -> None:
         super().__init__(message)
         self.expected = expected
         self.actual = actual

@@ -42,19 +42,24 @@ class FileResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the file was imported without an error."""
         return self.error is None
 
 
 @dataclass
 class ImportReport:
+    """What an import did, file by file (printable)."""
+
     files: list[FileResult] = field(default_factory=list)
 
     @property
     def failed(self) -> list[FileResult]:
+        """The files that could not be imported, with their errors."""
         return [f for f in self.files if not f.ok]
 
     @property
     def dataset_ids(self) -> list[int]:
+        """Ids of the datasets the import created, updated or found unchanged."""
         return [i for f in self.files for i in (*f.created, *f.updated, *f.unchanged)]
 
     def __str__(self) -> str:

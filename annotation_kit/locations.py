@@ -27,29 +27,36 @@ class Location:
     url: str
 
     def child(self, relative: str) -> Location:
+        """The location ``relative`` below this one."""
         path = f"{self.path.rstrip('/')}/{relative}"
         return Location(self.fs, path, f"{self.url.rstrip('/')}/{relative}")
 
     def open(self, mode: str = "rb") -> IO[bytes]:
+        """Open the file (binary)."""
         if self.is_local:  # plain file objects: fsspec's local wrapper costs per read
             return open(self.path, mode)
         return self.fs.open(self.path, mode)
 
     def exists(self) -> bool:
+        """Whether something is there."""
         return self.fs.exists(self.path)
 
     def isdir(self) -> bool:
+        """Whether it is a folder."""
         return self.fs.isdir(self.path)
 
     def size(self) -> int:
+        """Size in bytes."""
         return int(self.fs.size(self.path) or 0)
 
     @property
     def name(self) -> str:
+        """The last part of the path."""
         return self.path.rstrip("/").rsplit("/", 1)[-1]
 
     @property
     def is_local(self) -> bool:
+        """Whether it is on the local file system."""
         return isinstance(self.fs, LocalFileSystem)
 
 

@@ -38,6 +38,7 @@ TEXT_MAX = 20_000
 
 
 def utcnow() -> datetime:
+    """Now, timezone-aware, in UTC."""
     return datetime.now(UTC)
 
 
@@ -48,6 +49,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Store as UTC; a naive datetime is refused."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -56,6 +58,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Read back as an aware UTC datetime."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -79,6 +82,8 @@ NEVER_REUSED = {"sqlite_autoincrement": True}
 
 
 class Base(DeclarativeBase):
+    """The declarative base: one metadata with named constraints (stable migrations)."""
+
     metadata = MetaData(
         naming_convention={
             "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -99,6 +104,8 @@ class Base(DeclarativeBase):
 
 
 class UserStatus(StrEnum):
+    """Whether a user may act: active, or disabled (kept for history, cannot log in)."""
+
     ACTIVE = "active"
     DISABLED = "disabled"
 
@@ -112,6 +119,8 @@ class Provenance(StrEnum):
 
 
 class AnnotationKind(StrEnum):
+    """What an annotation covers: a time segment or the whole episode."""
+
     SEGMENT = "segment"
     """A time range on the episode clock."""
     EPISODE = "episode"
@@ -119,6 +128,8 @@ class AnnotationKind(StrEnum):
 
 
 class Decision(StrEnum):
+    """A reviewer's decision."""
+
     PASS = "pass"
     REJECT = "reject"
 
@@ -135,6 +146,8 @@ class JobState(StrEnum):
 
 
 class ExportStatus(StrEnum):
+    """Where an export run is."""
+
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
@@ -168,6 +181,8 @@ class ObjectType(StrEnum):
 
 
 class User(Base):
+    """A person (or the system) acting in the workspace, with one role."""
+
     __tablename__ = "users"
     __table_args__ = NEVER_REUSED
 
@@ -180,6 +195,7 @@ class User(Base):
 
     @property
     def active(self) -> bool:
+        """Whether the user may act (not disabled)."""
         return self.status == UserStatus.ACTIVE
 
     def __repr__(self) -> str:
@@ -187,6 +203,8 @@ class User(Base):
 
 
 class Project(Base):
+    """A group of datasets and tasks with its members."""
+
     __tablename__ = "projects"
     __table_args__ = NEVER_REUSED
 
@@ -203,6 +221,8 @@ class Project(Base):
 
 
 class ProjectMember(Base):
+    """A user's membership of a project."""
+
     __tablename__ = "project_members"
 
     project_id: Mapped[int] = mapped_column(
@@ -247,6 +267,8 @@ class Dataset(Base):
 
 
 class TaskMember(Base):
+    """A user's duty on a task: annotator or reviewer."""
+
     __tablename__ = "task_members"
 
     task_id: Mapped[int] = mapped_column(
@@ -258,6 +280,8 @@ class TaskMember(Base):
 
 
 class TaskDataset(Base):
+    """A dataset's place in a task."""
+
     __tablename__ = "task_datasets"
 
     task_id: Mapped[int] = mapped_column(
@@ -267,6 +291,8 @@ class TaskDataset(Base):
 
 
 class Task(Base):
+    """An annotation task: datasets, people, a workflow status and a version."""
+
     __tablename__ = "tasks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -301,10 +327,12 @@ class Task(Base):
 
     @property
     def annotators(self) -> list[User]:
+        """The task's annotators, by name."""
         return sorted((m.user for m in self.members if m.duty == Duty.ANNOTATOR), key=_by_name)
 
     @property
     def reviewers(self) -> list[User]:
+        """The task's reviewers, by name."""
         return sorted((m.user for m in self.members if m.duty == Duty.REVIEWER), key=_by_name)
 
     def __repr__(self) -> str:
@@ -363,6 +391,8 @@ class Dictionary(Base):
 
 
 class Annotation(Base):
+    """A time segment, or an episode-level verdict or invalid mark, on one dataset of a task."""
+
     __tablename__ = "annotations"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -29,6 +29,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Counts:
+    """How far a task is: datasets, annotated datasets, annotations, invalid marks."""
+
     datasets: int = 0
     annotated: int = 0
     """Datasets with at least one annotation or invalid mark."""
@@ -42,6 +44,8 @@ class Counts:
 
 @dataclass(frozen=True)
 class AnnotatorProgress:
+    """One annotator's share of a task."""
+
     user: str
     annotations: int
     datasets: int
@@ -49,6 +53,8 @@ class AnnotatorProgress:
 
 @dataclass(frozen=True)
 class Progress:
+    """A task's progress: counts, per annotator, and the time left to its deadline."""
+
     task_id: int
     counts: Counts
     per_annotator: list[AnnotatorProgress]
@@ -57,6 +63,7 @@ class Progress:
 
     @property
     def completion(self) -> float:
+        """Annotated datasets as a fraction of all (0 to 1)."""
         return self.counts.completion
 
 

@@ -53,6 +53,7 @@ def create(
 
 
 def add_members(session: Session, project: str | int, names: Iterable[str], *, by: User) -> Project:
+    """Add users to a project (managers and admins); already members are kept."""
     require_supervisor(by, "change project members")
     found = get(session, project)
     for user in users.get_many(session, names):
@@ -73,4 +74,5 @@ def add_members(session: Session, project: str | int, names: Iterable[str], *, b
 
 @readonly
 def list_projects(session: Session) -> Sequence[Project]:
+    """Every project, by name."""
     return session.scalars(select(Project).order_by(Project.name)).all()

@@ -26,6 +26,7 @@ __all__ = [
 
 
 def get(session: Session, skill: str | int) -> Skill:
+    """The skill with this name or id; :class:`NotFound` names some known ones."""
     column = Skill.id if isinstance(skill, int) else Skill.name
     found = session.scalar(select(Skill).where(column == skill))
     if found is None:
@@ -109,6 +110,7 @@ def _snapshot(session: Session, skill: Skill) -> None:
 
 @readonly
 def list_skills(session: Session) -> Sequence[Skill]:
+    """The skill library, by category then name."""
     return session.scalars(select(Skill).order_by(Skill.category, Skill.name)).all()
 
 
@@ -139,6 +141,7 @@ def create_dictionary(
 
 @readonly
 def list_dictionaries(session: Session) -> Sequence[Dictionary]:
+    """Every label dictionary, by name."""
     return session.scalars(select(Dictionary).order_by(Dictionary.name)).all()
 
 

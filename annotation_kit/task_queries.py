@@ -48,11 +48,14 @@ class TaskCard:
 
     @property
     def completion(self) -> float:
+        """Annotated datasets as a fraction of all (0 to 1)."""
         return self.counts.completion
 
 
 @dataclass(frozen=True)
 class Board:
+    """The board view: counts per status and the first cards of each."""
+
     counts: dict[Status, int]
     """Tasks per status among those matching the filter (every status present, maybe 0)."""
     columns: dict[Status, list[TaskCard]]

@@ -42,6 +42,7 @@ def resolve(session: Session, refs: Iterable[TaskRef]) -> list[Task]:
 
 
 def check_version(task: Task, expected: int | None) -> None:
+    """Refuse (:class:`ConflictError`) if ``expected`` is given and is not the task's version."""
     if expected is not None and task.version != expected:
         raise ConflictError(
             f"task '{task.name}' (#{task.id}) changed since you loaded it: you have version "

@@ -386,6 +386,7 @@ def delete(
 
 @readonly
 def task_dataset_ids(session: Session, task: TaskRef) -> list[int]:
+    """Ids of the task's datasets, in order."""
     task_id = task.id if isinstance(task, Task) else task
     return list(
         session.scalars(

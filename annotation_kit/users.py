@@ -33,6 +33,7 @@ __all__ = [
 
 
 def parse_role(value: object) -> Role:
+    """A role from its name (any case); :class:`ValidationError` lists the roles."""
     try:
         return Role(str(value).strip().lower())
     except ValueError:
@@ -116,6 +117,7 @@ def _change(session: Session, user: User, field: str, new: StrEnum, *, by: User)
 
 @readonly
 def list_users(session: Session) -> Sequence[User]:
+    """Every user, by name."""
     return session.scalars(select(User).order_by(User.name)).all()
 
 

@@ -62,6 +62,8 @@ class Duty(StrEnum):
 
 @dataclass(frozen=True)
 class Transition:
+    """One allowed status change: the action, its source and target, and who may make it."""
+
     action: Action
     source: Status
     target: Status
@@ -94,10 +96,12 @@ _BY_ACTION = {t.action: t for t in TRANSITIONS}
 
 
 def describe(user: User) -> str:
+    """A user as messages name them (``reviewer 'rita'``)."""
     return f"{user.role} '{user.name}'"
 
 
 def describe_task(task: Task) -> str:
+    """A task as messages name it (``task 'name' (#3)``)."""
     return f"task '{task.name}' (#{task.id})"
 
 
@@ -107,6 +111,7 @@ def duties(task: Task, user: User) -> set[Duty]:
 
 
 def is_supervisor(user: User) -> bool:
+    """Whether ``user`` is an active manager or admin."""
     return user.role in SUPERVISORS and user.active
 
 

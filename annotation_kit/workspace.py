@@ -75,7 +75,7 @@ def _own_parameters(fn: Callable[..., Any]) -> inspect.Signature:
 class Services:
     """A service module bound to a workspace: each public function runs in its own transaction."""
 
-    def __init__(self, workspace: Workspace, module: ModuleType):
+    def __init__(self, workspace: Workspace, module: ModuleType) -> None:
         self._workspace = workspace
         self._module = module
         self._functions = _service_functions(module)
@@ -108,7 +108,7 @@ class Services:
 class Workspace:
     """A connection to the shared workspace acting as ``user``. Made by :func:`connect`."""
 
-    def __init__(self, db: Database, user: str):
+    def __init__(self, db: Database, user: str) -> None:
         self.db = db
         self.user = user
         for name in SERVICE_MODULES:
@@ -131,6 +131,7 @@ class Workspace:
 
     @property
     def url(self) -> str:
+        """The database URL the workspace was opened with."""
         return self.db.url
 
     @contextmanager
@@ -210,6 +211,7 @@ class Workspace:
             return Episode(get(session, dataset))
 
     def close(self) -> None:
+        """Close the workspace's database connections."""
         self.db.dispose()
 
     def __repr__(self) -> str:

@@ -32,7 +32,7 @@ class TasksDashboard(pn.viewable.Viewer):
     the board. *Annotate* / *Review…* in the details open an annotator or a review form of that
     task under them; what is saved there shows in the details."""
 
-    def __init__(self, workspace: Workspace, **params: Any):
+    def __init__(self, workspace: Workspace, **params: Any) -> None:
         super().__init__(**params)
         self.ws = workspace
         self.board = TaskBoardPanel(workspace)

@@ -57,6 +57,7 @@ def write(
     episodes_per_file: int = 50,
     images: bool = True,
 ) -> dict[str, Any]:
+    """Write ``plan`` as HDF5 files in ``folder`` (one per episode, in the ``layout`` chosen)."""
     if layout not in LAYOUTS:
         raise ValidationError(f"HDF5 layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     if not isinstance(episodes_per_file, int) or episodes_per_file < 1:
@@ -131,7 +132,7 @@ class _Sink(io.RawIOBase):
     """A file for h5py whose writes never fail: what the disk refuses is kept in memory (so
     reads still see it) and reported by :meth:`check`."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         self._file = open(path, "w+b")  # noqa: SIM115 - closed by close()
         self._path = path
         self._at = 0

@@ -90,6 +90,8 @@ def write(
     data_file_mb: float = 100,
     video_file_mb: float = 200,
 ) -> dict[str, Any]:
+    """Write ``plan`` as a LeRobot dataset in ``folder`` (see the module's docstring for the
+    options)."""
     if version not in VERSIONS:
         raise ValidationError(f"LeRobot version must be one of {', '.join(VERSIONS)}")
     if cameras not in CAMERA_MODES:
@@ -167,20 +169,20 @@ def _units(plan: Plan, strict: bool, task_text: str) -> list[Unit]:
 class _Layout:
     def __init__(
         self,
-        plan,
-        units,
-        version,
-        fps,
-        mapping,
-        cameras,
-        codec,
-        dtype,
+        plan: Plan,
+        units: list[Unit],
+        version: str,
+        fps: int,
+        mapping: dict[str, str] | None,
+        cameras: str,
+        codec: str,
+        dtype: str,
         *,
-        language,
-        gap,
-        data_mb,
-        video_mb,
-    ):
+        language: bool,
+        gap: str,
+        data_mb: float,
+        video_mb: float,
+    ) -> None:
         self.plan, self.units, self.version = plan, units, version
         self.fps, self.mapping, self.cameras, self.codec = fps, mapping, cameras, codec
         self.dtype, self.language, self.gap = np.dtype(dtype), language, gap
@@ -201,7 +203,9 @@ class _Layout:
     # ----- writing ------------------------------------------------------------------------
 
     def write(self, folder: Path, robot_type: str | None) -> None:
-        episodes_meta, stats_all, records = [], [], []
+        episodes_meta: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        stats_all: list[dict[str, Any]] = []
+        records: list[dict[str, Any]] = []
         writer = None
         file_number = 0
         # where each episode's frames start in the dataset (the ``index`` column)
@@ -276,7 +280,7 @@ class _Layout:
         chunk, index = divmod(number, CHUNK)
         return folder / f"data/chunk-{chunk:03d}/file-{index:03d}.parquet"
 
-    def _unit(self, number: int, unit: Unit, first: int):
+    def _unit(self, number: int, unit: Unit, first: int) -> Any:
         grid = Grid.at(unit.end_ns - unit.start_ns, self.fps)
         times = grid.t_ns + unit.start_ns
         n = len(times)

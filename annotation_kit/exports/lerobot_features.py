@@ -16,6 +16,8 @@ from .sampling import Grid, camera_pixels, mapping_for
 
 
 def plan_features(layout: Any) -> None:
+    """Fill ``layout``'s features: the state/action columns from the first episode's signals
+    (through ``mapping``), the cameras and the annotation columns."""
     first = layout.units[0].episode
     layout.signals = mapping_for(first.streams, layout.mapping)
     if not layout.signals:
@@ -112,6 +114,7 @@ def hf_features(layout: Any) -> dict[str, Any]:
 
 
 def label(name: str) -> str:
+    """A short feature name for a camera topic or path (``/cam/wrist/image`` → ``cam_wrist``)."""
     generic = {"image", "images", "compressed", "camera", "observation", "observations", "raw"}
     parts = [p for p in name.replace(".", "/").split("/") if p and p not in generic]
     return "_".join(parts) or "camera"

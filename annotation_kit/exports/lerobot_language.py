@@ -88,6 +88,8 @@ def language_segments(records: list[AnnotationRecord]) -> list[AnnotationRecord]
 
 @dataclass
 class Span:
+    """A run of frames sharing one subtask text (a segment, or a gap between segments)."""
+
     first: int
     """First frame of the span."""
     text: str

@@ -19,7 +19,15 @@ CHUNK = 1000
 """Files per chunk folder (``chunks_size``)."""
 
 
-def write_meta(layout: Any, folder, episodes_meta, stats_all, records, robot_type) -> None:
+def write_meta(
+    layout: Any,
+    folder: Path,
+    episodes_meta: list[tuple[dict[str, Any], dict[str, Any]]],
+    stats_all: list[dict[str, Any]],
+    records: list[dict[str, Any]],
+    robot_type: str | None,
+) -> None:
+    """``meta/``: info, tasks, episodes, stats and (``annotation_kit.jsonl``) every record."""
     meta = folder / "meta"
     meta.mkdir(exist_ok=True)
     robot = robot_type or next((u.episode.robot for u in layout.units if u.episode.robot), "")
@@ -139,6 +147,7 @@ def indexed(names: list[str], label: str, path: Path) -> None:
 
 
 def jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write ``rows`` as JSON lines (UTF-8, one object per line)."""
     with open(path, "w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -30,6 +30,7 @@ PIX_FMT = "yuv420p"
 
 
 def codec_name(codec: str) -> str:
+    """The codec's name as PyAV knows it (aliases accepted); :class:`ValidationError` if unknown."""
     name = ALIASES.get(codec, codec)
     if name not in CODECS:
         raise ValidationError(f"codec must be one of {', '.join(CODECS)}, got {codec!r}")
@@ -71,7 +72,7 @@ class Placed:
 class VideoFile:
     """One camera's open mp4 file; episodes are appended to it in order."""
 
-    def __init__(self, path: Path, codec: str, fps: int, number: int):
+    def __init__(self, path: Path, codec: str, fps: int, number: int) -> None:
         import av
 
         os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its settings unless told not to
@@ -84,6 +85,7 @@ class VideoFile:
         self.bytes = 0
 
     def append(self, frames: Iterable[np.ndarray]) -> tuple[float, float, list[np.ndarray]]:
+        """Encode ``frames``; the file time span they cover and a few of them (for the stats)."""
         import av
 
         first = self.frames
@@ -113,6 +115,7 @@ class VideoFile:
             self.container.mux(packet)
 
     def close(self) -> None:
+        """Flush the encoder and close the file."""
         if self.stream is not None:
             self._mux(self.stream.encode())
         self.container.close()
@@ -123,12 +126,14 @@ class Videos:
 
     def __init__(
         self, folder: Path, version: str, codec: str, fps: int, file_mb: float, chunk: int
-    ):
+    ) -> None:
         self.folder, self.version, self.codec, self.fps = folder, version, codec, fps
         self.limit, self.chunk = file_mb * 1e6, chunk
         self.open: dict[str, VideoFile] = {}
 
     def write(self, key: str, episode: int, frames: Iterable[np.ndarray]) -> Placed:
+        """Append an episode's ``frames`` of camera ``key`` to the current video file (a new one
+        when full, or per episode before v3.0); where they were placed."""
         current = self.open.get(key)
         if self.version != "v3.0" or current is None or current.bytes >= self.limit:
             number = episode if self.version != "v3.0" else (current.number + 1 if current else 0)
@@ -149,6 +154,7 @@ class Videos:
         return self.folder / f"videos/chunk-{chunk:03d}/{key}/episode_{number:06d}.mp4"
 
     def close(self) -> None:
+        """Close every open video file."""
         for file in self.open.values():
             file.close()
         self.open.clear()

@@ -78,6 +78,8 @@ ANNOTATION_FIELDS = tuple(ANNOTATION_SCHEMA["properties"])
 def write(
     plan: Plan, folder: Path, *, chunk_s: float | None = None, chunk_mb: float | None = None
 ) -> dict[str, Any]:
+    """Write ``plan`` as MCAP files in ``folder``: each episode's messages and its annotations,
+    optionally split in chunks of ``chunk_s`` seconds or ``chunk_mb`` MB."""
     if chunk_s is not None and chunk_s <= 0:
         raise ValidationError(f"chunk_s must be above 0, got {chunk_s}")
     if chunk_mb is not None and chunk_mb <= 0:
@@ -135,7 +137,7 @@ class _Parts:
         chunk_s: float | None,
         chunk_mb: float | None,
         source: _Source,
-    ):
+    ) -> None:
         self.folder, self.stem, self.episode, self.source = folder, stem, episode, source
         self.span_ns = int(chunk_s * 1e9) if chunk_s else None
         self.max_bytes = int(chunk_mb * 1e6) if chunk_mb else None
@@ -247,6 +249,7 @@ def _overlaps(record: AnnotationRecord, start: int | None, end: int | None) -> b
 
 
 def annotation_message(record: AnnotationRecord) -> bytes:
+    """An annotation as the JSON message body of the ``annotation_kit.Annotation`` channel."""
     values = record.to_json()
     return _json({k: values[k] for k in ANNOTATION_FIELDS})
 

@@ -70,6 +70,7 @@ class AnnotationRecord:
     updated_at: str
 
     def to_json(self) -> dict[str, Any]:
+        """The record as JSON values (labels as a list)."""
         values = {name: getattr(self, name) for name in _RECORD_FIELDS}
         values["labels"] = list(self.labels)
         return values
@@ -128,6 +129,7 @@ class EpisodePlan:
 
     @property
     def segments(self) -> list[AnnotationRecord]:
+        """The episode's time segments (not episode-level verdicts)."""
         return [a for a in self.annotations if a.kind == "segment"]
 
 
@@ -154,10 +156,12 @@ class Plan:
 
     @property
     def annotations(self) -> Iterable[AnnotationRecord]:
+        """Every annotation record of every episode, in plan order."""
         for episode in self.episodes:
             yield from episode.annotations
 
     def counts(self) -> dict[str, int]:
+        """How many tasks, episodes and annotations the plan holds."""
         records = list(self.annotations)
         return {
             "tasks": len(self.tasks),

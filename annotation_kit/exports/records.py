@@ -21,6 +21,7 @@ COLUMNS = [f.name for f in fields(AnnotationRecord)]
 
 
 def write_json(plan: Plan, folder: Path) -> dict[str, Any]:
+    """Write ``annotations.json``: the tasks and every annotation record, streamed."""
     with open(folder / "annotations.json", "w", encoding="utf-8") as out:
         head = {"schema": SCHEMA_ID, "tasks": plan.tasks}
         out.write(json.dumps(head)[:-1] + ', "annotations": [')
@@ -32,6 +33,7 @@ def write_json(plan: Plan, folder: Path) -> dict[str, Any]:
 
 
 def write_csv(plan: Plan, folder: Path) -> dict[str, Any]:
+    """Write ``annotations.csv``: one row per annotation record."""
     with open(folder / "annotations.csv", "w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=COLUMNS)
         writer.writeheader()

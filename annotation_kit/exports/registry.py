@@ -78,4 +78,5 @@ def check_options(name: str, writer: Writer, options: dict[str, Any]) -> None:
 
 
 def write_with(writer: Writer, plan: Any, folder: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """Run ``writer`` on ``plan`` into ``folder``; what it reports, as a dict."""
     return dict(writer(plan, folder, **options) or {})

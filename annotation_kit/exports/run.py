@@ -233,6 +233,7 @@ def list_exports(session: Session, *, limit: int = 100) -> Sequence[Export]:
 
 @readonly
 def get_export(session: Session, export_id: int) -> Export:
+    """The export record with this id (:class:`NotFound` if there is none)."""
     found = session.get(Export, export_id)
     if found is None:
         raise NotFound(f"no export with id {export_id}")

@@ -11,6 +11,7 @@ overridden per export: ``mapping={"observation.state": "/arm/q", "action": "/arm
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,7 @@ class Grid:
 
     @classmethod
     def at(cls, duration_ns: int, rate_hz: float) -> Grid:
+        """Frame times every ``1/rate_hz`` seconds over ``duration_ns``."""
         if not rate_hz or rate_hz <= 0:
             raise ValidationError(f"rate_hz must be above 0, got {rate_hz}")
         # a duration stored in whole ns is up to 0.5 ns short of the frame it ends on (g1: 479
@@ -101,7 +103,9 @@ def pixels(frame: Any) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
-def camera_pixels(data: Any, camera: str, grid: Grid, window_ns: int = 5_000_000_000):
+def camera_pixels(
+    data: Any, camera: str, grid: Grid, window_ns: int = 5_000_000_000
+) -> Iterator[np.ndarray]:
     """The pixels of ``camera`` at each output frame, one frame in memory at a time (frames of
     an MCAP source are read a few seconds at a time, in order)."""
     reader = data.reader

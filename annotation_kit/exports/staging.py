@@ -34,6 +34,8 @@ def write(
     recorded: dict[str, Any],
     release: str | None,
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Write an export into a staging folder, check it, then move it to ``target`` whole (or leave
+    nothing there)."""
     if target.is_local:
         final = Path(target.path)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +127,7 @@ def manifest(
 
 
 def sha256(path: Path) -> str:
+    """The SHA-256 hex digest of a file, read 1 MB at a time."""
     digest = hashlib.sha256()
     with open(path, "rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
@@ -133,6 +136,7 @@ def sha256(path: Path) -> str:
 
 
 def empty_dir(target: Any) -> bool:
+    """Whether ``target`` is an existing, empty folder."""
     return target.isdir() and not target.fs.ls(target.path)
 
 

@@ -37,6 +37,7 @@ class StreamInfo:
     """Declared by the source but its data is absent (e.g. a LeRobot video file)."""
 
     def to_json(self) -> dict[str, Any]:
+        """The stream's metadata as JSON, empty fields left out."""
         return {k: v for k, v in asdict(self).items() if v not in (None, [], "", False)}
 
 
@@ -101,6 +102,7 @@ class EpisodeInfo:
 
     @property
     def cameras(self) -> list[StreamInfo]:
+        """The camera streams."""
         return [s for s in self.streams if s.kind == "camera"]
 
 
@@ -132,7 +134,9 @@ class EpisodeReader(Protocol):
         """Frame ``index`` of a camera, encoded, or as an (H, W, 3) uint8 array."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the source's files."""
+        ...
 
 
 def flatten_numeric(value: Any, prefix: str = "") -> dict[str, float]:

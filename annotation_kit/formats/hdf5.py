@@ -177,7 +177,7 @@ def _episode(
 class Hdf5Episode:
     """Lazy reader: opens the file once and slices datasets on demand."""
 
-    def __init__(self, location: Location, group: str, fps: float):
+    def __init__(self, location: Location, group: str, fps: float) -> None:
         self._stream = location.open()
         self._file = h5py.File(self._stream, "r")
         self._group = _group(self._file, group)
@@ -187,14 +187,17 @@ class Hdf5Episode:
         return np.round(np.arange(count) * self._period).astype(np.int64)
 
     def signal(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Times and values (one row per sample) of a signal dataset."""
         dataset = self._dataset(name)
         values = np.asarray(dataset[()], dtype=np.float64).reshape(dataset.shape[0], -1)
         return self._times(dataset.shape[0]), values
 
     def frame_times(self, camera: str) -> np.ndarray:
+        """Times of a camera's frames."""
         return self._times(self._dataset(camera).shape[0])
 
     def frame(self, camera: str, index: int) -> Frame:
+        """Frame ``index`` of a camera, as JPEG."""
         pixels = self._dataset(camera)[index]
         return Frame(
             encode_jpeg(pixels[..., :3] if pixels.ndim == 3 else pixels),
@@ -210,11 +213,13 @@ class Hdf5Episode:
         return found
 
     def close(self) -> None:
+        """Close the HDF5 file and its stream."""
         self._file.close()
         self._stream.close()
 
 
 def open_episode(location: Location, info: dict[str, Any]) -> Hdf5Episode:
+    """Open one indexed episode (a group of the file) for lazy reading."""
     locator = info["locator"]
     return Hdf5Episode(location, locator["group"], float(locator["fps"]))
 

@@ -33,6 +33,7 @@ LANGUAGE = ("language_persistent", "language_events")
 
 
 def is_dataset(location: Location) -> bool:
+    """Whether ``location`` is a LeRobot dataset folder (it has ``meta/info.json``)."""
     return location.isdir() and location.child("meta/info.json").exists()
 
 
@@ -268,6 +269,7 @@ def _episode(
 
 
 def open_episode(location: Location, info: dict[str, Any]) -> LeRobotEpisode:
+    """Open one indexed episode of a LeRobot dataset for lazy reading."""
     return LeRobotEpisode(location, info["locator"])
 
 

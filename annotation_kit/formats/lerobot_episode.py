@@ -20,7 +20,7 @@ _COMPUTE: Any = pc  # its functions are generated at import: the stubs do not li
 class LeRobotEpisode:
     """Lazy reader of one LeRobot episode: reads only the columns asked for."""
 
-    def __init__(self, location: Location, locator: dict[str, Any]):
+    def __init__(self, location: Location, locator: dict[str, Any]) -> None:
         self._root = location
         self._loc = locator
         self._period = 1e9 / float(locator["fps"])
@@ -62,6 +62,7 @@ class LeRobotEpisode:
         self._table_cache["signals"] = self._columns(*names)
 
     def signal(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Times and values of one state/action column."""
         cached = self._table_cache.get("signals")
         table = cached if cached is not None and name in cached.column_names else None
         if table is None:
@@ -70,11 +71,13 @@ class LeRobotEpisode:
         return times, _matrix(table.column(name).combine_chunks(), len(table))
 
     def frame_times(self, camera: str) -> np.ndarray:
+        """Times of a camera's frames (``frame_index`` / fps)."""
         table = self._table_cache.get("frames") or self._columns()
         self._table_cache["frames"] = table
         return np.round(table.column("frame_index").to_numpy() * self._period).astype(np.int64)
 
     def frame(self, camera: str, index: int) -> Frame:
+        """Frame ``index`` of a camera, from its video or its parquet image column."""
         t = int(self.frame_times(camera)[index])
         video = self._loc["videos"].get(camera)
         if video is None:  # image stored in the parquet file
@@ -106,6 +109,7 @@ class LeRobotEpisode:
         return best.to_ndarray(format="rgb24")
 
     def close(self) -> None:
+        """Close the open video containers."""
         for container in self._containers.values():
             container.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -63,7 +64,7 @@ def _decoders() -> list[Any]:
 
 
 class _JsonDecoders:
-    def decoder_for(self, message_encoding: str, _schema: Any):
+    def decoder_for(self, message_encoding: str, _schema: Any) -> Callable[[bytes], Any] | None:
         return json.loads if message_encoding == "json" else None
 
 
@@ -239,7 +240,7 @@ def _pixels_or_bytes(decoded: Any) -> np.ndarray | tuple[bytes, str]:
 class McapEpisode:
     """Lazy reader of one MCAP episode; keeps the file open between calls."""
 
-    def __init__(self, location: Location, start_time_ns: int):
+    def __init__(self, location: Location, start_time_ns: int) -> None:
         self._stream = location.open()
         self._reader = make_reader(self._stream, decoder_factories=_decoders())
         self._start = start_time_ns
@@ -282,6 +283,7 @@ class McapEpisode:
         return self._times[camera]
 
     def frame(self, camera: str, index: int) -> Frame:
+        """Frame ``index`` of a camera."""
         return self.frame_at(camera, int(self.frame_times(camera)[index]), tolerance_ns=1)
 
     def frame_at(self, camera: str, t_ns: int, tolerance_ns: int = 500_000_000) -> Frame:
@@ -323,8 +325,10 @@ class McapEpisode:
         return out
 
     def close(self) -> None:
+        """Close the MCAP file."""
         self._stream.close()
 
 
 def open_episode(location: Location, info: dict[str, Any]) -> McapEpisode:
+    """Open one indexed MCAP episode for lazy reading."""
     return McapEpisode(location, int(info["start_time_ns"]))

@@ -59,7 +59,7 @@ class Prepared:
     worker's per-job writes skip SQLAlchemy's per-execution work (about 0.1 ms a statement,
     more than SQLite's own)."""
 
-    def __init__(self, statement: Any, dialect: Any):
+    def __init__(self, statement: Any, dialect: Any) -> None:
         compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         self.sql = compiled.string
         self.order = list(compiled.positiontup) if dialect.positional else None
@@ -82,6 +82,7 @@ class Prepared:
         return tuple(params[n] for n in self.order) if self.order is not None else params
 
     def run(self, cursor: Any, **values: Any) -> Any:
+        """Execute the statement on a DB-API ``cursor`` with ``values``."""
         cursor.execute(self.sql, self.bind(**values))
         return cursor
 
@@ -96,7 +97,7 @@ class Ledger:
     worker's claim of a job succeeds.
     """
 
-    def __init__(self, engine: Any):
+    def __init__(self, engine: Any) -> None:
         # Reads (owners, a job's state) go through plain BEGIN; writes are single statements.
         self.engine, self.lock = engine, threading.Lock()
         dialect = engine.dialect

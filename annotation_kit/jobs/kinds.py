@@ -24,14 +24,17 @@ class Context:
     """What a running job may tell the ledger: progress and log lines (and learn it was
     cancelled: :meth:`progress` raises :class:`Cancelled`)."""
 
-    def __init__(self, job: int, report: Callable[[float | None, str | None], bool]):
+    def __init__(self, job: int, report: Callable[[float | None, str | None], bool]) -> None:
         self.job, self._report = job, report
 
     def progress(self, fraction: float | None = None, line: str | None = None) -> None:
+        """Report progress (a fraction) and/or a log line; raises :class:`Cancelled` if the job was
+        cancelled."""
         if self._report(fraction, line):
             raise Cancelled(f"job #{self.job} was cancelled")
 
     def log(self, line: str) -> None:
+        """Add a line to the job's log."""
         self.progress(None, line)
 
 
@@ -117,8 +120,10 @@ def encode(name: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def names() -> list[str]:
+    """The registered job kinds."""
     return sorted(_KINDS)
 
 
 def get(name: str) -> Kind:
+    """The function of the job kind ``name``."""
     return _KINDS[name]

@@ -44,6 +44,7 @@ LOG_LINES = 500
 
 
 def require_admin(user: User, what: str) -> None:
+    """Refuse (:class:`PermissionDenied`) unless ``user`` is an active admin."""
     if not user.active or user.role != Role.ADMIN:
         raise PermissionDenied(f"{user.name} may not {what}: only admins control the queue")
 
@@ -61,6 +62,7 @@ def _state(session: Session, *, lock: bool = False) -> QueueState:
 
 
 def get(session: Session, job: int) -> Job:
+    """The job with this id (:class:`NotFound` if there is none)."""
     found = session.get(Job, job, populate_existing=True)
     if found is None:
         raise NotFound(f"no job with id {job}")
@@ -286,6 +288,7 @@ def status(session: Session) -> dict[str, Any]:
 
 @readonly
 def counts(session: Session) -> dict[str, int]:
+    """Jobs per state (every state present, maybe 0)."""
     found = dict(session.execute(select(Job.state, func.count()).group_by(Job.state)).all())
     return {s: int(found.get(s, 0)) for s in STATES}
 

@@ -26,10 +26,11 @@ if TYPE_CHECKING:
 class JobHandle:
     """A queued job: ``refresh()`` reads it, ``wait()`` blocks until it is done."""
 
-    def __init__(self, workspace: Workspace, job: int):
+    def __init__(self, workspace: Workspace, job: int) -> None:
         self.ws, self.id = workspace, job
 
     def refresh(self) -> Any:
+        """The job's row as stored now."""
         with self.ws.transaction(write=False) as session:
             found = jobs.get(session, self.id)
             session.expunge(found)
@@ -37,6 +38,7 @@ class JobHandle:
 
     @property
     def state(self) -> str:
+        """The job's state as stored now."""
         return self.refresh().state
 
     def wait(self, *, timeout: float | None = None, progress: bool = True) -> Any:
@@ -65,7 +67,7 @@ class JobHandle:
 class Queue:
     """``ws.queue``: queue jobs, watch them and, as an admin, control the queue."""
 
-    def __init__(self, workspace: Workspace, queue_url: str | None = None):
+    def __init__(self, workspace: Workspace, queue_url: str | None = None) -> None:
         self.ws = workspace
         self.url = queue_url or default_queue(workspace.url)
 
@@ -73,6 +75,7 @@ class Queue:
         send(self.url, self.ws.url, ids, eta)
 
     def enqueue(self, kind: str, *, eta: datetime | None = None, **params: Any) -> JobHandle:
+        """Queue a job of ``kind`` with ``params`` (at ``eta`` if given); its handle."""
         params = kinds.encode(kind, params)
         with self.ws.transaction() as session:
             job = jobs.create(session, kind, params, by=self.ws.me(session), eta=eta)
@@ -81,33 +84,40 @@ class Queue:
         return JobHandle(self.ws, job_id)
 
     def enqueue_many(self, kind: str, params: list[dict[str, Any]]) -> list[int]:
+        """Queue many jobs of one kind in one write; their ids."""
         with self.ws.transaction() as session:
             ids = jobs.create_many(session, kind, params, by=self.ws.me(session))
         self._send(ids)
         return ids
 
     def job(self, job: int) -> JobHandle:
+        """A handle on an existing job."""
         return JobHandle(self.ws, job)
 
     def pause(self) -> None:
+        """Pause the queue (admins): running jobs finish, no new one starts."""
         with self.ws.transaction() as session:
             jobs.pause(session, by=self.ws.me(session))
 
     def resume(self) -> int:
+        """Resume the queue (admins); how many parked jobs were sent again."""
         with self.ws.transaction() as session:
             parked = jobs.resume(session, by=self.ws.me(session))
         self._send(parked)
         return len(parked)
 
     def clear(self) -> int:
+        """Cancel every waiting and delayed job (admins); how many."""
         with self.ws.transaction() as session:
             return jobs.clear(session, by=self.ws.me(session))
 
     def clean(self, older_than: timedelta = timedelta(hours=24)) -> int:
+        """Delete completed and failed jobs older than ``older_than`` (admins); how many."""
         with self.ws.transaction() as session:
             return jobs.clean(session, older_than=older_than, by=self.ws.me(session))
 
     def retry_failed(self, limit: int = jobs.RETRY_BATCH) -> int:
+        """Queue up to ``limit`` failed jobs again (admins); how many."""
         check_call(jobs.retry_failed, (), {"limit": limit})
         with self.ws.transaction() as session:
             ids = jobs.retry_failed(session, limit=limit, by=self.ws.me(session))
@@ -122,6 +132,7 @@ class Queue:
         return len(reconcile(self.ws, self.url))
 
     def retry(self, job: int) -> JobHandle:
+        """Queue a failed or cancelled job again; its handle."""
         check_call(jobs.retry, (job,), {})
         with self.ws.transaction() as session:
             jobs.retry(session, job, by=self.ws.me(session))
@@ -129,11 +140,13 @@ class Queue:
         return JobHandle(self.ws, job)
 
     def cancel(self, job: int) -> None:
+        """Cancel a job (its owner or an admin); a running one stops at its next progress report."""
         check_call(jobs.cancel, (job,), {})
         with self.ws.transaction() as session:
             jobs.cancel(session, job, by=self.ws.me(session))
 
     def status(self) -> dict[str, Any]:
+        """Paused or not, jobs per state and throughput (lost jobs reaped first)."""
         reap(self.ws)
         with self.ws.transaction(write=False) as session:
             return jobs.status(session)

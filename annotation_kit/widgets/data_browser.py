@@ -46,9 +46,11 @@ def _date(value: str, name: str) -> datetime | None:
 
 
 class DataBrowserController:
+    """Filters and pages datasets; creates a task from the selection."""
+
     watched = (*FILTERS, "page", "page_size")
 
-    def __init__(self, workspace: Workspace):
+    def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
 
     def _filters(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -66,6 +68,7 @@ class DataBrowserController:
         }
 
     def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The page of datasets under the filters, facets, people and projects."""
         filters = self._filters(state)
         with self.ws.transaction(write=False) as session:
             me = self.ws.me(session)
@@ -103,6 +106,8 @@ class DataBrowserController:
         }
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """A browser request: ``refresh``, ``select_all`` (every match), ``check`` (selected
+        datasets already in active tasks) or ``create`` (a task from the selection)."""
         action = request.get("action")
         if action == "refresh":
             return self.refresh(state)

@@ -28,6 +28,7 @@ SIGNALS_SHOWN = 2
 
 
 def segment_json(a: Annotation, skill_names: dict[int, str]) -> dict[str, Any]:
+    """A segment as the browser gets it (text shown as text)."""
     return {
         "id": a.id,
         "version": a.version,
@@ -45,9 +46,11 @@ def segment_json(a: Annotation, skill_names: dict[int, str]) -> dict[str, Any]:
 
 
 class EpisodeAnnotatorController(EpisodeScreen):
+    """Opens one episode of a task; reads its windows and frames; writes segments with undo."""
+
     watched = ("task", "dataset", "view", "playhead", "shown_cameras", "shown_signals")
 
-    def __init__(self, workspace: Workspace, task: int = 0, dataset: int = 0):
+    def __init__(self, workspace: Workspace, task: int = 0, dataset: int = 0) -> None:
         self.ws = workspace
         self.initial = (int(task), int(dataset))
         self.episode: Episode | None = None
@@ -59,6 +62,7 @@ class EpisodeAnnotatorController(EpisodeScreen):
     # ----- reading -------------------------------------------------------------------------
 
     def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Open the episode if it changed, then the windows and frames the state asks for."""
         task_id, dataset_id = state["task"], state["dataset"]
         if self.initial != (0, 0):
             task_id, dataset_id = self.initial
@@ -151,6 +155,9 @@ class EpisodeAnnotatorController(EpisodeScreen):
     # ----- writing -------------------------------------------------------------------------
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """A browser request: ``refresh``, ``open`` (another episode), ``add``, ``update``,
+        ``delete``, ``invalid`` (a segment or the episode), ``undo`` or ``template`` (copy
+        segments to the task's other episodes)."""
         action = str(request.get("action") or "")
         if action == "refresh":
             return self._records(state) | self._screen(state)

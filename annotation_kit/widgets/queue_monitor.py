@@ -20,13 +20,16 @@ def _when(value: Any) -> str:
 
 
 class QueueMonitorController:
+    """Reads the queue and the job ledger; admin controls."""
+
     watched = ("state", "selected")
 
-    def __init__(self, workspace: Workspace, queue: str | None = None):
+    def __init__(self, workspace: Workspace, queue: str | None = None) -> None:
         self.ws = workspace
         self.queue = workspace.queue_for(queue)
 
     def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Queue status, the newest jobs (of the state filter) and the selected job's details."""
         status = self.queue.status()
         with self.ws.transaction(write=False) as session:
             me = self.ws.me(session)
@@ -73,6 +76,8 @@ class QueueMonitorController:
         return {"status": status, "jobs": rows, "detail": detail, "can_admin": admin}
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """A browser request: ``refresh``, ``pause``, ``resume``, ``clear`` (confirmed), ``clean``
+        (older than ``hours``), ``retry_failed``, ``retry`` or ``cancel`` (one ``job``)."""
         action = request.get("action")
         queue = self.queue
         if action == "refresh":

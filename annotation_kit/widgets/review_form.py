@@ -26,6 +26,7 @@ class ReviewFormController(EpisodeAnnotatorController):
     """The annotator's episode view (frames, windows, segments) plus the review round."""
 
     def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The review round, and the open episode of the sample (none until a sample is drawn)."""
         task_id, dataset_id = state["task"], state["dataset"]
         if self.initial != (0, 0):
             (task_id, dataset_id), self.initial = self.initial, (0, 0)
@@ -123,6 +124,8 @@ class ReviewFormController(EpisodeAnnotatorController):
         }
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """A browser request: ``refresh``, ``open`` (another episode of the sample), ``sample``
+        (full, count or percent), ``judge`` (an annotation), ``pass_task`` or ``fail_task``."""
         action = request.get("action")
         if action in ("refresh", "open"):
             return super().handle(request, state)
@@ -200,6 +203,7 @@ class ReviewFormController(EpisodeAnnotatorController):
 
 
 def found_version(found: Any, annotation_id: int) -> int:
+    """The version of annotation ``annotation_id`` among ``found`` (-1 if absent)."""
     return next((a.version for a in found if a.id == annotation_id), -1)
 
 

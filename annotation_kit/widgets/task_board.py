@@ -36,9 +36,11 @@ def card_json(card: TaskCard) -> dict[str, Any]:
 
 
 class TaskBoardController:
+    """Lists tasks as a board or pages; selects, deletes and reassigns."""
+
     watched = ("view", "status", "project", "assignee", "search", "sort", "page", "page_size")
 
-    def __init__(self, workspace: Workspace):
+    def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
 
     def _filters(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +51,7 @@ class TaskBoardController:
         }
 
     def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Counts, board columns and the list page under the filters."""
         filters = self._filters(state)
         status = [Status(s) for s in state["status"]] or None
         with self.ws.transaction(write=False) as session:
@@ -97,6 +100,8 @@ class TaskBoardController:
         }
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """A browser request: ``refresh``, ``select_all``, ``open`` (a task), ``delete`` (confirmed)
+        or ``reassign`` (the selected tasks)."""
         action = request.get("action")
         ids = [int(i) for i in request.get("ids", state["selected"])]
         if action == "refresh":

@@ -29,6 +29,7 @@ def _when(moment: datetime | None) -> str:
 
 
 def annotation_json(a: Annotation, names: dict[str, dict[int, str]]) -> dict[str, Any]:
+    """An annotation as the task details list it (names resolved, seconds)."""
     return {
         "id": a.id,
         "version": a.version,
@@ -48,13 +49,16 @@ def annotation_json(a: Annotation, names: dict[str, dict[int, str]]) -> dict[str
 
 
 class TaskDetailController:
+    """One task: its tabs, its workflow actions, its datasets and annotations."""
+
     watched = ("task", "page", "dataset_search")
 
-    def __init__(self, workspace: Workspace, task: int = 0):
+    def __init__(self, workspace: Workspace, task: int = 0) -> None:
         self.ws = workspace
         self.initial = int(task)
 
     def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Everything the tabs show for the open task."""
         task_id = state["task"] or self.initial
         self.initial = 0
         if not task_id:
@@ -175,6 +179,10 @@ class TaskDetailController:
         }
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """A browser request: ``refresh``, ``open``, ``annotate``/``review`` (open the work below),
+        ``export`` (a background job), a workflow action (``start``, ``submit``, ``approve``,
+        ``reject``, ``submit_data``), ``edit``, ``delete``, ``add_datasets``, ``remove_dataset``,
+        ``reannotate`` or ``delete_annotation``."""
         action = str(request.get("action") or "")
         task_id = state["task"]
         if action == "refresh":
