@@ -13,14 +13,13 @@ write into a staging folder, so its output is absent.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import events
@@ -32,7 +31,7 @@ from ..locations import holds_credentials, scrub
 from ..models import Job, JobState, QueueState, User, utcnow
 from ..workflow import Role
 from . import kinds
-from .claims import Prepared
+from .claims import INSERT_ROWS, insert_jobs
 
 STATES = tuple(JobState)
 FINISHED = (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
@@ -150,9 +149,9 @@ def create_many(
         "cancel_requested": False,
     }
     ids: list[int] = []
-    for start in range(0, len(params), _INSERT_ROWS):
-        chunk = params[start : start + _INSERT_ROWS]
-        insert = _insert(len(chunk), tuple(shared), connection.dialect)
+    for start in range(0, len(params), INSERT_ROWS):
+        chunk = params[start : start + INSERT_ROWS]
+        insert = insert_jobs(len(chunk), tuple(shared), connection.dialect)
         values = shared | {f"params_{i}": p for i, p in enumerate(chunk)}
         ids += connection.exec_driver_sql(insert.sql, insert.bind(**values)).scalars()
     ids.sort()
@@ -165,29 +164,6 @@ def _queue_event(session: Session, by: User, action: str, note: str, **data: Any
     events.record(
         session, by=by, object_type="queue", object_id=0, action=action, note=note, **data
     )
-
-
-_INSERT_ROWS = 100
-
-
-@functools.lru_cache(maxsize=64)
-def _insert(rows: int, shared: tuple[str, ...], dialect: Any) -> Prepared:
-    """``INSERT INTO jobs ... VALUES (...), (...) RETURNING id`` for ``rows`` jobs that differ
-    only in their params (the ``shared`` columns are bound once), compiled once: SQLAlchemy's
-    own executemany spends some 40 us a row."""
-    table = cast(Table, Job.__table__)
-    binds = {name: bindparam(name, type_=table.c[name].type) for name in shared}
-    statement = (
-        table.insert()
-        .values(
-            [
-                binds | {"params": bindparam(f"params_{i}", type_=table.c.params.type)}
-                for i in range(rows)
-            ]
-        )
-        .returning(table.c.id)
-    )
-    return Prepared(statement, dialect)
 
 
 def beat(
