@@ -53,6 +53,16 @@ def wait_http(url: str, process: subprocess.Popen, timeout: float = 60, log: Pat
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
+def stop(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Terminate a server process; kill it if it has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class PanelServer:
     """``panel serve`` of the app source ``app`` (written to ``folder/name.py``), with ``env``
     added to the environment; its output goes to ``folder/name.log``. ``url`` is the app's page."""
@@ -100,12 +110,7 @@ class PanelServer:
             raise
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
 
     def __enter__(self) -> PanelServer:
         return self

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.frontends import PanelServer, free_port, launch_chromium, wait_http
+from tests.frontends import PanelServer, free_port, launch_chromium, stop, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -129,11 +129,7 @@ class JupyterLab:
         return f"http://127.0.0.1:{self.port}/lab/tree/{name}?token={self.token}"
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop(self.process)
 
 
 @pytest.fixture(scope="module")
