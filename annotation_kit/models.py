@@ -587,3 +587,24 @@ class QueueState(Base):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     changed_at: Mapped[datetime | None] = mapped_column()
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Login(Base):
+    """How a user logs in to the served app: a password hash (never the password), failed
+    attempts for throttling, and an epoch that, when it moves, ends every open session."""
+
+    __tablename__ = "logins"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    """Failed attempts since the last success."""
+    locked_until: Mapped[datetime | None] = mapped_column()
+    epoch: Mapped[int] = mapped_column(Integer, default=1)
+    """Part of every session cookie: a password change or reset moves it."""
+
+    def __repr__(self) -> str:
+        return f"<Login user #{self.user_id} epoch {self.epoch}>"

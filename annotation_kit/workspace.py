@@ -30,7 +30,7 @@ from .episodes import Episode
 from .errors import PermissionDenied
 from .imports import ImportReport
 from .models import User
-from .workflow import Role
+from .workflow import Role, require_role
 
 USER_ENV = "ANNOTATION_KIT_USER"
 SERVICE_MODULES = (
@@ -38,6 +38,7 @@ SERVICE_MODULES = (
     "checks",
     "datasets",
     "events",
+    "logins",
     "progress",
     "projects",
     "reviews",
@@ -121,6 +122,8 @@ class Workspace:
     """Export records: ``list_exports()``, ``get_export(id)``, ``diff(old, new)``."""
     datasets: Services
     events: Services
+    logins: Services
+    """Passwords for the served app: ``set_password(name, password)``, ``has_password(name)``."""
     progress: Services
     projects: Services
     reviews: Services
@@ -148,8 +151,9 @@ class Workspace:
         return user
 
     def as_user(self, name: str) -> Workspace:
-        """The same database, acting as another (existing) user."""
+        """The same database, acting as another (existing) user: for admins only."""
         with self.transaction(write=False) as session:
+            require_role(self.me(session), {Role.ADMIN}, "act as another user")
             users.get(session, name)
         return Workspace(self.db, name)
 

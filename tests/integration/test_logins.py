@@ -1,0 +1,105 @@
+"""Logins for the served app, on SQLite and PostgreSQL: argon2 hashes only, the same answer for
+an unknown name and a wrong password, throttling, disabled users, session epochs, who may set
+whose password, the first admin, and acting as someone else (admins only)."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text, update
+
+import annotation_kit as ak
+from annotation_kit import logins
+from annotation_kit.models import Login, User, utcnow
+
+SECRET = "correct horse battery staple"
+
+
+def attempt(team, name, password):
+    with team["ada"].db.transaction() as session:
+        return logins.authenticate(session, name, password)
+
+
+def test_a_password_is_stored_as_a_hash_and_checked(team):
+    ada = team["ada"]
+    assert ada.logins.has_password("ann") is False
+    ada.logins.set_password("ann", SECRET)
+    assert ada.logins.has_password("ann") is True
+    ok = attempt(team, "ann", SECRET)
+    assert (ok.ok, ok.user, ok.epoch) == (True, "ann", 1)
+    assert attempt(team, "ann", SECRET.upper()).refused == logins.WRONG
+    assert attempt(team, "nobody", SECRET).refused == logins.WRONG  # names are not revealed
+    assert attempt(team, "rita", SECRET).refused == logins.WRONG  # a user without a password
+    with ada.transaction(write=False) as session:
+        stored = session.scalar(select(Login.password_hash).join(User).where(User.name == "ann"))
+        everything = " ".join(
+            str(row) for row in session.execute(text("SELECT * FROM events")).all()
+        )
+    assert stored.startswith("$argon2id$") and SECRET not in stored
+    assert SECRET not in everything and stored not in everything
+    assert "set_password" in everything and "login_failed" in everything
+    assert "hash" not in repr(ada.users.get("ann")).lower()
+
+
+def test_repeated_failures_lock_the_user_for_a_while(team):
+    team["ada"].logins.set_password("ann", SECRET)
+    for _ in range(logins.FREE_FAILURES):
+        assert attempt(team, "ann", "guess-guess").refused == logins.WRONG
+    locked = attempt(team, "ann", SECRET)
+    assert not locked.ok and locked.refused.startswith("too many failed logins: try again in")
+    with team["ada"].db.transaction() as session:
+        session.execute(update(Login).values(locked_until=utcnow() - timedelta(seconds=1)))
+    assert attempt(team, "ann", SECRET).ok
+    assert attempt(team, "ann", "guess-guess").refused == logins.WRONG  # counting from 0 again
+
+
+def test_disabled_users_and_epochs(team):
+    ada = team["ada"]
+    ada.logins.set_password("ann", SECRET)
+    assert ada.logins.epoch("ann") == 1
+    ada.users.set_status("ann", "disabled")
+    assert attempt(team, "ann", SECRET).refused == "user 'ann' is disabled: ask an admin"
+    assert ada.logins.epoch("ann") is None  # open sessions end at their next request
+    ada.users.set_status("ann", "active")
+    ann = team["ann"]
+    with pytest.raises(ak.PermissionDenied, match="current password is wrong"):
+        ann.logins.set_password("ann", "a new one, long", current="not it at all")
+    ann.logins.set_password("ann", "a new one, long", current=SECRET)
+    assert ada.logins.epoch("ann") == 2  # every session of the old password ends
+    assert not attempt(team, "ann", SECRET).ok
+    assert attempt(team, "ann", "a new one, long").epoch == 2
+
+
+def test_who_may_set_a_password_and_what_is_accepted(team):
+    with pytest.raises(ak.PermissionDenied, match="may not set another user's password"):
+        team["maya"].logins.set_password("ann", SECRET)
+    with pytest.raises(ak.ValidationError, match="at least 8 characters"):
+        team["ada"].logins.set_password("ann", "short")
+    with pytest.raises(ak.ValidationError, match="must not be the user name"):
+        team["ada"].users.create("margarethe", "reviewer")
+        team["ada"].logins.set_password("margarethe", "Margarethe")
+    with pytest.raises(ak.ValidationError, match="at most 1024"):
+        team["ada"].logins.set_password("ann", "x" * 1025)
+    team["maya"].logins.set_password("maya", SECRET)  # a first password needs no current one
+    assert attempt(team, "maya", SECRET).ok
+
+
+def test_the_first_admin(db_url):
+    with _database(db_url) as session:
+        assert logins.bootstrap_admin(session, "root", SECRET) is True
+    with _database(db_url) as session:
+        assert logins.bootstrap_admin(session, "other", SECRET) is False  # one exists already
+        assert logins.authenticate(session, "root", SECRET).ok
+        role = session.scalar(select(User.role).where(User.name == "root"))
+    assert role == "admin"
+
+
+def _database(url):
+    from annotation_kit.database import Database
+
+    return Database.open(url).transaction()
+
+
+def test_only_admins_act_as_someone_else(team):
+    with pytest.raises(ak.PermissionDenied, match="may not act as another user"):
+        team["maya"].as_user("ann")
+    assert team["ada"].as_user("ann").user == "ann"
