@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import click
@@ -117,6 +118,94 @@ def import_users(csv_file: Path, url: str | None, user: str | None) -> None:
         f"created {len(report.created)}, role changed {len(report.role_changed)}, "
         f"project memberships added {len(report.memberships_added)}"
     )
+
+
+@users_group.command(name="set-password")
+@click.argument("name")
+@URL
+@click.option("--user", envvar="ANNOTATION_KIT_USER", default=None, help="Act as this admin.")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read the password from standard input.")
+def set_password(name: str, url: str | None, user: str | None, from_stdin: bool) -> None:
+    """Set the password NAME logs in to `annotation-kit serve` with (asked, never an argument).
+
+    Admins set anyone's; a user sets their own after giving the current one."""
+    from .workspace import connect
+
+    try:
+        ws = connect(url, user=user)
+        if from_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = click.prompt(
+                f"new password for {name}", hide_input=True, confirmation_prompt=True
+            )
+        current = None
+        if ws.user == name and ws.logins.has_password(name):
+            with ws.transaction(write=False) as session:
+                admin = ws.me(session).role == "admin"
+            if not admin:
+                current = click.prompt("current password", hide_input=True)
+        ws.logins.set_password(name, password, current=current)
+    except AnnotationKitError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"password of {name} set; their open sessions ended")
+
+
+@main.command()
+@URL
+@click.option("--port", default=5006, show_default=True, help="Port to listen on.")
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0 for every interface; put TLS or a proxy in front).",
+)
+@click.option("--prefix", default="", help="URL prefix behind a reverse proxy (e.g. /annotate).")
+@click.option("--num-procs", default=1, show_default=True, help="Server processes (0: one a core).")
+@click.option("--session-hours", default=12.0, show_default=True, help="How long a login lasts.")
+@click.option(
+    "--allow-websocket-origin",
+    "origins",
+    multiple=True,
+    help="host[:port] pages may be loaded from (a proxy's public name); repeatable.",
+)
+@click.option("--ssl-certfile", default=None, help="TLS certificate (PEM) to serve HTTPS.")
+@click.option("--ssl-keyfile", default=None, help="TLS private key (PEM).")
+@click.option("--show", is_flag=True, help="Open a browser on the login page.")
+def serve(
+    url: str | None,
+    port: int,
+    address: str,
+    prefix: str,
+    num_procs: int,
+    session_hours: float,
+    origins: tuple[str, ...],
+    ssl_certfile: str | None,
+    ssl_keyfile: str | None,
+    show: bool,
+) -> None:
+    """Serve the workspace's dashboards to a team: each person logs in as themselves.
+
+    The cookie secret comes from $ANNOTATION_KIT_COOKIE_SECRET or the file cookie-secret (mode
+    0600) beside the workspace; the first admin from $ANNOTATION_KIT_ADMIN and
+    $ANNOTATION_KIT_ADMIN_PASSWORD, or the terminal."""
+    from .server import serve as run
+
+    try:
+        run(
+            url,
+            port=port,
+            address=address,
+            prefix=prefix,
+            num_procs=num_procs,
+            session_hours=session_hours,
+            websocket_origins=origins,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            show=show,
+        )
+    except (AnnotationKitError, PermissionError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()

@@ -2,6 +2,7 @@
 classes, each a page of the served app). They reach the store only through the widgets and the
 services, like everything a browser talks to."""
 
+from .people import AdminDashboard, StatisticsDashboard
 from .tasks import TasksDashboard, tasks_view
 
-__all__ = ["TasksDashboard", "tasks_view"]
+__all__ = ["AdminDashboard", "StatisticsDashboard", "TasksDashboard", "tasks_view"]

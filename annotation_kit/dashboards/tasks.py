@@ -3,6 +3,7 @@ or the review form opened from the details."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import panel as pn
@@ -30,12 +31,22 @@ class TasksDashboard(pn.viewable.Viewer):
     """A :class:`TaskBoardPanel` above a :class:`TaskDetailPanel`: opening a card shows that
     task below, and what is done in the details (start, submit, approve, delete...) shows on
     the board. *Annotate* / *Review…* in the details open an annotator or a review form of that
-    task under them; what is saved there shows in the details."""
+    task under them; what is saved there shows in the details. ``assignee`` and ``status``
+    start the board filtered (a person's own work)."""
 
-    def __init__(self, workspace: Workspace, **params: Any) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        assignee: str = "",
+        status: Sequence[str] = (),
+        **params: Any,
+    ) -> None:
         super().__init__(**params)
         self.ws = workspace
         self.board = TaskBoardPanel(workspace)
+        if assignee or status:  # a page of one person's work: the board starts filtered
+            self.board.param.update(assignee=assignee, status=list(status))
         self.detail = TaskDetailPanel(workspace)
         self.work: Any = None
         self._page = pn.Column(self.board, self.detail, sizing_mode="stretch_width")

@@ -1,0 +1,139 @@
+"""Statistics (progress per task, tasks per status) and Admin (users: create, role, disable,
+password) as served pages. Both act through the workspace's services, as the user logged in."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import panel as pn
+
+from ..errors import AnnotationKitError
+from ..workflow import Role, Status
+from ..workspace import Workspace
+
+
+class StatisticsDashboard(pn.viewable.Viewer):
+    """Tasks per status and each task's progress: datasets, annotated, annotations, people."""
+
+    def __init__(self, workspace: Workspace, **params: Any) -> None:
+        super().__init__(**params)
+        self.ws = workspace
+        self.summary = pn.pane.HTML(sizing_mode="stretch_width")
+        self.table = pn.pane.HTML(sizing_mode="stretch_width")
+        refresh = pn.widgets.Button(name="Refresh", button_type="default", width=100)
+        refresh.on_click(lambda _event: self.reload())
+        self._page = pn.Column(refresh, self.summary, self.table, sizing_mode="stretch_width")
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the figures again."""
+        board = self.ws.task_queries.board(per_status=0)
+        found = self.ws.task_queries.list_tasks(page_size=500, sort="-updated_at")
+        self.summary.object = (
+            "<p data-testid='per-status'>"
+            + " · ".join(f"{html.escape(s.label)}: <b>{board.counts.get(s, 0)}</b>" for s in Status)
+            + "</p>"
+        )
+        rows = "".join(
+            "<tr data-testid='task-{id}'><td>{name}</td><td>{status}</td><td>{datasets}</td>"
+            "<td>{annotated}</td><td>{annotations}</td><td>{completion}%</td>"
+            "<td>{people}</td></tr>".format(
+                id=card.id,
+                name=html.escape(card.name),
+                status=html.escape(card.status.label),
+                datasets=card.counts.datasets,
+                annotated=card.counts.annotated,
+                annotations=card.counts.annotations,
+                completion=round(100 * card.completion),
+                people=html.escape(", ".join(card.annotators)),
+            )
+            for card in found.items
+        )
+        self.table.object = (
+            "<table data-testid='progress'><thead><tr><th>Task</th><th>Status</th>"
+            "<th>Datasets</th><th>Annotated</th><th>Annotations</th><th>Done</th>"
+            f"<th>Annotators</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<p>{found.total} task(s)</p>"
+        )
+
+    def __panel__(self) -> pn.Column:
+        return self._page
+
+
+class AdminDashboard(pn.viewable.Viewer):
+    """Users: create one, change a role, disable or enable, set a password (admins)."""
+
+    def __init__(self, workspace: Workspace, **params: Any) -> None:
+        super().__init__(**params)
+        self.ws = workspace
+        roles = [r.value for r in Role]
+        self.users = pn.pane.HTML(sizing_mode="stretch_width")
+        self.message = pn.pane.HTML(sizing_mode="stretch_width")
+        self.user_name = pn.widgets.TextInput(name="User name", width=200)
+        self.role = pn.widgets.Select(name="Role", options=roles, value="annotator", width=150)
+        self.password = pn.widgets.PasswordInput(name="Password", width=200)
+        buttons = {
+            "create": ("Create user", self._create),
+            "role": ("Set role", self._set_role),
+            "disable": ("Disable", lambda: self._status("disabled")),
+            "enable": ("Enable", lambda: self._status("active")),
+            "password": ("Set password", self._set_password),
+        }
+        row = []
+        for key, (label, action) in buttons.items():
+            button = pn.widgets.Button(name=label, width=120, css_classes=[f"admin-{key}"])
+            button.on_click(lambda _event, act=action: self._run(act))
+            row.append(button)
+        self._page = pn.Column(
+            pn.Row(self.user_name, self.role, self.password),
+            pn.Row(*row),
+            self.message,
+            self.users,
+            sizing_mode="stretch_width",
+        )
+        self.reload()
+
+    def _run(self, action: Any) -> None:
+        try:
+            note = action()
+        except AnnotationKitError as exc:
+            self.message.object = (
+                f"<p class='error' data-testid='admin-error'>{html.escape(str(exc))}</p>"
+            )
+            return
+        self.message.object = f"<p data-testid='admin-notice'>{html.escape(note)}</p>"
+        self.password.value = ""
+        self.reload()
+
+    def _create(self) -> str:
+        user = self.ws.users.create(self.user_name.value, self.role.value)
+        return f"created {user.name} ({user.role})"
+
+    def _set_role(self) -> str:
+        user = self.ws.users.set_role(self.user_name.value, self.role.value)
+        return f"{user.name} is now {user.role}"
+
+    def _status(self, status: str) -> str:
+        user = self.ws.users.set_status(self.user_name.value, status)
+        return f"{user.name} is {user.status}"
+
+    def _set_password(self) -> str:
+        self.ws.logins.set_password(self.user_name.value, self.password.value)
+        return f"password of {self.user_name.value} set; their open sessions ended"
+
+    def reload(self) -> None:
+        """Read the users again."""
+        rows = "".join(
+            f"<tr data-testid='user-{html.escape(u.name)}'><td>{html.escape(u.name)}</td>"
+            f"<td>{u.role}</td><td>{u.status}</td>"
+            f"<td>{'yes' if self.ws.logins.has_password(u.name) else 'no'}</td></tr>"
+            for u in self.ws.users.list_users()
+        )
+        self.users.object = (
+            "<table data-testid='users'><thead><tr><th>User</th><th>Role</th><th>Status</th>"
+            f"<th>Can log in</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+
+    def __panel__(self) -> pn.Column:
+        return self._page

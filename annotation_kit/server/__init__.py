@@ -1,0 +1,166 @@
+"""``annotation-kit serve``: the workspace served to a team. Everyone logs in as themselves
+(:mod:`.auth`), sees the pages of their role (:mod:`.pages`), and every request acts as the
+user of its session's cookie, with the library's permissions, exactly as in a notebook."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .. import logins, users
+from ..database import Database
+from ..errors import ValidationError
+from ..workflow import Role
+from ..workspace import Workspace
+from .auth import COOKIE, Provider, Sessions, cookie_secret
+from .pages import BY_SLUG, PAGES, Page, home, navigation
+
+__all__ = ["ADMIN_ENV", "ADMIN_PASSWORD_ENV", "ensure_admin", "secret_folder", "serve"]
+
+ADMIN_ENV = "ANNOTATION_KIT_ADMIN"
+ADMIN_PASSWORD_ENV = "ANNOTATION_KIT_ADMIN_PASSWORD"
+log = logging.getLogger(__name__)
+
+
+def secret_folder(url: str) -> Path:
+    """Where the cookie secret file lives: beside an SQLite workspace, else in the user data
+    folder."""
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).resolve().parent
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("annotation-kit"))
+
+
+def ensure_admin(db: Database) -> str | None:
+    """Make sure an admin can log in: from ``$ANNOTATION_KIT_ADMIN`` (default ``admin``) and
+    ``$ANNOTATION_KIT_ADMIN_PASSWORD``, else asked on the terminal. Returns the name of an admin
+    created now (None if one could already log in)."""
+    with db.transaction(write=False) as session:
+        ready = any(
+            u.role == Role.ADMIN and u.active and logins.has_password(session, u.name)
+            for u in users.list_users(session)
+        )
+    if ready:
+        return None
+    name = os.environ.get(ADMIN_ENV, "admin")
+    password = os.environ.get(ADMIN_PASSWORD_ENV, "")
+    if not password:
+        if not sys.stdin.isatty():
+            raise ValidationError(
+                "no admin of this workspace can log in yet: set $ANNOTATION_KIT_ADMIN and "
+                "$ANNOTATION_KIT_ADMIN_PASSWORD, or run `annotation-kit users set-password` "
+                "for an admin"
+            )
+        name = input(f"first admin's user name [{name}]: ").strip() or name
+        password = getpass.getpass(f"password for {name}: ")
+    with db.transaction() as session:
+        if logins.bootstrap_admin(session, name, password):
+            return name
+    return None
+
+
+class _App:
+    """What every session of one server shares: the database and the session checker."""
+
+    def __init__(self, db: Database, sessions: Sessions, prefix: str) -> None:
+        self.db, self.sessions, self.prefix = db, sessions, prefix
+
+    def identity(self) -> tuple[str, Role] | None:
+        """The user of the current session (its cookie, checked again) and their role."""
+        import panel as pn
+
+        name = self.sessions.user_of(pn.state.cookies.get(COOKIE))
+        if name is None:
+            return None
+        with self.db.transaction(write=False) as session:
+            user = users.get(session, name)
+            return (user.name, user.role) if user.active else None
+
+    def authorize(self, _user_info: Any, path: str) -> bool:
+        """Panel's check before a page is served: False answers 403."""
+        slug = path.removeprefix(self.prefix).strip("/")
+        page = BY_SLUG.get(slug)
+        if page is None:
+            return True
+        who = self.identity()
+        return who is not None and who[1] in page.roles
+
+    def page(self, page: Page | None) -> Any:
+        """The function Panel runs for each new session of ``page`` (None: the home page)."""
+
+        def build() -> Any:
+            import panel as pn
+
+            who = self.identity()
+            if who is None:
+                return pn.pane.HTML("<p data-testid='denied'>Your session has ended: log in.</p>")
+            name, role = who
+            if page is None:
+                return home(name, role, self.prefix)
+            if role not in page.roles:
+                return pn.pane.HTML(
+                    f"<p data-testid='denied'>{page.title} is not for the {role} role.</p>"
+                )
+            return pn.Column(
+                navigation(name, role, self.prefix, page.slug),
+                page.build(Workspace(self.db, name)),
+                sizing_mode="stretch_width",
+            )
+
+        return build
+
+
+def serve(
+    url: str | None = None,
+    *,
+    port: int = 5006,
+    address: str = "127.0.0.1",
+    prefix: str = "",
+    num_procs: int = 1,
+    session_hours: float = 12,
+    websocket_origins: tuple[str, ...] = (),
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
+    show: bool = False,
+) -> None:
+    """Serve the workspace at ``url`` until stopped (see ``annotation-kit serve --help``)."""
+    import panel as pn
+
+    from ..database import default_url
+
+    url = url or default_url()
+    db = Database.open(url)
+    if created := ensure_admin(db):
+        print(f"created the first admin: {created}")
+    prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+    secret = cookie_secret(secret_folder(url))
+    app = _App(db, Sessions(db, secret, hours=session_hours), prefix)
+    pn.config.authorize_callback = app.authorize
+    pn.config.auth_template = str(Path(__file__).parent / "denied.html")
+    pn.extension()
+    apps: dict[str, Any] = {"/": app.page(None)}
+    apps |= {page.slug: app.page(page) for page in PAGES}
+    origins = list(websocket_origins) or [f"{address}:{port}", f"localhost:{port}"]
+    extra: dict[str, Any] = {}
+    if ssl_certfile:
+        extra |= {"ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile}
+    scheme = "https" if ssl_certfile else "http"
+    print(f"serving the workspace at {scheme}://{address}:{port}{prefix}/")
+    pn.serve(
+        apps,
+        port=port,
+        address=address,
+        websocket_origin=origins,
+        show=show,
+        title="annotation_kit",
+        cookie_secret=secret,
+        auth_provider=Provider(app.sessions, prefix),
+        prefix=prefix,
+        num_procs=num_procs,
+        **extra,
+    )

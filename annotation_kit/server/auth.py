@@ -1,0 +1,197 @@
+"""Who is asking: the login page, the session cookie and the check every request passes.
+
+The cookie (``annotation_kit``) is signed with the server's secret and says ``name|epoch``; it
+is only good while the user is active and their login epoch (:mod:`annotation_kit.logins`) is
+the same, so disabling a user or changing their password ends their open sessions at once.
+Nothing else a browser sends — query, URL or widget message — names a user.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import secrets
+import stat
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import tornado.web
+from bokeh.server.auth_provider import AuthProvider
+from tornado.web import decode_signed_value
+
+from .. import logins
+from ..database import Database
+
+log = logging.getLogger(__name__)
+
+COOKIE = "annotation_kit"
+SECRET_ENV = "ANNOTATION_KIT_COOKIE_SECRET"
+SECRET_FILE = "cookie-secret"
+ADDRESS_FAILURES = 20
+"""Failed logins from one address within ``ADDRESS_WINDOW`` before it must wait."""
+ADDRESS_WINDOW = 600.0
+HERE = Path(__file__).parent
+
+
+def cookie_secret(folder: Path) -> str:
+    """The secret that signs session cookies: ``$ANNOTATION_KIT_COOKIE_SECRET``, else the file
+    ``cookie-secret`` in ``folder`` (made with mode 0600 on first use; refused if others may
+    read it). Never a command-line argument, which would land in shell history and ``ps``."""
+    if from_env := os.environ.get(SECRET_ENV):
+        if len(from_env) < 32:
+            raise ValueError(f"${SECRET_ENV} must be at least 32 characters long")
+        return from_env
+    path = folder / SECRET_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise PermissionError(
+            f"{path} may be read by other users (mode {mode:o}); run: chmod 600 {path}"
+        )
+    return path.read_text().strip()
+
+
+class Sessions:
+    """Issues and checks session cookies against the workspace's logins."""
+
+    def __init__(self, db: Database, secret: str, *, hours: float = 12) -> None:
+        self.db, self.secret, self.hours = db, secret, hours
+        self._failures: dict[str, list[float]] = defaultdict(list)
+
+    @property
+    def max_age_days(self) -> float:
+        """How long a cookie is good for, in days (tornado's unit)."""
+        return self.hours / 24
+
+    def user_of(self, value: str | bytes | None) -> str | None:
+        """The user a signed cookie value stands for, if it is still good."""
+        if not value:
+            return None
+        decoded = decode_signed_value(self.secret, COOKIE, value, max_age_days=self.max_age_days)
+        if decoded is None:
+            return None
+        name, _, epoch = decoded.decode("utf-8").rpartition("|")
+        with self.db.transaction(write=False) as session:
+            current = logins.epoch(session, name)
+        return name if current is not None and str(current) == epoch else None
+
+    def login(self, handler: tornado.web.RequestHandler, name: str, password: str) -> str:
+        """Check a login and set the cookie; the reason if refused ('' when logged in)."""
+        address = handler.request.remote_ip or "?"
+        now = time.monotonic()
+        recent = [t for t in self._failures[address] if now - t < ADDRESS_WINDOW]
+        self._failures[address] = recent
+        if len(recent) >= ADDRESS_FAILURES:
+            return "too many failed logins from this address: try again in a few minutes"
+        with self.db.transaction() as session:
+            outcome = logins.authenticate(session, name, password)
+        if not outcome.ok:
+            recent.append(now)
+            log.info("login refused for a user from %s", address)
+            return outcome.refused
+        handler.set_secure_cookie(
+            COOKIE,
+            f"{outcome.user}|{outcome.epoch}",
+            expires_days=self.max_age_days,
+            httponly=True,
+            samesite="Lax",
+            path="/",
+        )
+        log.info("%s logged in from %s", outcome.user, address)
+        return ""
+
+
+def _next(value: str, prefix: str) -> str:
+    """Where to go after logging in: a path on this server, never another site."""
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return prefix + "/"
+    return value
+
+
+class Provider(AuthProvider):
+    """The Bokeh auth provider of ``annotation-kit serve``: our login page, our cookie."""
+
+    def __init__(self, sessions: Sessions, prefix: str = "") -> None:
+        self.sessions, self.prefix = sessions, prefix
+        super().__init__()
+
+    @property
+    def get_user(self) -> Any:
+        """The logged-in user of a request (its cookie), or None: pages redirect to the login
+        page and websockets are refused."""
+        sessions = self.sessions
+
+        def get_user(handler: tornado.web.RequestHandler) -> str | None:
+            return sessions.user_of(handler.get_cookie(COOKIE))
+
+        return get_user
+
+    @property
+    def login_url(self) -> str:
+        """The login page."""
+        return "/login"
+
+    @property
+    def login_handler(self) -> type:
+        """Serves the login page and checks what it posts."""
+        sessions, prefix = self.sessions, self.prefix
+
+        class Login(tornado.web.RequestHandler):
+            def get(self) -> None:
+                self.set_header("Cache-Control", "no-store")
+                self.write(
+                    page(
+                        "login.html",
+                        error=self.get_argument("error", ""),
+                        next=_next(self.get_argument("next", ""), prefix),
+                        action=f"{prefix}/login",
+                    )
+                )
+
+            def post(self) -> None:
+                name = self.get_argument("username", "")
+                password = self.get_argument("password", "")
+                target = _next(self.get_argument("next", ""), prefix)
+                refused = sessions.login(self, name, password)
+                if refused:
+                    self.redirect(
+                        f"{prefix}/login?error={quote(refused)}&next={quote(target)}", status=303
+                    )
+                else:
+                    self.redirect(target, status=303)
+
+        return Login
+
+    @property
+    def logout_url(self) -> str:
+        """Ends the session."""
+        return "/logout"
+
+    @property
+    def logout_handler(self) -> type:
+        """Clears the cookie and shows a page to log in again."""
+        prefix = self.prefix
+
+        class Logout(tornado.web.RequestHandler):
+            def get(self) -> None:
+                self.clear_cookie(COOKIE, path="/")
+                self.set_header("Cache-Control", "no-store")
+                self.write(page("logout.html", action=f"{prefix}/login"))
+
+        return Logout
+
+
+def page(name: str, **values: str) -> str:
+    """One of the package's HTML pages with ``{key}`` filled in (escaped)."""
+    text = (HERE / name).read_text()
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", html.escape(value, quote=True))
+    return text

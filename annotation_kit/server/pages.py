@@ -1,0 +1,131 @@
+"""The served app's pages: which roles may open each, what it shows, and the navigation bar.
+
+Every page is built per browser session for the user of that session's cookie, and checks the
+role again itself: the HTTP check (403) is the first wall, not the only one."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import panel as pn
+
+from ..workflow import Role
+from ..workspace import Workspace
+
+ALL = frozenset(Role)
+SUPERVISORS = frozenset({Role.MANAGER, Role.ADMIN})
+
+
+def _work(ws: Workspace) -> Any:
+    from ..dashboards import TasksDashboard
+
+    return TasksDashboard(ws, assignee=ws.user, status=["pending", "in_progress"])
+
+
+def _review(ws: Workspace) -> Any:
+    from ..dashboards import TasksDashboard
+
+    return TasksDashboard(ws, assignee=ws.user, status=["pending_review"])
+
+
+def _tasks(ws: Workspace) -> Any:
+    from ..dashboards import TasksDashboard
+
+    return TasksDashboard(ws)
+
+
+def _data(ws: Workspace) -> Any:
+    from ..widgets import DataBrowserPanel
+
+    return DataBrowserPanel(ws)
+
+
+def _queue(ws: Workspace) -> Any:
+    from ..widgets import QueueMonitorPanel
+
+    return QueueMonitorPanel(ws)
+
+
+def _statistics(ws: Workspace) -> Any:
+    from ..dashboards import StatisticsDashboard
+
+    return StatisticsDashboard(ws)
+
+
+def _admin(ws: Workspace) -> Any:
+    from ..dashboards import AdminDashboard
+
+    return AdminDashboard(ws)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the served app: its path, title, the roles that may open it, its builder."""
+
+    slug: str
+    title: str
+    roles: frozenset[Role]
+    build: Callable[[Workspace], Any]
+
+
+PAGES = (
+    Page("work", "My work", frozenset({Role.ANNOTATOR}) | SUPERVISORS, _work),
+    Page("review", "Review", frozenset({Role.REVIEWER}) | SUPERVISORS, _review),
+    Page("tasks", "Tasks", SUPERVISORS, _tasks),
+    Page("data", "Data", frozenset({Role.COLLECTOR}) | SUPERVISORS, _data),
+    Page("queue", "Queue", SUPERVISORS, _queue),
+    Page("statistics", "Statistics", frozenset({Role.VISITOR}) | SUPERVISORS, _statistics),
+    Page("admin", "Admin", frozenset({Role.ADMIN}), _admin),
+)
+BY_SLUG = {page.slug: page for page in PAGES}
+
+
+def pages_for(role: Role | str) -> list[Page]:
+    """The pages a role may open, in navigation order."""
+    return [page for page in PAGES if role in page.roles]
+
+
+def navigation(user: str, role: Role | str, prefix: str, current: str = "") -> pn.pane.HTML:
+    """The bar at the top: this user's pages, who is logged in, and a way out."""
+    links = " ".join(
+        f"<a href='{prefix}/{p.slug}' data-testid='nav-{p.slug}'"
+        + (" aria-current='page' style='font-weight:bold'" if p.slug == current else "")
+        + f">{html.escape(p.title)}</a>"
+        for p in pages_for(role)
+    )
+    return pn.pane.HTML(
+        f"<nav data-testid='nav' style='display:flex;gap:1rem;align-items:center'>"
+        f"<a href='{prefix}/'><b>annotation_kit</b></a> {links}"
+        f"<span style='margin-left:auto' data-testid='who'>{html.escape(user)} "
+        f"({html.escape(str(role))})</span> "
+        f"<a href='{prefix}/logout' data-testid='logout'>Log out</a></nav>",
+        sizing_mode="stretch_width",
+    )
+
+
+def home(user: str, role: Role | str, prefix: str) -> Any:
+    """The landing page: this user's pages, each with what it is for."""
+    purposes = {
+        "work": "your tasks to annotate, and the annotator",
+        "review": "tasks waiting for your review, and the review form",
+        "tasks": "every task: board, details, what opens from them",
+        "data": "browse datasets and create tasks from them",
+        "queue": "background jobs: exports, imports, checks",
+        "statistics": "progress per task and status",
+        "admin": "users, roles and passwords",
+    }
+    items = "".join(
+        f"<li><a href='{prefix}/{p.slug}'>{html.escape(p.title)}</a>: {purposes[p.slug]}</li>"
+        for p in pages_for(role)
+    )
+    return pn.Column(
+        navigation(user, role, prefix),
+        pn.pane.HTML(
+            f"<h2>Welcome, {html.escape(user)}</h2><ul data-testid='pages'>{items}</ul>",
+            sizing_mode="stretch_width",
+        ),
+        sizing_mode="stretch_width",
+    )
