@@ -1,0 +1,201 @@
+"""``annotation-kit serve`` in Chromium, on SQLite and on PostgreSQL: each role logs in and sees
+exactly its pages (403 for the others); wrong passwords, disabled users, anonymous clients and
+cookies signed with another secret are refused, on pages and on their websockets; nothing the
+browser sends chooses the user; an admin pauses and resumes the queue from the Queue page."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import tornado.httpclient
+import tornado.websocket
+from tornado.web import create_signed_value
+
+from annotation_kit import events, synthetic
+from tests.conftest import _empty_database, make_team
+from tests.frontends import free_port, stop, wait_http
+from tests.ui.conftest import shot
+
+SECRET = "a cookie secret of the test server, long enough"
+PASSWORDS = {name: f"{name}-password-1" for name in ("ada", "maya", "ann", "rita", "vic", "dis")}
+PAGES = {
+    "ada": {"work", "review", "tasks", "data", "queue", "statistics", "admin"},
+    "maya": {"work", "review", "tasks", "data", "queue", "statistics"},
+    "ann": {"work"},
+    "rita": {"review"},
+    "vic": {"statistics"},
+}
+SERVE = [sys.executable, "-m", "annotation_kit.cli", "serve"]
+EVERY_PAGE = {"work", "review", "tasks", "data", "queue", "statistics", "admin"}
+
+
+class Served:
+    """A running ``annotation-kit serve`` over a small team's workspace."""
+
+    def __init__(self, url: str, folder: Path) -> None:
+        self.team = make_team(url)
+        ada = self.team["ada"]
+        ada.users.set_status("dis", "active")
+        for name, password in PASSWORDS.items():
+            ada.logins.set_password(name, password)
+        ada.users.set_status("dis", "disabled")
+        maya = self.team["maya"]
+        maya.skills.create("pick")
+        files = [
+            synthetic.write_mcap(folder / f"ep{i}.mcap", duration_s=3, seed=i) for i in range(2)
+        ]
+        ids = maya.import_datasets(files, progress=False).dataset_ids
+        self.task = maya.tasks.create(
+            "served", datasets=ids, annotators=["ann"], reviewers=["rita"]
+        )
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = folder / "serve.log"
+        env = {
+            **os.environ,
+            "ANNOTATION_KIT_COOKIE_SECRET": SECRET,
+            "ANNOTATION_KIT_QUEUE": f"sqlite:///{folder / 'queue.db'}",
+        }
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                [*SERVE, "--url", url, "--port", str(self.port)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        wait_http(f"{self.base}/login", self.process, log=self.log)
+
+    def stop(self) -> None:
+        stop(self.process)
+        self.team["ada"].close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(request, tmp_path_factory):
+    for url in _empty_database(request.param, tmp_path_factory):
+        server = Served(url, tmp_path_factory.mktemp("served"))
+        yield server
+        server.stop()
+
+
+def log_in(page, served: Served, name: str, password: str | None = None, then: str = "/"):
+    page.goto(f"{served.base}{then}")
+    page.fill("#username", name)
+    page.fill("#password", PASSWORDS[name] if password is None else password)
+    page.click("[data-testid=login]")
+
+
+def statuses(context, served: Served) -> dict[str, int]:
+    return {
+        slug: context.request.get(f"{served.base}/{slug}", max_redirects=0).status
+        for slug in EVERY_PAGE
+    }
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_each_role_sees_exactly_its_pages(served, browser, name):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    log_in(page, served, name)
+    page.wait_for_selector("[data-testid=pages]")
+    shown = {
+        link.get_attribute("data-testid").removeprefix("nav-")
+        for link in page.locator("[data-testid^=nav-]").all()
+    }
+    assert shown == PAGES[name]
+    assert page.inner_text("[data-testid=who]").startswith(name)
+    got = statuses(context, served)
+    assert {s for s, code in got.items() if code == 200} == PAGES[name]
+    assert {s for s, code in got.items() if code == 403} == EVERY_PAGE - PAGES[name]
+    refused = context.request.get(f"{served.base}/admin")
+    if "admin" not in PAGES[name]:
+        assert "not open to your role" in refused.text()
+    context.close()
+
+
+def test_wrong_passwords_and_disabled_users_are_refused(served, page):
+    log_in(page, served, "ann", password="not the password")
+    page.wait_for_selector("[data-testid=login-error] >> text=wrong user name or password")
+    log_in(page, served, "nobody", password="whatever-whatever")
+    page.wait_for_selector("[data-testid=login-error] >> text=wrong user name or password")
+    log_in(page, served, "dis")
+    page.wait_for_selector("[data-testid=login-error] >> text=user 'dis' is disabled")
+    shot(page, "served_login_refused")
+    assert page.context.cookies() == [] or all(
+        c["name"] != "annotation_kit" for c in page.context.cookies()
+    )
+
+
+def _websocket_status(url: str, cookie: str | None) -> int:
+    headers = {"Cookie": f"annotation_kit={cookie}"} if cookie else {}
+    request = tornado.httpclient.HTTPRequest(url, headers=headers)
+
+    async def connect() -> int:
+        try:
+            socket = await tornado.websocket.websocket_connect(request)
+        except tornado.httpclient.HTTPClientError as exc:
+            return exc.code
+        socket.close()
+        return 101
+
+    with ThreadPoolExecutor(1) as thread:  # Playwright's loop runs in this one
+        return thread.submit(asyncio.run, connect()).result()
+
+
+def test_anonymous_clients_and_foreign_cookies_are_refused(served, browser):
+    context = browser.new_context()
+    anonymous = statuses(context, served)
+    assert set(anonymous.values()) == {302}  # every page sends to the login page
+    foreign = create_signed_value("another secret, just as long!!", "annotation_kit", "ada|1")
+    context.add_cookies([{"name": "annotation_kit", "value": foreign.decode(), "url": served.base}])
+    assert set(statuses(context, served).values()) == {302}
+    ws = f"ws://127.0.0.1:{served.port}"
+    genuine = create_signed_value(SECRET, "annotation_kit", "ada|1").decode()
+    assert _websocket_status(f"{ws}/tasks/ws", None) == 403
+    assert _websocket_status(f"{ws}/tasks/ws", foreign.decode()) == 403
+    assert _websocket_status(f"{ws}/tasks/ws", genuine) == 101  # the control: it does open
+    tampered = genuine.replace("YWRhfDE=", "YW5ufDE=")  # "ada|1" -> "ann|1", signature kept
+    assert _websocket_status(f"{ws}/tasks/ws", tampered) == 403
+    old_epoch = create_signed_value(SECRET, "annotation_kit", "ada|9").decode()
+    assert _websocket_status(f"{ws}/tasks/ws", old_epoch) == 403
+    context.close()
+
+
+def test_nothing_the_browser_sends_chooses_the_user(served, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, served, "ann")
+    page.wait_for_selector("[data-testid=pages]")
+    context.add_cookies(
+        [
+            {"name": "user", "value": "ada", "url": served.base},  # Panel's own cookie names
+            {"name": "is_guest", "value": "1", "url": served.base},
+        ]
+    )
+    page.goto(f"{served.base}/work?user=ada&username=ada")
+    page.wait_for_selector("[data-testid=who]")
+    assert page.inner_text("[data-testid=who]") == "ann (annotator)"
+    assert context.request.get(f"{served.base}/admin?user=ada").status == 403
+    context.close()
+
+
+def test_an_admin_pauses_and_resumes_the_queue(served, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    log_in(page, served, "ada", then="/queue")
+    page.wait_for_selector("[data-testid=queue-monitor] >> text=Running", timeout=30_000)
+    page.click("[data-testid=pause]")
+    page.wait_for_selector("[data-testid=queue-state] >> text=Paused")
+    page.click("[data-testid=resume]")
+    page.wait_for_selector("[data-testid=queue-state] >> text=Running")
+    with served.team["ada"].transaction(write=False) as session:
+        actions = [e.action for e in events.history(session, "queue", 0, limit=5)]
+    assert actions[:2] == ["resume", "pause"]
+    shot(page, "served_queue")
+    context.close()
