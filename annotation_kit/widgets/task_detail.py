@@ -56,6 +56,7 @@ class TaskDetailController:
     def __init__(self, workspace: Workspace, task: int = 0) -> None:
         self.ws = workspace
         self.initial = int(task)
+        self.opened = 0
 
     def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
         """Everything the tabs show for the open task."""
@@ -224,6 +225,7 @@ class TaskDetailController:
     def _work(self, action: str, request: dict[str, Any], task_id: int) -> dict[str, Any]:
         """Open an episode to annotate, or the review, of this task (``tasks_view`` shows it
         below the details; on its own the widget says which widget to open)."""
+        self.opened += 1
         with self.ws.transaction(write=False) as session:
             me = self.ws.me(session)
             allowed = tasks.permissions(session, task_id, by=me)
@@ -244,7 +246,8 @@ class TaskDetailController:
             else f"ReviewForm(ws, task={task_id})"
         )
         return {
-            "working": {"mode": action, "task": task_id, "dataset": dataset},
+            # ``opened`` counts the clicks: opening the same work again shows it afresh
+            "working": {"mode": action, "task": task_id, "dataset": dataset, "opened": self.opened},
             "_notice": f"opened below (on its own: {widget})",
         }
 
@@ -359,7 +362,9 @@ SPEC = Spec(
         "candidates": Trait(list, [], "Datasets matching dataset_search not yet in the task."),
         "formats": Trait(list, [], "Export formats (built-in and plug-ins)."),
         "working": Trait(
-            dict, {}, "What the user opened to work on: {mode: annotate|review, task, dataset}."
+            dict,
+            {},
+            "What the user opened to work on: {mode: annotate|review, task, dataset, opened}.",
         ),
     },
 )

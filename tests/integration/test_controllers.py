@@ -426,7 +426,7 @@ def test_task_detail(work, queue_url, tmp_path):
     assert "may not review" in ann.refused("review")
     assert ann.ok("start", version=ann.info["version"]).endswith("In Progress")
     ann.ok("annotate", dataset=ids[1])
-    assert ann.working == {"mode": "annotate", "task": task_id, "dataset": ids[1]}
+    assert ann.working == {"mode": "annotate", "task": task_id, "dataset": ids[1], "opened": 1}
     assert "not part of task" in ann.refused("annotate", dataset=ids[2])
 
     for i in range(task_detail.ANNOTATIONS_PER_PAGE + 5):  # two pages
@@ -442,7 +442,7 @@ def test_task_detail(work, queue_url, tmp_path):
     assert "Pending Review" in ann.ok("submit", version=ann.info["version"])
     rita = Host(task_detail.SPEC, team["rita"], sent, task=task_id)
     assert rita.ok("review")
-    assert rita.working == {"mode": "review", "task": task_id, "dataset": 0}
+    assert rita.working == {"mode": "review", "task": task_id, "dataset": 0, "opened": 1}
     rita.ok("reject", comment="redo the marks", version=rita.info["version"])
     assert rita.info["status"] == "in_progress"
     assert [c["comment"] for c in rita.comments] == ["redo the marks"]

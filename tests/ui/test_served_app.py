@@ -20,8 +20,9 @@ from tornado.web import create_signed_value
 from annotation_kit import events, synthetic
 from tests.conftest import _empty_database, make_team
 from tests.frontends import free_port, stop, wait_http
-from tests.ui.conftest import shot
+from tests.ui.conftest import box, shot
 
+SECOND = 1_000_000_000
 SECRET = "a cookie secret of the test server, long enough"
 PASSWORDS = {name: f"{name}-password-1" for name in ("ada", "maya", "ann", "rita", "vic", "dis")}
 PAGES = {
@@ -199,3 +200,79 @@ def test_an_admin_pauses_and_resumes_the_queue(served, browser):
     assert actions[:2] == ["resume", "pause"]
     shot(page, "served_queue")
     context.close()
+
+
+def test_review_round_trip_between_two_people_logged_in_at_once(served, browser):
+    maya, ann_ws = served.team["maya"], served.team["ann"]
+    [first, _second] = maya.tasks.task_dataset_ids(served.task.id)
+    task = maya.tasks.create("round trip", datasets=[first], annotators=["ann"], reviewers=["rita"])
+    ann_ws.tasks.start(task.id)
+    segment = ann_ws.annotations.add(
+        task.id, first, start_ns=SECOND, end_ns=2 * SECOND, skill="pick"
+    )
+    ann_ws.tasks.submit(task.id)
+    rita = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    ann = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    log_in(ann, served, "ann", then="/work")
+    ann.wait_for_selector("[data-testid=task-board]", timeout=30_000)
+    log_in(rita, served, "rita", then="/review")
+    rita.wait_for_selector(f"[data-testid=open-{task.id}]", timeout=30_000)
+    rita.click(f"[data-testid=open-{task.id}]")
+    rita.click("[data-testid=open-review]")
+    rita.wait_for_selector("[data-testid=review-form] >> text=No sample chosen yet", timeout=30_000)
+    rita.select_option("[data-testid=sample-mode]", "full")
+    rita.click("[data-testid=draw-sample]")
+    rita.wait_for_selector(f"[data-testid=judging] >> text=Annotation #{segment.id}")
+    rita.wait_for_selector("[data-testid=time] >> text=1.000 /")
+    rita.focus("[data-testid=review-form]")
+    rita.keyboard.press("q")
+    rita.keyboard.press("Shift+ArrowRight")
+    rita.keyboard.press("r")
+    rita.fill("[data-testid=verdict-comment]", "the pick starts too early")
+    rita.click("[data-testid=reject-annotation]")
+    rita.wait_for_selector(f"[data-testid=verdict-{segment.id}] >> text=reject")
+    rita.fill("[data-testid=task-comment]", "see the anchored comment")
+    rita.click("[data-testid=fail-task]")
+    rita.wait_for_selector("[data-testid=notice] >> text=task failed")
+    [verdict] = maya.reviews.verdicts(task.id)
+    assert (verdict.range_start_ns, verdict.range_end_ns) == (SECOND, 2 * SECOND)
+
+    # ann, logged in all along elsewhere, sees it on her page, fixes and resubmits
+    ann.goto(f"{served.base}/work")
+    ann.click(f"[data-testid=open-{task.id}]")
+    ann.click("[data-testid=open-annotator]")
+    ann.wait_for_selector(
+        "[data-testid=comments] >> text=the pick starts too early", timeout=30_000
+    )
+    ann.wait_for_selector("[data-testid=episode-annotator] img", timeout=30_000)
+    ann.locator("[data-testid=timeline]").scroll_into_view_if_needed()
+    edge, bar = (
+        box(ann, f"[data-testid=edge-start-{segment.id}]"),
+        box(ann, "[data-testid=timeline]"),
+    )
+    ann.mouse.move(edge["x"] + 3, edge["y"] + 5)
+    ann.mouse.down()
+    ann.mouse.move(edge["x"] + bar["width"] / 12, edge["y"] + 5, steps=5)
+    ann.mouse.up()
+    ann.wait_for_selector("[data-testid=notice] >> text=saved segment")
+    assert ann_ws.annotations.get(segment.id).start_ns > SECOND
+    ann.click("[data-testid=refresh-task]")
+    ann.click("[data-testid=action-submit]")
+    ann.wait_for_selector("[data-testid=notice] >> text=task is now Pending Review")
+
+    # rita passes it in round 2
+    rita.click("[data-testid=refresh-task]")
+    rita.click("[data-testid=open-review]")
+    rita.wait_for_selector("[data-testid=round] >> text=round 2", timeout=30_000)
+    rita.select_option("[data-testid=sample-mode]", "full")
+    rita.click("[data-testid=draw-sample]")
+    rita.wait_for_selector(f"[data-testid=judging] >> text=Annotation #{segment.id}")
+    rita.focus("[data-testid=review-form]")
+    rita.keyboard.press("a")
+    rita.wait_for_selector(f"[data-testid=verdict-{segment.id}] >> text=pass")
+    rita.click("[data-testid=pass-task]")
+    rita.wait_for_selector("[data-testid=notice] >> text=task passed")
+    assert maya.tasks.get(task.id).status == "review_passed"
+    shot(rita, "served_review_passed")
+    rita.context.close()
+    ann.context.close()
