@@ -16,8 +16,10 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]' -e extensions/annotation-kit-webvtt
 
+# builds the demo workspace if needed, then serves its dashboards until Ctrl+C
 demo: install
 	$(BIN)/annotation-kit demo
+	$(BIN)/annotation-kit serve --url sqlite:///$(CURDIR)/demo-workspace/workspace.db
 
 # the programs that load our exports (lerobot 0.6.1/0.4.4/0.3.3, robomimic, lerobot-doctor):
 # built once per machine under ~/.cache/lerobot-oracles, a no-op afterwards

@@ -65,10 +65,15 @@ def demo(directory: Path, reset: bool) -> None:
         click.echo(f"  users:    {', '.join(summary.users)} (ada is admin, maya manager)")
         click.echo(f"  datasets: {summary.datasets} episodes in project kitchen-pick")
         click.echo("  tasks:    " + ", ".join(f"{k} {v}" for k, v in summary.tasks.items()))
-    click.echo("\nopen it from Python or a notebook (see notebooks/01_workspace_tour.ipynb):")
+    from .demo import PEOPLE, demo_password
+
+    people = ["ada"] + [p[0] for p in PEOPLE]
+    click.echo("\nlog in to the dashboards (annotation-kit serve) as any of them:")
+    click.echo("  " + ", ".join(f"{name} / {demo_password(name)}" for name in people))
+    click.echo("\nor open it in JupyterLab (see notebooks/01_workspace_tour.ipynb):")
+    click.echo(f"  ANNOTATION_KIT_URL=sqlite:///{target} .venv/bin/jupyter lab notebooks/")
     click.echo("  import annotation_kit as ak")
     click.echo(f'  ws = ak.connect("sqlite:///{target}", user="maya")')
-    click.echo("  ws.task_queries.board().counts")
 
 
 @main.command(name="import")

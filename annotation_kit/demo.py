@@ -9,7 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import annotations, checks, datasets, projects, skills, synthetic, tasks, users
+from . import (
+    annotations,
+    checks,
+    datasets,
+    logins,
+    projects,
+    skills,
+    synthetic,
+    tasks,
+    users,
+)
 from .models import Task
 from .workflow import Status
 from .workspace import Workspace, connect
@@ -44,6 +54,12 @@ class DemoSummary:
     tasks: dict[str, int]
 
 
+def demo_password(name: str) -> str:
+    """The demo workspace's password of ``name`` (printed by ``annotation-kit demo``; a demo's
+    passwords are public: never reuse them)."""
+    return f"{name}-demo-pw"
+
+
 def build(url: str, *, seed: int = 7) -> DemoSummary:
     """Fill an empty workspace at ``url`` with demo content (admin ``ada``, manager ``maya``...)."""
     ws = connect(url, user="ada")
@@ -52,6 +68,8 @@ def build(url: str, *, seed: int = 7) -> DemoSummary:
         admin = ws.me(s)
         for name, role, display in PEOPLE:
             users.create(s, name, role, display_name=display, by=admin)
+        for name in ["ada"] + [p[0] for p in PEOPLE]:  # a demo's passwords are public
+            logins.set_password(s, name, demo_password(name), by=admin)
     maya = ws.as_user("maya")
     with maya.transaction() as s:
         me = maya.me(s)

@@ -133,6 +133,9 @@ def serve(
 
     from ..database import default_url
 
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     url = url or default_url()
     db = Database.open(url)
     if created := ensure_admin(db):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import tornado.httpclient
 import tornado.websocket
+from sqlalchemy import text
 from tornado.web import create_signed_value
 
 from annotation_kit import events, synthetic
@@ -276,3 +277,15 @@ def test_review_round_trip_between_two_people_logged_in_at_once(served, browser)
     shot(rita, "served_review_passed")
     rita.context.close()
     ann.context.close()
+
+
+def test_no_password_hash_or_secret_is_logged_or_recorded(served):
+    """Runs last in this module: after every login, refusal and page above."""
+    said = served.log.read_text()
+    assert "logged in from" in said and "login refused" in said  # the log does say things
+    with served.team["ada"].transaction(write=False) as session:
+        hashes = [h for (h,) in session.execute(text("SELECT password_hash FROM logins"))]
+        recorded = " ".join(str(row) for row in session.execute(text("SELECT * FROM events")))
+        ledger = " ".join(str(row) for row in session.execute(text("SELECT * FROM jobs")))
+    for secret in [SECRET, *PASSWORDS.values(), *hashes]:
+        assert secret not in said and secret not in recorded and secret not in ledger
