@@ -169,6 +169,12 @@ def set_password(name: str, url: str | None, user: str | None, from_stdin: bool)
 @click.option("--num-procs", default=1, show_default=True, help="Server processes (0: one a core).")
 @click.option("--session-hours", default=12.0, show_default=True, help="How long a login lasts.")
 @click.option(
+    "--unused-session-seconds",
+    default=15.0,
+    show_default=True,
+    help="Free a closed page's session (widgets, open episodes) this long after it closed.",
+)
+@click.option(
     "--allow-websocket-origin",
     "origins",
     multiple=True,
@@ -184,6 +190,7 @@ def serve(
     prefix: str,
     num_procs: int,
     session_hours: float,
+    unused_session_seconds: float,
     origins: tuple[str, ...],
     ssl_certfile: str | None,
     ssl_keyfile: str | None,
@@ -204,6 +211,7 @@ def serve(
             prefix=prefix,
             num_procs=num_procs,
             session_hours=session_hours,
+            unused_session_seconds=unused_session_seconds,
             websocket_origins=origins,
             ssl_certfile=ssl_certfile,
             ssl_keyfile=ssl_keyfile,

@@ -106,6 +106,9 @@ class _App:
                 return pn.pane.HTML(
                     f"<p data-testid='denied'>{page.title} is not for the {role} role.</p>"
                 )
+            document = pn.state.curdoc
+            if document is not None:  # freed when the tab has been closed a while
+                document.on_session_destroyed(lambda _context: log.info("%s closed a page", name))
             return pn.Column(
                 navigation(name, role, self.prefix, page.slug),
                 page.build(Workspace(self.db, name)),
@@ -123,6 +126,7 @@ def serve(
     prefix: str = "",
     num_procs: int = 1,
     session_hours: float = 12,
+    unused_session_seconds: float = 15,
     websocket_origins: tuple[str, ...] = (),
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
@@ -165,5 +169,8 @@ def serve(
         auth_provider=Provider(app.sessions, prefix),
         prefix=prefix,
         num_procs=num_procs,
+        # a closed browser tab's session (its widgets, open episodes) is freed this much later
+        unused_session_lifetime_milliseconds=int(unused_session_seconds * 1000),
+        check_unused_sessions_milliseconds=max(500, int(unused_session_seconds * 500)),
         **extra,
     )

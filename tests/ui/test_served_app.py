@@ -9,6 +9,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -40,7 +41,7 @@ EVERY_PAGE = {"work", "review", "tasks", "data", "queue", "statistics", "admin"}
 class Served:
     """A running ``annotation-kit serve`` over a small team's workspace."""
 
-    def __init__(self, url: str, folder: Path) -> None:
+    def __init__(self, url: str, folder: Path, extra: list[str] | None = None) -> None:
         self.team = make_team(url)
         ada = self.team["ada"]
         ada.users.set_status("dis", "active")
@@ -66,7 +67,7 @@ class Served:
         }
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
-                [*SERVE, "--url", url, "--port", str(self.port)],
+                [*SERVE, "--url", url, "--port", str(self.port), *(extra or [])],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -289,3 +290,43 @@ def test_no_password_hash_or_secret_is_logged_or_recorded(served):
         ledger = " ".join(str(row) for row in session.execute(text("SELECT * FROM jobs")))
     for secret in [SECRET, *PASSWORDS.values(), *hashes]:
         assert secret not in said and secret not in recorded and secret not in ledger
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_twenty_sessions_opened_and_closed_give_their_memory_back(tmp_path, browser):
+    url = f"sqlite:///{tmp_path / 'workspace.db'}"
+    server = Served(url, tmp_path, extra=["--unused-session-seconds", "1"])
+    try:
+
+        def visit() -> None:
+            context = browser.new_context()
+            page = context.new_page()
+            log_in(page, server, "maya", then="/tasks")
+            page.wait_for_selector(f"[data-testid=open-{server.task.id}]", timeout=30_000)
+            context.close()
+
+        for _ in range(3):  # what stays for the life of the process: imports, caches
+            visit()
+        page_closed = "maya closed a page"
+        wait_for_log(server, page_closed, 3)
+        before = _rss_mb(server.process.pid)
+        for _ in range(20):
+            visit()
+        wait_for_log(server, page_closed, 23)  # every session was freed
+        after = _rss_mb(server.process.pid)
+        assert after - before < 8, f"{before:.1f} MB -> {after:.1f} MB after 20 sessions"
+    finally:
+        server.stop()
+
+
+def wait_for_log(server: Served, line: str, count: int, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while server.log.read_text().count(line) < count:
+        assert time.time() < deadline, f"{line!r} logged fewer than {count} times"
+        time.sleep(0.2)
