@@ -330,3 +330,43 @@ def wait_for_log(server: Served, line: str, count: int, timeout: float = 60) -> 
     while server.log.read_text().count(line) < count:
         assert time.time() < deadline, f"{line!r} logged fewer than {count} times"
         time.sleep(0.2)
+
+
+def test_the_launcher_card_opens_the_dashboards_through_jupyters_proxy(
+    tmp_path_factory, browser, monkeypatch
+):
+    from tests.ui.conftest import JupyterLab
+
+    folder = tmp_path_factory.mktemp("launcher")
+    url = f"sqlite:///{folder / 'workspace.db'}"
+    team = make_team(url)
+    team["ada"].logins.set_password("ann", PASSWORDS["ann"])
+    team["ada"].logins.set_password("ada", PASSWORDS["ada"])
+    monkeypatch.setenv("ANNOTATION_KIT_URL", url)
+    monkeypatch.setenv("ANNOTATION_KIT_COOKIE_SECRET", SECRET)
+    lab = JupyterLab(tmp_path_factory.mktemp("lab"), tmp_path_factory.mktemp("home"))
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{lab.port}/lab?token={lab.token}")
+        card = page.locator(".jp-LauncherCard", has_text="Annotation dashboards")
+        card.wait_for(timeout=60_000)
+        shot(page, "jupyterlab_launcher_card")
+        with context.expect_page(timeout=90_000) as opened:
+            card.click()
+        tab = opened.value
+        tab.wait_for_selector("#username", timeout=90_000)  # the login page, through the proxy
+        assert "/annotation-dashboards/" in tab.url
+        tab.fill("#username", "ann")
+        tab.fill("#password", PASSWORDS["ann"])
+        tab.click("[data-testid=login]")
+        tab.wait_for_selector("[data-testid=pages]", timeout=30_000)
+        assert tab.inner_text("[data-testid=who]") == "ann (annotator)"
+        assert "/annotation-dashboards/" in tab.url
+        tab.click("[data-testid=nav-work]")
+        tab.wait_for_selector("[data-testid=task-board]", timeout=30_000)  # widgets work too
+        shot(tab, "served_through_jupyter_proxy")
+    finally:
+        context.close()
+        lab.stop()
+        team["ada"].close()
