@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from . import _text, events
 from .database import readonly
 from .errors import NotFound, ValidationError
-from .models import Project, ProjectMember, User, UserStatus
+from .models import Login, Project, ProjectMember, User, UserStatus
 from .workflow import Role, require_role
 
 __all__ = [
@@ -90,7 +90,10 @@ def set_status(session: Session, name: str, status: str, *, by: User) -> User:
         new = UserStatus(status)
     except ValueError:
         raise ValidationError(f"status must be 'active' or 'disabled', got {status!r}") from None
-    return _change(session, get(session, name), "status", new, by=by)
+    user = get(session, name)
+    if new == UserStatus.DISABLED:  # every session of the user ends, for good
+        session.execute(update(Login).where(Login.user_id == user.id).values(epoch=Login.epoch + 1))
+    return _change(session, user, "status", new, by=by)
 
 
 def set_role(session: Session, name: str, role: str, *, by: User) -> User:

@@ -11,9 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from .. import logins, users
 from ..database import Database
-from ..errors import ValidationError
+from ..errors import PermissionDenied, ValidationError
+from ..models import User
 from ..workflow import Role
 from ..workspace import Workspace
 from .auth import COOKIE, Provider, Sessions, cookie_secret
@@ -64,22 +67,42 @@ def ensure_admin(db: Database) -> str | None:
     return None
 
 
+class SessionWorkspace(Workspace):
+    """The workspace of one browser session: it acts as the session's user only while their
+    login is the one the session began with — a password change or a disabled user ends it at
+    the next action, also on a page left open."""
+
+    def __init__(self, db: Database, user: str, epoch: int) -> None:
+        super().__init__(db, user)
+        self.epoch = epoch
+
+    def me(self, session: Session) -> User:
+        """This session's user, refused once their login changed."""
+        user = super().me(session)
+        if logins.epoch(session, user.name) != self.epoch:
+            raise PermissionDenied(
+                "your session has ended (your password was changed): log in again"
+            )
+        return user
+
+
 class _App:
     """What every session of one server shares: the database and the session checker."""
 
     def __init__(self, db: Database, sessions: Sessions, prefix: str) -> None:
         self.db, self.sessions, self.prefix = db, sessions, prefix
 
-    def identity(self) -> tuple[str, Role] | None:
-        """The user of the current session (its cookie, checked again) and their role."""
+    def identity(self) -> tuple[str, Role, int] | None:
+        """The user of the current session (its cookie, checked again), their role and the
+        login epoch the session began with."""
         import panel as pn
 
-        name = self.sessions.user_of(pn.state.cookies.get(COOKIE))
-        if name is None:
+        found = self.sessions.login_of(pn.state.cookies.get(COOKIE))
+        if found is None:
             return None
         with self.db.transaction(write=False) as session:
-            user = users.get(session, name)
-            return (user.name, user.role) if user.active else None
+            user = users.get(session, found[0])
+            return (user.name, user.role, found[1]) if user.active else None
 
     def authorize(self, _user_info: Any, path: str) -> bool:
         """Panel's check before a page is served: False answers 403."""
@@ -99,7 +122,7 @@ class _App:
             who = self.identity()
             if who is None:
                 return pn.pane.HTML("<p data-testid='denied'>Your session has ended: log in.</p>")
-            name, role = who
+            name, role, epoch = who
             if page is None:
                 return home(name, role, self.prefix)
             if role not in page.roles:
@@ -111,7 +134,7 @@ class _App:
                 document.on_session_destroyed(lambda _context: log.info("%s closed a page", name))
             return pn.Column(
                 navigation(name, role, self.prefix, page.slug),
-                page.build(Workspace(self.db, name)),
+                page.build(SessionWorkspace(self.db, name, epoch)),
                 sizing_mode="stretch_width",
             )
 

@@ -73,6 +73,11 @@ class Sessions:
 
     def user_of(self, value: str | bytes | None) -> str | None:
         """The user a signed cookie value stands for, if it is still good."""
+        found = self.login_of(value)
+        return found[0] if found else None
+
+    def login_of(self, value: str | bytes | None) -> tuple[str, int] | None:
+        """The user and login epoch a signed cookie value stands for, if it is still good."""
         if not value:
             return None
         decoded = decode_signed_value(self.secret, COOKIE, value, max_age_days=self.max_age_days)
@@ -81,7 +86,7 @@ class Sessions:
         name, _, epoch = decoded.decode("utf-8").rpartition("|")
         with self.db.transaction(write=False) as session:
             current = logins.epoch(session, name)
-        return name if current is not None and str(current) == epoch else None
+        return (name, current) if current is not None and str(current) == epoch else None
 
     def login(self, handler: tornado.web.RequestHandler, name: str, password: str) -> str:
         """Check a login and set the cookie; the reason if refused ('' when logged in)."""

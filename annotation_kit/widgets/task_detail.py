@@ -225,7 +225,6 @@ class TaskDetailController:
     def _work(self, action: str, request: dict[str, Any], task_id: int) -> dict[str, Any]:
         """Open an episode to annotate, or the review, of this task (``tasks_view`` shows it
         below the details; on its own the widget says which widget to open)."""
-        self.opened += 1
         with self.ws.transaction(write=False) as session:
             me = self.ws.me(session)
             allowed = tasks.permissions(session, task_id, by=me)
@@ -245,6 +244,7 @@ class TaskDetailController:
             if action == "annotate"
             else f"ReviewForm(ws, task={task_id})"
         )
+        self.opened += 1
         return {
             # ``opened`` counts the clicks: opening the same work again shows it afresh
             "working": {"mode": action, "task": task_id, "dataset": dataset, "opened": self.opened},

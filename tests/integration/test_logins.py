@@ -60,13 +60,14 @@ def test_disabled_users_and_epochs(team):
     assert attempt(team, "ann", SECRET).refused == "user 'ann' is disabled: ask an admin"
     assert ada.logins.epoch("ann") is None  # open sessions end at their next request
     ada.users.set_status("ann", "active")
+    assert ada.logins.epoch("ann") == 2  # enabled again: sessions from before stay ended
     ann = team["ann"]
     with pytest.raises(ak.PermissionDenied, match="current password is wrong"):
         ann.logins.set_password("ann", "a new one, long", current="not it at all")
     ann.logins.set_password("ann", "a new one, long", current=SECRET)
-    assert ada.logins.epoch("ann") == 2  # every session of the old password ends
+    assert ada.logins.epoch("ann") == 3  # every session of the old password ends
     assert not attempt(team, "ann", SECRET).ok
-    assert attempt(team, "ann", "a new one, long").epoch == 2
+    assert attempt(team, "ann", "a new one, long").epoch == 3
 
 
 def test_who_may_set_a_password_and_what_is_accepted(team):

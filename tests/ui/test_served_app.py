@@ -204,6 +204,36 @@ def test_an_admin_pauses_and_resumes_the_queue(served, browser):
     context.close()
 
 
+def test_a_page_left_open_ends_with_a_password_change_or_a_disabled_user(served, browser):
+    ada = served.team["ada"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    task = served.task.id
+    for change, undo, said in [
+        (
+            lambda: ada.logins.set_password("ann", "changed-by-the-admin"),
+            lambda: ada.logins.set_password("ann", PASSWORDS["ann"]),
+            "your session has ended",
+        ),
+        (
+            lambda: ada.users.set_status("ann", "disabled"),
+            lambda: ada.users.set_status("ann", "active"),
+            "user 'ann' is disabled",
+        ),
+    ]:
+        log_in(page, served, "ann", then="/work")
+        page.click(f"[data-testid=open-{task}]")
+        page.wait_for_selector("[data-testid=action-start]")
+        change()
+        page.click("[data-testid=action-start]")  # the page is still open: its next action
+        page.wait_for_selector(f"[data-testid=error] >> text={said}")
+        assert ada.tasks.get(task).status == "pending"
+        undo()
+        page.goto(f"{served.base}/work")  # and a reload asks for a login again
+        page.wait_for_selector("#username")
+    context.close()
+
+
 def test_review_round_trip_between_two_people_logged_in_at_once(served, browser):
     maya, ann_ws = served.team["maya"], served.team["ann"]
     [first, _second] = maya.tasks.task_dataset_ids(served.task.id)
