@@ -44,12 +44,21 @@ async (count) => {
   const times = [];
   for (let i = 0; i < count; i++) {
     key("q"); key("ArrowRight"); key("r");
+    await new Promise((r) => setTimeout(r, 150));  // the step's frames arrive: not timed
     const before = rows();
     const start = performance.now();
     await new Promise((resolve, reject) => {
-      setTimeout(() => reject(new Error(`no new row 10 s after Enter (${before} rows)`)), 10000);
+      let seen = "";
+      const said = () => seen || widget.querySelector("[data-testid=error]")?.textContent || "";
+      const errors = new MutationObserver(() => {
+        const text = widget.querySelector("[data-testid=error]")?.textContent;
+        if (text) seen = text;
+      });
+      errors.observe(widget, { childList: true, subtree: true, characterData: true });
+      const fail = () => reject(new Error(`no new row 10 s after Enter (${before}): ${said()}`));
+      setTimeout(fail, 10000);
       const watch = new MutationObserver(() => {
-        if (rows() > before) { watch.disconnect(); resolve(); }
+        if (rows() > before) { watch.disconnect(); errors.disconnect(); resolve(); }
       });
       watch.observe(widget, { childList: true, subtree: true });
       key("Enter");
@@ -114,10 +123,18 @@ def main() -> None:
                 for page in pages:  # all sessions save at once
                     page.evaluate(f"() => {{ window.__saves = ({SAVES_JS})({args.saves}); }}")
                 together: list[float] = []
-                for page in pages:
-                    together += page.evaluate("async () => await window.__saves")
+                for page, (name, task) in zip(pages, tasks.items(), strict=True):
+                    try:
+                        together += page.evaluate("async () => await window.__saves")
+                    except Exception:
+                        stored = len(ws.annotations.list_annotations(task))
+                        print(f"{name}: {stored} stored")
+                        raise
                 report(f"{SESSIONS} sessions at once", together)
                 browser.close()
+        except Exception:
+            print(log.read_text()[-3000:])
+            raise
         finally:
             stop(server)
 

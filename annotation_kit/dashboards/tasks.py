@@ -3,6 +3,7 @@ or the review form opened from the details."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,10 @@ def saved_traits(mode: str) -> list[str]:
     return ["segments"] if mode == "annotate" else ["verdicts", "status", "round"]
 
 
+DETAIL_DELAY_MS = 400
+"""How long after the last save below them the details are read again."""
+
+
 class TasksDashboard(pn.viewable.Viewer):
     """A :class:`TaskBoardPanel` above a :class:`TaskDetailPanel`: opening a card shows that
     task below, and what is done in the details (start, submit, approve, delete...) shows on
@@ -49,6 +54,7 @@ class TasksDashboard(pn.viewable.Viewer):
             self.board.param.update(assignee=assignee, status=list(status))
         self.detail = TaskDetailPanel(workspace)
         self.work: Any = None
+        self._pending: Any = None
         self._page = pn.Column(self.board, self.detail, sizing_mode="stretch_width")
         self.board.param.watch(self._opened, ["opened"])
         self.detail.param.watch(lambda _event: self.board.reload(), ["info"])
@@ -66,10 +72,24 @@ class TasksDashboard(pn.viewable.Viewer):
         elif value.get("mode"):
             self.work = ReviewFormPanel(self.ws, task=value["task"])
         if self.work is not None:
-            self.work.param.watch(
-                lambda *_events: self.detail.reload(), saved_traits(value["mode"])
-            )
+            self.work.param.watch(lambda *_events: self._saved(), saved_traits(value["mode"]))
         self._page.objects = [self.board, self.detail] + ([self.work] if self.work else [])
+
+    def _saved(self) -> None:
+        """The work below saved: the details follow once the saving pauses (rapid saves —
+        a segment a second — reload them once, after the answers have gone out)."""
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            self.detail.reload()
+            return
+        if self._pending is not None:
+            with contextlib.suppress(ValueError):  # it may have run meanwhile
+                doc.remove_timeout_callback(self._pending)
+        self._pending = doc.add_timeout_callback(self._reload_detail, DETAIL_DELAY_MS)
+
+    def _reload_detail(self) -> None:
+        self._pending = None
+        self.detail.reload()
 
     @property
     def objects(self) -> list[Any]:

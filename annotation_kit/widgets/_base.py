@@ -94,12 +94,19 @@ class _Driver:
         return {name: getattr(self, name) for name in self._spec.all_traits}
 
     def _apply(self, updates: dict[str, Any]) -> None:
+        unknown = set(updates) - set(self._spec.all_traits)
+        if unknown:  # a controller bug: say which, rather than set attributes nobody syncs
+            raise AttributeError(f"{self._spec.name} has no trait {', '.join(sorted(unknown))}")
         self._applying = True  # our own updates must not trigger another refresh
         try:
-            for name, value in updates.items():
-                setattr(self, name, value)
+            self._set_many(updates)
         finally:
             self._applying = False
+
+    def _set_many(self, updates: dict[str, Any]) -> None:
+        """Set several traits; the hosts send them to the browser as one message."""
+        for name, value in updates.items():
+            setattr(self, name, value)
 
     def _run(self, step: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         try:
@@ -109,7 +116,10 @@ class _Driver:
         except Exception as exc:  # a bug: say so in the widget, not only in a server log
             log.exception("%s failed", self._spec.name)
             updates = {"_error": f"internal error ({type(exc).__name__}): {exc}", "_notice": ""}
-        self._apply(updates | {"_revision": self._revision + 1})
+        self._apply(updates)
+        # on its own, after the answer: whatever order a host sends one batch in, the browser
+        # has every value of the answer when it redraws
+        self._apply({"_revision": self._revision + 1})
         later = getattr(self._controller, "later", None)
         if later is not None:  # work that may follow the answer (e.g. frames sent ahead)
             setattr(self._controller, "later", None)  # noqa: B010 - not every controller has it
@@ -168,7 +178,13 @@ def notebook_class(spec: Spec) -> type:
         self.observe(lambda change: self._on_request(change["new"]), names=["_request"])
         self.observe(lambda _change: self._on_watched(), names=list(self._controller.watched))
 
+    def set_many(self: Any, updates: dict[str, Any]) -> None:
+        with self.hold_sync():  # one comm message for the whole answer
+            for name, value in updates.items():
+                setattr(self, name, value)
+
     body["__init__"] = init
+    body["_set_many"] = set_many
     body["__doc__"] = spec.doc
     return type(spec.name, (_Driver, anywidget.AnyWidget), body)
 
@@ -210,7 +226,11 @@ def panel_class(spec: Spec) -> type:
         else:
             work()
 
+    def set_many(self: Any, updates: dict[str, Any]) -> None:
+        self.param.update(updates)  # one Bokeh message for the whole answer
+
     body["__init__"] = init
     body["_defer"] = defer
+    body["_set_many"] = set_many
     body["__doc__"] = spec.doc
     return type(f"{spec.name}Panel", (_Driver, AnyWidgetComponent), body)

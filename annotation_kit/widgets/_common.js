@@ -57,15 +57,23 @@ function choice(model, name, options, anyLabel) {
 
 /**
  * Redraw when Python answers (`_revision`) or a local-only trait changes; returns the cleanup.
+ * An answer arrives as one message whose changes are applied one by one, `_revision` maybe
+ * first: the redraw waits for the end of the message (a microtask), and runs once for it.
  * @param {Model} model @param {string[]} local @param {() => void} draw
  */
 function subscribe(model, local, draw) {
   const names = ["_revision", ...local];
-  for (const name of names) model.on(`change:${name}`, draw);
+  let queued = false;
+  const redraw = () => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => { queued = false; draw(); });
+  };
+  for (const name of names) model.on(`change:${name}`, redraw);
   const onVisible = () => { if (document.visibilityState === "visible") request(model, "refresh"); };
   document.addEventListener("visibilitychange", onVisible);
   return () => {
     document.removeEventListener("visibilitychange", onVisible);
-    for (const name of names) model.off?.(`change:${name}`, draw);
+    for (const name of names) model.off?.(`change:${name}`, redraw);
   };
 }

@@ -169,7 +169,23 @@ class EpisodeAnnotatorController(EpisodeScreen):
             note = self._write(action, request, state)
         except ConflictError as exc:
             return self._records(state) | {"_error": str(exc), "_notice": ""}
-        return self._records(state) | {"_notice": note}
+        return self._written(state) | {"_notice": note}
+
+    def _written(self, state: dict[str, Any]) -> dict[str, Any]:
+        """What one's own save changes: the segments, the episodes' status, the suggestions
+        (the rest is read again on refresh and when another episode opens)."""
+        task_id, dataset_id = state["task"], state["dataset"]
+        with self.ws.transaction(write=False) as session:
+            names = skills.names(session)
+            found = annotations.list_annotations(session, task_id, dataset=dataset_id)
+            return {
+                "segments": [segment_json(a, names) for a in found],
+                "episodes": [
+                    {"id": d.id, "name": d.name, "status": d.status, "duration_s": d.duration_s}
+                    for d in progress.dataset_status(session, task_id)
+                ],
+                "suggestions": annotations.recent_descriptions(session),
+            }
 
     def _write(self, action: str, request: dict[str, Any], state: dict[str, Any]) -> str:
         task_id, dataset_id = state["task"], state["dataset"]

@@ -47,8 +47,9 @@ class ReviewFormController(EpisodeAnnotatorController):
 
     def _records(self, state: dict[str, Any]) -> dict[str, Any]:
         out = super()._records(state)
-        review = self._round(state["task"], state["dataset"])
-        return out | review | {"can_edit": False}
+        out.pop("suggestions", None)  # the form writes no descriptions
+        out.pop("can_edit", None)
+        return out | self._round(state["task"], state["dataset"])
 
     def _round(self, task_id: int, dataset_id: int) -> dict[str, Any]:
         """The review round: sample, verdicts, changes since the last round, progress."""
