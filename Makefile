@@ -43,6 +43,7 @@ bench: install consumers
 	$(BIN)/python bench/data.py
 	$(BIN)/python bench/board_ui.py
 	$(BIN)/python bench/annotator_ui.py
+	$(BIN)/python bench/served_save.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/video.py
 	$(BIN)/python bench/jobs.py
