@@ -206,6 +206,9 @@ def panel_class(spec: Spec) -> type:
         name: kinds[t.kind](default=t.default, doc=t.doc) for name, t in spec.all_traits.items()
     }
     body["_esm"] = spec.module()
+    # Panel waits 50 ms after a change from the browser before handling it (to merge a slider's
+    # drag); a request and a playhead move are single acts the user waits on: handled at once
+    body["_priority_changes"] = [n for n in ("_request", "playhead") if n in spec.all_traits]
     if spec.css:
         body["_stylesheets"] = [spec.css.read_text()]
 
