@@ -608,3 +608,18 @@ class Login(Base):
 
     def __repr__(self) -> str:
         return f"<Login user #{self.user_id} epoch {self.epoch}>"
+
+
+class DatabaseLogin(Base):
+    """A PostgreSQL login (role) that identifies a person: once a workspace has any, ``connect()``
+    acts as the user its session's login is linked to, whatever name the caller gives."""
+
+    __tablename__ = "database_logins"
+
+    role: Mapped[str] = mapped_column(String(63), primary_key=True)
+    """The database role name, as ``session_user`` reports it."""
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<DatabaseLogin {self.role!r} → user #{self.user_id}>"

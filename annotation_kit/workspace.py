@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import imports, users
+from . import database_logins, imports, users
 from ._inputs import check_call
 from .database import Database, is_readonly
 from .episodes import Episode
@@ -36,6 +36,7 @@ USER_ENV = "ANNOTATION_KIT_USER"
 SERVICE_MODULES = (
     "annotations",
     "checks",
+    "database_logins",
     "datasets",
     "events",
     "logins",
@@ -118,6 +119,8 @@ class Workspace:
 
     annotations: Services
     checks: Services
+    database_logins: Services
+    """PostgreSQL logins that identify people: ``link(role, user)``, ``links()``, ``unlink``."""
     exports: Services
     """Export records: ``list_exports()``, ``get_export(id)``, ``diff(old, new)``."""
     datasets: Services
@@ -231,19 +234,43 @@ def connect(url: str | None = None, *, user: str | None = None) -> Workspace:
     user defaults to ``$ANNOTATION_KIT_USER`` or the login name; the first user of an empty
     workspace becomes its admin.
 
+    On a PostgreSQL workspace whose admins linked database logins to users
+    (:mod:`annotation_kit.database_logins`), the session's database login decides who you are:
+    ``user`` must then be that person, unless they are an admin.
+
     Example::
 
         import annotation_kit as ak
         ws = ak.connect(user="maya")
         ws.task_queries.board().counts
     """
-    name = user or os.environ.get(USER_ENV) or getpass.getuser()
+    asked = user or os.environ.get(USER_ENV)
     db = Database.open(url)
+    with db.transaction(write=False) as session:
+        person = database_logins.identify(session)
+        if person is not None:
+            return Workspace(db, _acting(session, person, asked))
+    name = asked or getpass.getuser()
     try:
         _bootstrap(db, name)
     except IntegrityError:  # another process made the first user at the same moment
         _bootstrap(db, name)
     return Workspace(db, name)
+
+
+def _acting(session: Session, person: str, asked: str | None) -> str:
+    """Who a handle identified by its database login as ``person`` acts as: ``person``, or, for
+    an admin, the user ``asked`` for."""
+    me = users.get(session, person)
+    if not me.active:
+        raise PermissionDenied(f"user '{person}' is disabled")
+    if asked is None or asked == person:
+        return person
+    if me.role != Role.ADMIN:
+        raise PermissionDenied(
+            f"your database login identifies you as '{person}'; only an admin may act as '{asked}'"
+        )
+    return users.get(session, asked).name
 
 
 def _bootstrap(db: Database, name: str) -> None:

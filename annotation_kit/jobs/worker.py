@@ -98,12 +98,16 @@ def _system_user(workspace_url: str) -> str:
     """A user to read the ledger as (the workers act for nobody: each job runs as its owner)."""
     from sqlalchemy import select
 
+    from .. import database_logins
     from ..database import Database
     from ..models import User
 
     database = Database.open(workspace_url)
     with database.transaction(write=False) as session:
-        name = session.scalar(select(User.name).order_by(User.id).limit(1))
+        # where database logins identify people, the worker's own login decides
+        name = database_logins.identify(session) or session.scalar(
+            select(User.name).order_by(User.id).limit(1)
+        )
     if name is None:
         raise ValidationError("the workspace has no users yet")
     return name

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .. import logins, users
+from .. import database_logins, logins, users
 from ..database import Database
 from ..errors import PermissionDenied, ValidationError
 from ..models import User
@@ -65,6 +65,18 @@ def ensure_admin(db: Database) -> str | None:
         if logins.bootstrap_admin(session, name, password):
             return name
     return None
+
+
+def _check_service_login(db: Database) -> None:
+    """Where database logins identify people, the server acts for everyone who logs in, so its
+    own database login must be linked to an active admin."""
+    with db.transaction(write=False) as session:
+        service = database_logins.identify(session)
+        if service is not None and users.get(session, service).role != Role.ADMIN:
+            raise PermissionDenied(
+                f"this server's database login identifies it as '{service}', who is not an "
+                "admin: the served app acts for everyone, so link its login to an admin"
+            )
 
 
 class SessionWorkspace(Workspace):
@@ -160,13 +172,14 @@ def serve(
 
     from ..database import default_url
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     url = url or default_url()
     db = Database.open(url)
+    _check_service_login(db)
     if created := ensure_admin(db):
         print(f"created the first admin: {created}")
+    logging.basicConfig(  # after the migrations, whose INFO lines would otherwise show
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
     secret = cookie_secret(secret_folder(url))
     app = _App(db, Sessions(db, secret, hours=session_hours), prefix)
