@@ -182,6 +182,19 @@ def set_password(name: str, url: str | None, user: str | None, from_stdin: bool)
 )
 @click.option("--ssl-certfile", default=None, help="TLS certificate (PEM) to serve HTTPS.")
 @click.option("--ssl-keyfile", default=None, help="TLS private key (PEM).")
+@click.option(
+    "--oidc-issuer",
+    default=None,
+    help="Also offer single sign-on through this OpenID Connect provider (client id and secret "
+    "from $ANNOTATION_KIT_OIDC_CLIENT_ID / $ANNOTATION_KIT_OIDC_CLIENT_SECRET).",
+)
+@click.option(
+    "--oidc-claim",
+    default="email",
+    show_default=True,
+    help="The provider's claim that names the workspace user (by e-mail address or name).",
+)
+@click.option("--oidc-name", default="", help="What the login page calls the provider.")
 @click.option("--show", is_flag=True, help="Open a browser on the login page.")
 def serve(
     url: str | None,
@@ -194,6 +207,9 @@ def serve(
     origins: tuple[str, ...],
     ssl_certfile: str | None,
     ssl_keyfile: str | None,
+    oidc_issuer: str | None,
+    oidc_claim: str,
+    oidc_name: str,
     show: bool,
 ) -> None:
     """Serve the workspace's dashboards to a team: each person logs in as themselves.
@@ -215,6 +231,9 @@ def serve(
             websocket_origins=origins,
             ssl_certfile=ssl_certfile,
             ssl_keyfile=ssl_keyfile,
+            oidc_issuer=oidc_issuer,
+            oidc_claim=oidc_claim,
+            oidc_name=oidc_name,
             show=show,
         )
     except (AnnotationKitError, PermissionError, ValueError) as exc:

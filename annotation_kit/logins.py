@@ -29,6 +29,7 @@ __all__ = [
     "epoch",
     "has_password",
     "set_password",
+    "sign_on",
 ]
 
 PASSWORD_MIN = 8
@@ -38,6 +39,8 @@ FREE_FAILURES = 5
 LOCK_FIRST = timedelta(seconds=30)
 LOCK_MAX = timedelta(minutes=15)
 WRONG = "wrong user name or password"
+SIGN_ON_ONLY = ""
+"""The password hash of a user who only logs in through single sign-on (no password matches)."""
 
 _hasher = PasswordHasher()
 _UNKNOWN = _hasher.hash("an unknown user: verified against so that it takes as long")
@@ -174,4 +177,38 @@ def epoch(session: Session, name: str) -> int | None:
 @readonly
 def has_password(session: Session, name: str) -> bool:
     """Whether ``name`` can log in with a password."""
-    return session.get(Login, users.get(session, name).id) is not None
+    login = session.get(Login, users.get(session, name).id)
+    return login is not None and login.password_hash != SIGN_ON_ONLY
+
+
+def sign_on(session: Session, identity: str, *, provider: str) -> Outcome:
+    """A single sign-on login: ``identity`` is what the identity provider vouched for (an
+    e-mail address, or a user name), found as the workspace user with that e-mail address, else
+    that name. Refused when there is no such user or they are disabled: a provider's account
+    gives no access to a workspace that has not added that person."""
+    value = identity.strip() if isinstance(identity, str) else ""
+    user = session.scalar(select(User).where(User.email == value.lower())) if value else None
+    if user is None and value:
+        user = session.scalar(select(User).where(User.name == value))
+    if user is None:
+        return Outcome(
+            None,
+            refused=f"no user of this workspace has the e-mail address or name {value!r}: "
+            "ask an admin to add you",
+        )
+    if not user.active:
+        return Outcome(None, refused=f"user '{user.name}' is disabled: ask an admin")
+    login = session.get(Login, user.id)
+    if login is None:  # a person who only ever signs on: no password to log in with
+        login = Login(user_id=user.id, password_hash=SIGN_ON_ONLY, failures=0, epoch=1)
+        session.add(login)
+        session.flush()
+    events.record(
+        session,
+        by=user,
+        object_type="user",
+        object_id=user.id,
+        action="login",
+        note=f"single sign-on through {provider}",
+    )
+    return Outcome(user.name, login.epoch)

@@ -180,6 +180,9 @@ class ObjectType(StrEnum):
     QC = "qc"
 
 
+EMAIL_MAX = 254
+
+
 class User(Base):
     """A person (or the system) acting in the workspace, with one role."""
 
@@ -190,6 +193,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
     display_name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     role: Mapped[Role] = mapped_column(_enum(Role))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), unique=True, default=None)
+    """Lower-case; how a single sign-on identity (OpenID Connect) finds its user."""
     status: Mapped[UserStatus] = mapped_column(_enum(UserStatus), default=UserStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

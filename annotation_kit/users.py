@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from . import _text, events
 from .database import readonly
 from .errors import NotFound, ValidationError
-from .models import Login, Project, ProjectMember, User, UserStatus
+from .models import EMAIL_MAX, Login, Project, ProjectMember, User, UserStatus
 from .workflow import Role, require_role
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "list_users",
     "names",
     "parse_role",
+    "set_email",
     "set_role",
     "set_status",
 ]
@@ -60,16 +61,24 @@ def get_many(session: Session, names: Iterable[str]) -> list[User]:
 
 
 def create(
-    session: Session, name: str, role: str, *, display_name: str = "", by: User | None
+    session: Session,
+    name: str,
+    role: str,
+    *,
+    display_name: str = "",
+    email: str | None = None,
+    by: User | None,
 ) -> User:
-    """Create a user. Only admins may (``by=None`` is the bootstrap of an empty workspace)."""
+    """Create a user. Only admins may (``by=None`` is the bootstrap of an empty workspace).
+    ``email`` is how a single sign-on login finds the user."""
     if by is not None:
         require_role(by, {Role.ADMIN}, "create users")
     _text.name(name, "user name")
     _text.optional_name(display_name, "display name")
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise ValidationError(f"a user named {name!r} already exists")
-    user = User(name=name, display_name=display_name or name, role=parse_role(role))
+    address = _email(session, email)
+    user = User(name=name, display_name=display_name or name, role=parse_role(role), email=address)
     session.add(user)
     session.flush()
     events.record(
@@ -80,6 +89,42 @@ def create(
         action="create",
         to_state=user.role.value,
     )
+    return user
+
+
+def _email(session: Session, value: object, owner: User | None = None) -> str | None:
+    """A checked, lower-case e-mail address that no other user has (None clears it)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValidationError("an e-mail address must be text")
+    address = value.strip().lower()
+    local, at, domain = address.partition("@")
+    if not at or not local or "." not in domain or len(address) > EMAIL_MAX or " " in address:
+        raise ValidationError(f"{value!r} is not an e-mail address")
+    holder = session.scalar(select(User).where(User.email == address))
+    if holder is not None and holder is not owner:
+        raise ValidationError(f"another user ({holder.name}) has the e-mail address {address}")
+    return address
+
+
+def set_email(session: Session, name: str, email: str | None, *, by: User) -> User:
+    """Set (or clear, with None) a user's e-mail address: admins for anyone, users for
+    themselves. A single sign-on login finds its user by it."""
+    user = get(session, name)
+    if by.id != user.id:
+        require_role(by, {Role.ADMIN}, "set another user's e-mail address")
+    address = _email(session, email, owner=user)
+    if address != user.email:
+        user.email = address
+        events.record(
+            session,
+            by=by,
+            object_type="user",
+            object_id=user.id,
+            action="set_email",
+            note="e-mail address cleared" if address is None else "e-mail address changed",
+        )
     return user
 
 

@@ -165,6 +165,9 @@ def serve(
     websocket_origins: tuple[str, ...] = (),
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
+    oidc_issuer: str | None = None,
+    oidc_claim: str = "email",
+    oidc_name: str = "",
     show: bool = False,
 ) -> None:
     """Serve the workspace at ``url`` until stopped (see ``annotation-kit serve --help``)."""
@@ -181,6 +184,11 @@ def serve(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+    sso = None
+    if oidc_issuer:
+        from .oidc import discover
+
+        sso = discover(oidc_issuer, claim=oidc_claim, name=oidc_name)
     secret = cookie_secret(secret_folder(url))
     app = _App(db, Sessions(db, secret, hours=session_hours), prefix)
     pn.config.authorize_callback = app.authorize
@@ -202,7 +210,7 @@ def serve(
         show=show,
         title="annotation_kit",
         cookie_secret=secret,
-        auth_provider=Provider(app.sessions, prefix),
+        auth_provider=Provider(app.sessions, prefix, sso),
         prefix=prefix,
         num_procs=num_procs,
         # a closed browser tab's session (its widgets, open episodes) is freed this much later

@@ -16,7 +16,7 @@ import stat
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import tornado.web
@@ -25,6 +25,9 @@ from tornado.web import decode_signed_value
 
 from .. import logins
 from ..database import Database
+
+if TYPE_CHECKING:
+    from .oidc import Oidc
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,20 @@ class Sessions:
             recent.append(now)
             log.info("login refused for a user from %s", address)
             return outcome.refused
+        self._issue(handler, outcome)
+        return ""
+
+    def sign_on(self, handler: tornado.web.RequestHandler, identity: str, *, provider: str) -> str:
+        """Set the cookie for a single sign-on identity; the reason if refused."""
+        with self.db.transaction() as session:
+            outcome = logins.sign_on(session, identity, provider=provider)
+        if not outcome.ok:
+            log.info("single sign-on refused from %s", handler.request.remote_ip)
+            return outcome.refused
+        self._issue(handler, outcome)
+        return ""
+
+    def _issue(self, handler: tornado.web.RequestHandler, outcome: logins.Outcome) -> None:
         handler.set_secure_cookie(
             COOKIE,
             f"{outcome.user}|{outcome.epoch}",
@@ -110,8 +127,7 @@ class Sessions:
             samesite="Lax",
             path="/",
         )
-        log.info("%s logged in from %s", outcome.user, address)
-        return ""
+        log.info("%s logged in from %s", outcome.user, handler.request.remote_ip)
 
 
 def _next(value: str, prefix: str) -> str:
@@ -124,9 +140,19 @@ def _next(value: str, prefix: str) -> str:
 class Provider(AuthProvider):
     """The Bokeh auth provider of ``annotation-kit serve``: our login page, our cookie."""
 
-    def __init__(self, sessions: Sessions, prefix: str = "") -> None:
-        self.sessions, self.prefix = sessions, prefix
+    def __init__(self, sessions: Sessions, prefix: str = "", sso: Oidc | None = None) -> None:
+        self.sessions, self.prefix, self.sso = sessions, prefix, sso
         super().__init__()
+
+    @property
+    def endpoints(self) -> list[tuple[str, type]]:
+        """The login and logout pages, and the single sign-on handler when there is one."""
+        routes = list(super().endpoints)
+        if self.sso is not None:
+            from .oidc import ENDPOINT, handler
+
+            routes.append((ENDPOINT, handler(self.sso, self.sessions, self.prefix)))
+        return routes
 
     @property
     def get_user(self) -> Any:
@@ -147,17 +173,20 @@ class Provider(AuthProvider):
     @property
     def login_handler(self) -> type:
         """Serves the login page and checks what it posts."""
-        sessions, prefix = self.sessions, self.prefix
+        sessions, prefix, sso = self.sessions, self.prefix, self.sso
 
         class Login(tornado.web.RequestHandler):
             def get(self) -> None:
                 self.set_header("Cache-Control", "no-store")
+                target = _next(self.get_argument("next", ""), prefix)
                 self.write(
                     page(
                         "login.html",
                         error=self.get_argument("error", ""),
-                        next=_next(self.get_argument("next", ""), prefix),
+                        next=target,
                         action=f"{prefix}/login",
+                        sso_url=f"{prefix}/oidc?next={quote(target)}" if sso else "",
+                        sso_name=sso.name if sso else "",
                     )
                 )
 

@@ -104,3 +104,32 @@ def test_only_admins_act_as_someone_else(team):
     with pytest.raises(ak.PermissionDenied, match="may not act as another user"):
         team["maya"].as_user("ann")
     assert team["ada"].as_user("ann").user == "ann"
+
+
+def test_a_single_sign_on_identity_finds_its_user_by_email_then_name(team):
+    ada = team["ada"]
+    ada.users.set_email("ann", "Ann@Example.org ")
+    assert ada.users.get("ann").email == "ann@example.org"
+    with pytest.raises(ak.errors.ValidationError, match="another user \\(ann\\) has"):
+        ada.users.set_email("rita", "ANN@example.org")
+    with pytest.raises(ak.errors.ValidationError, match="is not an e-mail address"):
+        ada.users.set_email("rita", "rita at example")
+    with pytest.raises(ak.errors.PermissionDenied):
+        team["rita"].users.set_email("ann", "x@example.org")
+    team["rita"].users.set_email("rita", "rita@example.org")  # anyone may set their own
+
+    with ada.transaction() as session:
+        by_email = logins.sign_on(session, "ANN@example.org", provider="idp")
+        by_name = logins.sign_on(session, "maya", provider="idp")
+        unknown = logins.sign_on(session, "who@example.org", provider="idp")
+        disabled = logins.sign_on(session, "dis", provider="idp")
+    assert (by_email.user, by_name.user) == ("ann", "maya")
+    assert "no user of this workspace" in unknown.refused and not unknown.ok
+    assert "disabled" in disabled.refused
+    # a user who only signs on has a session epoch but no password that matches anything
+    assert ada.logins.has_password("maya") is False
+    assert attempt(team, "maya", "").refused == logins.WRONG
+    with ada.transaction(write=False) as session:
+        assert logins.epoch(session, "maya") == 1
+    ada.logins.set_password("maya", SECRET)  # a password can be added later
+    assert attempt(team, "maya", SECRET).ok

@@ -41,7 +41,13 @@ EVERY_PAGE = {"work", "review", "tasks", "data", "queue", "statistics", "admin"}
 class Served:
     """A running ``annotation-kit serve`` over a small team's workspace."""
 
-    def __init__(self, url: str, folder: Path, extra: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        folder: Path,
+        extra: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.team = make_team(url)
         ada = self.team["ada"]
         ada.users.set_status("dis", "active")
@@ -64,6 +70,7 @@ class Served:
             **os.environ,
             "ANNOTATION_KIT_COOKIE_SECRET": SECRET,
             "ANNOTATION_KIT_QUEUE": f"sqlite:///{folder / 'queue.db'}",
+            **(env or {}),
         }
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
