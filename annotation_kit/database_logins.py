@@ -53,7 +53,7 @@ def links(session: Session) -> dict[str, str]:
         .join(User, User.id == DatabaseLogin.user_id)
         .order_by(DatabaseLogin.role)
     )
-    return {str(role): str(name) for role, name in rows.tuples()}
+    return {str(role): str(name) for role, name in rows}
 
 
 def link(session: Session, role: str, user: str, *, by: User) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "bootstrap_admin",
     "epoch",
     "has_password",
+    "password_users",
     "set_password",
     "sign_on",
 ]
@@ -179,6 +180,13 @@ def has_password(session: Session, name: str) -> bool:
     """Whether ``name`` can log in with a password."""
     login = session.get(Login, users.get(session, name).id)
     return login is not None and login.password_hash != SIGN_ON_ONLY
+
+
+@readonly
+def password_users(session: Session) -> set[str]:
+    """The names of every user who can log in with a password (one query, for lists)."""
+    query = select(User.name).join(Login, Login.user_id == User.id)
+    return set(session.scalars(query.where(Login.password_hash != SIGN_ON_ONLY)))
 
 
 def sign_on(session: Session, identity: str, *, provider: str) -> Outcome:

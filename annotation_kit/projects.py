@@ -18,6 +18,8 @@ __all__ = [
     "create",
     "get",
     "list_projects",
+    "memberships",
+    "remove_members",
 ]
 
 
@@ -69,6 +71,44 @@ def add_members(session: Session, project: str | int, names: Iterable[str], *, b
             )
     session.flush()
     session.refresh(found)
+    return found
+
+
+def remove_members(
+    session: Session, project: str | int, names: Iterable[str], *, by: User
+) -> Project:
+    """Take users out of a project (managers and admins); non-members are ignored."""
+    require_supervisor(by, "change project members")
+    found = get(session, project)
+    for user in users.get_many(session, names):
+        member = session.get(ProjectMember, (found.id, user.id))
+        if member is not None:
+            session.delete(member)
+            events.record(
+                session,
+                by=by,
+                object_type="project",
+                object_id=found.id,
+                action="remove_member",
+                note=user.name,
+            )
+    session.flush()
+    session.refresh(found)
+    return found
+
+
+@readonly
+def memberships(session: Session) -> dict[str, list[str]]:
+    """Each user's projects by name (users in none are left out), for lists."""
+    rows = session.execute(
+        select(User.name, Project.name)
+        .join(ProjectMember, ProjectMember.user_id == User.id)
+        .join(Project, Project.id == ProjectMember.project_id)
+        .order_by(User.name, Project.name)
+    )
+    found: dict[str, list[str]] = {}
+    for user, project in rows:
+        found.setdefault(user, []).append(project)
     return found
 
 

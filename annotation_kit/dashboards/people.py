@@ -8,7 +8,7 @@ from typing import Any
 
 import panel as pn
 
-from ..errors import AnnotationKitError
+from ..errors import AnnotationKitError, ValidationError
 from ..workflow import Role, Status
 from ..workspace import Workspace
 
@@ -62,7 +62,8 @@ class StatisticsDashboard(pn.viewable.Viewer):
 
 
 class AdminDashboard(pn.viewable.Viewer):
-    """Users: create one, change a role, disable or enable, set a password (admins)."""
+    """Users: create one, change a role or e-mail address, disable or enable, set a password
+    (admins)."""
 
     def __init__(self, workspace: Workspace, **params: Any) -> None:
         super().__init__(**params)
@@ -73,12 +74,17 @@ class AdminDashboard(pn.viewable.Viewer):
         self.user_name = pn.widgets.TextInput(name="User name", width=200)
         self.role = pn.widgets.Select(name="Role", options=roles, value="annotator", width=150)
         self.password = pn.widgets.PasswordInput(name="Password", width=200)
+        self.email = pn.widgets.TextInput(name="E-mail (for single sign-on)", width=240)
+        self.project = pn.widgets.Select(name="Project", options=[], width=200)
         buttons = {
             "create": ("Create user", self._create),
             "role": ("Set role", self._set_role),
             "disable": ("Disable", lambda: self._status("disabled")),
             "enable": ("Enable", lambda: self._status("active")),
             "password": ("Set password", self._set_password),
+            "email": ("Set e-mail", self._set_email),
+            "join": ("Add to project", lambda: self._membership(join=True)),
+            "leave": ("Remove from project", lambda: self._membership(join=False)),
         }
         row = []
         for key, (label, action) in buttons.items():
@@ -86,7 +92,7 @@ class AdminDashboard(pn.viewable.Viewer):
             button.on_click(lambda _event, act=action: self._run(act))
             row.append(button)
         self._page = pn.Column(
-            pn.Row(self.user_name, self.role, self.password),
+            pn.Row(self.user_name, self.role, self.password, self.email, self.project),
             pn.Row(*row),
             self.message,
             self.users,
@@ -99,7 +105,7 @@ class AdminDashboard(pn.viewable.Viewer):
             note = action()
         except AnnotationKitError as exc:
             self.message.object = (
-                f"<p class='error' data-testid='admin-error'>{html.escape(str(exc))}</p>"
+                f"<p style='color:#a4161a' data-testid='admin-error'>{html.escape(str(exc))}</p>"
             )
             return
         self.message.object = f"<p data-testid='admin-notice'>{html.escape(note)}</p>"
@@ -107,8 +113,13 @@ class AdminDashboard(pn.viewable.Viewer):
         self.reload()
 
     def _create(self) -> str:
-        user = self.ws.users.create(self.user_name.value, self.role.value)
-        return f"created {user.name} ({user.role})"
+        user = self.ws.users.create(
+            self.user_name.value, self.role.value, email=self.email.value or None
+        )
+        if not self.password.value:
+            return f"created {user.name} ({user.role}); they need a password to log in"
+        self.ws.logins.set_password(user.name, self.password.value)
+        return f"created {user.name} ({user.role}) with a password"
 
     def _set_role(self) -> str:
         user = self.ws.users.set_role(self.user_name.value, self.role.value)
@@ -122,17 +133,36 @@ class AdminDashboard(pn.viewable.Viewer):
         self.ws.logins.set_password(self.user_name.value, self.password.value)
         return f"password of {self.user_name.value} set; their open sessions ended"
 
+    def _set_email(self) -> str:
+        user = self.ws.users.set_email(self.user_name.value, self.email.value or None)
+        return f"e-mail address of {user.name}: {user.email or 'none'}"
+
+    def _membership(self, *, join: bool) -> str:
+        if not self.project.value:
+            raise ValidationError("choose a project first")
+        name, project = self.user_name.value, self.project.value
+        if join:
+            self.ws.projects.add_members(project, [name])
+            return f"{name} is a member of {project}"
+        self.ws.projects.remove_members(project, [name])
+        return f"{name} is no longer a member of {project}"
+
     def reload(self) -> None:
         """Read the users again."""
+        self.project.options = [p.name for p in self.ws.projects.list_projects()]
+        member_of = self.ws.projects.memberships()
+        with_password = self.ws.logins.password_users()
         rows = "".join(
             f"<tr data-testid='user-{html.escape(u.name)}'><td>{html.escape(u.name)}</td>"
-            f"<td>{u.role}</td><td>{u.status}</td>"
-            f"<td>{'yes' if self.ws.logins.has_password(u.name) else 'no'}</td></tr>"
+            f"<td>{u.role}</td><td>{u.status}</td><td>{html.escape(u.email or '')}</td>"
+            f"<td>{html.escape(', '.join(member_of.get(u.name, [])))}</td>"
+            f"<td>{'yes' if u.name in with_password else 'no'}</td></tr>"
             for u in self.ws.users.list_users()
         )
         self.users.object = (
             "<table data-testid='users'><thead><tr><th>User</th><th>Role</th><th>Status</th>"
-            f"<th>Can log in</th></tr></thead><tbody>{rows}</tbody></table>"
+            "<th>E-mail</th><th>Projects</th><th>Password</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
         )
 
     def __panel__(self) -> pn.Column:

@@ -195,6 +195,53 @@ def test_nothing_the_browser_sends_chooses_the_user(served, browser):
     context.close()
 
 
+def test_an_admin_creates_a_user_who_then_logs_in(served, browser):
+    ada = served.team["ada"]
+    if "arms" not in {p.name for p in ada.projects.list_projects()}:
+        ada.projects.create("arms")
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    log_in(page, served, "ada", then="/admin")
+    page.wait_for_selector("[data-testid=users]")
+    name = f"newbie{served.port}"
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill("a new password!")
+    page.get_by_label("E-mail (for single sign-on)").fill(f"{name}@Example.org")
+    page.get_by_label("Project").select_option("arms")
+    page.get_by_role("button", name="Create user").click()
+    page.wait_for_selector(f"[data-testid=admin-notice] >> text={name} (annotator) with a pass")
+    page.get_by_role("button", name="Add to project").click()
+    page.wait_for_selector(f"[data-testid=admin-notice] >> text={name} is a member of arms")
+    row = page.locator(f"[data-testid=user-{name}]")
+    row.wait_for()
+    assert row.inner_text().split("\t") == [
+        name,
+        "annotator",
+        "active",
+        f"{name}@example.org",
+        "arms",
+        "yes",
+    ]
+    page.get_by_role("button", name="Create user").click()  # once more: refused, named
+    page.wait_for_selector(f"[data-testid=admin-error] >> text=a user named '{name}' already")
+    shot(page, "served_admin_page")
+
+    other = browser.new_context()
+    newbie = other.new_page()
+    newbie.goto(f"{served.base}/")
+    newbie.fill("#username", name)
+    newbie.fill("#password", "a new password!")
+    newbie.click("[data-testid=login]")
+    newbie.wait_for_selector("[data-testid=pages]")
+    assert newbie.inner_text("[data-testid=who]") == f"{name} (annotator)"
+    page.get_by_role("button", name="Disable").click()
+    page.wait_for_selector(f"[data-testid=admin-notice] >> text={name} is disabled")
+    assert other.request.get(f"{served.base}/work", max_redirects=0).status == 302
+    assert ada.projects.memberships()[name] == ["arms"]
+    other.close()
+    context.close()
+
+
 def test_an_admin_pauses_and_resumes_the_queue(served, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
