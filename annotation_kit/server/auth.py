@@ -95,6 +95,11 @@ class Sessions:
         """Check a login and set the cookie; the reason if refused ('' when logged in)."""
         address = handler.request.remote_ip or "?"
         now = time.monotonic()
+        if len(self._failures) > 1000:  # forget addresses whose failures are all old
+            self._failures = defaultdict(
+                list,
+                {a: ts for a, ts in self._failures.items() if ts and now - ts[-1] < ADDRESS_WINDOW},
+            )
         recent = [t for t in self._failures[address] if now - t < ADDRESS_WINDOW]
         self._failures[address] = recent
         if len(recent) >= ADDRESS_FAILURES:
