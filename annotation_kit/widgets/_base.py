@@ -215,9 +215,18 @@ def panel_class(spec: Spec) -> type:
     def init(self: Any, workspace: Workspace, **options: Any) -> None:
         AnyWidgetComponent.__init__(self, sizing_mode="stretch_width")
         self._start(spec, workspace, options)
-        self.param.watch(lambda event: self._on_request(event.new), ["_request"])
-        # several params changed in one browser message arrive as several events
-        self.param.watch(lambda *_events: self._on_watched(), list(self._controller.watched))
+        # Handled on the next tick, not inside Panel's change callback: there, Bokeh is still
+        # writing its "OK" for the browser's message, and Panel, finding the socket busy, holds
+        # the answer back 10 ms; from a next-tick callback Bokeh sends it as soon as "OK" is out
+        self.param.watch(lambda e: self._defer(lambda: self._on_request(e.new)), ["_request"])
+
+        # several params changed in one browser message arrive as several events; our own
+        # updates (while applying an answer) must not trigger a refresh: checked now, not later
+        def changed(*_events: Any) -> None:
+            if not getattr(self, "_applying", False):
+                self._defer(self._on_watched)
+
+        self.param.watch(changed, list(self._controller.watched))
 
     def defer(self: Any, work: Callable[[], None]) -> None:
         # after this answer has gone to the browser: on the server's next tick

@@ -32,6 +32,9 @@ function episodeView(model, opts) {
   };
   model.on("change:prefetch", absorb);
   /** The frame of ``camera`` at the playhead: sent ahead, else the last one Python sent. */
+  /** The figure shown per camera, kept while its frame is the same. */
+  const figures = new Map();
+
   function frameFor(camera) {
     const t = model.get("playhead");
     const id = cached.at.get(`${model.get("dataset")}|${camera}|${t}`);
@@ -227,11 +230,16 @@ function episodeView(model, opts) {
     return [
       h("div", { class: "ak-cameras" }, model.get("shown_cameras").map((c) => {
         const frame = frameFor(c);
-        return h("figure", { class: "ak-camera" }, [
+        const key = `${c}|${frame?.src || ""}|${frame?.at}|${frame?.error || ""}`;
+        const kept = figures.get(c);
+        if (kept?.key === key) return kept.element;  // the same frame: not decoded again
+        const element = h("figure", { class: "ak-camera" }, [
           frame?.src ? h("img", { src: frame.src, testid: `frame-${c}`, alt: c, "data-at": String(frame.at) })
             : h("div", { class: "ak-muted", text: frame?.error || "…" }),
           h("figcaption", { class: "ak-muted", text: short(c) }),
         ]);
+        figures.set(c, { key, element });
+        return element;
       })),
       ...model.get("windows").map((w) => plot(w, v0, v1)),
       timeline(v0, v1, marks),

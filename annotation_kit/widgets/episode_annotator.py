@@ -166,99 +166,110 @@ class EpisodeAnnotatorController(EpisodeScreen):
         if not state["task"] or not state["dataset"]:
             raise ValidationError("open an episode first")
         try:
-            note = self._write(action, request, state)
+            with self.ws.transaction() as session:  # the answer is read in the same transaction
+                note = self._write(session, action, request, state)
+                answer = self._written(session, action, request, state)
         except ConflictError as exc:
             return self._records(state) | {"_error": str(exc), "_notice": ""}
-        return self._written(state) | {"_notice": note}
+        return answer | {"_notice": note}
 
-    def _written(self, state: dict[str, Any]) -> dict[str, Any]:
-        """What one's own save changes: the segments, the episodes' status, the suggestions
-        (the rest is read again on refresh and when another episode opens)."""
+    def _written(
+        self, session: Any, action: str, request: dict[str, Any], state: dict[str, Any]
+    ) -> dict[str, Any]:
+        """What one's own save changes: the episode's segments and status, and the suggestions
+        when a description may have changed (the rest — other episodes included — is read again
+        on refresh and when another episode opens)."""
         task_id, dataset_id = state["task"], state["dataset"]
-        with self.ws.transaction(write=False) as session:
-            names = skills.names(session)
-            found = annotations.list_annotations(session, task_id, dataset=dataset_id)
-            return {
-                "segments": [segment_json(a, names) for a in found],
-                "episodes": [
-                    {"id": d.id, "name": d.name, "status": d.status, "duration_s": d.duration_s}
-                    for d in progress.dataset_status(session, task_id)
-                ],
-                "suggestions": annotations.recent_descriptions(session),
+        names = skills.names(session)
+        found = annotations.list_annotations(session, task_id, dataset=dataset_id)
+        out: dict[str, Any] = {"segments": [segment_json(a, names) for a in found]}
+        if action == "template" or not state["episodes"]:  # other episodes changed too
+            out["episodes"] = [
+                {"id": d.id, "name": d.name, "status": d.status, "duration_s": d.duration_s}
+                for d in progress.dataset_status(session, task_id)
+            ]
+        else:
+            invalid = sum(1 for a in found if not a.valid)
+            status = progress.DatasetStatus(dataset_id, "", 0, len(found), invalid).status
+            out["episodes"] = [
+                e | {"status": status} if e["id"] == dataset_id else e for e in state["episodes"]
+            ]
+        changes = request.get("changes") or {}
+        if action in ("undo", "template") or request.get("description") or "description" in changes:
+            out["suggestions"] = annotations.recent_descriptions(session)
+        return out
+
+    def _write(
+        self, session: Any, action: str, request: dict[str, Any], state: dict[str, Any]
+    ) -> str:
+        task_id, dataset_id = state["task"], state["dataset"]
+        me = self.ws.me(session)
+        if action == "add":
+            made = annotations.add(
+                session,
+                task_id,
+                dataset_id,
+                start_ns=int(request["start_ns"]),
+                end_ns=int(request["end_ns"]),
+                skill=request.get("skill") or None,
+                labels=request.get("labels") or [],
+                description=request.get("description") or "",
+                by=me,
+            )
+            self._push({"op": "delete", "id": made.id, "version": made.version})
+            return f"added segment #{made.id}"
+        if action == "update":
+            before = annotations.get(session, _named(request))
+            self._check_here(before, task_id, dataset_id)
+            changes = {
+                k: request["changes"][k]
+                for k in ("start_ns", "end_ns", "skill", "labels", "description")
+                if k in request["changes"]
             }
-
-    def _write(self, action: str, request: dict[str, Any], state: dict[str, Any]) -> str:
-        task_id, dataset_id = state["task"], state["dataset"]
-        with self.ws.transaction() as session:
-            me = self.ws.me(session)
-            if action == "add":
-                made = annotations.add(
-                    session,
-                    task_id,
-                    dataset_id,
-                    start_ns=int(request["start_ns"]),
-                    end_ns=int(request["end_ns"]),
-                    skill=request.get("skill") or None,
-                    labels=request.get("labels") or [],
-                    description=request.get("description") or "",
-                    by=me,
-                )
-                self._push({"op": "delete", "id": made.id, "version": made.version})
-                return f"added segment #{made.id}"
-            if action == "update":
-                before = annotations.get(session, _named(request))
-                self._check_here(before, task_id, dataset_id)
-                changes = {
-                    k: request["changes"][k]
-                    for k in ("start_ns", "end_ns", "skill", "labels", "description")
-                    if k in request["changes"]
-                }
-                old = annotations.values(session, before, list(changes))
-                after = annotations.update(
-                    session,
-                    before.id,
-                    expected_version=int(request["version"]),
-                    by=me,
-                    **changes,
-                )
-                self._push({"op": "update", "id": after.id, "version": after.version, **old})
-                return f"saved segment #{after.id}"
-            if action == "delete":
+            old = annotations.values(session, before, list(changes))
+            after = annotations.update(
+                session,
+                before.id,
+                expected_version=int(request["version"]),
+                by=me,
+                **changes,
+            )
+            self._push({"op": "update", "id": after.id, "version": after.version, **old})
+            return f"saved segment #{after.id}"
+        if action == "delete":
+            found = annotations.get(session, _named(request))
+            self._check_here(found, task_id, dataset_id)
+            copy = annotations.values(session, found, _COPIED) | {
+                "valid": found.valid,
+                "reason": found.invalid_reason,
+            }
+            annotations.delete(session, found.id, expected_version=int(request["version"]), by=me)
+            self._push({"op": "add", "id": found.id, **copy})
+            return f"deleted segment #{found.id}"
+        if action == "invalid":
+            reason = request.get("reason") or ""
+            if request.get("annotation"):
                 found = annotations.get(session, _named(request))
                 self._check_here(found, task_id, dataset_id)
-                copy = annotations.values(session, found, _COPIED) | {
-                    "valid": found.valid,
-                    "reason": found.invalid_reason,
-                }
-                annotations.delete(
-                    session, found.id, expected_version=int(request["version"]), by=me
+                marked = annotations.set_valid(
+                    session,
+                    found.id,
+                    False,
+                    reason=reason,
+                    expected_version=int(request["version"]),
+                    by=me,
                 )
-                self._push({"op": "add", "id": found.id, **copy})
-                return f"deleted segment #{found.id}"
-            if action == "invalid":
-                reason = request.get("reason") or ""
-                if request.get("annotation"):
-                    found = annotations.get(session, _named(request))
-                    self._check_here(found, task_id, dataset_id)
-                    marked = annotations.set_valid(
-                        session,
-                        found.id,
-                        False,
-                        reason=reason,
-                        expected_version=int(request["version"]),
-                        by=me,
-                    )
-                    self._push({"op": "valid", "id": marked.id, "version": marked.version})
-                    return f"marked segment #{marked.id} invalid"
-                marked = annotations.mark_invalid(session, task_id, dataset_id, reason, by=me)
-                self._push({"op": "delete", "id": marked.id, "version": marked.version})
-                return "marked the episode invalid"
-            if action == "undo":
-                return self._undo(session, task_id, dataset_id, me)
-            if action == "template":
-                made = annotations.copy_segments(session, task_id, dataset_id, by=me)
-                count = sum(len(v) for v in made.values())
-                return f"copied {count} segment(s) onto {len(made)} other episode(s)"
+                self._push({"op": "valid", "id": marked.id, "version": marked.version})
+                return f"marked segment #{marked.id} invalid"
+            marked = annotations.mark_invalid(session, task_id, dataset_id, reason, by=me)
+            self._push({"op": "delete", "id": marked.id, "version": marked.version})
+            return "marked the episode invalid"
+        if action == "undo":
+            return self._undo(session, task_id, dataset_id, me)
+        if action == "template":
+            made = annotations.copy_segments(session, task_id, dataset_id, by=me)
+            count = sum(len(v) for v in made.values())
+            return f"copied {count} segment(s) onto {len(made)} other episode(s)"
         raise ValidationError(f"unknown request {action!r}")
 
     def _push(self, inverse: dict[str, Any]) -> None:
