@@ -18,7 +18,7 @@ from .errors import AnnotationKitError
 from .formats import FormatError, Frame, open_reader
 from .models import Dataset
 
-FRAME_CACHE = 64
+FRAME_CACHE = 128
 WINDOW_CACHE = 8
 
 
@@ -216,15 +216,32 @@ class Episode:
             return out
         periods = {c: 1e9 / (self._stream(c, "camera").get("rate_hz") or 30.0) for c in cameras}
         pad = round(2 * max(periods.values()))
-        found = self.reader.frames_between(list(cameras), min(times) - pad, max(times) + pad)
-        for camera, frames in found.items():
-            if not frames:
-                continue
-            stamps = np.fromiter((f.t_ns for f in frames), dtype=np.int64)
-            for t in times:
-                i = int(np.argmin(np.abs(stamps - t)))
-                out[camera][t] = frames[i]
-                self._remember((camera, round(t / periods[camera])), frames[i])
+        missing = []
+        for t in sorted(set(times)):
+            keys = {c: (c, round(t / periods[c])) for c in cameras}
+            if all(key in self._frames for key in keys.values()):
+                for camera, key in keys.items():
+                    out[camera][t] = self._frames[key]
+            else:
+                missing.append(t)
+        # Only the spans around times not read before, each on its own (the span between two
+        # far-apart times is not read for nothing)
+        spans: list[list[int]] = []
+        for t in missing:
+            if spans and t - spans[-1][-1] <= 4 * pad:
+                spans[-1].append(t)
+            else:
+                spans.append([t])
+        for span in spans:
+            found = self.reader.frames_between(list(cameras), span[0] - pad, span[-1] + pad)
+            for camera, frames in found.items():
+                if not frames:
+                    continue
+                stamps = np.fromiter((f.t_ns for f in frames), dtype=np.int64)
+                for t in span:
+                    i = int(np.argmin(np.abs(stamps - t)))
+                    out[camera][t] = frames[i]
+                    self._remember((camera, round(t / periods[camera])), frames[i])
         return out
 
     def _remember(self, key: tuple[str, int], frame: Frame) -> None:

@@ -28,8 +28,10 @@ def saved_traits(mode: str) -> list[str]:
     return ["segments"] if mode == "annotate" else ["verdicts", "status", "round"]
 
 
-DETAIL_DELAY_MS = 400
-"""How long after the last save below them the details are read again."""
+DETAIL_DELAY_MS = 1500
+"""How long after the last save below them the details are read again: long enough that an
+annotator saving steadily (a segment every second or two) is not slowed by reloads of counts
+and history, which on a busy server would otherwise follow every save."""
 
 
 class TasksDashboard(pn.viewable.Viewer):
