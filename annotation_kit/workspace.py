@@ -198,6 +198,13 @@ class Workspace:
             )
         return export(self, tasks, format, destination, **options)
 
+    @functools.cached_property
+    def analytics(self) -> Any:
+        """Reports and read-only SQL through DuckDB (see :mod:`annotation_kit.analytics`)."""
+        from .analytics import Analytics
+
+        return Analytics(self)
+
     @property
     def queue(self) -> Any:
         """Background jobs on the default queue (``$ANNOTATION_KIT_QUEUE``, else ``queue.db``
@@ -219,6 +226,8 @@ class Workspace:
 
     def close(self) -> None:
         """Close the workspace's database connections."""
+        if "analytics" in self.__dict__:
+            self.analytics.close()
         self.db.dispose()
 
     def __repr__(self) -> str:

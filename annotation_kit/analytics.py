@@ -1,0 +1,395 @@
+"""Analytics: DuckDB over the workspace's own database, read-only, scoped by the library.
+
+DuckDB attaches the workspace read-only — an SQLite file through the ``sqlite_scanner`` extension
+(reading a live WAL file), PostgreSQL through ``postgres_scanner`` — both loaded from their PyPI
+packages, so nothing is downloaded at run time. The workspace's tables are views of the same
+name (``tasks``, ``annotations``, ``reviews``, ``events``...; never ``logins`` or the job
+ledger). Reports come back as pandas data frames (``arrow=True``: Arrow tables).
+
+Who sees what is decided here, as everywhere in the library: :meth:`Analytics.personal` is
+anyone's own figures, :meth:`Analytics.reviewer` a reviewer's own reviews, and the team and
+project reports and raw SQL (:meth:`Analytics.sql`, one ``SELECT`` over those views) are for
+managers and admins.
+
+Example::
+
+    ws = ak.connect(user="maya")
+    ws.analytics.team()                     # one row per annotator
+    ws.analytics.sql("SELECT status, count(*) FROM tasks GROUP BY status")
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import make_url
+
+from .errors import PermissionDenied, ValidationError
+from .workflow import is_supervisor
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from .workspace import Workspace
+
+__all__ = ["TABLES", "Analytics"]
+
+TABLES = (
+    "users",
+    "projects",
+    "project_members",
+    "datasets",
+    "tasks",
+    "task_members",
+    "task_datasets",
+    "skills",
+    "skill_versions",
+    "dictionaries",
+    "annotations",
+    "reviews",
+    "annotation_verdicts",
+    "events",
+)
+"""What analytics may read. Not ``logins`` (password hashes), ``database_logins``, the job
+ledger or exports (destinations)."""
+TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+"""Table functions raw SQL may call (the scanners and file readers may not)."""
+_EXTENSIONS = {
+    "sqlite": ("duckdb_extension_sqlite_scanner", "sqlite_scanner"),
+    "postgresql": ("duckdb_extension_postgres_scanner", "postgres_scanner"),
+}
+SECOND = 1_000_000_000
+
+
+def _extension(backend: str) -> str:
+    package, name = _EXTENSIONS[backend]
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise ValidationError(f"analytics on {backend} needs the package {package}")
+    found = sorted(Path(spec.origin).parent.glob(f"extensions/*/{name}.duckdb_extension"))
+    if not found:
+        raise ValidationError(f"the package {package} holds no {name} extension")
+    return str(found[-1])
+
+
+class Analytics:
+    """Read-only DuckDB over one workspace, acting as its user (made by ``ws.analytics``)."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.ws = workspace
+        self._lock = threading.Lock()
+        self._db: duckdb.DuckDBPyConnection | None = None
+
+    # ----- the connection ------------------------------------------------------------------
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on the attached workspace (one DuckDB database per handle, made once)."""
+        with self._lock:
+            if self._db is None:
+                self._db = self._attach()
+            return self._db.cursor()
+
+    def _attach(self) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        url = make_url(self.ws.db.url)
+        backend = url.get_backend_name()
+        if backend not in _EXTENSIONS:
+            raise ValidationError(
+                f"analytics reads SQLite and PostgreSQL workspaces, not {backend}"
+            )
+        con = duckdb.connect(
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        )
+        con.load_extension(_extension(backend))
+        if backend == "sqlite":
+            path = url.database or ""
+            if not path or path == ":memory:":
+                raise ValidationError("analytics needs a workspace file, not an in-memory one")
+            con.execute(f"ATTACH {_literal(path)} AS ws (TYPE sqlite, READ_ONLY)")
+            source = "ws"
+        else:
+            schema = _search_path(url) or "public"
+            plain = url.set(drivername="postgresql", query={})
+            target = plain.render_as_string(hide_password=False)
+            try:
+                con.execute(
+                    f"ATTACH {_literal(target)} AS ws "
+                    f"(TYPE postgres, READ_ONLY, SCHEMA {_literal(schema)})"
+                )
+            except duckdb.Error as exc:  # its message may carry the URL: never show that
+                raise ValidationError(
+                    f"analytics could not attach the PostgreSQL workspace at "
+                    f"{plain.render_as_string(hide_password=True)} ({type(exc).__name__})"
+                ) from None
+            source = f'ws."{schema.replace(chr(34), chr(34) * 2)}"'
+        for table in TABLES:
+            columns = "* EXCLUDE (email)" if table == "users" else "*"
+            con.execute(f"CREATE VIEW {table} AS SELECT {columns} FROM {source}.{table}")
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        return con
+
+    def close(self) -> None:
+        """Close the DuckDB database."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def _me(self) -> Any:
+        with self.ws.transaction(write=False) as session:
+            return self.ws.me(session)
+
+    def _query(self, sql: str, params: list[Any] | None = None, *, arrow: bool = False) -> Any:
+        result = self._connection().execute(sql, params or [])
+        return result.to_arrow_table() if arrow else result.df()
+
+    # ----- raw SQL -------------------------------------------------------------------------
+
+    def sql(self, query: str, params: list[Any] | None = None, *, arrow: bool = False) -> Any:
+        """One read-only ``SELECT`` over the workspace's views (managers and admins).
+
+        Tables: ``users`` (without e-mail addresses), ``projects``, ``project_members``,
+        ``datasets``, ``tasks``, ``task_members``, ``task_datasets``, ``skills``,
+        ``skill_versions``, ``dictionaries``, ``annotations``, ``reviews``,
+        ``annotation_verdicts`` and ``events``. ``?`` placeholders take ``params``."""
+        me = self._me()
+        if not is_supervisor(me):
+            raise PermissionDenied(f"{me.name} ({me.role}) may not run SQL: managers and admins")
+        self._check_select(query)
+        try:
+            return self._query(query, params, arrow=arrow)
+        except Exception as exc:
+            raise ValidationError(f"the query failed: {exc}") from None
+
+    def _check_select(self, query: object) -> None:
+        import duckdb
+
+        if not isinstance(query, str) or not query.strip():
+            raise ValidationError("the query must be SQL text")
+        try:
+            statements = duckdb.extract_statements(query)
+        except duckdb.Error as exc:
+            raise ValidationError(f"the query is not valid SQL: {exc}") from None
+        if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+            raise ValidationError("only one SELECT statement may run (analytics is read-only)")
+        tree = json.loads(
+            self._connection().execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0]  # type: ignore[index]
+        )
+        if tree.get("error"):
+            raise ValidationError(f"the query is not valid SQL: {tree.get('error_message')}")
+        ctes: set[str] = set()
+        for node in _nodes(tree):
+            for entry in (node.get("cte_map") or {}).get("map") or []:
+                ctes.add(str(entry.get("key", "")).lower())
+        for node in _nodes(tree):
+            kind = node.get("type")
+            if kind == "TABLE_FUNCTION":
+                name = str((node.get("function") or {}).get("function_name", "")).lower()
+                if name not in TABLE_FUNCTIONS:
+                    raise PermissionDenied(f"the table function {name}() is not available here")
+            elif kind == "BASE_TABLE":
+                name = str(node.get("table_name", "")).lower()
+                qualified = node.get("catalog_name") or node.get("schema_name") not in ("", "main")
+                if qualified or (name not in TABLES and name not in ctes):
+                    raise PermissionDenied(
+                        f"{name!r} is not one of the tables analytics reads: {', '.join(TABLES)}"
+                    )
+
+    # ----- reports -------------------------------------------------------------------------
+
+    def personal(self, *, arrow: bool = False) -> Any:
+        """My own figures as an annotator (anyone): the row of :meth:`team` that is mine."""
+        me = self._me()
+        return self._annotators([me.id], arrow=arrow)
+
+    def team(self, *, project: str | None = None, arrow: bool = False) -> Any:
+        """Per annotator (managers and admins): tasks, annotations and segments, episodes and
+        hours annotated, tasks reviewed, first-pass rate (the first review passed) and
+        rejections received; ``project`` limits it to that project's tasks."""
+        self._require_supervisor("read the team's figures")
+        return self._annotators(None, project=project, arrow=arrow)
+
+    def reviewer(self, *, arrow: bool = False) -> Any:
+        """My own reviews (anyone): the row of :meth:`reviewers` that is mine."""
+        me = self._me()
+        return self._reviewers([me.id], arrow=arrow)
+
+    def reviewers(self, *, arrow: bool = False) -> Any:
+        """Per reviewer (managers and admins): reviews, passes, rejections, and the review
+        turnaround (submission to decision) in hours, median and mean."""
+        self._require_supervisor("read the reviewers' figures")
+        return self._reviewers(None, arrow=arrow)
+
+    def tasks(self, *, project: str | None = None, arrow: bool = False) -> Any:
+        """Every task's progress (managers and admins): status, episodes and those annotated,
+        annotations, review rounds, and hours from creation to now or to passing review."""
+        self._require_supervisor("read every task's progress")
+        params: list[Any] = []
+        where = ""
+        if project is not None:
+            where, params = "WHERE p.name = ?", [project]
+        return self._query(
+            f"""
+            WITH per_task AS (
+                SELECT td.task_id, count(*) AS episodes,
+                       count(a.dataset_id) AS annotated,
+                       sum(d.duration_ns) / {3600 * SECOND}.0 AS hours
+                FROM task_datasets td
+                JOIN datasets d ON d.id = td.dataset_id
+                LEFT JOIN (SELECT DISTINCT task_id, dataset_id FROM annotations) a
+                  ON a.task_id = td.task_id AND a.dataset_id = td.dataset_id
+                GROUP BY td.task_id
+            ), notes AS (
+                SELECT task_id, count(*) AS annotations FROM annotations GROUP BY task_id
+            )
+            SELECT t.id AS task, t.name, p.name AS project, t.status,
+                   coalesce(pt.episodes, 0) AS episodes, coalesce(pt.annotated, 0) AS annotated,
+                   coalesce(pt.hours, 0) AS hours, coalesce(n.annotations, 0) AS annotations,
+                   t.review_round AS round,
+                   CASE WHEN coalesce(pt.episodes, 0) = 0 THEN 0.0
+                        ELSE pt.annotated / pt.episodes END AS progress,
+                   CAST(t.created_at AS TIMESTAMP) AS created_at,
+                   CAST(t.passed_at AS TIMESTAMP) AS passed_at
+            FROM tasks t
+            LEFT JOIN projects p ON p.id = t.project_id
+            LEFT JOIN per_task pt ON pt.task_id = t.id
+            LEFT JOIN notes n ON n.task_id = t.id
+            {where}
+            ORDER BY t.id
+            """,
+            params,
+            arrow=arrow,
+        )
+
+    def _require_supervisor(self, what: str) -> None:
+        me = self._me()
+        if not is_supervisor(me):
+            raise PermissionDenied(f"{me.name} ({me.role}) may not {what}: managers and admins")
+
+    def _annotators(
+        self, user_ids: list[int] | None, *, project: str | None = None, arrow: bool = False
+    ) -> Any:
+        params: list[Any] = []
+        scope = "TRUE"
+        if user_ids is not None:
+            scope = f"tm.user_id IN ({', '.join('?' * len(user_ids))})"
+            params += user_ids
+        if project is not None:
+            scope += " AND t.project_id = (SELECT id FROM projects WHERE name = ?)"
+            params.append(project)
+        return self._query(
+            f"""
+            WITH assigned AS (
+                SELECT tm.user_id, tm.task_id FROM task_members tm
+                JOIN tasks t ON t.id = tm.task_id
+                WHERE tm.duty = 'annotator' AND {scope}
+            ), mine AS (
+                SELECT a.* FROM annotations a
+                JOIN assigned s ON s.user_id = a.author_id AND s.task_id = a.task_id
+            ), episodes AS (
+                SELECT DISTINCT m.author_id, m.task_id, m.dataset_id, d.duration_ns
+                FROM mine m JOIN datasets d ON d.id = m.dataset_id
+            ), decided AS (  -- each task's decision per review round
+                SELECT task_id, round, bool_or(decision = 'reject') AS rejected
+                FROM reviews GROUP BY task_id, round
+            ), per_task AS (
+                SELECT s.user_id, s.task_id,
+                       min(dc.round) IS NOT NULL AS reviewed,
+                       coalesce(bool_or(dc.round = 1 AND NOT dc.rejected), FALSE) AS first_pass,
+                       coalesce(sum(CASE WHEN dc.rejected THEN 1 ELSE 0 END), 0) AS rejections
+                FROM assigned s LEFT JOIN decided dc ON dc.task_id = s.task_id
+                GROUP BY s.user_id, s.task_id
+            )
+            SELECT u.name AS annotator,
+                   count(*) AS tasks,
+                   coalesce(max(n.annotations), 0) AS annotations,
+                   coalesce(max(n.segments), 0) AS segments,
+                   coalesce(max(e.episodes), 0) AS episodes,
+                   coalesce(max(e.hours), 0.0) AS hours,
+                   CAST(sum(CASE WHEN pt.reviewed THEN 1 ELSE 0 END) AS BIGINT) AS reviewed,
+                   CASE WHEN sum(CASE WHEN pt.reviewed THEN 1 ELSE 0 END) = 0 THEN NULL
+                        ELSE sum(CASE WHEN pt.first_pass THEN 1 ELSE 0 END)
+                             / sum(CASE WHEN pt.reviewed THEN 1 ELSE 0 END) END AS first_pass_rate,
+                   CAST(sum(pt.rejections) AS BIGINT) AS rejections
+            FROM per_task pt
+            JOIN users u ON u.id = pt.user_id
+            LEFT JOIN (
+                SELECT author_id, count(*) AS annotations,
+                       count(*) FILTER (WHERE kind = 'segment') AS segments
+                FROM mine GROUP BY author_id
+            ) n ON n.author_id = pt.user_id
+            LEFT JOIN (
+                SELECT author_id, count(*) AS episodes,
+                       sum(duration_ns) / {3600 * SECOND}.0 AS hours
+                FROM episodes GROUP BY author_id
+            ) e ON e.author_id = pt.user_id
+            GROUP BY u.name
+            ORDER BY u.name
+            """,
+            params,
+            arrow=arrow,
+        )
+
+    def _reviewers(self, user_ids: list[int] | None, *, arrow: bool = False) -> Any:
+        params: list[Any] = []
+        scope = "TRUE"
+        if user_ids is not None:
+            scope = f"r.reviewer_id IN ({', '.join('?' * len(user_ids))})"
+            params += user_ids
+        return self._query(
+            f"""
+            WITH submitted AS (
+                SELECT object_id AS task_id, CAST("at" AS TIMESTAMP) AS sent FROM events
+                WHERE object_type = 'task' AND to_state = 'pending_review'
+            ), decided AS (
+                SELECT r.id, r.reviewer_id, r.decision,
+                       CAST(r.created_at AS TIMESTAMP) AS decided_at,
+                       (SELECT max(s.sent) FROM submitted s
+                        WHERE s.task_id = r.task_id
+                          AND s.sent <= CAST(r.created_at AS TIMESTAMP)) AS submitted_at
+                FROM reviews r WHERE {scope}
+            )
+            SELECT u.name AS reviewer, count(*) AS reviews,
+                   count(*) FILTER (WHERE decision = 'pass') AS passes,
+                   count(*) FILTER (WHERE decision = 'reject') AS rejections,
+                   median(epoch(decided_at - submitted_at) / 3600.0) AS turnaround_hours_median,
+                   avg(epoch(decided_at - submitted_at) / 3600.0) AS turnaround_hours_mean
+            FROM decided d JOIN users u ON u.id = d.reviewer_id
+            GROUP BY u.name ORDER BY u.name
+            """,
+            params,
+            arrow=arrow,
+        )
+
+
+def _literal(text: str) -> str:
+    """``text`` as an SQL string literal (ATTACH takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _search_path(url: Any) -> str | None:
+    """The schema named by ``options=-csearch_path=...`` in a PostgreSQL URL, if any."""
+    options = url.query.get("options")
+    for option in [options] if isinstance(options, str) else list(options or []):
+        for part in str(option).split():
+            if "search_path=" in part:
+                return part.split("search_path=", 1)[1].split(",")[0]
+    return None
+
+
+def _nodes(tree: Any) -> Any:
+    """Every mapping in a JSON tree."""
+    if isinstance(tree, dict):
+        yield tree
+        for value in tree.values():
+            yield from _nodes(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from _nodes(value)

@@ -1,0 +1,149 @@
+"""``ws.analytics``: DuckDB attached read-only to the workspace (SQLite file, PostgreSQL
+schema), on both backends. The reports are compared with a workspace whose answers are known
+by construction and with the same figures computed independently through SQLAlchemy; scoping
+holds (an annotator reads only their own figures and runs no SQL) and raw SQL reads only the
+workspace's tables, only with one SELECT."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import pytest
+from sqlalchemy import select
+
+from annotation_kit.errors import PermissionDenied, ValidationError
+from annotation_kit.models import Event, Review
+from tests.conftest import SECOND
+
+HOUR = 3600 * SECOND
+
+
+@pytest.fixture
+def reviewed(team):
+    """Task A (ann; three one-minute episodes: 2 segments, 1 segment + an episode verdict, an
+    invalid mark) rejected in round 1 and passed in round 2; task B (ann and ann2; two
+    episodes, one segment each) passed in round 1."""
+    maya, ann, ann2, rita = team["maya"], team["ann"], team["ann2"], team["rita"]
+    a_sets, b_sets = team.new_datasets_now(3), team.new_datasets_now(2)
+    a = maya.tasks.create("A", datasets=a_sets, annotators=["ann"], reviewers=["rita"]).id
+    b = maya.tasks.create("B", datasets=b_sets, annotators=["ann", "ann2"], reviewers=["rita"]).id
+    ann.tasks.start(a)
+    ann.annotations.add(a, a_sets[0], start_ns=0, end_ns=5 * SECOND)
+    ann.annotations.add(a, a_sets[0], start_ns=6 * SECOND, end_ns=9 * SECOND)
+    ann.annotations.add(a, a_sets[1], start_ns=SECOND, end_ns=2 * SECOND)
+    ann.annotations.add(a, a_sets[1])  # an episode-level verdict
+    ann.annotations.mark_invalid(a, a_sets[2], "camera covered")
+    ann.tasks.submit(a)
+    rita.tasks.reject(a, comment="segment 2 ends late")
+    ann.tasks.submit(a)
+    rita.tasks.approve(a)
+    ann.tasks.start(b)
+    ann2.annotations.add(b, b_sets[0], start_ns=0, end_ns=SECOND)
+    ann.annotations.add(b, b_sets[1], start_ns=0, end_ns=SECOND)
+    ann.tasks.submit(b)
+    rita.tasks.approve(b)
+    return team, a, b
+
+
+def test_the_team_report_matches_the_known_answers(reviewed):
+    team, _a, _b = reviewed
+    got = team["maya"].analytics.team().set_index("annotator")
+    assert list(got.index) == ["ann", "ann2"]
+    ann, ann2 = got.loc["ann"], got.loc["ann2"]
+    assert (ann.tasks, ann.annotations, ann.segments, ann.episodes) == (2, 6, 4, 4)
+    assert math.isclose(ann.hours, 4 * 60 / 3600)
+    assert (ann.reviewed, ann.rejections) == (2, 1)
+    assert math.isclose(ann.first_pass_rate, 0.5)  # A failed round 1, B passed it
+    assert (ann2.tasks, ann2.annotations, ann2.segments, ann2.episodes) == (1, 1, 1, 1)
+    assert (ann2.reviewed, ann2.first_pass_rate, ann2.rejections) == (1, 1.0, 0)
+    # the same rows through Arrow
+    assert team["maya"].analytics.team(arrow=True).num_rows == 2
+
+
+def test_the_task_and_reviewer_reports_match_the_store(reviewed):
+    team, a, b = reviewed
+    maya = team["maya"]
+    tasks = maya.analytics.tasks().set_index("task")
+    assert tasks.loc[a, "status"] == "review_passed" and tasks.loc[a, "round"] == 2
+    assert (tasks.loc[a, "episodes"], tasks.loc[a, "annotated"], tasks.loc[a, "annotations"]) == (
+        3,
+        3,
+        5,
+    )
+    assert (tasks.loc[b, "episodes"], tasks.loc[b, "annotated"], tasks.loc[b, "annotations"]) == (
+        2,
+        2,
+        2,
+    )
+    assert math.isclose(tasks.loc[a, "hours"], 3 * 60 / 3600)
+    assert tasks.loc[b, "progress"] == 1.0
+
+    rita = maya.analytics.reviewers().set_index("reviewer").loc["rita"]
+    assert (rita.reviews, rita.passes, rita.rejections) == (3, 2, 1)
+    # turnaround, independently: each review's time minus the last submission before it
+    with maya.transaction(write=False) as session:
+        reviews = session.scalars(select(Review).order_by(Review.id)).all()
+        sent = session.execute(
+            select(Event.object_id, Event.at).where(
+                Event.object_type == "task", Event.to_state == "pending_review"
+            )
+        ).all()
+    hours = [
+        (
+            r.created_at - max(at for task, at in sent if task == r.task_id and at <= r.created_at)
+        ).total_seconds()
+        / 3600
+        for r in reviews
+    ]
+    assert math.isclose(rita.turnaround_hours_mean, statistics.fmean(hours), abs_tol=1e-9)
+    assert math.isclose(rita.turnaround_hours_median, statistics.median(hours), abs_tol=1e-9)
+
+
+def test_each_person_reads_only_their_own_figures(reviewed):
+    team, _a, _b = reviewed
+    mine = team["ann2"].analytics.personal()
+    assert list(mine.annotator) == ["ann2"] and mine.annotations.iloc[0] == 1
+    assert list(team["rita"].analytics.reviewer().reviewer) == ["rita"]
+    for name in ("ann", "rita", "vic"):
+        analytics = team[name].analytics
+        for report in (analytics.team, analytics.reviewers, analytics.tasks):
+            with pytest.raises(PermissionDenied, match="managers and admins"):
+                report()
+        with pytest.raises(PermissionDenied, match="may not run SQL"):
+            analytics.sql("SELECT count(*) FROM tasks")
+
+
+def test_raw_sql_is_one_select_over_the_workspace_tables(reviewed):
+    team, a, _b = reviewed
+    analytics = team["maya"].analytics
+    counts = analytics.sql(
+        "SELECT task_id, count(*) AS n FROM annotations WHERE task_id = ? GROUP BY task_id",
+        [a],
+    )
+    assert counts.n.tolist() == [5]
+    assert analytics.sql("WITH x AS (SELECT 1 AS one) SELECT one FROM x").one.tolist() == [1]
+    refused = {
+        "SELECT * FROM logins": "'logins' is not one of the tables",
+        "SELECT * FROM ws.logins": "'logins' is not one of the tables",
+        "SELECT * FROM sqlite_scan('x.db', 'logins')": "sqlite_scan",
+        "SELECT * FROM read_csv('/etc/passwd')": "read_csv",
+        "SELECT * FROM '/etc/passwd'": "is not one of the tables",
+    }
+    for query, message in refused.items():
+        with pytest.raises(PermissionDenied, match=message):
+            analytics.sql(query)
+    for query in ("DELETE FROM tasks", "SELECT 1; SELECT 2", "ATTACH 'x.db' AS x"):
+        with pytest.raises(ValidationError, match="only one SELECT"):
+            analytics.sql(query)
+    with pytest.raises(ValidationError, match="not valid SQL"):
+        analytics.sql("SELEC nothing")
+    with pytest.raises(ValidationError, match="email"):
+        analytics.sql("SELECT email FROM users")  # addresses are not analytics' business
+
+
+def test_analytics_reads_what_was_just_written(team):
+    maya = team["maya"]
+    before = maya.analytics.sql("SELECT count(*) AS n FROM tasks").n.iloc[0]
+    maya.tasks.create("fresh", datasets=team.new_datasets_now(1), annotators=["ann"])
+    assert maya.analytics.sql("SELECT count(*) AS n FROM tasks").n.iloc[0] == before + 1
