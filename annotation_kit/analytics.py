@@ -268,6 +268,70 @@ class Analytics:
             arrow=arrow,
         )
 
+    def agreement(self, task: int, *, arrow: bool = False) -> Any:
+        """Agreement between every two annotators who both annotated an episode of ``task``
+        (managers, admins and the task's reviewers): per episode and pair, segments of each,
+        matched pairs, mean tIoU, boundary F1 at 0.1 / 0.5 / 1.0 s and the skill agreement
+        (Krippendorff's alpha) — see :mod:`annotation_kit.agreement`."""
+        import pandas as pd
+
+        from .agreement import TOLERANCES_S, Segment, compare
+
+        me = self._me()
+        if not is_supervisor(me):
+            reviews = self._query(
+                "SELECT 1 FROM task_members WHERE task_id = ? AND user_id = ? "
+                "AND duty = 'reviewer'",
+                [task, me.id],
+            )
+            if reviews.empty:
+                raise PermissionDenied(
+                    f"{me.name} ({me.role}) may not read agreement on task #{task}: its "
+                    "reviewers, managers and admins"
+                )
+        rows = self._query(
+            """
+            SELECT a.dataset_id, u.name AS author, a.start_ns, a.end_ns, s.name AS skill
+            FROM annotations a JOIN users u ON u.id = a.author_id
+            LEFT JOIN skills s ON s.id = a.skill_id
+            WHERE a.task_id = ? AND a.kind = 'segment' AND a.valid
+            ORDER BY a.dataset_id, u.name, a.start_ns
+            """,
+            [task],
+        )
+        out = []
+        for dataset, of_dataset in rows.groupby("dataset_id", sort=True):
+            people = {
+                name: [
+                    Segment(int(r.start_ns), int(r.end_ns), None if pd.isna(r.skill) else r.skill)
+                    for r in group.itertuples()
+                ]
+                for name, group in of_dataset.groupby("author", sort=True)
+            }
+            names = sorted(people)
+            for i, first in enumerate(names):
+                for second in names[i + 1 :]:
+                    got = compare(people[first], people[second])
+                    out.append(
+                        {
+                            "dataset": int(dataset),
+                            "annotator_a": first,
+                            "annotator_b": second,
+                            "segments_a": got.segments_a,
+                            "segments_b": got.segments_b,
+                            "matched": len(got.pairs),
+                            "mean_tiou": got.mean_tiou,
+                            **{f"boundary_f1_{t:g}s": got.boundary_f1[t] for t in TOLERANCES_S},
+                            "skill_alpha": got.skill_alpha,
+                        }
+                    )
+        frame = pd.DataFrame(out)
+        if arrow:
+            import pyarrow as pa
+
+            return pa.Table.from_pandas(frame, preserve_index=False)
+        return frame
+
     def _require_supervisor(self, what: str) -> None:
         me = self._me()
         if not is_supervisor(me):

@@ -147,3 +147,34 @@ def test_analytics_reads_what_was_just_written(team):
     before = maya.analytics.sql("SELECT count(*) AS n FROM tasks").n.iloc[0]
     maya.tasks.create("fresh", datasets=team.new_datasets_now(1), annotators=["ann"])
     assert maya.analytics.sql("SELECT count(*) AS n FROM tasks").n.iloc[0] == before + 1
+
+
+def test_agreement_between_two_annotators_of_one_episode(team):
+    maya, ann, ann2 = team["maya"], team["ann"], team["ann2"]
+    for name in ("pick", "place"):
+        maya.skills.create(name)
+    [episode] = team.new_datasets_now(1)
+    task = maya.tasks.create(
+        "overlap", datasets=[episode], annotators=["ann", "ann2"], reviewers=["rita"]
+    ).id
+    ann.tasks.start(task)
+    # ann2's boundaries are off by a controlled 0.3 s and 0.2 s
+    ann.annotations.add(task, episode, start_ns=0, end_ns=5 * SECOND, skill="pick")
+    ann.annotations.add(task, episode, start_ns=6 * SECOND, end_ns=9 * SECOND, skill="place")
+    ann2.annotations.add(task, episode, start_ns=3 * SECOND // 10, end_ns=5 * SECOND, skill="pick")
+    ann2.annotations.add(
+        task, episode, start_ns=6 * SECOND, end_ns=88 * SECOND // 10, skill="place"
+    )
+    got = team["rita"].analytics.agreement(task)  # the task's reviewer may read it
+    assert len(got) == 1
+    row = got.iloc[0]
+    assert (row.annotator_a, row.annotator_b, row.matched) == ("ann", "ann2", 2)
+    # tIoU 4.7/5 and 2.8/3; boundaries 0 5 6 9 against 0.3 5 6 8.8
+    assert math.isclose(row.mean_tiou, (4.7 / 5 + 2.8 / 3) / 2)
+    assert math.isclose(row["boundary_f1_0.1s"], 2 * 2 / 8)
+    assert math.isclose(row["boundary_f1_0.5s"], 1.0)
+    assert row.skill_alpha == 1.0
+    with pytest.raises(PermissionDenied, match="its reviewers, managers and admins"):
+        team["rita2"].analytics.agreement(task)
+    with pytest.raises(PermissionDenied):
+        ann.analytics.agreement(task)
