@@ -100,7 +100,11 @@ def skill_alpha(pairs: Sequence[tuple[str | None, str | None]]) -> float | None:
     import krippendorff
 
     codes = {name: float(i) for i, name in enumerate(sorted(set(values)))}
-    data = np.array([[codes[p[k]] if p[k] is not None else np.nan for p in pairs] for k in (0, 1)])
+
+    def code(value: str | None) -> float:
+        return np.nan if value is None else codes[value]
+
+    data = np.array([[code(p[k]) for p in pairs] for k in (0, 1)])
     return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
 
 
