@@ -268,6 +268,50 @@ class Analytics:
             arrow=arrow,
         )
 
+    def volume(self, *, by: str = "format", period: str = "month", arrow: bool = False) -> Any:
+        """Recordings imported per ``period`` (``day``, ``week``, ``month``) and per ``by``
+        (``format``, ``robot`` or ``project``): episodes and hours (managers and admins)."""
+        self._require_supervisor("read the data volume")
+        keys = {"format": "d.format", "robot": "d.robot", "project": "p.name"}
+        if by not in keys:
+            raise ValidationError(f"by must be one of {', '.join(keys)}, not {by!r}")
+        if period not in ("day", "week", "month"):
+            raise ValidationError(f"period must be day, week or month, not {period!r}")
+        return self._query(
+            f"""
+            SELECT date_trunc('{period}', CAST(d.created_at AS TIMESTAMP)) AS period,
+                   coalesce(nullif({keys[by]}, ''), '(none)') AS {by},
+                   count(*) AS episodes, sum(d.duration_ns) / {3600 * SECOND}.0 AS hours
+            FROM datasets d LEFT JOIN projects p ON p.id = d.project_id
+            GROUP BY ALL ORDER BY ALL
+            """,
+            arrow=arrow,
+        )
+
+    def skills(self, *, arrow: bool = False) -> Any:
+        """Per skill (managers and admins): segments, their mean length in seconds, the
+        annotators who used it, and the share of its reviewed segments that passed."""
+        self._require_supervisor("read skill usage")
+        return self._query(
+            """
+            WITH verdicts AS (
+                SELECT annotation_id, last(decision ORDER BY id) AS decision
+                FROM annotation_verdicts GROUP BY annotation_id
+            )
+            SELECT coalesce(s.name, '(no skill)') AS skill, count(*) AS segments,
+                   avg(a.end_ns - a.start_ns) / 1e9 AS mean_seconds,
+                   count(DISTINCT a.author_id) AS annotators,
+                   avg(CASE v.decision WHEN 'pass' THEN 1.0 WHEN 'reject' THEN 0.0 END)
+                       AS passed_share
+            FROM annotations a
+            LEFT JOIN skills s ON s.id = a.skill_id
+            LEFT JOIN verdicts v ON v.annotation_id = a.id
+            WHERE a.kind = 'segment'
+            GROUP BY ALL ORDER BY segments DESC, skill
+            """,
+            arrow=arrow,
+        )
+
     def agreement(self, task: int, *, arrow: bool = False) -> Any:
         """Agreement between every two annotators who both annotated an episode of ``task``
         (managers, admins and the task's reviewers): per episode and pair, segments of each,

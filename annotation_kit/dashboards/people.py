@@ -9,12 +9,13 @@ from typing import Any
 import panel as pn
 
 from ..errors import AnnotationKitError, ValidationError
-from ..workflow import Role, Status
+from ..workflow import Role, Status, is_supervisor
 from ..workspace import Workspace
 
 
 class StatisticsDashboard(pn.viewable.Viewer):
-    """Tasks per status and each task's progress: datasets, annotated, annotations, people."""
+    """Tasks per status and each task's progress: datasets, annotated, annotations, people;
+    for managers and admins also the overview charts (:mod:`annotation_kit.charts`)."""
 
     def __init__(self, workspace: Workspace, **params: Any) -> None:
         super().__init__(**params)
@@ -23,11 +24,28 @@ class StatisticsDashboard(pn.viewable.Viewer):
         self.table = pn.pane.HTML(sizing_mode="stretch_width")
         refresh = pn.widgets.Button(name="Refresh", button_type="default", width=100)
         refresh.on_click(lambda _event: self.reload())
-        self._page = pn.Column(refresh, self.summary, self.table, sizing_mode="stretch_width")
+        self.charts = pn.FlexBox(sizing_mode="stretch_width")
+        self._page = pn.Column(
+            refresh, self.summary, self.charts, self.table, sizing_mode="stretch_width"
+        )
         self.reload()
+
+    def _overview(self) -> None:
+        """The plotly overview for managers and admins (a visitor sees the tables only)."""
+        with self.ws.transaction(write=False) as session:
+            if not is_supervisor(self.ws.me(session)):
+                self.charts.objects = []
+                return
+        from ..charts import overview
+
+        self.charts.objects = [
+            pn.pane.Plotly(figure, width=560, height=330, css_classes=[f"chart-{name}"])
+            for name, figure in overview(self.ws).items()
+        ]
 
     def reload(self) -> None:
         """Read the figures again."""
+        self._overview()
         board = self.ws.task_queries.board(per_status=0)
         found = self.ws.task_queries.list_tasks(page_size=500, sort="-updated_at")
         self.summary.object = (

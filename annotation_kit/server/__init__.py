@@ -193,7 +193,7 @@ def serve(
     app = _App(db, Sessions(db, secret, hours=session_hours), prefix)
     pn.config.authorize_callback = app.authorize
     pn.config.auth_template = str(Path(__file__).parent / "denied.html")
-    pn.extension()
+    pn.extension("plotly")
     apps: dict[str, Any] = {"/": app.page(None)}
     apps |= {page.slug: app.page(page) for page in PAGES}
     origins = list(websocket_origins) or [f"{address}:{port}", f"localhost:{port}"]

@@ -178,3 +178,21 @@ def test_agreement_between_two_annotators_of_one_episode(team):
         team["rita2"].analytics.agreement(task)
     with pytest.raises(PermissionDenied):
         ann.analytics.agreement(task)
+
+
+def test_volume_and_skill_usage(reviewed):
+    team, _a, _b = reviewed
+    analytics = team["maya"].analytics
+    volume = analytics.volume(by="format", period="month")
+    assert volume.format.tolist() == ["mcap"] and volume.episodes.tolist() == [5]
+    assert math.isclose(volume.hours.iloc[0], 5 / 60)
+    assert analytics.volume(by="project").project.tolist() == ["(none)"]
+    with pytest.raises(ValidationError, match="by must be one of"):
+        analytics.volume(by="colour")
+    used = analytics.skills()
+    assert used.skill.tolist() == ["(no skill)"] and used.segments.tolist() == [5]
+    assert math.isclose(used.mean_seconds.iloc[0], (5 + 3 + 1 + 1 + 1) / 5)
+    assert used.annotators.tolist() == [2]
+    for report in (team["vic"].analytics.volume, team["ann"].analytics.skills):
+        with pytest.raises(PermissionDenied):
+            report()

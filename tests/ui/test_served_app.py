@@ -242,6 +242,24 @@ def test_an_admin_creates_a_user_who_then_logs_in(served, browser):
     context.close()
 
 
+def test_the_statistics_page_shows_the_overview_charts_to_managers(served, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 1100})
+    page = context.new_page()
+    log_in(page, served, "maya", then="/statistics")
+    for name in ("progress", "status", "volume", "skills"):
+        page.wait_for_selector(f".chart-{name} .main-svg", timeout=30_000)
+    titles = page.locator(".gtitle").all_text_contents()
+    assert "Tasks per status" in titles and "Hours of recordings per month" in titles
+    shot(page, "served_statistics_charts")
+    context.close()
+    visitor = browser.new_context()
+    page = visitor.new_page()
+    log_in(page, served, "vic", then="/statistics")
+    page.wait_for_selector("[data-testid=progress]")
+    assert page.locator(".main-svg").count() == 0  # the tables only: no team figures
+    visitor.close()
+
+
 def test_an_admin_pauses_and_resumes_the_queue(served, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
