@@ -47,6 +47,7 @@ bench: install consumers
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/video.py
 	$(BIN)/python bench/jobs.py
+	$(BIN)/python bench/analytics.py
 
 clean:
 	rm -rf $(VENV) demo-workspace .pytest_cache .hypothesis
