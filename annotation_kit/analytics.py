@@ -211,8 +211,9 @@ class Analytics:
 
     def team(self, *, project: str | None = None, arrow: bool = False) -> Any:
         """Per annotator (managers and admins): tasks, annotations and segments, episodes and
-        hours annotated, tasks reviewed, first-pass rate (the first review passed) and
-        rejections received; ``project`` limits it to that project's tasks."""
+        hours annotated, tasks reviewed, first-pass rate (the first review passed), rejections
+        received, and accuracy: of their annotations a reviewer judged, the share whose latest
+        verdict is a pass; ``project`` limits it to that project's tasks."""
         self._require_supervisor("read the team's figures")
         return self._annotators(None, project=project, arrow=arrow)
 
@@ -401,6 +402,10 @@ class Analytics:
             ), mine AS (
                 SELECT a.* FROM annotations a
                 JOIN assigned s ON s.user_id = a.author_id AND s.task_id = a.task_id
+            ), judged AS (  -- each of their annotations' latest verdict
+                SELECT m.author_id, last(v.decision ORDER BY v.id) AS decision
+                FROM mine m JOIN annotation_verdicts v ON v.annotation_id = m.id
+                GROUP BY m.id, m.author_id
             ), episodes AS (
                 SELECT DISTINCT m.author_id, m.task_id, m.dataset_id, d.duration_ns
                 FROM mine m JOIN datasets d ON d.id = m.dataset_id
@@ -425,7 +430,9 @@ class Analytics:
                    CASE WHEN sum(CASE WHEN pt.reviewed THEN 1 ELSE 0 END) = 0 THEN NULL
                         ELSE sum(CASE WHEN pt.first_pass THEN 1 ELSE 0 END)
                              / sum(CASE WHEN pt.reviewed THEN 1 ELSE 0 END) END AS first_pass_rate,
-                   CAST(sum(pt.rejections) AS BIGINT) AS rejections
+                   CAST(sum(pt.rejections) AS BIGINT) AS rejections,
+                   coalesce(max(j.judged), 0) AS judged,
+                   max(j.accuracy) AS accuracy
             FROM per_task pt
             JOIN users u ON u.id = pt.user_id
             LEFT JOIN (
@@ -438,6 +445,11 @@ class Analytics:
                        sum(duration_ns) / {3600 * SECOND}.0 AS hours
                 FROM episodes GROUP BY author_id
             ) e ON e.author_id = pt.user_id
+            LEFT JOIN (
+                SELECT author_id, count(*) AS judged,
+                       avg(CASE WHEN decision = 'pass' THEN 1.0 ELSE 0.0 END) AS accuracy
+                FROM judged GROUP BY author_id
+            ) j ON j.author_id = pt.user_id
             GROUP BY u.name
             ORDER BY u.name
             """,

@@ -22,26 +22,32 @@ HOUR = 3600 * SECOND
 @pytest.fixture
 def reviewed(team):
     """Task A (ann; three one-minute episodes: 2 segments, 1 segment + an episode verdict, an
-    invalid mark) rejected in round 1 and passed in round 2; task B (ann and ann2; two
-    episodes, one segment each) passed in round 1."""
+    invalid mark) rejected in round 1 — its first segment passed, its second rejected, then
+    shortened — and passed in round 2; task B (ann and ann2; two episodes, one segment each,
+    both passed) passed in round 1."""
     maya, ann, ann2, rita = team["maya"], team["ann"], team["ann2"], team["rita"]
     a_sets, b_sets = team.new_datasets_now(3), team.new_datasets_now(2)
     a = maya.tasks.create("A", datasets=a_sets, annotators=["ann"], reviewers=["rita"]).id
     b = maya.tasks.create("B", datasets=b_sets, annotators=["ann", "ann2"], reviewers=["rita"]).id
     ann.tasks.start(a)
-    ann.annotations.add(a, a_sets[0], start_ns=0, end_ns=5 * SECOND)
-    ann.annotations.add(a, a_sets[0], start_ns=6 * SECOND, end_ns=9 * SECOND)
+    first = ann.annotations.add(a, a_sets[0], start_ns=0, end_ns=5 * SECOND)
+    late = ann.annotations.add(a, a_sets[0], start_ns=6 * SECOND, end_ns=9 * SECOND)
     ann.annotations.add(a, a_sets[1], start_ns=SECOND, end_ns=2 * SECOND)
     ann.annotations.add(a, a_sets[1])  # an episode-level verdict
     ann.annotations.mark_invalid(a, a_sets[2], "camera covered")
     ann.tasks.submit(a)
+    rita.reviews.judge(first.id, "pass")
+    rita.reviews.judge(late.id, "reject", comment="ends late")
     rita.tasks.reject(a, comment="segment 2 ends late")
+    ann.annotations.update(late.id, expected_version=late.version, end_ns=8 * SECOND)
     ann.tasks.submit(a)
     rita.tasks.approve(a)
     ann.tasks.start(b)
-    ann2.annotations.add(b, b_sets[0], start_ns=0, end_ns=SECOND)
-    ann.annotations.add(b, b_sets[1], start_ns=0, end_ns=SECOND)
+    theirs = ann2.annotations.add(b, b_sets[0], start_ns=0, end_ns=SECOND)
+    mine = ann.annotations.add(b, b_sets[1], start_ns=0, end_ns=SECOND)
     ann.tasks.submit(b)
+    rita.reviews.judge(theirs.id, "pass")
+    rita.reviews.judge(mine.id, "pass")
     rita.tasks.approve(b)
     return team, a, b
 
@@ -57,6 +63,9 @@ def test_the_team_report_matches_the_known_answers(reviewed):
     assert math.isclose(ann.first_pass_rate, 0.5)  # A failed round 1, B passed it
     assert (ann2.tasks, ann2.annotations, ann2.segments, ann2.episodes) == (1, 1, 1, 1)
     assert (ann2.reviewed, ann2.first_pass_rate, ann2.rejections) == (1, 1.0, 0)
+    # judged: ann's first and late segments in A (pass, reject) and hers in B (pass)
+    assert ann.judged == 3 and math.isclose(ann.accuracy, 2 / 3)
+    assert ann2.judged == 1 and ann2.accuracy == 1.0
     # the same rows through Arrow
     assert team["maya"].analytics.team(arrow=True).num_rows == 2
 
@@ -191,7 +200,8 @@ def test_volume_and_skill_usage(reviewed):
         analytics.volume(by="colour")
     used = analytics.skills()
     assert used.skill.tolist() == ["(no skill)"] and used.segments.tolist() == [5]
-    assert math.isclose(used.mean_seconds.iloc[0], (5 + 3 + 1 + 1 + 1) / 5)
+    assert math.isclose(used.mean_seconds.iloc[0], (5 + 2 + 1 + 1 + 1) / 5)  # 6–9 s became 6–8
+    assert math.isclose(used.passed_share.iloc[0], 3 / 4)  # four judged, the late one rejected
     assert used.annotators.tolist() == [2]
     for report in (team["vic"].analytics.volume, team["ann"].analytics.skills):
         with pytest.raises(PermissionDenied):
