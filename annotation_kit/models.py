@@ -218,6 +218,8 @@ class Project(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     qc_rules: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    annotation_rules: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    """Rules a finished episode's annotations must meet (:mod:`annotation_kit.rules`)."""
     """Data checks every dataset of the project must pass (see :mod:`annotation_kit.checks`)."""
     members: Mapped[list[User]] = relationship(secondary="project_members", lazy="selectin")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import _text, events
+from . import _text, events, rules
 from .database import readonly
 from .datasets import check_range
 from .errors import InvalidTransition, ValidationError
@@ -90,6 +90,7 @@ def transition(
     step = check(found, by, _action(action), comment=comment)
     if step.action == Action.SUBMIT:
         _require_all_annotated(session, found, by)
+        _require_rules_met(session, found, by)
     if step.action == Action.APPROVE:
         _require_no_rejected(session, found)
     if step.action in (Action.APPROVE, Action.REJECT):
@@ -166,6 +167,17 @@ def _require_all_annotated(session: Session, task: Task, by: User) -> None:
             f"{by.name} cannot submit task '{task.name}' (#{task.id}) for review: {len(missing)} "
             f"of its {total} datasets have neither an annotation nor an invalid mark: "
             f"{shown}{more}"
+        )
+
+
+def _require_rules_met(session: Session, task: Task, by: User) -> None:
+    errors = [f for f in rules.evaluate(session, task.id) if f.severity == "error"]
+    if errors:
+        shown = "; ".join(f"episode #{f.dataset_id}: {f}" for f in errors[:5])
+        more = f"; and {len(errors) - 5} more" if len(errors) > 5 else ""
+        raise InvalidTransition(
+            f"{by.name} cannot submit task '{task.name}' (#{task.id}) for review: "
+            f"{len(errors)} place(s) break the project's annotation rules: {shown}{more}"
         )
 
 

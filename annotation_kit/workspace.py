@@ -43,6 +43,7 @@ SERVICE_MODULES = (
     "progress",
     "projects",
     "reviews",
+    "rules",
     "skills",
     "task_queries",
     "tasks",
@@ -130,6 +131,8 @@ class Workspace:
     progress: Services
     projects: Services
     reviews: Services
+    rules: Services
+    """Annotation rules per project: ``set_rules(project, rules)``, ``evaluate(task)``."""
     skills: Services
     task_queries: Services
     tasks: Services
