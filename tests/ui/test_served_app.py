@@ -306,6 +306,45 @@ def test_a_page_left_open_ends_with_a_password_change_or_a_disabled_user(served,
     context.close()
 
 
+def test_a_submit_that_breaks_a_project_rule_is_refused_in_the_page(served, browser):
+    maya = served.team["maya"]
+    if "place" not in {s.name for s in maya.skills.list_skills()}:
+        maya.skills.create("place")
+    project = f"ruled{served.port}"
+    maya.projects.create(project)
+    maya.rules.set_rules(project, [{"rule": "required_skills", "skills": ["place"]}])
+    [first, _second] = maya.tasks.task_dataset_ids(served.task.id)
+    task = maya.tasks.create(
+        "ruled", datasets=[first], annotators=["ann"], reviewers=["rita"], project=project
+    )
+    served.team["ann"].tasks.start(task.id)
+    page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    log_in(page, served, "ann", then="/work")
+    page.click(f"[data-testid=open-{task.id}]", timeout=30_000)
+    page.click("[data-testid=open-annotator]")
+    page.wait_for_selector("[data-testid=episode-annotator] img", timeout=30_000)
+
+    def segment(skill_key: str) -> None:
+        page.focus("[data-testid=episode-annotator]")
+        for key in (skill_key, "q", "Shift+ArrowRight", "r", "Enter"):
+            page.keyboard.press(key)
+        page.wait_for_selector("[data-testid=notice] >> text=added segment")
+
+    segment("1")  # a pick: the rule wants a place
+    page.click("[data-testid=refresh-task]")
+    page.click("[data-testid=action-submit]")
+    page.wait_for_selector(
+        "[data-testid=error] >> text=required_skills: no segment of the required skill 'place'"
+    )
+    shot(page, "served_rule_refused")
+    assert maya.tasks.get(task.id).status == "in_progress"
+    segment("2")  # a place
+    page.click("[data-testid=refresh-task]")
+    page.click("[data-testid=action-submit]")
+    page.wait_for_selector("[data-testid=notice] >> text=task is now Pending Review")
+    page.context.close()
+
+
 def test_review_round_trip_between_two_people_logged_in_at_once(served, browser):
     maya, ann_ws = served.team["maya"], served.team["ann"]
     [first, _second] = maya.tasks.task_dataset_ids(served.task.id)
