@@ -313,6 +313,31 @@ class Analytics:
             arrow=arrow,
         )
 
+    def quality(self, *, arrow: bool = False) -> Any:
+        """Rejections by skill (managers and admins): per skill, the segments reviewers judged,
+        those whose latest verdict is a rejection, the rejection rate, and the latest
+        rejection comments (up to three)."""
+        self._require_supervisor("read the quality report")
+        return self._query(
+            """
+            WITH latest AS (
+                SELECT annotation_id, last(decision ORDER BY id) AS decision,
+                       last(comment ORDER BY id) AS comment, max(id) AS verdict
+                FROM annotation_verdicts GROUP BY annotation_id
+            )
+            SELECT coalesce(s.name, '(no skill)') AS skill, count(*) AS judged,
+                   count(*) FILTER (WHERE l.decision = 'reject') AS rejected,
+                   avg(CASE WHEN l.decision = 'reject' THEN 1.0 ELSE 0.0 END) AS rejection_rate,
+                   list(l.comment ORDER BY l.verdict DESC)
+                       FILTER (WHERE l.decision = 'reject')[1:3] AS comments
+            FROM latest l
+            JOIN annotations a ON a.id = l.annotation_id
+            LEFT JOIN skills s ON s.id = a.skill_id
+            GROUP BY ALL ORDER BY rejection_rate DESC, skill
+            """,
+            arrow=arrow,
+        )
+
     def agreement(self, task: int, *, arrow: bool = False) -> Any:
         """Agreement between every two annotators who both annotated an episode of ``task``
         (managers, admins and the task's reviewers): per episode and pair, segments of each,

@@ -206,3 +206,15 @@ def test_volume_and_skill_usage(reviewed):
     for report in (team["vic"].analytics.volume, team["ann"].analytics.skills):
         with pytest.raises(PermissionDenied):
             report()
+
+
+def test_the_quality_report_gives_rejections_by_skill(reviewed):
+    team, _a, _b = reviewed
+    got = team["maya"].analytics.quality()
+    # four segments judged (none has a skill); the late one's latest verdict is a rejection
+    assert got.skill.tolist() == ["(no skill)"]
+    assert (got.judged.iloc[0], got.rejected.iloc[0]) == (4, 1)
+    assert math.isclose(got.rejection_rate.iloc[0], 1 / 4)
+    assert list(got.comments.iloc[0]) == ["ends late"]
+    with pytest.raises(PermissionDenied):
+        team["rita"].analytics.quality()
