@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from . import events, projects
@@ -67,6 +67,17 @@ class Finding:
     annotation_id: int | None = None
     start_ns: int | None = None
     end_ns: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The finding as a widget shows it."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "text": str(self),
+            "annotation": self.annotation_id,
+            "start_ns": self.start_ns,
+            "end_ns": self.end_ns,
+        }
 
     def __str__(self) -> str:
         where = ""
@@ -244,13 +255,14 @@ def check_episode(
 
 
 @readonly
-def evaluate(session: Session, task: int) -> list[Finding]:
+def evaluate(session: Session, task: int, *, dataset: int | None = None) -> list[Finding]:
     """Every finding of the task's project rules on its annotated episodes (episodes marked
-    invalid, and episodes without annotations, are left out)."""
-    found = session.get(Task, task)
-    if found is None or found.project_id is None:
-        return []
-    rules = session.scalar(select(Project.annotation_rules).where(Project.id == found.project_id))
+    invalid, and episodes without annotations, are left out); ``dataset``: on that one only."""
+    rules = session.scalar(
+        select(Project.annotation_rules)
+        .join(Task, Task.project_id == Project.id)
+        .where(Task.id == task)
+    )
     if not rules:
         return []
     names: dict[int, str] = dict(session.execute(select(Skill.id, Skill.name)).all())  # type: ignore[arg-type]
@@ -262,6 +274,7 @@ def evaluate(session: Session, task: int) -> list[Finding]:
             (TaskDataset.dataset_id == Annotation.dataset_id) & (TaskDataset.task_id == task),
         )
         .where(Annotation.task_id == task)
+        .where(true() if dataset is None else Annotation.dataset_id == dataset)
         .order_by(Annotation.dataset_id, Annotation.start_ns)
     ).all()
     per: dict[int, tuple[int, list[Annotation]]] = {}

@@ -113,9 +113,18 @@ function render({ model, el }) {
       h("table", { class: "ak-table", testid: "segments" }, [
         h("thead", {}, [h("tr", {}, ["Span", "Skill", "Labels", "Description", ""].map((t) => h("th", { text: t })))]),
         h("tbody", {}, rows)]),
+      ...findings(),
       ...view.comments(),
       h("div", { class: "ak-muted", text: "Keys: Space play · ←/→ frame · Shift+←/→ 1 s · Q start · R end · ⏎ add · 1–9 skill · Del delete · Ctrl+Z undo" }),
     ];
+  }
+
+  /** Where the episode breaks its project's rules: errors stop a submit, warnings do not. */
+  function findings() {
+    const items = model.get("findings").map((f) => h("li", {
+      testid: "finding", class: f.severity === "error" ? "ak-qc-error" : "ak-qc-warning",
+      onclick: () => f.start_ns !== null && view.seek(f.start_ns), text: `${f.severity}: ${f.text}` }));
+    return items.length ? [h("h4", { text: "Rule checks" }), h("ul", { class: "ak-list", testid: "findings" }, items)] : [];
   }
 
   function draw() {

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from .. import annotations, datasets, progress, reviews, skills, tasks
+from .. import annotations, datasets, progress, reviews, rules, skills, tasks
 from ..episodes import Episode
 from ..errors import ConflictError, ValidationError
 from ..workspace import Workspace
@@ -142,9 +142,11 @@ class EpisodeAnnotatorController(EpisodeScreen):
             library = [s.name for s in skills.list_skills(session)]
             labels = sorted({e for d in skills.list_dictionaries(session) for e in d.entries})
             suggestions = annotations.recent_descriptions(session)
+            findings = [f.as_json() for f in rules.evaluate(session, task_id, dataset=dataset_id)]
         return {
             "episodes": episodes,
             "segments": segments,
+            "findings": findings,
             "comments": comments,
             "skills": library,
             "labels": labels,
@@ -182,7 +184,10 @@ class EpisodeAnnotatorController(EpisodeScreen):
         task_id, dataset_id = state["task"], state["dataset"]
         names = skills.names(session)
         found = annotations.list_annotations(session, task_id, dataset=dataset_id)
-        out: dict[str, Any] = {"segments": [segment_json(a, names) for a in found]}
+        out: dict[str, Any] = {
+            "segments": [segment_json(a, names) for a in found],
+            "findings": [f.as_json() for f in rules.evaluate(session, task_id, dataset=dataset_id)],
+        }
         if action == "template" or not state["episodes"]:  # other episodes changed too
             out["episodes"] = [
                 {"id": d.id, "name": d.name, "status": d.status, "duration_s": d.duration_s}
@@ -382,6 +387,7 @@ SPEC = Spec(
         "skills": Trait(list, [], "The skill library (number keys pick the n-th)."),
         "labels": Trait(list, [], "Labels from the dictionaries."),
         "suggestions": Trait(list, [], "Descriptions written before (suggestions)."),
+        "findings": Trait(list, [], "Where the open episode breaks its project's rules."),
         "can_edit": Trait(bool, False, "Whether this user may change annotations now."),
     },
 )

@@ -117,3 +117,23 @@ def test_a_submit_that_breaks_a_rule_is_refused_with_the_rule_named(team):
         ("segment_length", "warning", short.id)
     ]
     assert ann.tasks.submit(task).status == "pending_review"
+
+
+def test_the_annotator_shows_the_open_episodes_findings_after_each_save(team):
+    from annotation_kit.widgets import episode_annotator
+    from tests.integration.test_controllers import Host
+
+    maya, ann = team["maya"], team["ann"]
+    maya.skills.create("reach")
+    maya.projects.create("shown")
+    maya.rules.set_rules("shown", [{"rule": "segment_length", "min_s": 1}])
+    [episode] = team.new_datasets_now(1)
+    task = maya.tasks.create("t", datasets=[episode], annotators=["ann"], project="shown").id
+    ann.tasks.start(task)
+    host = Host(episode_annotator.SPEC, ann, set(), task=task, dataset=episode)
+    assert host.findings == []
+    host.send("add", start_ns=0, end_ns=SECOND // 2, skill="reach")
+    assert [(f["rule"], f["severity"]) for f in host.findings] == [("segment_length", "error")]
+    assert "0.50 s is shorter than 1 s" in host.findings[0]["text"]
+    host.send("undo")
+    assert host.findings == []

@@ -330,7 +330,10 @@ def test_a_submit_that_breaks_a_project_rule_is_refused_in_the_page(served, brow
             page.keyboard.press(key)
         page.wait_for_selector("[data-testid=notice] >> text=added segment")
 
-    segment("1")  # a pick: the rule wants a place
+    segment("1")  # a pick: the rule wants a place, and the annotator says so at once
+    page.wait_for_selector(
+        "[data-testid=findings] >> text=error: required_skills: no segment of the required"
+    )
     page.click("[data-testid=refresh-task]")
     page.click("[data-testid=action-submit]")
     page.wait_for_selector(
@@ -339,6 +342,7 @@ def test_a_submit_that_breaks_a_project_rule_is_refused_in_the_page(served, brow
     shot(page, "served_rule_refused")
     assert maya.tasks.get(task.id).status == "in_progress"
     segment("2")  # a place
+    page.wait_for_selector("[data-testid=findings]", state="detached")
     page.click("[data-testid=refresh-task]")
     page.click("[data-testid=action-submit]")
     page.wait_for_selector("[data-testid=notice] >> text=task is now Pending Review")
