@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
-from .errors import PermissionDenied, ValidationError
+from .errors import NotFound, PermissionDenied, ValidationError
 from .workflow import is_supervisor
 
 if TYPE_CHECKING:
@@ -215,6 +215,8 @@ class Analytics:
         received, and accuracy: of their annotations a reviewer judged, the share whose latest
         verdict is a pass; ``project`` limits it to that project's tasks."""
         self._require_supervisor("read the team's figures")
+        if project is not None:
+            self._require_exists("projects", "name", project, "project")
         return self._annotators(None, project=project, arrow=arrow)
 
     def reviewer(self, *, arrow: bool = False) -> Any:
@@ -235,6 +237,7 @@ class Analytics:
         params: list[Any] = []
         where = ""
         if project is not None:
+            self._require_exists("projects", "name", project, "project")
             where, params = "WHERE p.name = ?", [project]
         return self._query(
             f"""
@@ -347,6 +350,9 @@ class Analytics:
 
         from .agreement import TOLERANCES_S, Segment, compare
 
+        if not isinstance(task, int) or isinstance(task, bool):
+            raise ValidationError(f"task must be a task id, not {task!r}")
+        self._require_exists("tasks", "id", task, "task with id")
         me = self._me()
         if not is_supervisor(me):
             reviews = self._query(
@@ -401,6 +407,10 @@ class Analytics:
 
             return pa.Table.from_pandas(frame, preserve_index=False)
         return frame
+
+    def _require_exists(self, table: str, column: str, value: object, what: str) -> None:
+        if self._query(f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", [value]).empty:
+            raise NotFound(f"no {what} {value!r}")
 
     def _require_supervisor(self, what: str) -> None:
         me = self._me()

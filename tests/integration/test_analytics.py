@@ -12,7 +12,7 @@ import statistics
 import pytest
 from sqlalchemy import select
 
-from annotation_kit.errors import PermissionDenied, ValidationError
+from annotation_kit.errors import NotFound, PermissionDenied, ValidationError
 from annotation_kit.models import Event, Review
 from tests.conftest import SECOND
 
@@ -218,3 +218,14 @@ def test_the_quality_report_gives_rejections_by_skill(reviewed):
     assert list(got.comments.iloc[0]) == ["ends late"]
     with pytest.raises(PermissionDenied):
         team["rita"].analytics.quality()
+
+
+def test_unknown_tasks_and_projects_are_named(team):
+    analytics = team["maya"].analytics
+    with pytest.raises(NotFound, match="no task with id 999"):
+        analytics.agreement(999)
+    with pytest.raises(ValidationError, match="task must be a task id"):
+        analytics.agreement("1")
+    for report in (analytics.team, analytics.tasks):
+        with pytest.raises(NotFound, match="no project 'nowhere'"):
+            report(project="nowhere")
