@@ -184,13 +184,18 @@ def serve(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
-    sso = None
+    provider = None
     if oidc_issuer:
         from .oidc import discover
 
-        sso = discover(oidc_issuer, claim=oidc_claim, name=oidc_name)
+        provider = discover(oidc_issuer, claim=oidc_claim, name=oidc_name)
     secret = cookie_secret(secret_folder(url))
     app = _App(db, Sessions(db, secret, hours=session_hours), prefix)
+    sign_on = None
+    if provider is not None:
+        from .oidc import sign_on as offer
+
+        sign_on = offer(provider, app.sessions, prefix)
     pn.config.authorize_callback = app.authorize
     pn.config.auth_template = str(Path(__file__).parent / "denied.html")
     pn.extension("plotly")
@@ -210,7 +215,7 @@ def serve(
         show=show,
         title="annotation_kit",
         cookie_secret=secret,
-        auth_provider=Provider(app.sessions, prefix, sso),
+        auth_provider=Provider(app.sessions, prefix, sign_on),
         prefix=prefix,
         num_procs=num_procs,
         # a closed browser tab's session (its widgets, open episodes) is freed this much later

@@ -15,8 +15,9 @@ import secrets
 import stat
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import tornado.web
@@ -25,9 +26,6 @@ from tornado.web import decode_signed_value
 
 from .. import logins
 from ..database import Database
-
-if TYPE_CHECKING:
-    from .oidc import Oidc
 
 log = logging.getLogger(__name__)
 
@@ -142,21 +140,28 @@ def _next(value: str, prefix: str) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class SignOn:
+    """A single sign-on route the login page offers: its name, path and request handler."""
+
+    name: str
+    path: str
+    handler: type
+
+
 class Provider(AuthProvider):
     """The Bokeh auth provider of ``annotation-kit serve``: our login page, our cookie."""
 
-    def __init__(self, sessions: Sessions, prefix: str = "", sso: Oidc | None = None) -> None:
-        self.sessions, self.prefix, self.sso = sessions, prefix, sso
+    def __init__(self, sessions: Sessions, prefix: str = "", sign_on: SignOn | None = None) -> None:
+        self.sessions, self.prefix, self.sign_on = sessions, prefix, sign_on
         super().__init__()
 
     @property
     def endpoints(self) -> list[tuple[str, type]]:
         """The login and logout pages, and the single sign-on handler when there is one."""
         routes = list(super().endpoints)
-        if self.sso is not None:
-            from .oidc import ENDPOINT, handler
-
-            routes.append((ENDPOINT, handler(self.sso, self.sessions, self.prefix)))
+        if self.sign_on is not None:
+            routes.append((self.sign_on.path, self.sign_on.handler))
         return routes
 
     @property
@@ -178,7 +183,7 @@ class Provider(AuthProvider):
     @property
     def login_handler(self) -> type:
         """Serves the login page and checks what it posts."""
-        sessions, prefix, sso = self.sessions, self.prefix, self.sso
+        sessions, prefix, sso = self.sessions, self.prefix, self.sign_on
 
         class Login(tornado.web.RequestHandler):
             def get(self) -> None:
@@ -190,7 +195,7 @@ class Provider(AuthProvider):
                         error=self.get_argument("error", ""),
                         next=target,
                         action=f"{prefix}/login",
-                        sso_url=f"{prefix}/oidc?next={quote(target)}" if sso else "",
+                        sso_url=f"{prefix}{sso.path}?next={quote(target)}" if sso else "",
                         sso_name=sso.name if sso else "",
                     )
                 )

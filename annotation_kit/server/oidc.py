@@ -21,9 +21,9 @@ from urllib.parse import quote
 from panel.auth import GenericLoginHandler
 
 from ..errors import ValidationError
-from .auth import Sessions, page
+from .auth import Sessions, SignOn, page
 
-__all__ = ["CLIENT_ID_ENV", "CLIENT_SECRET_ENV", "Oidc", "discover", "handler"]
+__all__ = ["CLIENT_ID_ENV", "CLIENT_SECRET_ENV", "Oidc", "discover", "handler", "sign_on"]
 
 CLIENT_ID_ENV = "ANNOTATION_KIT_OIDC_CLIENT_ID"
 CLIENT_SECRET_ENV = "ANNOTATION_KIT_OIDC_CLIENT_SECRET"
@@ -151,3 +151,8 @@ def handler(oidc: Oidc, sessions: Sessions, prefix: str) -> type:
             )
 
     return SignOn
+
+
+def sign_on(oidc: Oidc, sessions: Sessions, prefix: str) -> SignOn:
+    """What the login page offers for ``oidc``: its name and the ``/oidc`` route."""
+    return SignOn(oidc.name, ENDPOINT, handler(oidc, sessions, prefix))
