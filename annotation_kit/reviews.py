@@ -188,12 +188,19 @@ def draw_sample(
     count: int | None = None,
     percent: float | None = None,
     seed: int | None = None,
+    per_annotator: int | None = None,
+    risky: bool = False,
     by: User,
 ) -> Sample:
     """Choose what the current review round looks at: every dataset (neither ``count`` nor
     ``percent``), ``count`` datasets, or ``percent`` % of them (rounded up, at least one), drawn at
-    random. Only those who may decide the review may, while the task is Pending Review. The draw
-    is recorded in the event log; drawing again in the same round replaces it."""
+    random. Policies add to a drawn sample: ``per_annotator=k`` makes sure each annotator of the
+    task has at least ``k`` of the episodes they annotated in it; ``risky=True`` adds every
+    episode the project's rules find anything on, and those annotated by someone new (no task
+    of theirs passed review yet) or often rejected (fewer than half of their reviewed tasks
+    passed first time). Only those who may decide the review may, while the task is Pending
+    Review. The draw and why each episode is in it are recorded in the event log; drawing again
+    in the same round replaces it."""
     found = tasks.get(session, task)
     try:
         check(found, by, Action.APPROVE)
@@ -215,9 +222,26 @@ def draw_sample(
         if not 0 < percent <= 100:
             raise ValidationError(f"sample percent must be above 0 and at most 100, got {percent}")
         mode, size, n = "percent", float(percent), max(1, math.ceil(len(ids) * percent / 100))
+    if per_annotator is not None and (
+        isinstance(per_annotator, bool) or not isinstance(per_annotator, int) or per_annotator < 1
+    ):
+        raise ValidationError(f"per_annotator must be a whole number ≥ 1, got {per_annotator!r}")
+    why: dict[int, str] = {}
     if mode != "full":
         seed = secrets.randbits(32) if seed is None else int(seed)
-        chosen = sorted(random.Random(seed).sample(ids, n))
+        rng = random.Random(seed)
+        chosen = sorted(rng.sample(ids, n))
+        why = dict.fromkeys(chosen, "drawn")
+        if per_annotator:
+            for author, theirs in _annotated_by(session, found.id).items():
+                missing = [d for d in theirs if d not in why]
+                have = len(theirs) - len(missing)
+                for dataset in rng.sample(missing, max(0, min(per_annotator - have, len(missing)))):
+                    why[dataset] = f"at least {per_annotator} of {author}'s"
+        if risky:
+            for dataset, reason in _risky(session, found.id).items():
+                why.setdefault(dataset, reason)
+        chosen = sorted(why)
     else:
         seed, chosen = None, ids
     events.record(
@@ -232,12 +256,63 @@ def draw_sample(
         size=size,
         seed=seed,
         datasets=chosen,
+        per_annotator=per_annotator,
+        risky=risky,
+        why={str(k): v for k, v in why.items() if v != "drawn"},
     )
     session.flush()
     return Sample(found.review_round, mode, size, seed, chosen, by.id)
 
 
 SAMPLE_ACTION = "review_sample"
+
+
+def _annotated_by(session: Session, task: int) -> dict[str, list[int]]:
+    """Each annotator of ``task`` and the episodes they annotated in it."""
+    rows = session.execute(
+        select(User.name, Annotation.dataset_id)
+        .join(User, User.id == Annotation.author_id)
+        .where(Annotation.task_id == task)
+        .distinct()
+        .order_by(User.name, Annotation.dataset_id)
+    ).all()
+    out: dict[str, list[int]] = {}
+    for name, dataset in rows:
+        out.setdefault(name, []).append(dataset)
+    return out
+
+
+def _risky(session: Session, task: int) -> dict[int, str]:
+    """Episodes worth a look whatever the draw, with the reason."""
+    from . import rules
+
+    out: dict[int, str] = {}
+    for finding in rules.evaluate(session, task):
+        out.setdefault(finding.dataset_id, f"rule {finding.rule}")
+    authors = _annotated_by(session, task)
+    if not authors:
+        return out
+    firsts = session.execute(  # each author's earlier tasks' first review: passed or not
+        select(User.name, Review.task_id, Review.decision)
+        .join(Annotation, Annotation.task_id == Review.task_id)
+        .join(User, User.id == Annotation.author_id)
+        .where(Review.round == 1, Review.task_id != task, User.name.in_(list(authors)))
+        .distinct()
+    ).all()
+    record: dict[str, list[bool]] = {}
+    for name, _task, decision in firsts:
+        record.setdefault(name, []).append(decision == Decision.PASS)
+    for name, theirs in authors.items():
+        passed = record.get(name, [])
+        reason = None
+        if not any(passed):
+            reason = f"{name} is new (no task passed review yet)"
+        elif len(passed) >= 2 and sum(passed) < len(passed) / 2:
+            reason = f"{name} passed first time in {sum(passed)} of {len(passed)} tasks"
+        if reason:
+            for dataset in theirs:
+                out.setdefault(dataset, reason)
+    return out
 
 
 @readonly

@@ -105,3 +105,44 @@ def test_changes_since_last_round(review):
     assert rita.reviews.verdicts(task, round=2) == []
     assert rita.reviews.current_sample(task) is None  # each round draws its own sample
     rita.tasks.approve(task)
+
+
+def test_sampling_policies_add_to_the_draw_and_say_why(team):
+    maya, ann, ann2, rita = team["maya"], team["ann"], team["ann2"], team["rita"]
+    maya.skills.create("pick")
+    # ann has a task that passed review first time; ann2 has none (new)
+    [earlier] = team.new_datasets_now(1)
+    done = maya.tasks.create("earlier", datasets=[earlier], annotators=["ann"], reviewers=["rita"])
+    ann.tasks.start(done.id)
+    ann.annotations.add(done.id, earlier, start_ns=0, end_ns=SECOND, skill="pick")
+    ann.tasks.submit(done.id)
+    rita.tasks.approve(done.id)
+
+    maya.projects.create("policy")
+    maya.rules.set_rules("policy", [{"rule": "segment_length", "min_s": 1, "severity": "warning"}])
+    ids = team.new_datasets_now(8)
+    task = maya.tasks.create(
+        "sampled", datasets=ids, annotators=["ann", "ann2"], reviewers=["rita"], project="policy"
+    ).id
+    ann.tasks.start(task)
+    for d in ids[:6]:  # ann: six episodes, the last with a segment the rule warns about
+        end = SECOND // 2 if d == ids[5] else 2 * SECOND
+        ann.annotations.add(task, d, start_ns=0, end_ns=end, skill="pick")
+    for d in ids[6:]:
+        ann2.annotations.add(task, d, start_ns=0, end_ns=2 * SECOND, skill="pick")
+    ann.tasks.submit(task)
+
+    plain = rita.reviews.draw_sample(task, count=1, seed=3)
+    assert len(plain.datasets) == 1
+    fair = rita.reviews.draw_sample(task, count=1, seed=3, per_annotator=2)
+    for theirs in (ids[:6], ids[6:]):
+        assert len(set(fair.datasets) & set(theirs)) >= 2
+    assert set(plain.datasets) <= set(fair.datasets)  # the policy adds to the same draw
+    risky = rita.reviews.draw_sample(task, count=1, seed=3, risky=True)
+    assert {ids[5], *ids[6:]} <= set(risky.datasets)
+    assert not (set(ids[:5]) - set(plain.datasets)) & set(risky.datasets)  # ann's others: no
+    [event] = [e for e in rita.events.history("task", task) if e.action == "review_sample"][:1]
+    assert event.data["why"][str(ids[5])] == "rule segment_length"
+    assert "ann2 is new" in event.data["why"][str(ids[6])]
+    with pytest.raises(ak.ValidationError, match="per_annotator must be a whole number"):
+        rita.reviews.draw_sample(task, count=1, per_annotator=0)
