@@ -35,6 +35,10 @@ function render({ model, el }) {
     h("option", { value: "count", text: "Sample: number of datasets" }),
   ]);
   const size = h("input", { type: "number", min: "1", step: "any", value: "50", testid: "sample-size", style: "width:80px" });
+  const perAnnotator = h("input", { type: "number", min: "1", step: "1", testid: "per-annotator", style: "width:60px",
+    title: "At least this many episodes of each annotator", placeholder: "each" });
+  const risky = h("input", { type: "checkbox", testid: "risky" });
+  const riskyLabel = h("label", { class: "ak-muted", title: "Add episodes with rule findings, and those of new or often-rejected annotators" }, [risky, " + risky"]);
   const comment = h("textarea", { testid: "verdict-comment", rows: "2", placeholder: "Comment (required to reject)" });
   const taskComment = h("textarea", { testid: "task-comment", rows: "2", placeholder: "Comment on the task (required to fail it)" });
   const anchorInfo = h("span", { testid: "anchor", class: "ak-muted" });
@@ -123,13 +127,17 @@ function render({ model, el }) {
     if (s.mode) items.push(h("span", { class: "ak-muted", testid: "review-progress",
       text: `judged ${p.judged} of ${p.total} annotation(s) · ${p.rejected} rejected` + (p.changed ? ` · ${p.changed} changed since the last round` : "") }));
     if (model.get("can_review")) {
-      size.hidden = mode.value === "full";
-      items.push(mode, size, h("button", { text: s.mode ? "Draw again" : "Start review", testid: "draw-sample",
-        onclick: () => request(model, "sample", { mode: mode.value, size: mode.value === "full" ? null : size.value }) }));
+      size.hidden = perAnnotator.hidden = riskyLabel.hidden = mode.value === "full";
+      items.push(mode, size, perAnnotator, riskyLabel, h("button", { text: s.mode ? "Draw again" : "Start review", testid: "draw-sample",
+        onclick: () => request(model, "sample", { mode: mode.value, size: mode.value === "full" ? null : size.value,
+          per_annotator: perAnnotator.value || null, risky: risky.checked }) }));
     }
     return h("div", { class: "ak-toolbar" }, items);
   }
-  mode.addEventListener("change", () => { size.hidden = mode.value === "full"; size.value = mode.value === "percent" ? "50" : "1"; });
+  mode.addEventListener("change", () => {
+    size.hidden = perAnnotator.hidden = riskyLabel.hidden = mode.value === "full";
+    size.value = mode.value === "percent" ? "50" : "1";
+  });
 
   function annotationTable() {
     const verdicts = model.get("verdicts");
@@ -153,9 +161,18 @@ function render({ model, el }) {
         h("thead", {}, [h("tr", {}, ["Span", "Skill", "Labels", "Description", "", "Since last round", "Verdict"].map((t) => h("th", { text: t })))]),
         h("tbody", {}, rows)]),
       ...(removed.length ? [h("h4", { text: "Removed since the last round" }), h("ul", { class: "ak-list" }, removed)] : []),
+      ...findings(),
       ...view.comments(),
       h("div", { class: "ak-muted", text: "Keys: J / K next / previous annotation · A pass · X reject · Q / R anchor start / end · Space play · ←/→ frame · Shift+←/→ 1 s" }),
     ];
+  }
+
+  /** Where the open episode breaks its project's rules (what the annotator saw too). */
+  function findings() {
+    const items = model.get("findings").map((f) => h("li", {
+      testid: "finding", class: f.severity === "error" ? "ak-qc-error" : "ak-qc-warning",
+      onclick: () => f.start_ns !== null && view.seek(f.start_ns), text: `${f.severity}: ${f.text}` }));
+    return items.length ? [h("h4", { text: "Rule checks" }), h("ul", { class: "ak-list", testid: "findings" }, items)] : [];
   }
 
   function judgePanel() {

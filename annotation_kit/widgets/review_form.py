@@ -142,11 +142,20 @@ class ReviewFormController(EpisodeAnnotatorController):
                 size = _number(request.get("size")) if mode != "full" else None
                 if mode == "count" and size is not None and size != int(size):
                     raise ValidationError(f"sample count must be a whole number, got {size:g}")
+                each = request.get("per_annotator")
+                if mode == "full" or each in (None, ""):
+                    each = None
+                else:
+                    each = _number(each, "per annotator")
+                if each is not None and each != int(each):
+                    raise ValidationError(f"per annotator must be a whole number, got {each:g}")
                 drawn = reviews.draw_sample(
                     session,
                     task_id,
                     count=int(size) if mode == "count" and size is not None else None,
                     percent=size if mode == "percent" else None,
+                    per_annotator=int(each) if each is not None else None,
+                    risky=bool(request.get("risky")) and mode != "full",
                     by=me,
                 )
                 note = f"reviewing {len(drawn.datasets)} dataset(s) ({drawn.mode})"
@@ -215,11 +224,11 @@ def _int(request: dict[str, Any], key: str) -> int:
         raise ValidationError(f"the request needs a whole number {key!r}") from None
 
 
-def _number(value: Any) -> float:
+def _number(value: Any, what: str = "sample size") -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise ValidationError(f"sample size must be a number, got {value!r}") from None
+        raise ValidationError(f"{what} must be a number, got {value!r}") from None
 
 
 SPEC = Spec(

@@ -146,3 +146,33 @@ def test_sampling_policies_add_to_the_draw_and_say_why(team):
     assert "ann2 is new" in event.data["why"][str(ids[6])]
     with pytest.raises(ak.ValidationError, match="per_annotator must be a whole number"):
         rita.reviews.draw_sample(task, count=1, per_annotator=0)
+
+
+def test_the_review_form_draws_with_policies_and_shows_rule_findings(team):
+    from annotation_kit.widgets import review_form
+    from tests.integration.test_controllers import Host
+
+    maya, ann, ann2 = team["maya"], team["ann"], team["ann2"]
+    maya.skills.create("pick")
+    maya.projects.create("form")
+    maya.rules.set_rules("form", [{"rule": "segment_length", "min_s": 1, "severity": "warning"}])
+    ids = team.new_datasets_now(4)
+    task = maya.tasks.create(
+        "form", datasets=ids, annotators=["ann", "ann2"], reviewers=["rita"], project="form"
+    ).id
+    ann.tasks.start(task)
+    for d in ids[:3]:
+        ann.annotations.add(task, d, start_ns=0, end_ns=SECOND // 2, skill="pick")
+    ann2.annotations.add(task, ids[3], start_ns=0, end_ns=2 * SECOND, skill="pick")
+    ann.tasks.submit(task)
+    rita = Host(review_form.SPEC, team["rita"], set(), task=task)
+    rita.send("sample", mode="count", size=1, per_annotator=1, risky=False)
+    assert not rita._error, rita._error
+    drawn = team["rita"].reviews.current_sample(task).datasets
+    assert {ids[3]} <= set(drawn) and set(drawn) & set(ids[:3])  # one of each annotator's
+    rita.send("sample", mode="count", size=1, per_annotator="1.5")
+    assert "per annotator must be a whole number" in rita._error
+    rita.send("sample", mode="count", size=1, risky=True)  # every episode is risky here
+    assert team["rita"].reviews.current_sample(task).datasets == sorted(ids)
+    rita.send("open", dataset=ids[0])
+    assert [f["rule"] for f in rita.findings] == ["segment_length"]
