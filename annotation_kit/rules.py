@@ -35,7 +35,16 @@ from .errors import ValidationError
 from .models import Annotation, Dataset, Project, Skill, Task, TaskDataset, User
 from .workflow import require_supervisor
 
-__all__ = ["KINDS", "Finding", "check_episode", "evaluate", "get_rules", "set_rules", "validate"]
+__all__ = [
+    "KINDS",
+    "Finding",
+    "check_episode",
+    "evaluate",
+    "get_rules",
+    "set_rules",
+    "task_rules",
+    "validate",
+]
 
 SECOND = 1_000_000_000
 KINDS: dict[str, dict[str, type | tuple[type, ...]]] = {
@@ -255,14 +264,21 @@ def check_episode(
 
 
 @readonly
-def evaluate(session: Session, task: int, *, dataset: int | None = None) -> list[Finding]:
-    """Every finding of the task's project rules on its annotated episodes (episodes marked
-    invalid, and episodes without annotations, are left out); ``dataset``: on that one only."""
-    rules = session.scalar(
+def task_rules(session: Session, task: int) -> list[dict[str, Any]]:
+    """The rules of the task's project (none without a project)."""
+    found = session.scalar(
         select(Project.annotation_rules)
         .join(Task, Task.project_id == Project.id)
         .where(Task.id == task)
     )
+    return list(found or [])
+
+
+@readonly
+def evaluate(session: Session, task: int, *, dataset: int | None = None) -> list[Finding]:
+    """Every finding of the task's project rules on its annotated episodes (episodes marked
+    invalid, and episodes without annotations, are left out); ``dataset``: on that one only."""
+    rules = task_rules(session, task)
     if not rules:
         return []
     names: dict[int, str] = dict(session.execute(select(Skill.id, Skill.name)).all())  # type: ignore[arg-type]

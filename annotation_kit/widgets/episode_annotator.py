@@ -58,6 +58,9 @@ class EpisodeAnnotatorController(EpisodeScreen):
         self.undo: list[dict[str, Any]] = []
         self.sent: OrderedDict[str, None] = OrderedDict()
         self.later: Any = None
+        self.ruled = False
+        """Whether the open task's project has rules (read on open and refresh; saves only
+        check them when it has)."""
 
     # ----- reading -------------------------------------------------------------------------
 
@@ -142,7 +145,9 @@ class EpisodeAnnotatorController(EpisodeScreen):
             library = [s.name for s in skills.list_skills(session)]
             labels = sorted({e for d in skills.list_dictionaries(session) for e in d.entries})
             suggestions = annotations.recent_descriptions(session)
-            findings = [f.as_json() for f in rules.evaluate(session, task_id, dataset=dataset_id)]
+            found_rules = rules.evaluate(session, task_id, dataset=dataset_id)
+            self.ruled = bool(rules.task_rules(session, task_id))
+            findings = [f.as_json() for f in found_rules]
         return {
             "episodes": episodes,
             "segments": segments,
@@ -186,7 +191,9 @@ class EpisodeAnnotatorController(EpisodeScreen):
         found = annotations.list_annotations(session, task_id, dataset=dataset_id)
         out: dict[str, Any] = {
             "segments": [segment_json(a, names) for a in found],
-            "findings": [f.as_json() for f in rules.evaluate(session, task_id, dataset=dataset_id)],
+            "findings": [f.as_json() for f in rules.evaluate(session, task_id, dataset=dataset_id)]
+            if self.ruled
+            else [],
         }
         if action == "template" or not state["episodes"]:  # other episodes changed too
             out["episodes"] = [
