@@ -145,8 +145,8 @@ class EpisodeAnnotatorController(EpisodeScreen):
             library = [s.name for s in skills.list_skills(session)]
             labels = sorted({e for d in skills.list_dictionaries(session) for e in d.entries})
             suggestions = annotations.recent_descriptions(session)
-            found_rules = rules.evaluate(session, task_id, dataset=dataset_id)
             self.ruled = bool(rules.task_rules(session, task_id))
+            found_rules = rules.evaluate(session, task_id, dataset=dataset_id) if self.ruled else []
             findings = [f.as_json() for f in found_rules]
         return {
             "episodes": episodes,
