@@ -2,9 +2,12 @@
 
 DuckDB attaches the workspace read-only — an SQLite file through the ``sqlite_scanner`` extension
 (reading a live WAL file), PostgreSQL through ``postgres_scanner`` — both loaded from their PyPI
-packages, so nothing is downloaded at run time. The workspace's tables are views of the same
-name (``tasks``, ``annotations``, ``reviews``, ``events``...; never ``logins`` or the job
-ledger). Reports come back as pandas data frames (``arrow=True``: Arrow tables).
+packages, so nothing is downloaded at run time. What analytics reads is copied into DuckDB's
+own columnar tables of the same name (``tasks``, ``annotations``, ``reviews``, ``events``...;
+never ``logins`` or the job ledger), and copied again before a report whenever the workspace
+changed since (SQLite's ``data_version``, PostgreSQL's WAL position): reports read what was
+just written, and repeated reports on an unchanged workspace cost only the query. Reports come
+back as pandas data frames (``arrow=True``: Arrow tables).
 
 Who sees what is decided here, as everywhere in the library: :meth:`Analytics.personal` is
 anyone's own figures, :meth:`Analytics.reviewer` a reviewer's own reviews, and the team and
@@ -22,7 +25,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sqlite3
 import threading
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +55,8 @@ TABLES = (
     "skill_versions",
     "dictionaries",
     "annotations",
+    "consensus",
+    "gold_episodes",
     "reviews",
     "annotation_verdicts",
     "events",
@@ -63,6 +70,9 @@ _EXTENSIONS = {
     "postgresql": ("duckdb_extension_postgres_scanner", "postgres_scanner"),
 }
 SECOND = 1_000_000_000
+IDLE_MINUTES = 5
+"""Active editing time: gaps of at most this many minutes between one person's consecutive
+annotation edits count as time spent; longer pauses do not."""
 
 
 def _extension(backend: str) -> str:
@@ -83,15 +93,65 @@ class Analytics:
         self.ws = workspace
         self._lock = threading.Lock()
         self._db: duckdb.DuckDBPyConnection | None = None
+        self._source = ""
+        self._copied: object = None
+        """The workspace's change mark when the copy was taken (None: no copy yet)."""
+        self._watch: sqlite3.Connection | None = None
 
     # ----- the connection ------------------------------------------------------------------
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
-        """A cursor on the attached workspace (one DuckDB database per handle, made once)."""
+        """A cursor on DuckDB's columnar copy of the workspace, taken again first when the
+        workspace changed since (one DuckDB database per handle, made once)."""
         with self._lock:
             if self._db is None:
                 self._db = self._attach()
+            mark = self._change_mark()
+            if mark is None or mark != self._copied:
+                self._copy(self._db)
+                self._copied = mark
             return self._db.cursor()
+
+    def _change_mark(self) -> object:
+        """Something that moves whenever anyone commits a change to the workspace: SQLite's
+        ``data_version`` (seen from a connection of our own that never writes), PostgreSQL's
+        WAL position (any write in the cluster moves it: a copy too many, never one too
+        few). None when it cannot be read: copy again."""
+        if self.ws.db.url.startswith("sqlite"):
+            if self._watch is None:
+                path = make_url(self.ws.db.url).database or ""
+                self._watch = sqlite3.connect(
+                    f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+                )
+            return self._watch.execute("PRAGMA data_version").fetchone()
+        try:
+            with self.ws.db.engine.connect() as conn:
+                return conn.exec_driver_sql("SELECT pg_current_wal_lsn()").scalar()
+        except Exception:
+            return None
+
+    def _copy(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Copy what analytics reads into DuckDB's own (columnar) tables, in one transaction:
+        a report running meanwhile keeps reading the previous copy."""
+        source = self._source
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in TABLES:
+                columns, origin, where = "*", table, ""
+                if table == "users":
+                    columns = "* EXCLUDE (email, preferences)"
+                elif table == "annotations":  # the annotators' work; the consensus copies apart
+                    where = " WHERE CAST(consensus AS INTEGER) = 0"
+                elif table == "consensus":
+                    origin, where = "annotations", " WHERE CAST(consensus AS INTEGER) = 1"
+                con.execute(
+                    f"CREATE OR REPLACE TABLE main.{table} AS "
+                    f"SELECT {columns} FROM {source}.{origin}{where}"
+                )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
 
     def _attach(self) -> duckdb.DuckDBPyConnection:
         import duckdb
@@ -127,9 +187,7 @@ class Analytics:
                     f"{plain.render_as_string(hide_password=True)} ({type(exc).__name__})"
                 ) from None
             source = f'ws."{schema.replace(chr(34), chr(34) * 2)}"'
-        for table in TABLES:
-            columns = "* EXCLUDE (email)" if table == "users" else "*"
-            con.execute(f"CREATE VIEW {table} AS SELECT {columns} FROM {source}.{table}")
+        self._source = source
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
@@ -141,6 +199,10 @@ class Analytics:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
+            self._copied = None
 
     def _me(self) -> Any:
         with self.ws.transaction(write=False) as session:
@@ -155,10 +217,12 @@ class Analytics:
     def sql(self, query: str, params: list[Any] | None = None, *, arrow: bool = False) -> Any:
         """One read-only ``SELECT`` over the workspace's views (managers and admins).
 
-        Tables: ``users`` (without e-mail addresses), ``projects``, ``project_members``,
-        ``datasets``, ``tasks``, ``task_members``, ``task_datasets``, ``skills``,
-        ``skill_versions``, ``dictionaries``, ``annotations``, ``reviews``,
-        ``annotation_verdicts`` and ``events``. ``?`` placeholders take ``params``."""
+        Tables: ``users`` (without e-mail addresses and settings), ``projects``,
+        ``project_members``, ``datasets``, ``tasks``, ``task_members``, ``task_datasets``,
+        ``skills``, ``skill_versions``, ``dictionaries``, ``annotations`` (the annotators'
+        work), ``consensus`` (the copies reviewers picked on independently annotated
+        datasets), ``gold_episodes``, ``reviews``, ``annotation_verdicts`` and ``events``.
+        ``?`` placeholders take ``params``."""
         me = self._me()
         if not is_supervisor(me):
             raise PermissionDenied(f"{me.name} ({me.role}) may not run SQL: managers and admins")
@@ -211,9 +275,11 @@ class Analytics:
 
     def team(self, *, project: str | None = None, arrow: bool = False) -> Any:
         """Per annotator (managers and admins): tasks, annotations and segments, episodes and
-        hours annotated, tasks reviewed, first-pass rate (the first review passed), rejections
-        received, and accuracy: of their annotations a reviewer judged, the share whose latest
-        verdict is a pass; ``project`` limits it to that project's tasks."""
+        hours annotated, active editing hours (from the event log: gaps of at most
+        :data:`IDLE_MINUTES` between their annotation edits) and those per episode-hour, tasks
+        reviewed, first-pass rate (the first review passed), rejections received, and
+        accuracy: of their annotations a reviewer judged, the share whose latest verdict is a
+        pass; ``project`` limits it to that project's tasks."""
         self._require_supervisor("read the team's figures")
         if project is not None:
             self._require_exists("projects", "name", project, "project")
@@ -272,32 +338,54 @@ class Analytics:
             arrow=arrow,
         )
 
-    def volume(self, *, by: str = "format", period: str = "month", arrow: bool = False) -> Any:
+    def volume(
+        self,
+        *,
+        by: str = "format",
+        period: str = "month",
+        project: str | None = None,
+        since: date | str | None = None,
+        until: date | str | None = None,
+        arrow: bool = False,
+    ) -> Any:
         """Recordings imported per ``period`` (``day``, ``week``, ``month``) and per ``by``
-        (``format``, ``robot`` or ``project``): episodes and hours (managers and admins)."""
+        (``format``, ``robot`` or ``project``): episodes and hours (managers and admins);
+        ``project``, and imported ``since`` / ``until`` (dates, both included) narrow it."""
         self._require_supervisor("read the data volume")
         keys = {"format": "d.format", "robot": "d.robot", "project": "p.name"}
         if by not in keys:
             raise ValidationError(f"by must be one of {', '.join(keys)}, not {by!r}")
         if period not in ("day", "week", "month"):
             raise ValidationError(f"period must be day, week or month, not {period!r}")
+        where, params = self._filters("d.created_at", project, "p.name", since, until)
         return self._query(
             f"""
             SELECT date_trunc('{period}', CAST(d.created_at AS TIMESTAMP)) AS period,
                    coalesce(nullif({keys[by]}, ''), '(none)') AS {by},
                    count(*) AS episodes, sum(d.duration_ns) / {3600 * SECOND}.0 AS hours
             FROM datasets d LEFT JOIN projects p ON p.id = d.project_id
+            WHERE {where}
             GROUP BY ALL ORDER BY ALL
             """,
+            params,
             arrow=arrow,
         )
 
-    def skills(self, *, arrow: bool = False) -> Any:
+    def skills(
+        self,
+        *,
+        project: str | None = None,
+        since: date | str | None = None,
+        until: date | str | None = None,
+        arrow: bool = False,
+    ) -> Any:
         """Per skill (managers and admins): segments, their mean length in seconds, the
-        annotators who used it, and the share of its reviewed segments that passed."""
+        annotators who used it, and the share of its reviewed segments that passed;
+        ``project`` (of the task), and made ``since`` / ``until`` (dates) narrow it."""
         self._require_supervisor("read skill usage")
+        where, params = self._filters("a.created_at", project, "p.name", since, until)
         return self._query(
-            """
+            f"""
             WITH verdicts AS (
                 SELECT annotation_id, last(decision ORDER BY id) AS decision
                 FROM annotation_verdicts GROUP BY annotation_id
@@ -308,13 +396,41 @@ class Analytics:
                    avg(CASE v.decision WHEN 'pass' THEN 1.0 WHEN 'reject' THEN 0.0 END)
                        AS passed_share
             FROM annotations a
+            JOIN tasks t ON t.id = a.task_id
+            LEFT JOIN projects p ON p.id = t.project_id
             LEFT JOIN skills s ON s.id = a.skill_id
             LEFT JOIN verdicts v ON v.annotation_id = a.id
-            WHERE a.kind = 'segment'
+            WHERE a.kind = 'segment' AND {where}
             GROUP BY ALL ORDER BY segments DESC, skill
             """,
+            params,
             arrow=arrow,
         )
+
+    def _filters(
+        self,
+        column: str,
+        project: str | None,
+        project_column: str,
+        since: date | str | None,
+        until: date | str | None,
+    ) -> tuple[str, list[Any]]:
+        """SQL conditions (and their parameters) for a project and a date range."""
+        where, params = ["TRUE"], []
+        if project is not None:
+            self._require_exists("projects", "name", project, "project")
+            where.append(f"{project_column} = ?")
+            params.append(project)
+        first, last = _day(since, "since"), _day(until, "until")
+        if first and last and last < first:
+            raise ValidationError(f"until ({last}) is before since ({first})")
+        if first:
+            where.append(f"CAST({column} AS DATE) >= ?")
+            params.append(first)
+        if last:
+            where.append(f"CAST({column} AS DATE) <= ?")
+            params.append(last)
+        return " AND ".join(where), params
 
     def quality(self, *, arrow: bool = False) -> Any:
         """Rejections by skill (managers and admins): per skill, the segments reviewers judged,
@@ -342,10 +458,11 @@ class Analytics:
         )
 
     def agreement(self, task: int, *, arrow: bool = False) -> Any:
-        """Agreement between every two annotators who both annotated an episode of ``task``
-        (managers, admins and the task's reviewers): per episode and pair, segments of each,
-        matched pairs, mean tIoU, boundary F1 at 0.1 / 0.5 / 1.0 s and the skill agreement
-        (Krippendorff's alpha) — see :mod:`annotation_kit.agreement`."""
+        """Agreement between every two annotators on each independently annotated episode of
+        ``task`` (:mod:`annotation_kit.consensus`; managers, admins and the task's reviewers):
+        per episode and pair, segments of each, matched pairs, mean tIoU, boundary F1 at 0.1 /
+        0.5 / 1.0 s and the skill agreement (Krippendorff's alpha) — see
+        :mod:`annotation_kit.agreement`."""
         import pandas as pd
 
         from .agreement import TOLERANCES_S, Segment, compare
@@ -369,8 +486,10 @@ class Analytics:
             """
             SELECT a.dataset_id, u.name AS author, a.start_ns, a.end_ns, s.name AS skill
             FROM annotations a JOIN users u ON u.id = a.author_id
+            JOIN task_datasets td ON td.task_id = a.task_id AND td.dataset_id = a.dataset_id
             LEFT JOIN skills s ON s.id = a.skill_id
             WHERE a.task_id = ? AND a.kind = 'segment' AND a.valid
+              AND CAST(td.independent AS INTEGER) = 1
             ORDER BY a.dataset_id, u.name, a.start_ns
             """,
             [task],
@@ -402,6 +521,142 @@ class Analytics:
                         }
                     )
         frame = pd.DataFrame(out)
+        if arrow:
+            import pyarrow as pa
+
+            return pa.Table.from_pandas(frame, preserve_index=False)
+        return frame
+
+    def completeness(self, *, project: str | None = None, arrow: bool = False) -> Any:
+        """Per task (managers and admins): its episodes, those done (annotated or marked
+        invalid) and the share done, independent episodes still without a consensus, and the
+        project's rule findings on it (errors and warnings; :mod:`annotation_kit.rules`)."""
+        from . import consensus, rules
+
+        self._require_supervisor("read completeness")
+        params: list[Any] = []
+        where = ""
+        if project is not None:
+            self._require_exists("projects", "name", project, "project")
+            where, params = "WHERE p.name = ?", [project]
+        frame = self._query(
+            f"""
+            WITH done AS (SELECT DISTINCT task_id, dataset_id FROM annotations)
+            SELECT t.id AS task, t.name, p.name AS project, t.status,
+                   count(td.dataset_id) AS episodes, count(d.dataset_id) AS done,
+                   CASE WHEN count(td.dataset_id) = 0 THEN NULL
+                        ELSE count(d.dataset_id) / count(td.dataset_id) END AS completeness,
+                   coalesce(CAST(p.annotation_rules AS VARCHAR) NOT IN ('[]', ''), FALSE) AS ruled
+            FROM tasks t
+            LEFT JOIN projects p ON p.id = t.project_id
+            LEFT JOIN task_datasets td ON td.task_id = t.id
+            LEFT JOIN done d ON d.task_id = td.task_id AND d.dataset_id = td.dataset_id
+            {where}
+            GROUP BY ALL ORDER BY t.id
+            """,
+            params,
+        )
+        errors, warnings, unsettled = [], [], []
+        with self.ws.transaction(write=False) as session:
+            for row in frame.itertuples():
+                found = rules.evaluate(session, int(row.task)) if bool(row.ruled) else []
+                errors.append(sum(1 for f in found if f.severity == "error"))
+                warnings.append(sum(1 for f in found if f.severity == "warning"))
+                unsettled.append(len(consensus.without_consensus(session, int(row.task))))
+        frame = frame.drop(columns=["ruled"]).assign(
+            without_consensus=unsettled, rule_errors=errors, rule_warnings=warnings
+        )
+        if arrow:
+            import pyarrow as pa
+
+            return pa.Table.from_pandas(frame, preserve_index=False)
+        return frame
+
+    def gold(self, *, project: str | None = None, arrow: bool = False) -> Any:
+        """Each annotator against the gold episodes (managers and admins): the reference
+        segments of every gold episode (:mod:`annotation_kit.gold`) beside that annotator's in
+        any other task (``project``: that project's tasks): episodes compared, mean tIoU,
+        boundary F1 at 0.1 / 0.5 / 1.0 s (means over episodes) and the skill agreement of all
+        matched pairs (Krippendorff's alpha)."""
+        import numpy as np
+        import pandas as pd
+
+        from .agreement import TOLERANCES_S, Segment, compare, skill_alpha
+
+        self._require_supervisor("read agreement with gold episodes")
+        params: list[Any] = []
+        where = ""
+        if project is not None:
+            self._require_exists("projects", "name", project, "project")
+            where, params = "AND t.project_id = (SELECT id FROM projects WHERE name = ?)", [project]
+        reference = self._query(
+            """
+            SELECT g.dataset_id, a.start_ns, a.end_ns, s.name AS skill
+            FROM gold_episodes g
+            JOIN task_datasets td ON td.task_id = g.task_id AND td.dataset_id = g.dataset_id
+            JOIN (SELECT * FROM annotations UNION ALL SELECT * FROM consensus) a
+              ON a.task_id = g.task_id AND a.dataset_id = g.dataset_id
+             AND CAST(a.consensus AS INTEGER) = CAST(td.independent AS INTEGER)
+            LEFT JOIN skills s ON s.id = a.skill_id
+            WHERE a.kind = 'segment' AND a.valid
+            ORDER BY g.dataset_id, a.start_ns
+            """
+        )
+        work = self._query(
+            f"""
+            SELECT a.task_id, a.dataset_id, u.name AS annotator, a.start_ns, a.end_ns,
+                   s.name AS skill
+            FROM gold_episodes g
+            JOIN annotations a ON a.dataset_id = g.dataset_id AND a.task_id <> g.task_id
+            JOIN tasks t ON t.id = a.task_id
+            JOIN task_members tm ON tm.task_id = a.task_id AND tm.user_id = a.author_id
+                                AND tm.duty = 'annotator'
+            JOIN users u ON u.id = a.author_id
+            LEFT JOIN skills s ON s.id = a.skill_id
+            WHERE a.kind = 'segment' AND a.valid {where}
+            ORDER BY a.task_id, a.dataset_id, u.name, a.start_ns
+            """,
+            params,
+        )
+
+        def segments(frame: Any) -> list[Segment]:
+            return [
+                Segment(int(r.start_ns), int(r.end_ns), None if pd.isna(r.skill) else r.skill)
+                for r in frame.itertuples()
+            ]
+
+        references = {int(d): segments(f) for d, f in reference.groupby("dataset_id")}
+        per: dict[str, list[Any]] = {}
+        for (_task, dataset, annotator), frame in work.groupby(
+            ["task_id", "dataset_id", "annotator"], sort=True
+        ):
+            truth = references.get(int(dataset), [])
+            theirs = segments(frame)
+            per.setdefault(str(annotator), []).append((compare(truth, theirs), truth, theirs))
+        out = []
+        for annotator, found in sorted(per.items()):
+            tious = [g.mean_tiou for g, _, _ in found if g.mean_tiou is not None]
+            pairs = [(t[i].skill, w[j].skill) for g, t, w in found for i, j, _ in g.pairs]
+            out.append(
+                {
+                    "annotator": annotator,
+                    "episodes": len(found),
+                    "mean_tiou": float(np.mean(tious)) if tious else None,
+                    **{
+                        f"boundary_f1_{t:g}s": float(
+                            np.mean([g.boundary_f1[t] for g, _, _ in found])
+                        )
+                        for t in TOLERANCES_S
+                    },
+                    "skill_alpha": skill_alpha(pairs),
+                }
+            )
+        return self._frame(out, arrow=arrow)
+
+    def _frame(self, rows: list[dict[str, Any]], *, arrow: bool) -> Any:
+        import pandas as pd
+
+        frame = pd.DataFrame(rows)
         if arrow:
             import pyarrow as pa
 
@@ -447,6 +702,22 @@ class Analytics:
             ), decided AS (  -- each task's decision per review round
                 SELECT task_id, round, bool_or(decision = 'reject') AS rejected
                 FROM reviews GROUP BY task_id, round
+            ), edits AS (  -- each annotation edit of theirs, in the tasks in scope
+                SELECT e.actor_id, CAST(e."at" AS TIMESTAMP) - lag(CAST(e."at" AS TIMESTAMP))
+                           OVER (PARTITION BY e.actor_id ORDER BY e."at", e.id) AS gap
+                FROM events e
+                LEFT JOIN annotations a ON a.id = e.object_id
+                WHERE e.object_type = 'annotation' AND e.action NOT LIKE 'review_%'
+                  AND (e.actor_id, coalesce(a.task_id,
+                          TRY_CAST(json_extract_string(CAST(e.data AS VARCHAR), '$.task')
+                                   AS BIGINT)))
+                      IN (SELECT (user_id, task_id) FROM assigned)
+            ), active AS (  -- gaps of at most IDLE between edits are time spent editing
+                SELECT actor_id,
+                       coalesce(sum(epoch(gap))
+                                FILTER (WHERE gap <= INTERVAL {IDLE_MINUTES} MINUTE), 0)
+                           / 3600.0 AS hours
+                FROM edits GROUP BY actor_id
             ), per_task AS (
                 SELECT s.user_id, s.task_id,
                        min(dc.round) IS NOT NULL AS reviewed,
@@ -461,6 +732,10 @@ class Analytics:
                    coalesce(max(n.segments), 0) AS segments,
                    coalesce(max(e.episodes), 0) AS episodes,
                    coalesce(max(e.hours), 0.0) AS hours,
+                   coalesce(max(act.hours), 0.0) AS active_hours,
+                   CASE WHEN coalesce(max(e.hours), 0) = 0 THEN NULL
+                        ELSE coalesce(max(act.hours), 0.0) / max(e.hours) END
+                       AS active_per_episode_hour,
                    CAST(sum(CASE WHEN pt.reviewed THEN 1 ELSE 0 END) AS BIGINT) AS reviewed,
                    CASE WHEN sum(CASE WHEN pt.reviewed THEN 1 ELSE 0 END) = 0 THEN NULL
                         ELSE sum(CASE WHEN pt.first_pass THEN 1 ELSE 0 END)
@@ -485,6 +760,7 @@ class Analytics:
                        avg(CASE WHEN decision = 'pass' THEN 1.0 ELSE 0.0 END) AS accuracy
                 FROM judged GROUP BY author_id
             ) j ON j.author_id = pt.user_id
+            LEFT JOIN active act ON act.actor_id = pt.user_id
             GROUP BY u.name
             ORDER BY u.name
             """,
@@ -522,6 +798,20 @@ class Analytics:
             params,
             arrow=arrow,
         )
+
+
+def _day(value: date | str | None, what: str) -> date | None:
+    """A date from a date, a datetime or an ISO ``YYYY-MM-DD`` text."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(f"{what} must be a date (YYYY-MM-DD), not {value!r}") from None
 
 
 def _literal(text: str) -> str:

@@ -13,13 +13,25 @@ from sqlalchemy.orm import Session
 from . import _text
 from ._paging import Page, check_page
 from .database import readonly
-from .models import Annotation
+from .models import Annotation, TaskDataset
 
 __all__ = ["list_annotations", "page_annotations", "recent_descriptions"]
 
 
-def _of_task(task: int, dataset: int | None, valid: bool | None) -> Select[Annotation]:
+def _of_task(
+    task: int, dataset: int | None, valid: bool | None, author: int | None = None
+) -> Select[Annotation]:
     query = select(Annotation).where(Annotation.task_id == task)
+    if author is not None:  # what that annotator sees: their own work on independent datasets
+        independent = (
+            select(TaskDataset.dataset_id)
+            .where(TaskDataset.task_id == task, TaskDataset.independent.is_(True))
+            .scalar_subquery()
+        )
+        query = query.where(
+            Annotation.consensus.is_(False),
+            (Annotation.author_id == author) | Annotation.dataset_id.not_in(independent),
+        )
     if dataset is not None:
         query = query.where(Annotation.dataset_id == dataset)
     if valid is not None:
@@ -32,10 +44,17 @@ _TIME_ORDER = (Annotation.dataset_id, Annotation.start_ns.nulls_first(), Annotat
 
 @readonly
 def list_annotations(
-    session: Session, task: int, *, dataset: int | None = None, valid: bool | None = None
+    session: Session,
+    task: int,
+    *,
+    dataset: int | None = None,
+    valid: bool | None = None,
+    author: int | None = None,
 ) -> Sequence[Annotation]:
-    """Annotations of a task (optionally of one dataset, or only valid/invalid), in time order."""
-    return session.scalars(_of_task(task, dataset, valid).order_by(*_TIME_ORDER)).all()
+    """Annotations of a task (optionally of one dataset, or only valid/invalid), in time order;
+    ``author``: as that annotator sees them (on independently annotated datasets only their
+    own, never the consensus — see :mod:`annotation_kit.consensus`)."""
+    return session.scalars(_of_task(task, dataset, valid, author).order_by(*_TIME_ORDER)).all()
 
 
 @readonly

@@ -18,9 +18,9 @@ from . import _text, events, skills, tasks
 from ._inputs import check_call
 from .annotation_queries import list_annotations, page_annotations, recent_descriptions
 from .datasets import check_range
-from .errors import ConflictError, NotFound, ValidationError
+from .errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from .models import Annotation, AnnotationKind, Dataset, Provenance, Skill, TaskDataset, User
-from .workflow import check_annotation_edit
+from .workflow import check_annotation_edit, is_supervisor
 
 __all__ = [
     "add",
@@ -158,7 +158,31 @@ def _load_for_change(
             actual=annotation.version,
         )
     check_annotation_edit(tasks.get(session, annotation.task_id), by)
+    _check_own_work(session, annotation, by)
     return annotation
+
+
+def _check_own_work(session: Session, annotation: Annotation, by: User) -> None:
+    """On an independently annotated dataset an annotator changes only their own segments,
+    and the consensus only through :func:`annotation_kit.consensus.adopt`."""
+    if annotation.consensus:
+        raise PermissionDenied(
+            f"annotation #{annotation.id} is part of the consensus a reviewer picked: pick the "
+            "consensus again (ws.consensus.adopt) to change it"
+        )
+    if annotation.author_id == by.id or is_supervisor(by):
+        return
+    independent = session.scalar(
+        select(TaskDataset.independent).where(
+            TaskDataset.task_id == annotation.task_id,
+            TaskDataset.dataset_id == annotation.dataset_id,
+        )
+    )
+    if independent:
+        raise PermissionDenied(
+            f"annotation #{annotation.id} is another annotator's work on dataset "
+            f"#{annotation.dataset_id}, which each annotator annotates independently"
+        )
 
 
 def update(

@@ -197,6 +197,8 @@ class User(Base):
     """Lower-case; how a single sign-on identity (OpenID Connect) finds its user."""
     status: Mapped[UserStatus] = mapped_column(_enum(UserStatus), default=UserStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    preferences: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """The user's own settings (which overview charts, filters and date range they keep)."""
 
     @property
     def active(self) -> bool:
@@ -218,9 +220,12 @@ class Project(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     qc_rules: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    """Data checks every dataset of the project must pass (see :mod:`annotation_kit.checks`)."""
     annotation_rules: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     """Rules a finished episode's annotations must meet (:mod:`annotation_kit.rules`)."""
-    """Data checks every dataset of the project must pass (see :mod:`annotation_kit.checks`)."""
+    review_policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """How reviewers of the project's tasks draw their samples by default
+    (:func:`annotation_kit.reviews.set_review_policy`)."""
     members: Mapped[list[User]] = relationship(secondary="project_members", lazy="selectin")
 
     def __repr__(self) -> str:
@@ -295,6 +300,10 @@ class TaskDataset(Base):
         ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
     )
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True, index=True)
+    independent: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Annotated independently by each annotator of the task, who do not see each other's
+    segments; a reviewer then picks the consensus, which is what exports carry
+    (:mod:`annotation_kit.consensus`)."""
 
 
 class Task(Base):
@@ -418,6 +427,8 @@ class Annotation(Base):
     model_ref: Mapped[str | None] = mapped_column(String(NAME_MAX))
     valid: Mapped[bool] = mapped_column(Boolean, default=True)
     invalid_reason: Mapped[str | None] = mapped_column(Text)
+    consensus: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Part of the consensus a reviewer picked on an independently annotated dataset."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -435,6 +446,22 @@ class Annotation(Base):
             "episode" if self.kind == AnnotationKind.EPISODE else f"{self.start_ns}-{self.end_ns}"
         )
         return f"<Annotation #{self.id} task={self.task_id} {span} v{self.version}>"
+
+
+class GoldEpisode(Base):
+    """An episode whose annotations in one task are the reference: annotators of other tasks
+    that include the episode are measured against them (:mod:`annotation_kit.gold`)."""
+
+    __tablename__ = "gold_episodes"
+
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    """The task whose annotations of the episode are the reference."""
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<GoldEpisode dataset #{self.dataset_id} from task #{self.task_id}>"
 
 
 class Review(Base):

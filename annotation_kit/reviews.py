@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import _text, annotations, events, tasks
+from . import _text, annotations, events, projects, tasks
 from .database import readonly
 from .datasets import check_range
 from .errors import InvalidTransition, PermissionDenied, ValidationError
@@ -24,12 +24,14 @@ from .models import (
     Dataset,
     Decision,
     Event,
+    Project,
     Review,
     Skill,
+    Task,
     TaskDataset,
     User,
 )
-from .workflow import Action, check
+from .workflow import Action, check, require_supervisor
 
 __all__ = [
     "Change",
@@ -38,8 +40,11 @@ __all__ = [
     "changes_since_last_round",
     "comments",
     "current_sample",
+    "draw_by_policy",
     "draw_sample",
     "judge",
+    "review_policy",
+    "set_review_policy",
     "task_reviews",
     "verdicts",
 ]
@@ -206,26 +211,15 @@ def draw_sample(
         check(found, by, Action.APPROVE)
     except (InvalidTransition, PermissionDenied) as exc:
         raise type(exc)(f"{by.name} may not choose a review sample: {exc}") from None
-    if count is not None and percent is not None:
-        raise ValidationError("give a sample size as a count or as a percent, not both")
+    _check_policy(count, percent, per_annotator)
     ids = sorted(
         session.scalars(select(TaskDataset.dataset_id).where(TaskDataset.task_id == found.id))
     )
     mode, size, n = "full", None, len(ids)
     if count is not None:
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ValidationError(f"sample count must be a whole number ≥ 1, got {count!r}")
         mode, size, n = "count", float(count), min(count, len(ids))
     elif percent is not None:
-        if isinstance(percent, bool) or not isinstance(percent, int | float):
-            raise ValidationError(f"sample percent must be a number, got {percent!r}")
-        if not 0 < percent <= 100:
-            raise ValidationError(f"sample percent must be above 0 and at most 100, got {percent}")
         mode, size, n = "percent", float(percent), max(1, math.ceil(len(ids) * percent / 100))
-    if per_annotator is not None and (
-        isinstance(per_annotator, bool) or not isinstance(per_annotator, int) or per_annotator < 1
-    ):
-        raise ValidationError(f"per_annotator must be a whole number ≥ 1, got {per_annotator!r}")
     why: dict[int, str] = {}
     if mode != "full":
         seed = secrets.randbits(32) if seed is None else int(seed)
@@ -265,6 +259,75 @@ def draw_sample(
 
 
 SAMPLE_ACTION = "review_sample"
+
+
+def _check_policy(count: object, percent: object, per_annotator: object) -> None:
+    if count is not None and percent is not None:
+        raise ValidationError("give a sample size as a count or as a percent, not both")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise ValidationError(f"sample count must be a whole number ≥ 1, got {count!r}")
+    if percent is not None:
+        if isinstance(percent, bool) or not isinstance(percent, int | float):
+            raise ValidationError(f"sample percent must be a number, got {percent!r}")
+        if not 0 < percent <= 100:
+            raise ValidationError(f"sample percent must be above 0 and at most 100, got {percent}")
+    if per_annotator is not None and (
+        isinstance(per_annotator, bool) or not isinstance(per_annotator, int) or per_annotator < 1
+    ):
+        raise ValidationError(f"per_annotator must be a whole number ≥ 1, got {per_annotator!r}")
+
+
+def set_review_policy(
+    session: Session,
+    project: str | int,
+    *,
+    count: int | None = None,
+    percent: float | None = None,
+    per_annotator: int | None = None,
+    risky: bool = False,
+    by: User,
+) -> dict[str, Any]:
+    """How reviewers of the project's tasks draw their sample unless they choose otherwise
+    (managers and admins): the :func:`draw_sample` settings, kept on the project; neither
+    ``count`` nor ``percent`` is a full review. :func:`draw_by_policy` applies it; the review
+    form starts from it."""
+    require_supervisor(by, "set review policies")
+    _check_policy(count, percent, per_annotator)
+    if not isinstance(risky, bool):
+        raise ValidationError(f"risky must be True or False, got {risky!r}")
+    found = projects.get(session, project)
+    policy = {
+        key: value
+        for key, value in {
+            "count": count,
+            "percent": percent,
+            "per_annotator": per_annotator,
+            "risky": risky,
+        }.items()
+        if value not in (None, False)
+    }
+    found.review_policy = policy
+    events.record(
+        session, by=by, object_type="project", object_id=found.id, action="review_policy", **policy
+    )
+    session.flush()
+    return policy
+
+
+@readonly
+def review_policy(session: Session, task: int) -> dict[str, Any]:
+    """The review policy of the task's project (empty: a full review)."""
+    found = session.scalar(
+        select(Project.review_policy)
+        .join(Task, Task.project_id == Project.id)
+        .where(Task.id == task)
+    )
+    return dict(found or {})
+
+
+def draw_by_policy(session: Session, task: int, *, seed: int | None = None, by: User) -> Sample:
+    """Draw the current round's sample as the task's project says (:func:`set_review_policy`)."""
+    return draw_sample(session, task, seed=seed, by=by, **review_policy(session, task))
 
 
 def _annotated_by(session: Session, task: int) -> dict[str, list[int]]:

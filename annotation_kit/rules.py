@@ -275,29 +275,37 @@ def task_rules(session: Session, task: int) -> list[dict[str, Any]]:
 
 
 @readonly
-def evaluate(session: Session, task: int, *, dataset: int | None = None) -> list[Finding]:
+def evaluate(
+    session: Session, task: int, *, dataset: int | None = None, author: int | None = None
+) -> list[Finding]:
     """Every finding of the task's project rules on its annotated episodes (episodes marked
-    invalid, and episodes without annotations, are left out); ``dataset``: on that one only."""
+    invalid, and episodes without annotations, are left out); ``dataset``: on that one only.
+    An independently annotated episode is checked once per annotator, on their own segments
+    (``author``: only that annotator's); the consensus is not checked."""
     rules = task_rules(session, task)
     if not rules:
         return []
     names: dict[int, str] = dict(session.execute(select(Skill.id, Skill.name)).all())  # type: ignore[arg-type]
     rows = session.execute(
-        select(Annotation, Dataset.duration_ns)
+        select(Annotation, Dataset.duration_ns, TaskDataset.independent)
         .join(Dataset, Dataset.id == Annotation.dataset_id)
         .join(
             TaskDataset,
             (TaskDataset.dataset_id == Annotation.dataset_id) & (TaskDataset.task_id == task),
         )
-        .where(Annotation.task_id == task)
+        .where(Annotation.task_id == task, Annotation.consensus.is_(False))
         .where(true() if dataset is None else Annotation.dataset_id == dataset)
         .order_by(Annotation.dataset_id, Annotation.start_ns)
     ).all()
-    per: dict[int, tuple[int, list[Annotation]]] = {}
-    for annotation, duration in rows:
-        per.setdefault(annotation.dataset_id, (int(duration), []))[1].append(annotation)
+    per: dict[tuple[int, int], tuple[int, list[Annotation]]] = {}
+    for annotation, duration, independent in rows:
+        whose = annotation.author_id if independent else 0
+        if independent and author is not None and whose != author:
+            continue
+        key = (annotation.dataset_id, whose)
+        per.setdefault(key, (int(duration), []))[1].append(annotation)
     findings: list[Finding] = []
-    for dataset_id, (duration, found_here) in per.items():
+    for (dataset_id, _whose), (duration, found_here) in per.items():
         if any(a.kind == "episode" and not a.valid for a in found_here):
             continue  # an episode marked invalid is not held to the rules
         segments = [

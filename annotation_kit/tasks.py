@@ -16,7 +16,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import _text, events, projects, users
+from . import _text, consensus, events, projects, users
 from .database import readonly
 from .datasets import require_ids
 from .errors import ValidationError
@@ -102,9 +102,13 @@ def create(
     description: str = "",
     deadline: datetime | None = None,
     allow_reassign: bool = True,
+    overlap: float = 0.0,
     by: User,
 ) -> Task:
     """Create a task over ``datasets`` (ids) and assign people to it (managers and admins).
+
+    ``overlap`` (0 to 1): the share of the datasets each annotator annotates independently, for
+    agreement between them and a consensus the reviewer picks (:mod:`annotation_kit.consensus`).
 
     When a dataset is already part of another active task, a :class:`DatasetsInActiveTask`
     warning names them; with ``allow_reassign=False`` that is a :class:`ValidationError` instead.
@@ -143,6 +147,8 @@ def create(
     )
     _set_members(session, task, Duty.ANNOTATOR, annotators, by=by)
     _set_members(session, task, Duty.REVIEWER, reviewers, by=by)
+    if overlap:
+        consensus.set_independent(session, task.id, share=overlap, seed=task.id, by=by)
     session.flush()
     session.refresh(task)
     return task

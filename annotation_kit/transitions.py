@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import _text, events, rules
+from . import _text, consensus, events, rules
 from .database import readonly
 from .datasets import check_range
 from .errors import InvalidTransition, ValidationError
@@ -90,9 +90,11 @@ def transition(
     step = check(found, by, _action(action), comment=comment)
     if step.action == Action.SUBMIT:
         _require_all_annotated(session, found, by)
+        _require_independent_work(session, found, by)
         _require_rules_met(session, found, by)
     if step.action == Action.APPROVE:
         _require_no_rejected(session, found)
+        _require_consensus(session, found, by)
     if step.action in (Action.APPROVE, Action.REJECT):
         start_ns, end_ns = _check_anchor(session, found, dataset, range_ns)
         session.add(
@@ -167,6 +169,45 @@ def _require_all_annotated(session: Session, task: Task, by: User) -> None:
             f"{by.name} cannot submit task '{task.name}' (#{task.id}) for review: {len(missing)} "
             f"of its {total} datasets have neither an annotation nor an invalid mark: "
             f"{shown}{more}"
+        )
+
+
+def _require_independent_work(session: Session, task: Task, by: User) -> None:
+    """Every annotator has annotated (or marked invalid) each independent dataset."""
+    ids = consensus.independent(session, task.id)
+    if not ids:
+        return
+    annotators = {u.id: u.name for u in task.annotators}
+    done = set(
+        session.execute(
+            select(Annotation.dataset_id, Annotation.author_id)
+            .where(Annotation.task_id == task.id, Annotation.dataset_id.in_(ids))
+            .where(Annotation.consensus.is_(False))
+            .distinct()
+        ).all()
+    )
+    missing = [
+        f"#{d} by {name}"
+        for d in ids
+        for user_id, name in sorted(annotators.items(), key=lambda p: p[1])
+        if (d, user_id) not in done
+    ]
+    if missing:
+        shown = ", ".join(missing[:10])
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        raise InvalidTransition(
+            f"{by.name} cannot submit task '{task.name}' (#{task.id}) for review: each of its "
+            f"annotators annotates the independent datasets on their own, and these are not "
+            f"done yet: {shown}{more}"
+        )
+
+
+def _require_consensus(session: Session, task: Task, by: User) -> None:
+    if open_ := consensus.without_consensus(session, task.id):
+        shown = ", ".join(f"#{d}" for d in open_[:10])
+        raise InvalidTransition(
+            f"{by.name} cannot pass task '{task.name}' (#{task.id}): pick the consensus of its "
+            f"independently annotated dataset(s) {shown} first (what exports carry)"
         )
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -27,7 +29,9 @@ __all__ = [
     "list_users",
     "names",
     "parse_role",
+    "preference",
     "set_email",
+    "set_preference",
     "set_role",
     "set_status",
 ]
@@ -253,3 +257,35 @@ def _read_rows(source: str | Path | io.TextIOBase) -> list[tuple[int, dict[str, 
         )
     reader.fieldnames = header
     return [(reader.line_num, row) for row in reader]
+
+
+PREFERENCE_MAX = 10_000
+"""The most characters one setting may take (as JSON)."""
+
+
+def set_preference(session: Session, key: str, value: Any, *, by: User) -> None:
+    """Keep one setting of one's own (``key`` a short name, ``value`` plain JSON: the overview
+    charts keep theirs under ``"overview"``); ``None`` forgets it."""
+    _text.name(key, "setting name")
+    try:
+        encoded = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"setting {key!r} must be plain JSON: {exc}") from None
+    if len(encoded) > PREFERENCE_MAX:
+        raise ValidationError(f"setting {key!r} is too long ({len(encoded)} > {PREFERENCE_MAX})")
+    me = session.get(User, by.id, with_for_update=True)
+    assert me is not None
+    kept = dict(me.preferences or {})
+    if value is None:
+        kept.pop(key, None)
+    else:
+        kept[key] = json.loads(encoded)
+    me.preferences = kept
+    session.flush()
+
+
+@readonly
+def preference(session: Session, key: str, *, by: User) -> Any:
+    """One's own setting ``key`` (None when not kept)."""
+    me = session.get(User, by.id)
+    return (me.preferences or {}).get(key) if me else None

@@ -36,9 +36,11 @@ USER_ENV = "ANNOTATION_KIT_USER"
 SERVICE_MODULES = (
     "annotations",
     "checks",
+    "consensus",
     "database_logins",
     "datasets",
     "events",
+    "gold",
     "logins",
     "progress",
     "projects",
@@ -120,12 +122,16 @@ class Workspace:
 
     annotations: Services
     checks: Services
+    consensus: Services
+    """Independent annotation: ``set_independent``, ``disagreement``, ``adopt`` (the consensus)."""
     database_logins: Services
     """PostgreSQL logins that identify people: ``link(role, user)``, ``links()``, ``unlink``."""
     exports: Services
     """Export records: ``list_exports()``, ``get_export(id)``, ``diff(old, new)``."""
     datasets: Services
     events: Services
+    gold: Services
+    """Gold episodes, the reference annotators are measured against: ``mark``, ``unmark``."""
     logins: Services
     """Passwords for the served app: ``set_password(name, password)``, ``has_password(name)``."""
     progress: Services

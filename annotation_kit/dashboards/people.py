@@ -25,22 +25,91 @@ class StatisticsDashboard(pn.viewable.Viewer):
         refresh = pn.widgets.Button(name="Refresh", button_type="default", width=100)
         refresh.on_click(lambda _event: self.reload())
         self.charts = pn.FlexBox(sizing_mode="stretch_width")
+        self.settings = pn.Row(sizing_mode="stretch_width")
+        self.message = pn.pane.HTML(sizing_mode="stretch_width")
+        self.figures: dict[str, Any] = {}
+        with self.ws.transaction(write=False) as session:
+            self.supervisor = is_supervisor(self.ws.me(session))
+        if self.supervisor:
+            self._controls()
         self._page = pn.Column(
-            refresh, self.summary, self.charts, self.table, sizing_mode="stretch_width"
+            refresh,
+            self.summary,
+            self.settings,
+            self.message,
+            self.charts,
+            self.table,
+            sizing_mode="stretch_width",
         )
         self.reload()
 
+    def _controls(self) -> None:
+        """Which charts, which project, which dates: saved for this person; the report."""
+        from .. import charts
+
+        kept = charts.settings(self.ws)
+        projects = [p.name for p in self.ws.projects.list_projects()]
+        self.shown = pn.widgets.MultiChoice(
+            name="Charts", options=list(charts.CHARTS), value=list(kept.charts), width=320
+        )
+        self.project = pn.widgets.Select(
+            name="Project", options=["(all)", *projects], value=kept.project or "(all)", width=180
+        )
+        self.since = pn.widgets.TextInput(
+            name="Since (YYYY-MM-DD)", value=kept.since or "", width=140
+        )
+        self.until = pn.widgets.TextInput(
+            name="Until (YYYY-MM-DD)", value=kept.until or "", width=140
+        )
+        save = pn.widgets.Button(name="Save view", width=110, css_classes=["charts-save"])
+        save.on_click(lambda _event: self._save())
+        download = pn.widgets.FileDownload(
+            callback=self._report,
+            filename="overview.html",
+            label="Download report (HTML)",
+            width=200,
+            css_classes=["charts-report"],
+        )
+        self.settings.objects = [self.shown, self.project, self.since, self.until, save, download]
+
+    def _save(self) -> None:
+        from .. import charts
+
+        try:
+            charts.save_settings(
+                self.ws,
+                charts=self.shown.value,
+                project=None if self.project.value == "(all)" else self.project.value,
+                since=self.since.value or None,
+                until=self.until.value or None,
+            )
+        except AnnotationKitError as exc:
+            self.message.object = (
+                f"<p class='ak-error' data-testid='charts-error'>{html.escape(str(exc))}</p>"
+            )
+            return
+        self.message.object = "<p data-testid='charts-saved'>View saved.</p>"
+        self._overview()
+
+    def _report(self) -> Any:
+        import io
+
+        from ..charts import report_html
+
+        return io.StringIO(report_html(self.figures, title="annotation_kit overview"))
+
     def _overview(self) -> None:
-        """The plotly overview for managers and admins (a visitor sees the tables only)."""
-        with self.ws.transaction(write=False) as session:
-            if not is_supervisor(self.ws.me(session)):
-                self.charts.objects = []
-                return
+        """The plotly overview for managers and admins (a visitor sees the tables only), as
+        this person saved it; PNG from each chart's own toolbar (the camera)."""
+        if not self.supervisor:
+            self.charts.objects = []
+            return
         from ..charts import overview
 
+        self.figures = overview(self.ws)
         self.charts.objects = [
             pn.pane.Plotly(figure, width=560, height=330, css_classes=[f"chart-{name}"])
-            for name, figure in overview(self.ws).items()
+            for name, figure in self.figures.items()
         ]
 
     def reload(self) -> None:

@@ -203,6 +203,13 @@ def build(
         select(TaskDataset.task_id, TaskDataset.dataset_id).where(TaskDataset.task_id.in_(ids))
     ).all()
     wanted = {d for _t, d in pairs}
+    independent = set(
+        session.execute(
+            select(TaskDataset.task_id, TaskDataset.dataset_id).where(
+                TaskDataset.task_id.in_(ids), TaskDataset.independent.is_(True)
+            )
+        ).all()
+    )
     if datasets is not None:
         chosen = {int(d) for d in datasets}
         if outside := sorted(chosen - wanted):
@@ -221,6 +228,17 @@ def build(
             query = query.where(Annotation.updated_at <= end)
     rows = session.scalars(query.order_by(Annotation.dataset_id, Annotation.start_ns)).all()
     cleaned: list[str] = []
+    if independent:  # independently annotated datasets: the consensus, nothing else
+        settled = {(a.task_id, a.dataset_id) for a in rows if a.consensus}
+        unsettled = sorted(
+            {(a.task_id, a.dataset_id) for a in rows if not a.consensus} & independent - settled
+        )
+        if unsettled:
+            cleaned.append(
+                "left out the annotators' work on independently annotated dataset(s) without a "
+                "consensus yet: " + ", ".join(f"#{d} (task #{t})" for t, d in unsettled)
+            )
+        rows = [a for a in rows if a.consensus == ((a.task_id, a.dataset_id) in independent)]
     if exclude:
         rows = [a for a in rows if (a.id, a.version) not in exclude]
     if not include_invalid:

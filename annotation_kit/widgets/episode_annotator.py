@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .. import annotations, datasets, progress, reviews, rules, skills, tasks
 from ..episodes import Episode
 from ..errors import ConflictError, ValidationError
+from ..workflow import Duty, duties
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 from ._episode_screen import EpisodeScreen
@@ -59,6 +60,9 @@ class EpisodeAnnotatorController(EpisodeScreen):
         self.sent: OrderedDict[str, None] = OrderedDict()
         self.later: Any = None
         self.ruled = False
+        self.author: int | None = None
+        """The user's id when they annotate the open task (they see only their own segments
+        of an independently annotated episode); read on open and refresh."""
         """Whether the open task's project has rules (read on open and refresh; saves only
         check them when it has)."""
 
@@ -125,7 +129,11 @@ class EpisodeAnnotatorController(EpisodeScreen):
             me = self.ws.me(session)
             allowed = tasks.permissions(session, task_id, by=me)
             names = skills.names(session)
-            found = annotations.list_annotations(session, task_id, dataset=dataset_id)
+            annotating = Duty.ANNOTATOR in duties(tasks.get(session, task_id), me)
+            self.author = me.id if annotating else None  # an annotator sees only their own work
+            found = annotations.list_annotations(
+                session, task_id, dataset=dataset_id, author=self.author
+            )  # on independent datasets, and never the consensus
             segments = [segment_json(a, names) for a in found]
             comments = [
                 {
@@ -146,7 +154,11 @@ class EpisodeAnnotatorController(EpisodeScreen):
             labels = sorted({e for d in skills.list_dictionaries(session) for e in d.entries})
             suggestions = annotations.recent_descriptions(session)
             self.ruled = bool(rules.task_rules(session, task_id))
-            found_rules = rules.evaluate(session, task_id, dataset=dataset_id) if self.ruled else []
+            found_rules = (
+                rules.evaluate(session, task_id, dataset=dataset_id, author=self.author)
+                if self.ruled
+                else []
+            )
             findings = [f.as_json() for f in found_rules]
         return {
             "episodes": episodes,
@@ -188,10 +200,15 @@ class EpisodeAnnotatorController(EpisodeScreen):
         on refresh and when another episode opens)."""
         task_id, dataset_id = state["task"], state["dataset"]
         names = skills.names(session)
-        found = annotations.list_annotations(session, task_id, dataset=dataset_id)
+        found = annotations.list_annotations(
+            session, task_id, dataset=dataset_id, author=self.author
+        )
         out: dict[str, Any] = {
             "segments": [segment_json(a, names) for a in found],
-            "findings": [f.as_json() for f in rules.evaluate(session, task_id, dataset=dataset_id)]
+            "findings": [
+                f.as_json()
+                for f in rules.evaluate(session, task_id, dataset=dataset_id, author=self.author)
+            ]
             if self.ruled
             else [],
         }

@@ -13,6 +13,7 @@ function render({ model, el }) {
   const media = h("div");
   const judgeBox = h("div", { class: "ak-form ak-judge" });
   const list = h("div");
+  const disagree = h("div");
   const decide = h("div", { class: "ak-form ak-decide" });
   let selected = 0;
   let anchor = { start: null, end: null, manual: false };
@@ -117,7 +118,20 @@ function render({ model, el }) {
     return was ? `changed since the last round: ${was}` : "changed since the last round";
   }
 
+  let proposed = "";  // the project's policy, put in the inputs once per task
+  function propose() {
+    const p = model.get("policy");
+    const key = `${model.get("task")}:${JSON.stringify(p)}`;
+    if (proposed === key) return;
+    proposed = key;
+    mode.value = p.count ? "count" : p.percent ? "percent" : "full";
+    size.value = String(p.count || p.percent || 50);
+    perAnnotator.value = p.per_annotator ? String(p.per_annotator) : "";
+    risky.checked = Boolean(p.risky);
+  }
+
   function sampleBar() {
+    propose();
     const s = model.get("sample");
     const chosen = s.mode ? `Reviewing ${s.count} of ${s.total} dataset(s)` +
       (s.mode === "full" ? " (full review)" : ` (random sample: ${s.mode === "percent" ? `${s.size} %` : `${s.size} datasets`}, seed ${s.seed})`)
@@ -201,6 +215,39 @@ function render({ model, el }) {
     ])];
   }
 
+  /** On an independently annotated episode: one lane per annotator and the consensus, drawn
+   * on the episode's clock; click segments to pick them, or take one annotator's lane whole. */
+  const picked = new Set();
+  function disagreement() {
+    const d = model.get("disagreement");
+    if (!d.lanes) return [];
+    const duration = Math.max(1, model.get("duration_ns"));
+    const can = d.can_pick;
+    const pct = (ns) => `${(100 * ns / duration).toFixed(3)}%`;
+    const bar = (segs, pickable) => h("div", { class: "ak-lane-bar" }, segs.map((s) => h("div", {
+      class: "ak-lane-seg" + (picked.has(s.id) ? " ak-picked" : ""), testid: pickable ? `lane-seg-${s.id}` : "consensus-seg",
+      title: `${fmt(s.start_ns)}–${fmt(s.end_ns)} s ${s.skill || "(no skill)"}${s.author ? ` · ${s.author}` : ""}`,
+      style: `left:${pct(s.start_ns)};width:${pct(Math.max(s.end_ns - s.start_ns, duration / 500))}`,
+      text: s.skill, onclick: pickable && can ? () => { picked.has(s.id) ? picked.delete(s.id) : picked.add(s.id); draw(); } : null })));
+    const lanes = d.lanes.map((lane) => h("div", { class: "ak-lane", testid: "lane" }, [
+      h("span", { class: "ak-lane-name", text: lane.author }), bar(lane.segments, true),
+      ...(can ? [h("button", { text: `Use ${lane.author}'s`, testid: `adopt-${lane.author}`, disabled: !lane.segments.length,
+        onclick: () => { picked.clear(); request(model, "consensus", { author: lane.author }); } })] : []),
+    ]));
+    const consensusLane = h("div", { class: "ak-lane ak-lane-consensus", testid: "consensus-lane" }, [
+      h("span", { class: "ak-lane-name", text: "consensus" }),
+      d.consensus.length ? bar(d.consensus, false) : h("span", { class: "ak-muted", testid: "no-consensus", text: "not picked yet: exports leave this episode out until it is" }),
+      ...(can ? [h("button", { text: `Use picked (${picked.size})`, testid: "adopt-picked", disabled: !picked.size,
+        onclick: () => { request(model, "consensus", { annotations: [...picked] }); picked.clear(); } })] : []),
+    ]);
+    const num = (v, digits = 2) => v === null || v === undefined ? "—" : v.toFixed(digits);
+    const pairs = d.pairs.map((p) => h("li", { testid: "pair", text:
+      `${p.a} × ${p.b}: ${p.matched} matched, ${p.unmatched} unmatched · mean tIoU ${num(p.mean_tiou)} · boundary F1 ` +
+      Object.entries(p.boundary_f1).map(([t, v]) => `${num(v)} @${t} s`).join(", ") + ` · skill α ${num(p.skill_alpha)}` }));
+    return [h("h4", { text: "Disagreement (annotated independently)" }), h("div", { class: "ak-lanes", testid: "disagreement" }, [...lanes, consensusLane]),
+      h("ul", { class: "ak-list", testid: "pairs" }, pairs)];
+  }
+
   const marks = () => anchor.start !== null ? [{ start_ns: Math.min(anchor.start, anchor.end ?? anchor.start),
     end_ns: Math.max(anchor.start, anchor.end ?? anchor.start), draft: true }] : [];
 
@@ -212,7 +259,7 @@ function render({ model, el }) {
       h("span", { class: "ak-user", text: `as ${model.get("user")}` }),
     ]), sampleBar(), ...messages(model));
     if (!model.get("dataset")) {
-      header.replaceChildren(); media.replaceChildren(); list.replaceChildren();
+      header.replaceChildren(); media.replaceChildren(); list.replaceChildren(); disagree.replaceChildren();
       judgeBox.hidden = true;
       decide.replaceChildren(...(model.get("sample").mode ? decisionPanel() : []));
       return;
@@ -230,13 +277,14 @@ function render({ model, el }) {
     }
     header.replaceChildren(...view.header((d) => `${d.name} (${d.judged}/${d.total} judged)`));
     media.replaceChildren(...view.media(marks()));
+    disagree.replaceChildren(...disagreement());
     judgeBox.hidden = false;
     judgeBox.replaceChildren(...judgePanel());
     list.replaceChildren(...annotationTable());
     decide.replaceChildren(...decisionPanel());
   }
 
-  root.append(top, header, media, judgeBox, list, decide);
+  root.append(top, header, media, disagree, judgeBox, list, decide);
   draw();
   const cleanup = subscribe(model, [], draw);
   return () => { view.cleanup(); cleanup(); };

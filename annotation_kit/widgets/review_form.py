@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .. import annotations, progress, reviews, tasks
+from .. import annotations, consensus, progress, reviews, skills, tasks
 from ..errors import ConflictError, ValidationError
+from ..workflow import is_supervisor
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 from .episode_annotator import SPEC as ANNOTATOR
 from .episode_annotator import EpisodeAnnotatorController
@@ -49,7 +50,57 @@ class ReviewFormController(EpisodeAnnotatorController):
         out = super()._records(state)
         out.pop("suggestions", None)  # the form writes no descriptions
         out.pop("can_edit", None)
+        out |= self._disagreement(state["task"], state["dataset"])
+        picked = {c["id"] for c in out["disagreement"].get("consensus", [])}
+        out["segments"] = [s for s in out["segments"] if s["id"] not in picked]
         return out | self._round(state["task"], state["dataset"])
+
+    def _disagreement(self, task_id: int, dataset_id: int) -> dict[str, Any]:
+        """On an independently annotated episode: each annotator's lane, their agreement two
+        by two, and the consensus picked so far (empty on a shared episode)."""
+        if not dataset_id:
+            return {"disagreement": {}}
+        with self.ws.transaction(write=False) as session:
+            if dataset_id not in consensus.independent(session, task_id):
+                return {"disagreement": {}}
+            me = self.ws.me(session)
+            view = consensus.disagreement(session, task_id, dataset_id, by=me)
+            names = skills.names(session)
+            people = {u.id: u.name for u in tasks.get(session, task_id).annotators}
+            allowed = "approve" in tasks.permissions(session, task_id, by=me)
+
+        def segment(a: Any) -> dict[str, Any]:
+            return {
+                "id": a.id,
+                "start_ns": a.start_ns,
+                "end_ns": a.end_ns,
+                "skill": names.get(a.skill_id, "") if a.skill_id else "",
+                "author": people.get(a.author_id, ""),
+                "source": (a.attributes or {}).get("consensus_of"),
+            }
+
+        return {
+            "disagreement": {
+                "lanes": [
+                    {"author": lane.author, "segments": [segment(a) for a in lane.segments]}
+                    for lane in view.lanes
+                ],
+                "consensus": [segment(a) for a in view.consensus],
+                "pairs": [
+                    {
+                        "a": first,
+                        "b": second,
+                        "matched": len(got.pairs),
+                        "unmatched": got.unmatched,
+                        "mean_tiou": got.mean_tiou,
+                        "boundary_f1": {f"{t:g}": v for t, v in got.boundary_f1.items()},
+                        "skill_alpha": got.skill_alpha,
+                    }
+                    for first, second, got in view.pairs
+                ],
+                "can_pick": allowed or is_supervisor(me),
+            }
+        }
 
     def _round(self, task_id: int, dataset_id: int) -> dict[str, Any]:
         """The review round: sample, verdicts, changes since the last round, progress."""
@@ -67,6 +118,7 @@ class ReviewFormController(EpisodeAnnotatorController):
                 for v in reviews.verdicts(session, task_id, round=task.review_round)
             }
             changes = reviews.changes_since_last_round(session, task_id)
+            policy = reviews.review_policy(session, task_id)
             names = {d.id: d.name for d in progress.dataset_status(session, task_id)}
         per_dataset = Counter(a.dataset_id for a in in_sample)
         judged = Counter(a.dataset_id for a in in_sample if a.id in verdicts)
@@ -80,6 +132,7 @@ class ReviewFormController(EpisodeAnnotatorController):
             "status": str(task.status),
             "round": task.review_round,
             "can_review": "approve" in allowed,
+            "policy": policy,
             "sample": (
                 {
                     "mode": sample.mode,
@@ -126,7 +179,8 @@ class ReviewFormController(EpisodeAnnotatorController):
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
         """A browser request: ``refresh``, ``open`` (another episode of the sample), ``sample``
-        (full, count or percent), ``judge`` (an annotation), ``pass_task`` or ``fail_task``."""
+        (full, count or percent), ``judge`` (an annotation), ``consensus`` (``annotations``
+        picked from the lanes, or one ``author``'s lane), ``pass_task`` or ``fail_task``."""
         action = request.get("action")
         if action in ("refresh", "open"):
             return super().handle(request, state)
@@ -181,6 +235,18 @@ class ReviewFormController(EpisodeAnnotatorController):
                     by=me,
                 )
                 note = f"annotation #{annotation.id}: {verdict.decision}"
+            elif action == "consensus":
+                picked = request.get("annotations")
+                author = request.get("author")
+                made = consensus.adopt(
+                    session,
+                    task_id,
+                    int(state["dataset"]),
+                    annotations=None if author else [int(i) for i in picked or []],
+                    author=str(author) if author else None,
+                    by=me,
+                )
+                note = f"consensus: {len(made)} segment(s)" + (f" from {author}" if author else "")
             elif action == "pass_task":
                 tasks.approve(
                     session,
@@ -246,9 +312,18 @@ SPEC = Spec(
         "round": Trait(int, 0, "The current review round (1 for the first review)."),
         "can_review": Trait(bool, False, "Whether this user may judge and decide now."),
         "sample": Trait(dict, {}, "The round's sample: mode, size, seed, count, total."),
+        "policy": Trait(
+            dict, {}, "The project's review policy: the sample the form proposes to draw."
+        ),
         "verdicts": Trait(dict, {}, "This round's verdicts on the open episode, by annotation."),
         "changes": Trait(list, [], "Changes on this episode since the previous round."),
         "progress": Trait(dict, {}, "Judged, total, rejected and changed in the sample."),
+        "disagreement": Trait(
+            dict,
+            {},
+            "On an independently annotated episode: the annotators' lanes, their agreement and "
+            "the consensus picked so far.",
+        ),
     },
 )
 

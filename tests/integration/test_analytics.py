@@ -6,6 +6,7 @@ workspace's tables, only with one SELECT."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 
@@ -151,6 +152,85 @@ def test_raw_sql_is_one_select_over_the_workspace_tables(reviewed):
         analytics.sql("SELECT email FROM users")  # addresses are not analytics' business
 
 
+def test_active_editing_time_comes_from_the_event_log(reviewed):
+    team, a, b = reviewed
+    maya = team["maya"]
+    # worked out here from the raw events: gaps of at most 5 minutes between ann's edits of
+    # annotations of her tasks (reviewers' verdicts are not editing)
+    with maya.transaction(write=False) as s:
+        from annotation_kit.models import Annotation, User
+
+        ann_id = s.scalar(select(User.id).where(User.name == "ann"))
+        tasks_of = dict(s.execute(select(Annotation.id, Annotation.task_id)).all())
+        times = sorted(
+            e.at
+            for e in s.scalars(
+                select(Event).where(Event.object_type == "annotation", Event.actor_id == ann_id)
+            )
+            if not e.action.startswith("review_")
+            and tasks_of.get(e.object_id, e.data.get("task")) in (a, b)
+        )
+    gaps = [(t2 - t1).total_seconds() for t1, t2 in itertools.pairwise(times)]
+    expected = sum(g for g in gaps if g <= 300) / 3600
+    got = maya.analytics.team().set_index("annotator").loc["ann"]
+    assert len(times) == 8 and math.isclose(got.active_hours, expected, rel_tol=1e-6)
+    assert math.isclose(got.active_per_episode_hour, expected / got.hours, rel_tol=1e-6)
+
+
+def test_completeness_counts_episodes_done_rule_findings_and_open_consensus(team):
+    maya, ann, ann2 = team["maya"], team["ann"], team["ann2"]
+    maya.skills.create("reach")
+    maya.projects.create("complete")
+    maya.rules.set_rules(
+        "complete",
+        [
+            {"rule": "segment_length", "min_s": 1},
+            {"rule": "labels_required", "severity": "warning"},
+        ],
+    )
+    episodes = team.new_datasets_now(4)
+    task = maya.tasks.create(
+        "c", datasets=episodes, annotators=["ann", "ann2"], project="complete"
+    ).id
+    maya.consensus.set_independent(task, datasets=[episodes[3]])
+    ann.tasks.start(task)
+    ann.annotations.add(task, episodes[0], start_ns=0, end_ns=SECOND // 2, skill="reach")
+    ann.annotations.mark_invalid(task, episodes[1], "dark")
+    for who in (ann, ann2):
+        who.annotations.add(task, episodes[3], start_ns=0, end_ns=2 * SECOND, skill="reach")
+    row = maya.analytics.completeness(project="complete").set_index("task").loc[task]
+    assert (row.episodes, row.done, row.completeness) == (4, 3, 0.75)
+    # episode 0: one error (0.5 s) and one warning (no label); episode 3, once per annotator:
+    # two warnings
+    assert (row.rule_errors, row.rule_warnings, row.without_consensus) == (1, 3, 1)
+    with pytest.raises(PermissionDenied):
+        ann.analytics.completeness()
+
+
+def test_a_projects_review_policy_is_what_the_reviewer_draws_by_default(team):
+    maya, ann, rita = team["maya"], team["ann"], team["rita"]
+    maya.projects.create("policy")
+    with pytest.raises(PermissionDenied):
+        ann.reviews.set_review_policy("policy", count=2)
+    with pytest.raises(ValidationError, match="count or as a percent, not both"):
+        maya.reviews.set_review_policy("policy", count=2, percent=10)
+    with pytest.raises(ValidationError, match="per_annotator"):
+        maya.reviews.set_review_policy("policy", count=2, per_annotator=0)
+    policy = maya.reviews.set_review_policy("policy", count=2, per_annotator=1)
+    assert policy == {"count": 2, "per_annotator": 1}
+    episodes = team.new_datasets_now(6)
+    task = maya.tasks.create(
+        "p", datasets=episodes, annotators=["ann"], reviewers=["rita"], project="policy"
+    ).id
+    ann.tasks.start(task)
+    for episode in episodes:
+        ann.annotations.add(task, episode)
+    ann.tasks.submit(task)
+    assert rita.reviews.review_policy(task) == policy
+    drawn = rita.reviews.draw_by_policy(task, seed=3)
+    assert (drawn.mode, drawn.size, len(drawn.datasets)) == ("count", 2.0, 2)
+
+
 def test_analytics_reads_what_was_just_written(team):
     maya = team["maya"]
     before = maya.analytics.sql("SELECT count(*) AS n FROM tasks").n.iloc[0]
@@ -164,7 +244,7 @@ def test_agreement_between_two_annotators_of_one_episode(team):
         maya.skills.create(name)
     [episode] = team.new_datasets_now(1)
     task = maya.tasks.create(
-        "overlap", datasets=[episode], annotators=["ann", "ann2"], reviewers=["rita"]
+        "overlap", datasets=[episode], annotators=["ann", "ann2"], reviewers=["rita"], overlap=1.0
     ).id
     ann.tasks.start(task)
     # ann2's boundaries are off by a controlled 0.3 s and 0.2 s
@@ -229,3 +309,38 @@ def test_unknown_tasks_and_projects_are_named(team):
     for report in (analytics.team, analytics.tasks):
         with pytest.raises(NotFound, match="no project 'nowhere'"):
             report(project="nowhere")
+
+
+def test_chart_settings_are_kept_per_person_and_the_charts_export_as_html_and_png(
+    reviewed, tmp_path
+):
+    from PIL import Image
+
+    from annotation_kit import charts
+
+    team, _a, _b = reviewed
+    maya, ada = team["maya"], team["ada"]
+    assert charts.settings(maya) == charts.Settings()
+    with pytest.raises(ValidationError, match="unknown chart"):
+        charts.save_settings(maya, charts=("pie",))
+    with pytest.raises(ValidationError, match=r"until .* is before since"):
+        charts.save_settings(maya, since="2026-05-01", until="2026-04-01")
+    with pytest.raises(NotFound):
+        charts.save_settings(maya, project="nowhere")
+    with pytest.raises(ValidationError, match="plain JSON"):
+        maya.users.set_preference("overview", {1, 2})
+    kept = charts.save_settings(maya, charts=["skills", "status"], since="2000-01-01")
+    assert charts.settings(maya) == kept and charts.settings(ada) == charts.Settings()
+    figures = charts.overview(maya)  # as saved: two charts, in the order chosen
+    assert list(figures) == ["skills", "status"]
+    # a date range past everything leaves the skill chart empty
+    empty = charts.overview(maya, ["skills"], since="2999-01-01")["skills"]
+    assert all(len(trace.x) == 0 for trace in empty.data if trace.x is not None)
+    written = charts.export(figures, tmp_path / "report", formats=("html", "png"))
+    assert [p.name for p in written] == ["overview.html", "skills.png", "status.png"]
+    page = written[0].read_text()
+    assert page.count("Segments per skill") >= 1 and "Plotly.newPlot" in page
+    with Image.open(written[1]) as image:
+        assert image.size == (900, 480)
+    with pytest.raises(ValidationError, match="unknown format"):
+        charts.export(figures, tmp_path, formats=("svg",))

@@ -251,6 +251,29 @@ def test_the_statistics_page_shows_the_overview_charts_to_managers(served, brows
     titles = page.locator(".gtitle").all_text_contents()
     assert "Tasks per status" in titles and "Hours of recordings per month" in titles
     shot(page, "served_statistics_charts")
+    with page.expect_download() as got:  # the report: every chart in one page that opens offline
+        page.get_by_role("button", name="Download report (HTML)").click()
+    report = Path(got.value.path()).read_text()
+    assert "Tasks per status" in report and "Plotly.newPlot" in report
+
+    # the view is kept per person: a bad date is refused, a good one saved and read back
+    page.get_by_label("Since (YYYY-MM-DD)").fill("2026-02-30")
+    page.get_by_role("button", name="Save view").click()
+    page.wait_for_selector("[data-testid=charts-error] >> text=since must be a date")
+    page.get_by_label("Since (YYYY-MM-DD)").fill("2000-01-01")
+    page.get_by_label("Project").select_option("(all)")
+    page.get_by_role("button", name="Save view").click()
+    page.wait_for_selector("[data-testid=charts-saved]")
+    maya = served.team["maya"]
+    from annotation_kit import charts
+
+    assert charts.settings(maya).since == "2000-01-01"
+    charts.save_settings(maya, charts=("status", "skills"), since="2000-01-01")
+    page.reload()
+    page.wait_for_selector(".chart-skills .main-svg", timeout=30_000)
+    assert page.locator(".chart-volume").count() == 0
+    assert page.get_by_label("Since (YYYY-MM-DD)").input_value() == "2000-01-01"
+    maya.users.set_preference("overview", None)  # back to the defaults for the other tests
     context.close()
     visitor = browser.new_context()
     page = visitor.new_page()
@@ -347,6 +370,55 @@ def test_a_submit_that_breaks_a_project_rule_is_refused_in_the_page(served, brow
     page.click("[data-testid=action-submit]")
     page.wait_for_selector("[data-testid=notice] >> text=task is now Pending Review")
     page.context.close()
+
+
+def test_the_reviewer_settles_a_disagreement_on_an_independent_episode(served, browser):
+    maya, ann_ws, ann2_ws = served.team["maya"], served.team["ann"], served.team["ann2"]
+    [first, _second] = maya.tasks.task_dataset_ids(served.task.id)
+    task = maya.tasks.create(
+        "twice", datasets=[first], annotators=["ann", "ann2"], reviewers=["rita"], overlap=1.0
+    ).id
+    ann_ws.tasks.start(task)
+    mine = ann_ws.annotations.add(task, first, start_ns=0, end_ns=2 * SECOND, skill="pick")
+    theirs = ann2_ws.annotations.add(
+        task, first, start_ns=SECOND // 2, end_ns=2 * SECOND, skill="pick"
+    )
+    # ann, in her page, sees her own segment and not ann2's
+    ann = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    log_in(ann, served, "ann", then="/work")
+    ann.click(f"[data-testid=open-{task}]", timeout=30_000)
+    ann.click("[data-testid=open-annotator]")
+    ann.wait_for_selector(f"[data-testid=edge-start-{mine.id}]", timeout=30_000)
+    assert ann.locator(f"[data-testid=edge-start-{theirs.id}]").count() == 0
+    ann.context.close()
+    ann_ws.tasks.submit(task)
+
+    rita = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    log_in(rita, served, "rita", then="/review")
+    rita.click(f"[data-testid=open-{task}]", timeout=30_000)
+    rita.click("[data-testid=open-review]")
+    rita.wait_for_selector("[data-testid=review-form] >> text=No sample chosen yet", timeout=30_000)
+    rita.select_option("[data-testid=sample-mode]", "full")
+    rita.click("[data-testid=draw-sample]")
+    rita.wait_for_selector("[data-testid=disagreement]")
+    assert rita.locator("[data-testid=lane]").count() == 2
+    # tIoU 1.5 / 2 = 0.75; of the four boundaries the two 2 s ends agree at every tolerance
+    rita.wait_for_selector("[data-testid=pair] >> text=ann × ann2: 1 matched, 0 unmatched")
+    rita.wait_for_selector("[data-testid=pair] >> text=mean tIoU 0.75")
+    rita.wait_for_selector("[data-testid=pair] >> text=0.50 @0.1 s")
+    rita.wait_for_selector("[data-testid=no-consensus]")
+    rita.click("[data-testid=pass-task]")  # no pass without a consensus
+    rita.wait_for_selector("[data-testid=error] >> text=pick the consensus")
+    rita.click(f"[data-testid=lane-seg-{theirs.id}]")
+    rita.click("[data-testid=adopt-picked]")
+    rita.wait_for_selector("[data-testid=notice] >> text=consensus: 1 segment(s)")
+    rita.wait_for_selector("[data-testid=consensus-seg]")
+    shot(rita, "served_disagreement")
+    rita.click("[data-testid=pass-task]")
+    rita.wait_for_selector("[data-testid=notice] >> text=task passed")
+    view = maya.consensus.disagreement(task, first)
+    assert [(c.start_ns, c.end_ns) for c in view.consensus] == [(SECOND // 2, 2 * SECOND)]
+    rita.context.close()
 
 
 def test_review_round_trip_between_two_people_logged_in_at_once(served, browser):
