@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import make_url
 
 from .errors import NotFound, PermissionDenied, ValidationError
-from .workflow import is_supervisor
+from .workflow import Status, is_supervisor
 
 if TYPE_CHECKING:
     import duckdb
@@ -526,6 +526,122 @@ class Analytics:
 
             return pa.Table.from_pandas(frame, preserve_index=False)
         return frame
+
+    def rejections(self, *, annotator: str | None = None, arrow: bool = False) -> Any:
+        """The rejections an annotator received, newest first: task, episode, annotation, its
+        skill, review round, reviewer, comment and its anchor in seconds, when. Anyone's own
+        (``annotator`` left out); another person's for managers and admins."""
+        me = self._me()
+        if annotator is None or annotator == me.name:
+            who = me.id
+        else:
+            self._require_supervisor("read another person's rejections")
+            found = self._query("SELECT id FROM users WHERE name = ?", [annotator])
+            if found.empty:
+                raise NotFound(f"no user named {annotator!r}")
+            who = int(found.id.iloc[0])
+        return self._query(
+            """
+            SELECT t.id AS task, t.name AS task_name, d.name AS episode, a.id AS annotation,
+                   s.name AS skill, v.round, r.name AS reviewer, v.comment,
+                   v.range_start_ns / 1e9 AS from_s, v.range_end_ns / 1e9 AS to_s,
+                   CAST(v.created_at AS TIMESTAMP) AS at
+            FROM annotation_verdicts v
+            JOIN annotations a ON a.id = v.annotation_id
+            JOIN tasks t ON t.id = a.task_id
+            JOIN datasets d ON d.id = a.dataset_id
+            JOIN users r ON r.id = v.reviewer_id
+            LEFT JOIN skills s ON s.id = a.skill_id
+            WHERE v.decision = 'reject' AND a.author_id = ?
+            ORDER BY v.id DESC
+            """,
+            [who],
+            arrow=arrow,
+        )
+
+    def status_times(self, *, project: str | None = None, arrow: bool = False) -> Any:
+        """Per task (managers and admins), from the event log: hours spent in each status so
+        far (the current one up to now) and the cycle time, from creation to Review Passed
+        (empty until then)."""
+        self._require_supervisor("read the time tasks spend in each status")
+        where, params = self._filters("t.created_at", project, "p.name", None, None)
+        statuses = [s.value for s in Status]
+        spent = ", ".join(
+            f"coalesce(sum(hours) FILTER (WHERE state = '{s}'), 0.0) AS \"{s}\"" for s in statuses
+        )
+        return self._query(
+            f"""
+            WITH changes AS (
+                SELECT e.object_id AS task_id, e.to_state AS state,
+                       CAST(e."at" AS TIMESTAMP) AS since,
+                       lead(CAST(e."at" AS TIMESTAMP), 1, CAST(now() AS TIMESTAMP))
+                           OVER (PARTITION BY e.object_id ORDER BY e."at", e.id) AS until
+                FROM events e
+                WHERE e.object_type = 'task' AND e.to_state IS NOT NULL
+                  AND e.to_state IN ({", ".join(f"'{s}'" for s in statuses)})
+            ), spans AS (
+                SELECT task_id, state, epoch(until - since) / 3600.0 AS hours FROM changes
+            )
+            SELECT t.id AS task, t.name, p.name AS project, t.status, {spent},
+                   epoch(CAST(t.passed_at AS TIMESTAMP) - CAST(t.created_at AS TIMESTAMP))
+                       / 3600.0 AS cycle_hours
+            FROM tasks t
+            LEFT JOIN projects p ON p.id = t.project_id
+            LEFT JOIN spans sp ON sp.task_id = t.id
+            WHERE {where}
+            GROUP BY t.id, t.name, p.name, t.status, t.passed_at, t.created_at
+            ORDER BY t.id
+            """,
+            params,
+            arrow=arrow,
+        )
+
+    def burndown(
+        self, *, project: str | None = None, window_days: int = 7, arrow: bool = False
+    ) -> Any:
+        """Per day (managers and admins; ``project``'s tasks): episodes in tasks by then,
+        episodes done (first annotated or marked invalid) by then, those remaining, the pace
+        (episodes done per day over the last ``window_days``) and the estimate of days left at
+        that pace — day after day, so the estimate's trend shows."""
+        self._require_supervisor("read the burn-down")
+        if isinstance(window_days, bool) or not isinstance(window_days, int) or window_days < 1:
+            raise ValidationError(f"window_days must be a whole number ≥ 1, not {window_days!r}")
+        where, params = self._filters("t.created_at", project, "p.name", None, None)
+        return self._query(
+            f"""
+            WITH episodes AS (
+                SELECT td.task_id, td.dataset_id, CAST(t.created_at AS DATE) AS added
+                FROM task_datasets td JOIN tasks t ON t.id = td.task_id
+                LEFT JOIN projects p ON p.id = t.project_id
+                WHERE {where}
+            ), done AS (
+                SELECT e.task_id, e.dataset_id, CAST(min(a.created_at) AS DATE) AS day
+                FROM episodes e JOIN annotations a
+                  ON a.task_id = e.task_id AND a.dataset_id = e.dataset_id
+                GROUP BY ALL
+            ), days AS (
+                SELECT CAST(unnest(generate_series(
+                    (SELECT min(added) FROM episodes),
+                    greatest((SELECT max(added) FROM episodes),
+                             coalesce((SELECT max(day) FROM done), DATE '1970-01-01'),
+                             CAST(now() AS DATE)),
+                    INTERVAL 1 DAY)) AS DATE) AS day
+            ), per_day AS (
+                SELECT d.day,
+                       (SELECT count(*) FROM episodes e WHERE e.added <= d.day) AS episodes,
+                       (SELECT count(*) FROM done x WHERE x.day <= d.day) AS done,
+                       (SELECT count(*) FROM done x
+                        WHERE x.day > d.day - {window_days} AND x.day <= d.day)
+                           / {window_days}.0 AS pace
+                FROM days d
+            )
+            SELECT day, episodes, done, episodes - done AS remaining, pace,
+                   CASE WHEN pace > 0 THEN (episodes - done) / pace END AS days_left
+            FROM per_day ORDER BY day
+            """,
+            params,
+            arrow=arrow,
+        )
 
     def completeness(self, *, project: str | None = None, arrow: bool = False) -> Any:
         """Per task (managers and admins): its episodes, those done (annotated or marked

@@ -64,13 +64,14 @@ def page_annotations(
     *,
     dataset: int | None = None,
     valid: bool | None = None,
+    author: int | None = None,
     page: int = 1,
     page_size: int = 50,
 ) -> Page[Annotation]:
-    """One page of :func:`list_annotations` (same order), read from the database page by page;
-    a page past the last gives the last page."""
+    """One page of :func:`list_annotations` (same order and ``author`` view), read from the
+    database page by page; a page past the last gives the last page."""
     check_page(page, page_size)
-    query = _of_task(task, dataset, valid)
+    query = _of_task(task, dataset, valid, author)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = min(page, max(1, -(-total // page_size)))
     items = session.scalars(

@@ -20,7 +20,7 @@ from .annotation_queries import list_annotations, page_annotations, recent_descr
 from .datasets import check_range
 from .errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from .models import Annotation, AnnotationKind, Dataset, Provenance, Skill, TaskDataset, User
-from .workflow import check_annotation_edit, is_supervisor
+from .workflow import Duty, check_annotation_edit, duties, is_supervisor
 
 __all__ = [
     "add",
@@ -361,9 +361,10 @@ def copy_segments(
     """
     found = tasks.get(session, task)
     check_annotation_edit(found, by)
+    mine = by.id if Duty.ANNOTATOR in duties(found, by) else None  # their own, if independent
     template = [
         a
-        for a in list_annotations(session, found.id, dataset=source, valid=True)
+        for a in list_annotations(session, found.id, dataset=source, valid=True, author=mine)
         if a.kind == AnnotationKind.SEGMENT
     ]
     if not template:

@@ -208,6 +208,29 @@ def disagreement(session: Session, task: int, dataset: int, *, by: User) -> Disa
     consensus so far (the task's reviewers, managers and admins)."""
     _may_settle(session, task, by)
     _check_independent(session, task, dataset)
+    return _compare(session, task, dataset)
+
+
+LOW_AGREEMENT = 0.5
+"""Below this mean tIoU between two annotators, an independent episode is worth a review
+(:func:`annotation_kit.reviews.draw_sample` with ``risky=True``)."""
+
+
+def low_agreement(session: Session, task: int) -> dict[int, float]:
+    """Independent episodes of the task where some two annotators agree less than
+    :data:`LOW_AGREEMENT` (mean tIoU; no matched segment at all counts as 0), with that figure."""
+    out: dict[int, float] = {}
+    for dataset in independent(session, task):
+        view = _compare(session, task, dataset)
+        worst = [
+            got.mean_tiou or 0.0 for _a, _b, got in view.pairs if got.segments_a or got.segments_b
+        ]
+        if worst and min(worst) < LOW_AGREEMENT:
+            out[dataset] = min(worst)
+    return out
+
+
+def _compare(session: Session, task: int, dataset: int) -> Disagreement:
     names = dict(session.execute(select(Skill.id, Skill.name)).all())
     people = dict(session.execute(select(User.id, User.name)).all())
     rows = session.scalars(

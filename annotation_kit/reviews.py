@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import _text, annotations, events, projects, tasks
+from . import _text, annotations, consensus, events, projects, tasks
 from .database import readonly
 from .datasets import check_range
 from .errors import InvalidTransition, PermissionDenied, ValidationError
@@ -201,11 +201,12 @@ def draw_sample(
     ``percent``), ``count`` datasets, or ``percent`` % of them (rounded up, at least one), drawn at
     random. Policies add to a drawn sample: ``per_annotator=k`` makes sure each annotator of the
     task has at least ``k`` of the episodes they annotated in it; ``risky=True`` adds every
-    episode the project's rules find anything on, and those annotated by someone new (no task
-    of theirs passed review yet) or often rejected (fewer than half of their reviewed tasks
-    passed first time). Only those who may decide the review may, while the task is Pending
-    Review. The draw and why each episode is in it are recorded in the event log; drawing again
-    in the same round replaces it."""
+    episode the project's rules find anything on, independent episodes where annotators agree
+    little (:data:`annotation_kit.consensus.LOW_AGREEMENT`), and those annotated by someone
+    new (no task of theirs passed review yet) or often rejected (fewer than half of their
+    reviewed tasks passed first time). Only those who may decide the review may, while the
+    task is Pending Review. The draw and why each episode is in it are recorded in the event
+    log; drawing again in the same round replaces it."""
     found = tasks.get(session, task)
     try:
         check(found, by, Action.APPROVE)
@@ -352,6 +353,8 @@ def _risky(session: Session, task: int) -> dict[int, str]:
     out: dict[int, str] = {}
     for finding in rules.evaluate(session, task):
         out.setdefault(finding.dataset_id, f"rule {finding.rule}")
+    for dataset, tiou in consensus.low_agreement(session, task).items():
+        out.setdefault(dataset, f"low agreement between annotators (mean tIoU {tiou:.2f})")
     authors = _annotated_by(session, task)
     if not authors:
         return out

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import annotations, dataset_queries, events, progress, reviews, skills, tasks, users
 from ..errors import PermissionDenied, ValidationError
+from ..workflow import Duty, duties
 from ..workspace import Workspace
 
 if TYPE_CHECKING:
@@ -72,10 +73,16 @@ class TaskDetailController:
             names = {d.id: d.name for d in status}
             stats = progress.statistics(session, task.id)
             done = progress.task_progress(session, task.id)
+            # an annotator sees only their own work on independently annotated datasets
+            author = me.id if Duty.ANNOTATOR in duties(task, me) else None
             shown = annotations.page_annotations(
-                session, task.id, page=max(1, state["page"]), page_size=ANNOTATIONS_PER_PAGE
+                session,
+                task.id,
+                author=author,
+                page=max(1, state["page"]),
+                page_size=ANNOTATIONS_PER_PAGE,
             )
-            invalid = annotations.list_annotations(session, task.id, valid=False)
+            invalid = annotations.list_annotations(session, task.id, valid=False, author=author)
             comments = [
                 {
                     "round": r.round,

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from annotation_kit.errors import NotFound, PermissionDenied, ValidationError
-from annotation_kit.models import Event, Review
+from annotation_kit.models import Event, Review, Task
+from annotation_kit.workflow import Status
 from tests.conftest import SECOND
 
 HOUR = 3600 * SECOND
@@ -175,6 +176,57 @@ def test_active_editing_time_comes_from_the_event_log(reviewed):
     got = maya.analytics.team().set_index("annotator").loc["ann"]
     assert len(times) == 8 and math.isclose(got.active_hours, expected, rel_tol=1e-6)
     assert math.isclose(got.active_per_episode_hour, expected / got.hours, rel_tol=1e-6)
+
+
+def test_rejections_status_times_and_burn_down_match_the_store(reviewed):
+    team, a, _b = reviewed
+    maya, ann, ann2 = team["maya"], team["ann"], team["ann2"]
+    [rejected] = ann.analytics.rejections().to_dict("records")
+    assert (rejected["task"], rejected["comment"], rejected["reviewer"], rejected["round"]) == (
+        a,
+        "ends late",
+        "rita",
+        1,
+    )
+    assert ann2.analytics.rejections().empty
+    assert len(maya.analytics.rejections(annotator="ann")) == 1
+    with pytest.raises(PermissionDenied):
+        ann2.analytics.rejections(annotator="ann")
+
+    # hours in each status, worked out from the raw events
+    with maya.transaction(write=False) as s:
+        changes = [
+            (e.to_state, e.at)
+            for e in s.scalars(
+                select(Event)
+                .where(Event.object_type == "task", Event.object_id == a)
+                .order_by(Event.at, Event.id)
+            )
+            if e.to_state in {s.value for s in Status}  # not assignments (to_state: a name)
+        ]
+        created, passed = s.execute(
+            select(Task.created_at, Task.passed_at).where(Task.id == a)
+        ).one()
+    spent: dict[str, float] = {}
+    for (state, since), (_next, until) in itertools.pairwise(changes):
+        spent[state] = spent.get(state, 0.0) + (until - since).total_seconds() / 3600
+    row = maya.analytics.status_times().set_index("task").loc[a]
+    assert [c[0] for c in changes] == [
+        "pending", "in_progress", "pending_review", "in_progress", "pending_review", "review_passed"
+    ]  # fmt: skip
+    for state in ("pending", "in_progress", "pending_review"):
+        assert math.isclose(row[state], spent[state], rel_tol=1e-6, abs_tol=1e-9)
+    assert math.isclose(row.cycle_hours, (passed - created).total_seconds() / 3600, rel_tol=1e-6)
+    assert row.data_submitted == 0.0
+    with pytest.raises(PermissionDenied):
+        ann.analytics.status_times()
+
+    # every episode of A and B is done today: nothing remains, at a pace of 5 over 7 days
+    today = maya.analytics.burndown().iloc[-1]
+    assert (today.episodes, today.done, today.remaining) == (5, 5, 0)
+    assert math.isclose(today.pace, 5 / 7) and today.days_left == 0
+    with pytest.raises(ValidationError, match="window_days"):
+        maya.analytics.burndown(window_days=0)
 
 
 def test_completeness_counts_episodes_done_rule_findings_and_open_consensus(team):

@@ -205,3 +205,18 @@ def test_the_widgets_show_each_annotator_their_own_lane_and_the_reviewer_all_of_
     assert len(rita.segments) == 2  # the annotators' segments to judge; the copy is apart
     assert rita.ok("consensus", author="ann") == "consensus: 1 segment(s) from ann"
     assert rita.ok("pass_task", version=rita.task_version) == "task passed"
+
+
+def test_the_task_details_list_an_annotator_only_their_own_independent_work(team):
+    from annotation_kit.widgets import task_detail
+    from tests.integration.test_controllers import Host
+
+    _maya, ann, ann2, task, [one] = _two_annotator_task(team, n=1)
+    mine = ann.annotations.add(task, one, start_ns=0, end_ns=SECOND, skill="reach")
+    ann2.annotations.add(task, one, start_ns=0, end_ns=2 * SECOND, skill="reach")
+    ann2.annotations.mark_invalid(task, one, "blurred", start_ns=SECOND, end_ns=2 * SECOND)
+    details = Host(task_detail.SPEC, ann, set(), task=task)
+    assert [a["id"] for a in details.annotations] == [mine.id]
+    assert details.invalid == []
+    manager = Host(task_detail.SPEC, team["maya"], set(), task=task)
+    assert len(manager.annotations) == 3

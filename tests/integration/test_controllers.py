@@ -344,6 +344,8 @@ def test_review_form(work):
     assert rita.ok("sample", mode="full") == "reviewing 2 dataset(s) (full)"
     assert (rita.dataset, rita.sample["count"], rita.progress["total"]) == (ids[0], 2, 2)
     assert [s["id"] for s in rita.segments] == [made[0].id]
+    assert rita.disagreement == {}  # a shared episode: nothing to settle
+    assert "not annotated independently" in rita.refused("consensus", author="ann")
 
     changed = rita.refused("judge", annotation=made[0].id, version=99, decision="pass")
     assert "changed while you were reviewing" in changed and rita.verdicts == {}

@@ -301,6 +301,30 @@ def test_an_hdf5_export_into_a_full_disk_fails_cleanly_and_the_process_lives(pas
     assert (tmp / "fine" / "episodes_000.hdf5").stat().st_size > 0
 
 
+def test_every_table_whose_ids_are_never_reused_keeps_autoincrement_after_all_migrations(
+    tmp_path,
+):
+    import annotation_kit as ak
+    from annotation_kit.models import Base
+
+    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    ws = ak.connect(url, user="ada")
+    with ws.db.engine.connect() as conn:
+        declared = {
+            row[0]: row[1]
+            for row in conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type='table'"
+            )
+        }
+    ws.close()
+    wanted = {
+        t.name for t in Base.metadata.sorted_tables if t.dialect_kwargs.get("sqlite_autoincrement")
+    }
+    assert wanted >= {"users", "projects", "tasks", "annotations"}
+    lost = sorted(name for name in wanted if "AUTOINCREMENT" not in declared[name])
+    assert lost == [], f"migrations rebuilt {lost} without AUTOINCREMENT"
+
+
 def test_ids_are_never_reused_and_history_stays_with_its_object(team):
     maya, ann = team["maya"], team["ann"]
     old = team.task("in_progress", name="old")

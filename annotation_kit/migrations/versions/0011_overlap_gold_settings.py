@@ -7,6 +7,10 @@ Create Date: 2026-11-28 05:40:00
 A task's datasets may be annotated independently by each of its annotators (the reviewer then
 picks the consensus); an episode's annotations in one task may be the reference (gold) others
 are measured against; a project keeps its review sampling policy; a user keeps their settings.
+
+On SQLite, ``users`` and ``projects`` get back the AUTOINCREMENT that migrations 0009 and 0010
+lost when their batch rebuilt the tables (ids never reused, migration 0007), with each counter
+above every id the audit log has named.
 """
 
 from collections.abc import Sequence
@@ -24,22 +28,23 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgres
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("task_datasets") as batch:
-        batch.add_column(
-            sa.Column("independent", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("annotations") as batch:
-        batch.add_column(
-            sa.Column("consensus", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("projects") as batch:
-        batch.add_column(
-            sa.Column("review_policy", JSON, nullable=False, server_default=sa.text("'{}'"))
-        )
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column("preferences", JSON, nullable=False, server_default=sa.text("'{}'"))
-        )
+    # plain ADD COLUMN (SQLite does it in place): a batch would rebuild these tables without
+    # their AUTOINCREMENT (ids never reused, migration 0007)
+    op.add_column(
+        "task_datasets",
+        sa.Column("independent", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column(
+        "annotations",
+        sa.Column("consensus", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column(
+        "projects",
+        sa.Column("review_policy", JSON, nullable=False, server_default=sa.text("'{}'")),
+    )
+    op.add_column(
+        "users", sa.Column("preferences", JSON, nullable=False, server_default=sa.text("'{}'"))
+    )
     op.create_table(
         "gold_episodes",
         sa.Column("dataset_id", sa.Integer(), nullable=False),
@@ -61,6 +66,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("dataset_id", name=op.f("pk_gold_episodes")),
     )
     op.create_index(op.f("ix_gold_episodes_task_id"), "gold_episodes", ["task_id"])
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        for table, object_type in (("users", "user"), ("projects", "project")):
+            with op.batch_alter_table(
+                table, recreate="always", table_kwargs={"sqlite_autoincrement": True}
+            ):
+                pass
+            highest = max(
+                bind.execute(sa.text(f"SELECT max(id) FROM {table}")).scalar() or 0,
+                bind.execute(
+                    sa.text("SELECT max(object_id) FROM events WHERE object_type = :t"),
+                    {"t": object_type},
+                ).scalar()
+                or 0,
+            )
+            bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = :t"), {"t": table})
+            bind.execute(
+                sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :seq)"),
+                {"t": table, "seq": highest},
+            )
 
 
 def downgrade() -> None:
