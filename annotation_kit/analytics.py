@@ -643,6 +643,91 @@ class Analytics:
             arrow=arrow,
         )
 
+    def quality_summary(self, *, arrow: bool = False) -> Any:
+        """Per project (managers and admins; tasks without one as ``(none)``): tasks and those
+        reviewed, first-pass rate, mean review rounds of the reviewed, accuracy (of judged
+        annotations, the share whose latest verdict passed), consistency (mean tIoU between
+        annotators on independent episodes), agreement with gold (mean tIoU), completeness
+        (episodes done of those in tasks) and rule errors and warnings."""
+        import numpy as np
+
+        self._require_supervisor("read the quality summary")
+        frame = self._query(
+            """
+            WITH decided AS (
+                SELECT task_id, round, bool_or(decision = 'reject') AS rejected
+                FROM reviews GROUP BY task_id, round
+            ), per_task AS (
+                SELECT t.id, coalesce(p.name, '(none)') AS project,
+                       min(d.round) IS NOT NULL AS reviewed,
+                       coalesce(bool_or(d.round = 1 AND NOT d.rejected), FALSE) AS first_pass,
+                       max(d.round) AS rounds
+                FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+                LEFT JOIN decided d ON d.task_id = t.id
+                GROUP BY t.id, p.name
+            ), latest AS (
+                SELECT annotation_id, last(decision ORDER BY id) AS decision
+                FROM annotation_verdicts GROUP BY annotation_id
+            ), judged AS (
+                SELECT coalesce(p.name, '(none)') AS project,
+                       avg(CASE WHEN l.decision = 'pass' THEN 1.0 ELSE 0.0 END) AS accuracy
+                FROM latest l JOIN annotations a ON a.id = l.annotation_id
+                JOIN tasks t ON t.id = a.task_id LEFT JOIN projects p ON p.id = t.project_id
+                GROUP BY ALL
+            )
+            SELECT pt.project, count(*) AS tasks,
+                   count(*) FILTER (WHERE pt.reviewed) AS reviewed,
+                   CASE WHEN count(*) FILTER (WHERE pt.reviewed) = 0 THEN NULL
+                        ELSE count(*) FILTER (WHERE pt.first_pass)
+                             / count(*) FILTER (WHERE pt.reviewed) END AS first_pass_rate,
+                   avg(pt.rounds) FILTER (WHERE pt.reviewed) AS mean_rounds,
+                   max(j.accuracy) AS accuracy
+            FROM per_task pt LEFT JOIN judged j ON j.project = pt.project
+            GROUP BY pt.project ORDER BY pt.project
+            """
+        )
+        complete = self.completeness()
+        complete["project"] = complete["project"].fillna("(none)")
+        totals = complete.groupby("project")[
+            ["episodes", "done", "rule_errors", "rule_warnings"]
+        ].sum()
+        overlapped = self._query(
+            """
+            SELECT DISTINCT td.task_id, coalesce(p.name, '(none)') AS project
+            FROM task_datasets td JOIN tasks t ON t.id = td.task_id
+            LEFT JOIN projects p ON p.id = t.project_id
+            WHERE CAST(td.independent AS INTEGER) = 1
+            """
+        )
+        consistency: dict[str, list[float]] = {}
+        for row in overlapped.itertuples():
+            found = self.agreement(int(row.task_id))
+            if not found.empty:
+                consistency.setdefault(str(row.project), []).extend(found.mean_tiou.dropna())
+        names = [n for n in frame.project if n != "(none)"]
+        gold = {n: self.gold(project=n) for n in names}
+        rows = []
+        for record in frame.to_dict("records"):
+            name = record["project"]
+            total = totals.loc[name] if name in totals.index else None
+            measured = gold.get(name)
+            tious = consistency.get(name, [])
+            rows.append(
+                record
+                | {
+                    "consistency": float(np.mean(tious)) if tious else None,
+                    "gold_tiou": float(measured.mean_tiou.mean())
+                    if measured is not None and not measured.empty
+                    else None,
+                    "completeness": float(total.done / total.episodes)
+                    if total is not None and total.episodes
+                    else None,
+                    "rule_errors": int(total.rule_errors) if total is not None else 0,
+                    "rule_warnings": int(total.rule_warnings) if total is not None else 0,
+                }
+            )
+        return self._frame(rows, arrow=arrow)
+
     def completeness(self, *, project: str | None = None, arrow: bool = False) -> Any:
         """Per task (managers and admins): its episodes, those done (annotated or marked
         invalid) and the share done, independent episodes still without a consensus, and the

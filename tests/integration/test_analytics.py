@@ -259,6 +259,56 @@ def test_completeness_counts_episodes_done_rule_findings_and_open_consensus(team
         ann.analytics.completeness()
 
 
+def test_the_quality_summary_of_a_project_with_known_answers(team):
+    maya, ann, ann2, rita = team["maya"], team["ann"], team["ann2"], team["rita"]
+    maya.skills.create("reach")
+    maya.projects.create("q")
+    e1, e2, e3 = team.new_datasets_now(3)
+    t1 = maya.tasks.create(
+        "t1", datasets=[e1, e2], annotators=["ann", "ann2"], reviewers=["rita"], project="q"
+    ).id
+    maya.tasks.create("t2", datasets=[e3], annotators=["ann"], project="q")
+    maya.consensus.set_independent(t1, datasets=[e1])
+    ann.tasks.start(t1)
+    ann.annotations.add(t1, e1, start_ns=0, end_ns=2 * SECOND, skill="reach")
+    theirs = ann2.annotations.add(t1, e1, start_ns=SECOND, end_ns=2 * SECOND, skill="reach")
+    mine = ann.annotations.add(t1, e2, start_ns=0, end_ns=SECOND, skill="reach")
+    ann.tasks.submit(t1)
+    rita.reviews.judge(mine.id, "pass")
+    rita.reviews.judge(theirs.id, "reject", comment="starts late")
+    rita.tasks.reject(t1, comment="see e1")
+    row = maya.analytics.quality_summary().set_index("project").loc["q"]
+    assert (row.tasks, row.reviewed, row.first_pass_rate, row.mean_rounds) == (2, 1, 0.0, 1.0)
+    assert row.accuracy == 0.5 and row.consistency == pytest.approx(0.5)  # tIoU 1 s / 2 s
+    assert row.completeness == pytest.approx(2 / 3) and row.gold_tiou is None
+    assert (row.rule_errors, row.rule_warnings) == (0, 0)
+    with pytest.raises(PermissionDenied):
+        ann.analytics.quality_summary()
+
+
+def test_risky_sampling_adds_independent_episodes_where_annotators_disagree(team):
+    maya, ann, ann2, rita = team["maya"], team["ann"], team["ann2"], team["rita"]
+    episodes = team.new_datasets_now(6)
+    task = maya.tasks.create(
+        "r", datasets=episodes, annotators=["ann", "ann2"], reviewers=["rita"]
+    ).id
+    maya.consensus.set_independent(task, datasets=episodes[:2])
+    ann.tasks.start(task)
+    for episode in episodes[2:]:  # shared episodes: an episode-level verdict each
+        ann.annotations.add(task, episode)
+    ann.annotations.add(task, episodes[0], start_ns=0, end_ns=4 * SECOND)
+    ann2.annotations.add(task, episodes[0], start_ns=0, end_ns=SECOND)  # tIoU 0.25: low
+    ann.annotations.add(task, episodes[1], start_ns=0, end_ns=4 * SECOND)
+    ann2.annotations.add(task, episodes[1], start_ns=0, end_ns=4 * SECOND)  # 1.0: agree
+    ann.tasks.submit(task)
+    drawn = rita.reviews.draw_sample(task, count=1, seed=1, risky=True)
+    assert episodes[0] in drawn.datasets
+    [sampled] = [e for e in maya.events.history("task", task) if e.action == "review_sample"]
+    why = sampled.data["why"]  # both are new here too: the first reason found is kept
+    assert why[str(episodes[0])] == "low agreement between annotators (mean tIoU 0.25)"
+    assert "low agreement" not in why.get(str(episodes[1]), "")
+
+
 def test_a_projects_review_policy_is_what_the_reviewer_draws_by_default(team):
     maya, ann, rita = team["maya"], team["ann"], team["rita"]
     maya.projects.create("policy")
