@@ -432,6 +432,66 @@ class Analytics:
             params.append(last)
         return " AND ".join(where), params
 
+    def labels(self, *, project: str | None = None, arrow: bool = False) -> Any:
+        """Per label (managers and admins): the dictionaries that hold it, the annotations
+        that carry it and the annotators who used it; ``project`` limits it to its tasks."""
+        self._require_supervisor("read label usage")
+        where, params = self._filters("a.created_at", project, "p.name", None, None)
+        return self._query(
+            f"""
+            WITH used AS (
+                SELECT unnest(from_json(CAST(a.labels AS VARCHAR), '["VARCHAR"]')) AS label,
+                       a.id, a.author_id
+                FROM annotations a JOIN tasks t ON t.id = a.task_id
+                LEFT JOIN projects p ON p.id = t.project_id
+                WHERE {where}
+            ), held AS (
+                SELECT unnest(from_json(CAST(entries AS VARCHAR), '["VARCHAR"]')) AS label,
+                       name
+                FROM dictionaries
+            )
+            SELECT u.label,
+                   coalesce((SELECT string_agg(DISTINCT h.name, ', ' ORDER BY h.name)
+                             FROM held h WHERE h.label = u.label), '') AS dictionaries,
+                   count(DISTINCT u.id) AS annotations,
+                   count(DISTINCT u.author_id) AS annotators
+            FROM used u GROUP BY u.label ORDER BY annotations DESC, u.label
+            """,
+            params,
+            arrow=arrow,
+        )
+
+    def quality_trend(
+        self, *, period: str = "month", project: str | None = None, arrow: bool = False
+    ) -> Any:
+        """Per ``period`` (``day``, ``week``, ``month``) of the first review (managers and
+        admins): tasks reviewed for the first time, the share that passed, and rejections
+        (every round) decided in the period."""
+        self._require_supervisor("read the quality trend")
+        if period not in ("day", "week", "month"):
+            raise ValidationError(f"period must be day, week or month, not {period!r}")
+        where, params = self._filters("r.created_at", project, "p.name", None, None)
+        return self._query(
+            f"""
+            WITH decided AS (
+                SELECT r.task_id, r.round,
+                       date_trunc('{period}', CAST(min(r.created_at) AS TIMESTAMP)) AS period,
+                       bool_or(r.decision = 'reject') AS rejected
+                FROM reviews r JOIN tasks t ON t.id = r.task_id
+                LEFT JOIN projects p ON p.id = t.project_id
+                WHERE {where}
+                GROUP BY r.task_id, r.round
+            )
+            SELECT period, count(*) FILTER (WHERE round = 1) AS first_reviews,
+                   avg(CASE WHEN NOT rejected THEN 1.0 ELSE 0.0 END)
+                       FILTER (WHERE round = 1) AS first_pass_rate,
+                   count(*) FILTER (WHERE rejected) AS rejections
+            FROM decided GROUP BY period ORDER BY period
+            """,
+            params,
+            arrow=arrow,
+        )
+
     def quality(self, *, arrow: bool = False) -> Any:
         """Rejections by skill (managers and admins): per skill, the segments reviewers judged,
         those whose latest verdict is a rejection, the rejection rate, and the latest

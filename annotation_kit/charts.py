@@ -25,14 +25,19 @@ if TYPE_CHECKING:
 
 __all__ = ["CHARTS", "Settings", "export", "overview", "report_html", "save_settings", "settings"]
 
-CHARTS = ("progress", "status", "volume", "skills")
+CHARTS = ("progress", "status", "volume", "skills", "labels", "time", "quality")
 """The overview's charts, in order."""
 TITLES = {
     "progress": "Annotated per person",
     "status": "Tasks per status",
     "volume": "Hours of recordings per month",
     "skills": "Segments per skill",
+    "labels": "Annotations per label",
+    "time": "Active annotation hours per person",
+    "quality": "First-pass rate per month",
 }
+VOLUME_BY = ("format", "robot", "project")
+"""What the volume chart's bars are split by."""
 PREFERENCE = "overview"
 """Where a person's chart settings are kept (:func:`annotation_kit.users.set_preference`)."""
 _LAYOUT = {
@@ -50,11 +55,18 @@ class Settings:
     project: str | None = None
     since: str | None = None
     until: str | None = None
+    volume_by: str = "format"
 
 
-def _settings(charts: Iterable[str], project: str | None, since: Any, until: Any) -> Settings:
+def _settings(
+    charts: Iterable[str], project: str | None, since: Any, until: Any, volume_by: str = "format"
+) -> Settings:
     from .analytics import _day
 
+    if isinstance(charts, str):
+        raise ValidationError(f"charts must be a list of chart names, not {charts!r}")
+    if volume_by not in VOLUME_BY:
+        raise ValidationError(f"volume_by must be one of {', '.join(VOLUME_BY)}, not {volume_by!r}")
     chosen = tuple(dict.fromkeys(charts))
     if unknown := [c for c in chosen if c not in CHARTS]:
         raise ValidationError(f"unknown chart(s) {', '.join(unknown)}: {', '.join(CHARTS)}")
@@ -64,7 +76,11 @@ def _settings(charts: Iterable[str], project: str | None, since: Any, until: Any
     if project is not None and (not isinstance(project, str) or not project.strip()):
         raise ValidationError(f"project must be a project's name, not {project!r}")
     return Settings(
-        chosen, project, first.isoformat() if first else None, last.isoformat() if last else None
+        chosen,
+        project,
+        first.isoformat() if first else None,
+        last.isoformat() if last else None,
+        volume_by,
     )
 
 
@@ -74,7 +90,11 @@ def settings(workspace: Workspace) -> Settings:
     kept = workspace.users.preference(PREFERENCE) or {}
     try:
         return _settings(
-            kept.get("charts", CHARTS), kept.get("project"), kept.get("since"), kept.get("until")
+            kept.get("charts", CHARTS),
+            kept.get("project"),
+            kept.get("since"),
+            kept.get("until"),
+            kept.get("volume_by", "format"),
         )
     except ValidationError:
         return Settings()
@@ -87,9 +107,10 @@ def save_settings(
     project: str | None = None,
     since: Any = None,
     until: Any = None,
+    volume_by: str = "format",
 ) -> Settings:
     """Keep this person's overview settings (checked first; an unknown project is refused)."""
-    chosen = _settings(charts, project, since, until)
+    chosen = _settings(charts, project, since, until, volume_by)
     if project is not None:
         workspace.projects.get(project)
     saved = asdict(chosen) | {"charts": list(chosen.charts)}
@@ -104,16 +125,21 @@ def overview(
     project: str | None = None,
     since: Any = None,
     until: Any = None,
+    volume_by: str | None = None,
 ) -> dict[str, Any]:
     """The overview charts a manager sees (managers and admins): per-person progress, tasks
-    per status, data volume per month and format, and skill usage. Without arguments, as this
-    person saved them (:func:`save_settings`); otherwise as given."""
+    per status, data volume per month (by format, robot or project), skill and label usage,
+    active annotation time per person and the first-pass rate per month. Without arguments,
+    as this person saved them (:func:`save_settings`); otherwise as given."""
     import plotly.express as px
 
-    if charts is None and project is None and since is None and until is None:
+    given = (charts, project, since, until, volume_by)
+    if all(v is None for v in given):
         chosen = settings(workspace)
     else:
-        chosen = _settings(charts if charts is not None else CHARTS, project, since, until)
+        chosen = _settings(
+            charts if charts is not None else CHARTS, project, since, until, volume_by or "format"
+        )
     analytics = workspace.analytics
     window = {"since": chosen.since, "until": chosen.until}
     out: dict[str, Any] = {}
@@ -128,13 +154,27 @@ def overview(
             per = analytics.tasks(project=chosen.project).groupby("status", as_index=False).size()
             out[name] = px.bar(per, x="status", y="size", title=title)
         elif name == "volume":
-            volume = analytics.volume(by="format", period="month", project=chosen.project, **window)
+            split = chosen.volume_by
+            volume = analytics.volume(by=split, period="month", project=chosen.project, **window)
             volume["month"] = volume["period"].dt.strftime("%Y-%m")  # one bar per month
-            out[name] = px.bar(volume, x="month", y="hours", color="format", title=title)
+            out[name] = px.bar(volume, x="month", y="hours", color=split, title=title)
             out[name].update_xaxes(type="category")
-        else:
+        elif name == "skills":
             used = analytics.skills(project=chosen.project, **window)
             out[name] = px.bar(used, x="skill", y="segments", title=title)
+        elif name == "labels":
+            held = analytics.labels(project=chosen.project)
+            out[name] = px.bar(
+                held, x="label", y="annotations", hover_data=["dictionaries"], title=title
+            )
+        elif name == "time":
+            team = analytics.team(project=chosen.project)
+            out[name] = px.bar(team, x="annotator", y="active_hours", title=title)
+        else:
+            trend = analytics.quality_trend(period="month", project=chosen.project)
+            trend["month"] = trend["period"].dt.strftime("%Y-%m")
+            out[name] = px.line(trend, x="month", y="first_pass_rate", markers=True, title=title)
+            out[name].update_yaxes(range=[0, 1.05])
     for figure in out.values():
         figure.update_layout(**_LAYOUT)
     return out

@@ -413,6 +413,30 @@ def test_unknown_tasks_and_projects_are_named(team):
             report(project="nowhere")
 
 
+def test_label_usage_and_the_quality_trend(reviewed):
+    team, a, _b = reviewed
+    maya, ann = team["maya"], team["ann"]
+    maya.skills.create_dictionary("objects", ["cup", "plate"])
+    maya.skills.create_dictionary("colours", ["red", "cup"])
+    task = maya.tasks.create("labelled", datasets=team.new_datasets_now(1), annotators=["ann"])
+    ann.tasks.start(task.id)
+    [episode] = maya.tasks.task_dataset_ids(task.id)
+    ann.annotations.add(task.id, episode, start_ns=0, end_ns=SECOND, labels=["cup", "red"])
+    ann.annotations.add(task.id, episode, start_ns=SECOND, end_ns=2 * SECOND, labels=["cup"])
+    used = maya.analytics.labels().set_index("label")
+    assert used.loc["cup"].to_dict() == {
+        "dictionaries": "colours, objects",
+        "annotations": 2,
+        "annotators": 1,
+    }
+    assert used.loc["red", "annotations"] == 1 and "plate" not in used.index
+    # A: rejected in round 1 then passed; B: passed first time — both first reviewed now
+    [month] = maya.analytics.quality_trend().to_dict("records")
+    assert (month["first_reviews"], month["first_pass_rate"], month["rejections"]) == (2, 0.5, 1)
+    with pytest.raises(PermissionDenied):
+        ann.analytics.labels()
+
+
 def test_chart_settings_are_kept_per_person_and_the_charts_export_as_html_and_png(
     reviewed, tmp_path
 ):
@@ -431,6 +455,11 @@ def test_chart_settings_are_kept_per_person_and_the_charts_export_as_html_and_pn
         charts.save_settings(maya, project="nowhere")
     with pytest.raises(ValidationError, match="plain JSON"):
         maya.users.set_preference("overview", {1, 2})
+    with pytest.raises(ValidationError, match="volume_by"):
+        charts.save_settings(maya, volume_by="colour")
+    every = charts.overview(maya, charts.CHARTS, volume_by="robot")  # every chart draws
+    assert list(every) == list(charts.CHARTS)
+    assert every["volume"].layout.legend.title.text == "robot"
     kept = charts.save_settings(maya, charts=["skills", "status"], since="2000-01-01")
     assert charts.settings(maya) == kept and charts.settings(ada) == charts.Settings()
     figures = charts.overview(maya)  # as saved: two charts, in the order chosen
