@@ -414,7 +414,7 @@ def test_unknown_tasks_and_projects_are_named(team):
 
 
 def test_label_usage_and_the_quality_trend(reviewed):
-    team, a, _b = reviewed
+    team, _a, _b = reviewed
     maya, ann = team["maya"], team["ann"]
     maya.skills.create_dictionary("objects", ["cup", "plate"])
     maya.skills.create_dictionary("colours", ["red", "cup"])
