@@ -33,7 +33,7 @@ TITLES = {
     "volume": "Hours of recordings per month",
     "skills": "Segments per skill",
     "labels": "Annotations per label",
-    "time": "Active annotation hours per person",
+    "time": "Active annotation minutes per person",
     "quality": "First-pass rate per month",
 }
 VOLUME_BY = ("format", "robot", "project")
@@ -169,12 +169,14 @@ def overview(
             )
         elif name == "time":
             team = analytics.team(project=chosen.project)
-            out[name] = px.bar(team, x="annotator", y="active_hours", title=title)
+            team["active_minutes"] = team["active_hours"] * 60
+            out[name] = px.bar(team, x="annotator", y="active_minutes", title=title)
         else:
             trend = analytics.quality_trend(period="month", project=chosen.project)
             trend["month"] = trend["period"].dt.strftime("%Y-%m")
             out[name] = px.line(trend, x="month", y="first_pass_rate", markers=True, title=title)
             out[name].update_yaxes(range=[0, 1.05])
+            out[name].update_xaxes(type="category")
     for figure in out.values():
         figure.update_layout(**_LAYOUT)
     return out

@@ -61,6 +61,9 @@ class StatisticsDashboard(pn.viewable.Viewer):
         self.until = pn.widgets.TextInput(
             name="Until (YYYY-MM-DD)", value=kept.until or "", width=140
         )
+        self.volume_by = pn.widgets.Select(
+            name="Volume by", options=list(charts.VOLUME_BY), value=kept.volume_by, width=110
+        )
         save = pn.widgets.Button(name="Save view", width=110, css_classes=["charts-save"])
         save.on_click(lambda _event: self._save())
         download = pn.widgets.FileDownload(
@@ -70,7 +73,15 @@ class StatisticsDashboard(pn.viewable.Viewer):
             width=200,
             css_classes=["charts-report"],
         )
-        self.settings.objects = [self.shown, self.project, self.since, self.until, save, download]
+        self.settings.objects = [
+            self.shown,
+            self.project,
+            self.since,
+            self.until,
+            self.volume_by,
+            save,
+            download,
+        ]
 
     def _save(self) -> None:
         from .. import charts
@@ -82,6 +93,7 @@ class StatisticsDashboard(pn.viewable.Viewer):
                 project=None if self.project.value == "(all)" else self.project.value,
                 since=self.since.value or None,
                 until=self.until.value or None,
+                volume_by=self.volume_by.value,
             )
         except AnnotationKitError as exc:
             self.message.object = (

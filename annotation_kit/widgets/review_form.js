@@ -243,7 +243,7 @@ function render({ model, el }) {
     const num = (v, digits = 2) => v === null || v === undefined ? "—" : v.toFixed(digits);
     const pairs = d.pairs.map((p) => h("li", { testid: "pair", text:
       `${p.a} × ${p.b}: ${p.matched} matched, ${p.unmatched} unmatched · mean tIoU ${num(p.mean_tiou)} · boundary F1 ` +
-      Object.entries(p.boundary_f1).map(([t, v]) => `${num(v)} @${t} s`).join(", ") + ` · skill α ${num(p.skill_alpha)}` }));
+      Object.entries(p.boundary_f1).sort((x, y) => parseFloat(x[0]) - parseFloat(y[0])).map(([t, v]) => `${num(v)} @${t} s`).join(", ") + ` · skill α ${num(p.skill_alpha)}` }));
     return [h("h4", { text: "Disagreement (annotated independently)" }), h("div", { class: "ak-lanes", testid: "disagreement" }, [...lanes, consensusLane]),
       h("ul", { class: "ak-list", testid: "pairs" }, pairs)];
   }

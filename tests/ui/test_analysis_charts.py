@@ -1,11 +1,14 @@
 """The manager's charts in a real JupyterLab (Chromium): the overview figures render as plotly
-charts in the notebook, as the served Statistics page shows them."""
+charts in the notebook, as the served Statistics page shows them (on both backends: the
+figures come from the same reports, tested on SQLite and PostgreSQL in
+``tests/integration/test_analytics.py``; JupyterLab opens one notebook here)."""
 
-from tests.conftest import SECOND
+from tests.conftest import SECOND, make_team
 from tests.ui.conftest import run_all_cells, shot, write_notebook
 
 
-def test_the_overview_charts_render_in_a_jupyterlab_notebook(team, jupyter_lab, page):
+def test_the_overview_charts_render_in_a_jupyterlab_notebook(tmp_path, jupyter_lab, page):
+    team = make_team(f"sqlite:///{tmp_path / 'charts.db'}")
     maya, ann = team["maya"], team["ann"]
     maya.skills.create("reach")
     episodes = team.new_datasets_now(2)
@@ -13,7 +16,7 @@ def test_the_overview_charts_render_in_a_jupyterlab_notebook(team, jupyter_lab, 
     ann.tasks.start(task)
     for episode in episodes:
         ann.annotations.add(task, episode, start_ns=0, end_ns=2 * SECOND, skill="reach")
-    name = f"charts_{maya.db.engine.dialect.name}.ipynb"
+    name = "charts.ipynb"
     write_notebook(
         jupyter_lab.root / name,
         [
@@ -35,3 +38,4 @@ def test_the_overview_charts_render_in_a_jupyterlab_notebook(team, jupyter_lab, 
     titles = page.locator(".jp-OutputArea .gtitle").all_text_contents()
     assert titles == ["Annotated per person", "Segments per skill"]
     shot(page, "analysis_notebook_charts")
+    team["ada"].close()
