@@ -2,12 +2,13 @@
 
 DuckDB attaches the workspace read-only — an SQLite file through the ``sqlite_scanner`` extension
 (reading a live WAL file), PostgreSQL through ``postgres_scanner`` — both loaded from their PyPI
-packages, so nothing is downloaded at run time. What analytics reads is copied into DuckDB's
-own columnar tables of the same name (``tasks``, ``annotations``, ``reviews``, ``events``...;
-never ``logins`` or the job ledger), and copied again before a report whenever the workspace
-changed since (SQLite's ``data_version``, PostgreSQL's WAL position): reports read what was
-just written, and repeated reports on an unchanged workspace cost only the query. Reports come
-back as pandas data frames (``arrow=True``: Arrow tables).
+packages, so nothing is downloaded at run time. Analytics reads tables of the workspace's
+names (``tasks``, ``annotations``, ``reviews``, ``events``...; never ``logins`` or the job
+ledger): DuckDB's own columnar copy of them when nobody changed the workspace since the copy
+was taken (SQLite's ``data_version``, PostgreSQL's WAL position say so), otherwise views that
+read the workspace itself while a new copy is taken in the background. Reports always read
+what was just written; on a workspace that did not change they cost only the query. Reports
+come back as pandas data frames (``arrow=True``: Arrow tables).
 
 Who sees what is decided here, as everywhere in the library: :meth:`Analytics.personal` is
 anyone's own figures, :meth:`Analytics.reviewer` a reviewer's own reviews, and the team and
@@ -25,8 +26,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import sqlite3
 import threading
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +42,7 @@ from .workflow import Status, is_supervisor
 if TYPE_CHECKING:
     import duckdb
 
+    from .database import Database
     from .workspace import Workspace
 
 __all__ = ["TABLES", "Analytics"]
@@ -86,77 +90,117 @@ def _extension(backend: str) -> str:
     return str(found[-1])
 
 
-class Analytics:
-    """Read-only DuckDB over one workspace, acting as its user (made by ``ws.analytics``)."""
+class _Store:
+    """The DuckDB side of one workspace database, shared by every handle on it (so one copy
+    per process): views over the attached workspace, the columnar copy, the copying thread."""
 
-    def __init__(self, workspace: Workspace) -> None:
-        self.ws = workspace
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self._lock = threading.Lock()
         self._db: duckdb.DuckDBPyConnection | None = None
-        self._source = ""
+        """Views over the attached workspace: always current."""
+        self._copy_db: duckdb.DuckDBPyConnection | None = None
+        """DuckDB's own columnar copy of the same tables, once one was taken."""
         self._copied: object = None
-        """The workspace's change mark when the copy was taken (None: no copy yet)."""
+        """The workspace's change mark when the copy was taken."""
+        self._copying: threading.Thread | None = None
+        self._source = ""
+        self._closed = False
         self._watch: sqlite3.Connection | None = None
 
     # ----- the connection ------------------------------------------------------------------
 
-    def _connection(self) -> duckdb.DuckDBPyConnection:
-        """A cursor on DuckDB's columnar copy of the workspace, taken again first when the
-        workspace changed since (one DuckDB database per handle, made once)."""
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on DuckDB's columnar copy of the workspace when nobody changed the
+        workspace since it was taken; otherwise on views that read the workspace itself (as
+        current as a report can be) while a new copy is taken in the background."""
         with self._lock:
             if self._db is None:
-                self._db = self._attach()
+                self._db = self._attach(views=True)
             mark = self._change_mark()
-            if mark is None or mark != self._copied:
-                self._copy(self._db)
-                self._copied = mark
+            if mark is not None and self._copy_db is not None and mark == self._copied:
+                return self._copy_db.cursor()
+            if mark is not None and (self._copying is None or not self._copying.is_alive()):
+                self._copying = threading.Thread(
+                    target=self._take_copy, args=(mark,), name="analytics-copy", daemon=True
+                )
+                self._copying.start()
             return self._db.cursor()
+
+    def ready(self, timeout: float) -> bool:
+        """See :meth:`Analytics.ready`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                copying = self._copying
+            self.connection().close()  # starts a copy when the current one is stale
+            with self._lock:
+                mark = self._change_mark()
+                if mark is not None and self._copy_db is not None and mark == self._copied:
+                    return True
+                copying = self._copying
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if copying is not None:
+                copying.join(timeout=min(left, 1.0))
+            else:
+                time.sleep(min(left, 0.05))
 
     def _change_mark(self) -> object:
         """Something that moves whenever anyone commits a change to the workspace: SQLite's
         ``data_version`` (seen from a connection of our own that never writes), PostgreSQL's
         WAL position (any write in the cluster moves it: a copy too many, never one too
-        few). None when it cannot be read: copy again."""
-        if self.ws.db.url.startswith("sqlite"):
+        few). None when it cannot be read: the views it is."""
+        if self.db.url.startswith("sqlite"):
             if self._watch is None:
-                path = make_url(self.ws.db.url).database or ""
+                path = make_url(self.db.url).database or ""
                 self._watch = sqlite3.connect(
                     f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
                 )
             return self._watch.execute("PRAGMA data_version").fetchone()
         try:
-            with self.ws.db.engine.connect() as conn:
+            with self.db.engine.connect() as conn:
                 return conn.exec_driver_sql("SELECT pg_current_wal_lsn()").scalar()
         except Exception:
             return None
 
-    def _copy(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Copy what analytics reads into DuckDB's own (columnar) tables, in one transaction:
-        a report running meanwhile keeps reading the previous copy."""
-        source = self._source
-        con.execute("BEGIN TRANSACTION")
+    def _take_copy(self, mark: object) -> None:
+        """Copy what analytics reads into DuckDB's own (columnar) tables, in one transaction
+        (a report on the previous copy keeps reading it), labelled with the change mark seen
+        before the copy began: a change during the copy makes it stale at once."""
         try:
-            for table in TABLES:
-                columns, origin, where = "*", table, ""
-                if table == "users":
-                    columns = "* EXCLUDE (email, preferences)"
-                elif table == "annotations":  # the annotators' work; the consensus copies apart
-                    where = " WHERE CAST(consensus AS INTEGER) = 0"
-                elif table == "consensus":
-                    origin, where = "annotations", " WHERE CAST(consensus AS INTEGER) = 1"
-                con.execute(
-                    f"CREATE OR REPLACE TABLE main.{table} AS "
-                    f"SELECT {columns} FROM {source}.{origin}{where}"
-                )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            with self._lock:
+                if self._closed:
+                    return
+                if self._copy_db is None:
+                    self._copy_db = self._attach(views=False)
+                con = self._copy_db.cursor()
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for table in TABLES:
+                    columns, origin, where = _source_of(table)
+                    con.execute(
+                        f"CREATE OR REPLACE TABLE main.{table} AS "
+                        f"SELECT {columns} FROM {self._source}.{origin}{where}"
+                    )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                con.close()
+            with self._lock:
+                self._copied = mark
+        except Exception:  # the views still answer; the next report tries again
+            logging.getLogger(__name__).debug("analytics copy failed", exc_info=True)
 
-    def _attach(self) -> duckdb.DuckDBPyConnection:
+    def _attach(self, *, views: bool) -> duckdb.DuckDBPyConnection:
+        """A DuckDB database with the workspace attached read-only, and ``views`` of the tables
+        analytics reads (the copy's database gets tables instead)."""
         import duckdb
 
-        url = make_url(self.ws.db.url)
+        url = make_url(self.db.url)
         backend = url.get_backend_name()
         if backend not in _EXTENSIONS:
             raise ValidationError(
@@ -188,6 +232,9 @@ class Analytics:
                 ) from None
             source = f'ws."{schema.replace(chr(34), chr(34) * 2)}"'
         self._source = source
+        for table in TABLES if views else ():
+            columns, origin, where = _source_of(table)
+            con.execute(f"CREATE VIEW {table} AS SELECT {columns} FROM {source}.{origin}{where}")
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
@@ -196,13 +243,61 @@ class Analytics:
     def close(self) -> None:
         """Close the DuckDB database."""
         with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            self._closed = True
+            copying = self._copying
+            if copying is not None and copying.is_alive() and self._copy_db is not None:
+                self._copy_db.interrupt()
+        if copying is not None:
+            copying.join(timeout=30)
+        with self._lock:
+            for con in (self._db, self._copy_db):
+                if con is not None:
+                    con.close()
+            self._db = self._copy_db = self._copying = None
             if self._watch is not None:
                 self._watch.close()
                 self._watch = None
             self._copied = None
+            self._closed = False  # a closed handle may be used again: it attaches anew
+
+
+_STORES_LOCK = threading.Lock()
+
+
+def store_for(db: Database) -> _Store:
+    """The one :class:`_Store` of ``db`` (made on first use)."""
+    with _STORES_LOCK:
+        found = db.__dict__.get("_analytics_store")
+        if found is None:
+            found = db.__dict__["_analytics_store"] = _Store(db)
+        return found
+
+
+def close_store(db: Database) -> None:
+    """Close ``db``'s DuckDB side, if it has one (``Workspace.close``)."""
+    found = db.__dict__.get("_analytics_store")
+    if found is not None:
+        found.close()
+
+
+class Analytics:
+    """Read-only DuckDB over one workspace, acting as its user (made by ``ws.analytics``)."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.ws = workspace
+        self._store = store_for(workspace.db)
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        return self._store.connection()
+
+    def close(self) -> None:
+        """Close DuckDB (for every handle on this database; it opens again when used)."""
+        self._store.close()
+
+    def ready(self, timeout: float = 60.0) -> bool:
+        """Wait until reports answer from a columnar copy of the workspace as it is now (True),
+        or ``timeout`` seconds pass (False): for timing, or before a burst of reports."""
+        return self._store.ready(timeout)
 
     def _me(self) -> Any:
         with self.ws.transaction(write=False) as session:
@@ -1059,6 +1154,17 @@ class Analytics:
             params,
             arrow=arrow,
         )
+
+
+def _source_of(table: str) -> tuple[str, str, str]:
+    """What analytics' ``table`` is made of: columns, the workspace table, a condition."""
+    if table == "users":
+        return "* EXCLUDE (email, preferences)", "users", ""
+    if table == "annotations":  # the annotators' work; the consensus copies apart
+        return "*", "annotations", " WHERE CAST(consensus AS INTEGER) = 0"
+    if table == "consensus":
+        return "*", "annotations", " WHERE CAST(consensus AS INTEGER) = 1"
+    return "*", table, ""
 
 
 def _day(value: date | str | None, what: str) -> date | None:

@@ -235,8 +235,9 @@ class Workspace:
 
     def close(self) -> None:
         """Close the workspace's database connections."""
-        if "analytics" in self.__dict__:
-            self.analytics.close()
+        from .analytics import close_store
+
+        close_store(self.db)  # DuckDB's side of this database, shared by its handles
         self.db.dispose()
 
     def __repr__(self) -> str:

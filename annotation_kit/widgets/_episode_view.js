@@ -256,7 +256,11 @@ function episodeView(model, opts) {
   /** Review comments on this episode as a clickable list. */
   function comments() {
     const items = model.get("comments").map((c) => h("li", { testid: "comment",
-      onclick: () => c.start_ns !== null && seek(c.start_ns),
+      title: c.annotation ? `open annotation #${c.annotation}` : "",
+      onclick: () => {  // the comment's annotation is selected: edit it right there
+        if (c.start_ns !== null) seek(c.start_ns);
+        if (c.annotation && model.get("segments").some((s) => s.id === c.annotation)) opts.select(c.annotation);
+      },
       text: `Round ${c.round} · ${c.decision}` + (c.start_ns !== null ? ` @ ${fmt(c.start_ns)}–${fmt(c.end_ns)} s` : "") +
         (c.comment ? `: ${c.comment}` : "") }));
     return items.length ? [h("h4", { text: "Review comments" }), h("ul", { class: "ak-list", testid: "comments" }, items)] : [];

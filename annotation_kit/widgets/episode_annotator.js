@@ -1,8 +1,10 @@
 // EpisodeAnnotator front end (JupyterLab and `panel serve`); helpers come from _common.js and
 // the shared episode view from _episode_view.js.
 // Keys (when no text field has focus): Space play/pause, ←/→ one frame, Shift+←/→ one second,
-// Q mark start, R mark end, Enter add the segment, 1–9 pick the n-th skill, Del delete the
-// selected segment, Ctrl+Z undo. Python holds the undo history and checks every change.
+// Q mark start, R mark end, Enter add the segment, 1–9 pick the n-th skill, E apply the form's
+// skill, labels and description to the selected segment (selecting one loads its values), Del
+// delete the selected segment, Ctrl+Z undo. Python holds the undo history and checks every
+// change.
 
 /** @param {{ model: Model, el: HTMLElement }} ctx */
 function render({ model, el }) {
@@ -15,7 +17,7 @@ function render({ model, el }) {
   let selected = 0;
   const view = episodeView(model, {
     selected: () => selected,
-    select: (id) => { selected = id; draw(); },
+    select: (id) => pick(id),
     redraw: () => draw(),
     redrawMedia: () => { if (model.get("dataset")) media.replaceChildren(...view.media()); },
     edges: true,
@@ -30,9 +32,11 @@ function render({ model, el }) {
   description.setAttribute("list", suggestions.id);
   const markInfo = h("span", { testid: "mark", class: "ak-muted" });
   const reason = h("input", { testid: "invalid-reason", placeholder: "Reason (to mark invalid)" });
+  const applyButton = h("button", { testid: "apply-edit", onclick: () => apply() });
   const form = h("div", { class: "ak-toolbar ak-segment-form" }, [
     markInfo, skill, labels, description, suggestions,
     h("button", { class: "ak-on", text: "Add segment ⏎", testid: "add", onclick: () => add() }),
+    applyButton,
   ]);
   const invalidBar = h("div", { class: "ak-toolbar" }, [reason,
     h("button", { text: "Mark selected segment invalid", testid: "invalid-segment", onclick: () => invalid(true) }),
@@ -67,6 +71,30 @@ function render({ model, el }) {
     showMark();
   }
 
+  /** Select a segment and put its skill, labels and description in the form, to edit them. */
+  function pick(id) {
+    selected = id;
+    const s = model.get("segments").find((x) => x.id === id);
+    if (s) {
+      skill.value = model.get("skills").includes(s.skill) ? s.skill : "";
+      for (const o of labels.options) o.selected = s.labels.includes(o.value);
+      description.value = s.description;
+    }
+    draw();
+  }
+
+  /** Save the form's skill, labels and description on the selected segment (versioned, undoable). */
+  function apply() {
+    const s = model.get("segments").find((x) => x.id === selected);
+    if (!s) {
+      model.set("_error", "select a segment first (click it), then change its skill, labels or description");
+      draw();
+      return;
+    }
+    request(model, "update", { annotation: s.id, version: s.version, changes: {
+      skill: skill.value, labels: [...labels.selectedOptions].map((o) => o.value), description: description.value } });
+  }
+
   function invalid(segment) {
     const found = model.get("segments").find((s) => s.id === selected);
     if (segment && !found) {
@@ -91,6 +119,7 @@ function render({ model, el }) {
     else if (key === "q" || key === "Q") { mark.start = t; showMark(); }
     else if (key === "r" || key === "R") { mark.end = t; showMark(); }
     else if (key === "Enter") add();
+    else if (key === "e" || key === "E") apply();
     else if ((e.ctrlKey || e.metaKey) && (key === "z" || key === "Z")) request(model, "undo");
     else if (/^[1-9]$/.test(key) && model.get("skills")[Number(key) - 1]) skill.value = model.get("skills")[Number(key) - 1];
     else if (key === "Delete" || key === "Backspace") {
@@ -103,7 +132,7 @@ function render({ model, el }) {
   function segmentList() {
     const rows = model.get("segments").map((s) => h("tr", {
       testid: `row-${s.id}`, class: s.id === selected ? "ak-selected-row" : "",
-      onclick: () => { selected = s.id; if (s.start_ns !== null) view.seek(s.start_ns); draw(); } }, [
+      onclick: () => { if (s.start_ns !== null) view.seek(s.start_ns); pick(s.id); } }, [
       h("td", { text: s.kind === "segment" ? `${fmt(s.start_ns)}–${fmt(s.end_ns)} s` : "episode" }),
       h("td", { text: s.skill }), h("td", { text: s.labels.join(", ") }),
       h("td", { text: s.description }),
@@ -111,11 +140,11 @@ function render({ model, el }) {
     ]));
     return [
       h("table", { class: "ak-table", testid: "segments" }, [
-        h("thead", {}, [h("tr", {}, ["Span", "Skill", "Labels", "Description", ""].map((t) => h("th", { text: t })))]),
+        h("thead", {}, [h("tr", {}, ["Span", "Skill", "Labels", "Description", "Origin / validity"].map((t) => h("th", { text: t })))]),
         h("tbody", {}, rows)]),
       ...findings(),
       ...view.comments(),
-      h("div", { class: "ak-muted", text: "Keys: Space play · ←/→ frame · Shift+←/→ 1 s · Q start · R end · ⏎ add · 1–9 skill · Del delete · Ctrl+Z undo" }),
+      h("div", { class: "ak-muted", text: "Keys: Space play · ←/→ frame · Shift+←/→ 1 s · Q start · R end · ⏎ add · 1–9 skill · E apply to the selected · Del delete · Ctrl+Z undo" }),
     ];
   }
 
@@ -141,6 +170,9 @@ function render({ model, el }) {
       suggestions.replaceChildren(...model.get("suggestions").map((s) => h("option", { value: s })));
     }
     showMark();
+    const chosen = model.get("segments").find((x) => x.id === selected);
+    applyButton.textContent = chosen ? `Apply to #${chosen.id} (E)` : "Apply to selected (E)";
+    applyButton.disabled = !chosen;
     header.replaceChildren(...view.header((d) => `${d.name} (${d.status})`, [
       h("span", { class: "ak-user", text: `as ${model.get("user")}${model.get("can_edit") ? "" : " (read only)"}` })]), ...messages(model));
     media.replaceChildren(...view.media());

@@ -255,6 +255,8 @@ class EpisodeAnnotatorController(EpisodeScreen):
                 for k in ("start_ns", "end_ns", "skill", "labels", "description")
                 if k in request["changes"]
             }
+            if "skill" in changes and not changes["skill"]:
+                changes["skill"] = None  # "(no skill)" in the form
             old = annotations.values(session, before, list(changes))
             after = annotations.update(
                 session,

@@ -334,10 +334,17 @@ def test_a_projects_review_policy_is_what_the_reviewer_draws_by_default(team):
 
 
 def test_analytics_reads_what_was_just_written(team):
-    maya = team["maya"]
+    maya, ann = team["maya"], team["ann"]
     before = maya.analytics.sql("SELECT count(*) AS n FROM tasks").n.iloc[0]
+    assert maya.analytics.ready(timeout=60)  # the columnar copy is current: reports read it
+    assert maya.analytics.sql("SELECT count(*) AS n FROM tasks").n.iloc[0] == before
     maya.tasks.create("fresh", datasets=team.new_datasets_now(1), annotators=["ann"])
+    # right after the write (the copy is stale): the same answer as the store gives
     assert maya.analytics.sql("SELECT count(*) AS n FROM tasks").n.iloc[0] == before + 1
+    assert ann.analytics.ready(timeout=60)  # one copy for every handle on the database
+    assert maya.analytics.sql("SELECT count(*) AS n FROM tasks").n.iloc[0] == before + 1
+    store = maya.analytics._store
+    assert store._copy_db is not None and store._copied == store._change_mark()
 
 
 def test_agreement_between_two_annotators_of_one_episode(team):

@@ -284,6 +284,17 @@ def test_episode_annotator(work):
     )
     [saved] = ann.segments
     assert (saved["end_ns"], saved["description"]) == (3 * SECOND, "<b>grab</b> it")
+    ann.ok(  # edited in place: skill, labels, description; "" is "(no skill)"
+        "update",
+        annotation=saved["id"],
+        version=saved["version"],
+        changes={"skill": "", "labels": [], "description": "<b>grab</b> it"},
+    )
+    [cleared] = ann.segments
+    assert (cleared["skill"], cleared["labels"]) == ("", [])
+    assert ann.ok("undo").endswith("restored")
+    [saved] = ann.segments
+    assert (saved["skill"], saved["labels"]) == ("pick", ["cup"])
     stale = ann.refused("update", annotation=segment["id"], version=1, changes={"end_ns": 1})
     assert "version" in stale and ann.segments == [saved]
     assert "must name an annotation" in ann.refused("delete", annotation="first")

@@ -129,6 +129,36 @@ def test_keyboard_annotation_drag_undo_invalid_template(workspace, panel_app, pa
     assert team["ada"].tasks.get(task).status == "pending_review"
 
 
+def test_a_segments_skill_labels_and_description_are_edited_in_place(workspace, panel_app, page):
+    url, team, task, (first, _second, _third) = workspace
+    made = team["ann"].annotations.add(
+        task, first, start_ns=SECOND, end_ns=2 * SECOND, skill="pick", description="grab the cup"
+    )
+    open_annotator(page, panel_app(app(task, first), url, "ann").url)
+    page.click(f"[data-testid=row-{made.id}]")  # selecting it puts its values in the form
+    assert page.input_value("[data-testid=description]") == "grab the cup"
+    assert page.input_value("[data-testid=skill]") == "pick"
+    page.wait_for_selector(f"[data-testid=apply-edit] >> text=Apply to #{made.id}")
+    page.select_option("[data-testid=labels]", ["bowl"])
+    page.fill("[data-testid=description]", "pour into the bowl")
+    page.focus("[data-testid=episode-annotator]")
+    keys(page, "3", "e")  # skill 3 (pour), then E applies the form to the selected segment
+    page.wait_for_selector(f"[data-testid=notice] >> text=saved segment #{made.id}")
+    now = team["ada"].annotations.get(made.id)
+    assert team["ada"].skills.get(now.skill_id).name == "pour"
+    assert (now.labels, now.description, now.version) == (["bowl"], "pour into the bowl", 2)
+    assert (now.start_ns, now.end_ns) == (made.start_ns, made.end_ns)
+    page.focus("[data-testid=episode-annotator]")
+    keys(page, "Control+z")  # one undo puts every field back
+    page.wait_for_selector("[data-testid=notice] >> text=undone")
+    back = team["ada"].annotations.get(made.id)
+    assert (team["ada"].skills.get(back.skill_id).name, back.labels, back.description) == (
+        "pick",
+        [],
+        "grab the cup",
+    )
+
+
 def test_second_session_editing_the_same_segment_gets_a_conflict(workspace, panel_app, browser):
     url, team, task, (first, *_rest) = workspace
     made = team["ann"].annotations.add(
