@@ -479,24 +479,32 @@ class Analytics:
         ``project`` (of the task), and made ``since`` / ``until`` (dates) narrow it."""
         self._require_supervisor("read skill usage")
         where, params = self._filters("a.created_at", project, "p.name", since, until)
+        joins = (
+            "JOIN tasks t ON t.id = a.task_id LEFT JOIN projects p ON p.id = t.project_id"
+            if project is not None
+            else ""
+        )
         return self._query(
             f"""
-            WITH verdicts AS (
-                SELECT annotation_id, last(decision ORDER BY id) AS decision
+            WITH verdicts AS (  -- each judged annotation's latest verdict
+                SELECT annotation_id, arg_max(decision, id) AS decision
                 FROM annotation_verdicts GROUP BY annotation_id
+            ), per_skill AS (  -- by id first, then named: one small join at the end
+                SELECT a.skill_id, count(*) AS segments,
+                       avg(a.end_ns - a.start_ns) / 1e9 AS mean_seconds,
+                       count(DISTINCT a.author_id) AS annotators,
+                       avg(CASE v.decision WHEN 'pass' THEN 1.0 WHEN 'reject' THEN 0.0 END)
+                           AS passed_share
+                FROM annotations a
+                {joins}
+                LEFT JOIN verdicts v ON v.annotation_id = a.id
+                WHERE a.kind = 'segment' AND {where}
+                GROUP BY a.skill_id
             )
-            SELECT coalesce(s.name, '(no skill)') AS skill, count(*) AS segments,
-                   avg(a.end_ns - a.start_ns) / 1e9 AS mean_seconds,
-                   count(DISTINCT a.author_id) AS annotators,
-                   avg(CASE v.decision WHEN 'pass' THEN 1.0 WHEN 'reject' THEN 0.0 END)
-                       AS passed_share
-            FROM annotations a
-            JOIN tasks t ON t.id = a.task_id
-            LEFT JOIN projects p ON p.id = t.project_id
-            LEFT JOIN skills s ON s.id = a.skill_id
-            LEFT JOIN verdicts v ON v.annotation_id = a.id
-            WHERE a.kind = 'segment' AND {where}
-            GROUP BY ALL ORDER BY segments DESC, skill
+            SELECT coalesce(s.name, '(no skill)') AS skill, segments, mean_seconds,
+                   annotators, passed_share
+            FROM per_skill LEFT JOIN skills s ON s.id = per_skill.skill_id
+            ORDER BY segments DESC, skill
             """,
             params,
             arrow=arrow,
@@ -1062,7 +1070,7 @@ class Analytics:
                 SELECT e.actor_id, CAST(e."at" AS TIMESTAMP) - lag(CAST(e."at" AS TIMESTAMP))
                            OVER (PARTITION BY e.actor_id ORDER BY e."at", e.id) AS gap
                 FROM events e
-                LEFT JOIN annotations a ON a.id = e.object_id
+                LEFT JOIN mine a ON a.id = e.object_id  -- their annotations (or a deleted one)
                 WHERE e.object_type = 'annotation' AND e.action NOT LIKE 'review_%'
                   AND (e.actor_id, coalesce(a.task_id,
                           TRY_CAST(json_extract_string(CAST(e.data AS VARCHAR), '$.task')

@@ -42,6 +42,7 @@ SERVICE_MODULES = (
     "events",
     "gold",
     "logins",
+    "notifications",
     "progress",
     "projects",
     "reviews",
@@ -132,6 +133,9 @@ class Workspace:
     events: Services
     gold: Services
     """Gold episodes, the reference annotators are measured against: ``mark``, ``unmark``."""
+    notifications: Services
+    """What concerns me, from the audit log: ``list_notifications``, ``unread_count``,
+    ``mark_read``."""
     logins: Services
     """Passwords for the served app: ``set_password(name, password)``, ``has_password(name)``."""
     progress: Services
