@@ -32,7 +32,14 @@ PREFERENCE = "notifications"
 """Where what I have read is kept (:func:`annotation_kit.users.set_preference`)."""
 KEPT_READ = 500
 """How many ids read one by one are kept above the mark of everything read."""
-TASK_ACTIONS = ("assign_annotators", "assign_reviewers", "submit", "approve", "reject")
+TASK_ACTIONS = (
+    "assign_annotators",
+    "assign_reviewers",
+    "submit",
+    "approve",
+    "reject",
+    "consensus",
+)
 ANNOTATION_ACTIONS = ("review_pass", "review_reject")
 
 
@@ -86,7 +93,7 @@ def _mine(session: Session, me: User, limit: int) -> list[Notification]:
             or_(
                 and_(
                     Event.object_type == "task",
-                    Event.action.in_(TASK_ACTIONS + ("consensus",)),
+                    Event.action.in_(TASK_ACTIONS),
                     Event.object_id.in_(my_tasks),
                 ),
                 and_(

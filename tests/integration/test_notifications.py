@@ -30,9 +30,7 @@ def test_each_person_is_told_what_concerns_them(team):
     assert kinds(ann) == [("assigned", False)]  # her own start and submit tell her nothing
 
     rita.reviews.judge(made.id, "reject", comment="starts late", range_ns=(SECOND, 2 * SECOND))
-    rita.tasks.reject(
-        task, comment="see the pick", dataset=episode, range_ns=(SECOND // 2, SECOND)
-    )
+    rita.tasks.reject(task, comment="see the pick", dataset=episode, range_ns=(SECOND // 2, SECOND))
     sent_back, verdict, assigned = ann.notifications.list_notifications()
     assert (sent_back.kind, sent_back.dataset, sent_back.start_ns, sent_back.end_ns) == (
         "rejected",
