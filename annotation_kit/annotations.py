@@ -197,22 +197,23 @@ def update(
     check_call(add, (), changes)  # each change as add() would take it
     annotation = _load_for_change(session, annotation_id, expected_version, by)
     before = values(session, annotation, [k for k in changes if k != "attributes"])
-    if "start_ns" in changes or "end_ns" in changes:
-        annotation.kind, annotation.start_ns, annotation.end_ns = _span(
-            session,
-            annotation.task_id,
-            annotation.dataset_id,
-            changes.get("start_ns", annotation.start_ns),
-            changes.get("end_ns", annotation.end_ns),
-        )
-    if "skill" in changes:
-        _set_skill(session, annotation, changes["skill"])
-    if "labels" in changes:
-        annotation.labels = skills.check_labels(session, changes["labels"])
-    if "description" in changes:
-        annotation.description = _text.text(changes["description"], "description")
-    if "attributes" in changes:
-        annotation.attributes = dict(changes["attributes"] or {})
+    with session.no_autoflush:  # one change, one new version (the lookups below would flush)
+        if "start_ns" in changes or "end_ns" in changes:
+            annotation.kind, annotation.start_ns, annotation.end_ns = _span(
+                session,
+                annotation.task_id,
+                annotation.dataset_id,
+                changes.get("start_ns", annotation.start_ns),
+                changes.get("end_ns", annotation.end_ns),
+            )
+        if "skill" in changes:
+            _set_skill(session, annotation, changes["skill"])
+        if "labels" in changes:
+            annotation.labels = skills.check_labels(session, changes["labels"])
+        if "description" in changes:
+            annotation.description = _text.text(changes["description"], "description")
+        if "attributes" in changes:
+            annotation.attributes = dict(changes["attributes"] or {})
     session.flush()
     events.record(
         session,

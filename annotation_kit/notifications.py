@@ -113,8 +113,13 @@ def _mine(session: Session, me: User, limit: int) -> list[Notification]:
         duties.setdefault(task_id, set()).add(str(duty))
     names = dict(session.execute(select(Task.id, Task.name)).all())
     out: list[Notification] = []
+    assigned: set[int | None] = set()
     for event in rows:
         found = _describe(session, event, me, duties.get(event.object_id, set()), names)
+        if found is not None and found.kind == "assigned":
+            if found.task in assigned:  # assigned again: the newest says it
+                continue
+            assigned.add(found.task)
         if found is not None:
             out.append(found)
         if len(out) == limit:

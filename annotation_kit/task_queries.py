@@ -40,6 +40,7 @@ class TaskCard:
     project: str | None
     annotators: list[str]
     reviewers: list[str]
+    creator: str
     deadline: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -122,6 +123,7 @@ def cards(session: Session, found: Sequence[Task]) -> list[TaskCard]:
             project=t.project.name if t.project else None,
             annotators=[u.name for u in t.annotators],
             reviewers=[u.name for u in t.reviewers],
+            creator=t.creator.name,
             deadline=t.deadline,
             created_at=t.created_at,
             updated_at=t.updated_at,

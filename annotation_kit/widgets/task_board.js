@@ -7,6 +7,7 @@ function render({ model, el }) {
   el.append(root);
   let searchTimer = 0;
   let confirming = false;
+  let bellOpen = false;
 
   function toggleSelected(id) {
     const selected = new Set(model.get("selected"));
@@ -27,6 +28,7 @@ function render({ model, el }) {
           onclick: (e) => { e.preventDefault(); request(model, "open", { task: task.id }); } }),
       ]),
       h("div", { class: "ak-muted", text: people.join("  ") || "unassigned" }),
+      h("div", { class: "ak-muted", testid: `creator-${task.id}`, text: `created by ${task.creator}` }),
       h("div", { class: "ak-bar" }, [h("div", { class: "ak-bar-fill", style: `width:${task.completion}%` })]),
       h("div", { class: "ak-muted", text:
         `${task.completion}% · ${task.annotated}/${task.datasets} datasets · ${task.annotations} annotations` +
@@ -52,7 +54,25 @@ function render({ model, el }) {
       choice(model, "project", model.get("projects"), "All projects"),
       choice(model, "assignee", model.get("people"), "Anyone"),
       h("button", { text: "↻", title: "Refresh", testid: "refresh", onclick: () => request(model, "refresh") }),
+      h("button", { class: model.get("unread") ? "ak-bell ak-on" : "ak-bell", testid: "bell",
+        title: "My notifications", text: `Notifications · ${model.get("unread")}`,
+        onclick: () => { bellOpen = !bellOpen; draw(); } }),
     ]);
+  }
+
+  /** My notifications: click one to open its task (and mark it read). */
+  function bell() {
+    if (!bellOpen) return [];
+    const items = model.get("notifications").map((n) => h("li", {
+      testid: `notification-${n.id}`, class: n.read ? "ak-muted" : "ak-unread",
+      onclick: () => request(model, "read", { notification: n.id, task: n.task }),
+      text: `${n.at.slice(0, 16).replace("T", " ")} · ${n.text}` +
+        (n.start_ns !== null && n.start_ns !== undefined ? ` @ ${(n.start_ns / 1e9).toFixed(3)} s` : "") }));
+    return [h("div", { class: "ak-notifications", testid: "notifications" }, [
+      h("div", { class: "ak-toolbar" }, [h("strong", { text: "Notifications" }),
+        h("button", { text: "Mark all read", testid: "read-all", onclick: () => request(model, "read") })]),
+      items.length ? h("ul", { class: "ak-list" }, items) : h("span", { class: "ak-muted", text: "Nothing yet." }),
+    ])];
   }
 
   function statusChips() {
@@ -147,7 +167,7 @@ function render({ model, el }) {
   function draw() {
     root.replaceChildren(
       h("div", { class: "ak-user", text: `as ${model.get("user")}` }),
-      toolbar(), statusChips(), selectionBar(), ...messages(model),
+      toolbar(), ...bell(), statusChips(), selectionBar(), ...messages(model),
       model.get("view") === "list" ? list() : board(),
     );
   }

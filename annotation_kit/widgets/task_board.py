@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import task_queries, tasks, users
+from .. import notifications, task_queries, tasks, users
 from ..errors import ValidationError
 from ..task_queries import TaskCard
 from ..workflow import ACTIVE, Status, is_supervisor
@@ -26,6 +26,7 @@ def card_json(card: TaskCard) -> dict[str, Any]:
         "project": card.project or "",
         "annotators": card.annotators,
         "reviewers": card.reviewers,
+        "creator": card.creator,
         "deadline": card.deadline.date().isoformat() if card.deadline else "",
         "datasets": card.counts.datasets,
         "annotated": card.counts.annotated,
@@ -79,6 +80,8 @@ class TaskBoardController:
 
             projects = [p.name for p in list_projects(session)]
             manager = is_supervisor(me)
+            told = notifications.list_notifications(session, limit=20, by=me)
+            unread = notifications.unread_count(session, by=me)
         shown = set(state["status"]) or {s.value for s in Status}
         return {
             "counts": {s.value: n for s, n in board.counts.items()},
@@ -94,14 +97,17 @@ class TaskBoardController:
             "people": people,
             "projects": projects,
             "can_manage": manager,
+            "notifications": [n.as_json() for n in told],
+            "unread": unread,
             "statuses": [
                 {"value": s.value, "label": s.label, "active": s in ACTIVE} for s in Status
             ],
         }
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-        """A browser request: ``refresh``, ``select_all``, ``open`` (a task), ``delete`` (confirmed)
-        or ``reassign`` (the selected tasks)."""
+        """A browser request: ``refresh``, ``select_all``, ``open`` (a task), ``read`` (a
+        ``notification``, opening its ``task``; without one, all), ``delete`` (confirmed) or
+        ``reassign`` (the selected tasks)."""
         action = request.get("action")
         ids = [int(i) for i in request.get("ids", state["selected"])]
         if action == "refresh":
@@ -114,6 +120,14 @@ class TaskBoardController:
             return {"selected": everything, "_notice": f"{len(everything)} tasks selected"}
         if action == "open":
             return {"opened": int(request["task"])}
+        if action == "read":  # one notification (opening its task), or all of them
+            notice = request.get("notification")
+            with self.ws.transaction() as session:
+                notifications.mark_read(
+                    session, None if notice is None else [int(notice)], by=self.ws.me(session)
+                )
+            opened = {"opened": int(request["task"])} if request.get("task") else {}
+            return self.refresh(state) | opened
         if not ids:
             raise ValidationError("select one or more tasks first")
         if action == "delete":
@@ -162,6 +176,8 @@ SPEC = Spec(
         "projects": Trait(list, [], "Project names (filter choices)."),
         "statuses": Trait(list, [], "Statuses in workflow order with labels."),
         "can_manage": Trait(bool, False, "Whether this user may delete and reassign."),
+        "notifications": Trait(list, [], "My newest notifications (from the audit log)."),
+        "unread": Trait(int, 0, "How many of my notifications I have not read."),
     },
 )
 

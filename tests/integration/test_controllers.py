@@ -198,6 +198,17 @@ def test_task_board(work):
 
     ann = Host(task_board.SPEC, team["ann"], sent)
     assert ann.can_manage is False
+    # ann is on "second" (the fixture's task went to ann2): her bell says so
+    assert ann.unread == 1 and [n["kind"] for n in ann.notifications] == ["assigned"]
+    assert {c["creator"] for c in ann.columns["pending"]} == {"maya"}
+    [first] = ann.notifications
+    ann.ok("read", notification=first["id"], task=first["task"])
+    assert (ann.unread, ann.opened, first["task"]) == (0, other, other)
+    maya.ok("reassign", ids=[task_id], annotators=["ann", "ann2"])
+    ann.ok("refresh")
+    assert ann.unread == 1
+    ann.ok("read")
+    assert ann.unread == 0 and all(n["read"] for n in ann.notifications)
     assert "may not" in ann.refused("delete", ids=[other], confirm=True)
     assert "may not" in ann.refused("reassign", ids=[other], reviewers=["ann"])
     assert "select one or more tasks first" in ann.refused("delete")

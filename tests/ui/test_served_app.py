@@ -421,6 +421,26 @@ def test_the_reviewer_settles_a_disagreement_on_an_independent_episode(served, b
     rita.context.close()
 
 
+def test_the_bell_tells_an_annotator_what_concerns_her_and_opens_it(served, browser):
+    maya, ann_ws = served.team["maya"], served.team["ann"]
+    [first, _second] = maya.tasks.task_dataset_ids(served.task.id)
+    task = maya.tasks.create("rung", datasets=[first], annotators=["ann"], reviewers=["rita"])
+    [told, *_] = ann_ws.notifications.list_notifications()
+    assert (told.kind, told.task) == ("assigned", task.id)
+    unread = ann_ws.notifications.unread_count()
+    page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    log_in(page, served, "ann", then="/work")
+    page.wait_for_selector(f"[data-testid=bell] >> text=Notifications · {unread}", timeout=30_000)
+    page.click("[data-testid=bell]")
+    page.wait_for_selector(f"[data-testid=notification-{told.id}] >> text=maya made you annotator")
+    page.click(f"[data-testid=notification-{told.id}]")
+    page.wait_for_selector(f"[data-testid=bell] >> text=Notifications · {unread - 1}")
+    page.wait_for_selector("[data-testid=task-detail] >> text=rung", timeout=30_000)
+    assert ann_ws.notifications.unread_count() == unread - 1
+    shot(page, "served_bell")
+    page.context.close()
+
+
 def test_review_round_trip_between_two_people_logged_in_at_once(served, browser):
     maya, ann_ws = served.team["maya"], served.team["ann"]
     [first, _second] = maya.tasks.task_dataset_ids(served.task.id)
