@@ -213,7 +213,8 @@ def serve(
         address=address,
         websocket_origin=origins,
         show=show,
-        title="annotation_kit",
+        title={"/": "annotation_kit"}
+        | {page.slug: f"{page.title} · annotation_kit" for page in PAGES},  # each tab says which
         cookie_secret=secret,
         auth_provider=Provider(app.sessions, prefix, sign_on),
         prefix=prefix,

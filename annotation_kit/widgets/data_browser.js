@@ -28,7 +28,7 @@ function render({ model, el }) {
       choice(model, "format", facets.formats || [], "Any format"),
       text("min_s", "min s", "width:60px"),
       text("max_s", "max s", "width:60px"),
-      text("since", "since YYYY-MM-DD", "width:130px"),
+      text("since", "since YYYY-MM-DD", "width:160px"),
       choice(model, "qc_status", ["pass", "warning", "error", "overridden", "unchecked"], "Any QC"),
       choice(model, "assignment", ["unassigned", "assigned", "annotated", "not_annotated"], "Any assignment"),
       h("button", { text: "↻", title: "Refresh", testid: "refresh", onclick: () => request(model, "refresh") }),

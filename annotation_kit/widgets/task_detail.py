@@ -230,8 +230,9 @@ class TaskDetailController:
         }
 
     def _work(self, action: str, request: dict[str, Any], task_id: int) -> dict[str, Any]:
-        """Open an episode to annotate, or the review, of this task (``tasks_view`` shows it
-        below the details; on its own the widget says which widget to open)."""
+        """Open an episode to annotate, or the review, of this task (``tasks_view`` and the
+        served pages show it below the details; a notebook opens ``EpisodeAnnotator`` or
+        ``ReviewForm`` itself)."""
         with self.ws.transaction(write=False) as session:
             me = self.ws.me(session)
             allowed = tasks.permissions(session, task_id, by=me)
@@ -246,16 +247,13 @@ class TaskDetailController:
                 dataset = int(request.get("dataset") or 0)
                 if dataset and dataset not in tasks.task_dataset_ids(session, task_id):
                     raise ValidationError(f"dataset #{dataset} is not part of task #{task_id}")
-        widget = (
-            f"EpisodeAnnotator(ws, task={task_id}, dataset={dataset})"
-            if action == "annotate"
-            else f"ReviewForm(ws, task={task_id})"
-        )
         self.opened += 1
         return {
             # ``opened`` counts the clicks: opening the same work again shows it afresh
             "working": {"mode": action, "task": task_id, "dataset": dataset, "opened": self.opened},
-            "_notice": f"opened below (on its own: {widget})",
+            "_notice": "the annotator is open below"
+            if action == "annotate"
+            else "the review is open below",
         }
 
     def _act(self, action: str, request: dict[str, Any], task_id: int) -> str:
