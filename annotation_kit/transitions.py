@@ -222,6 +222,20 @@ def _require_rules_met(session: Session, task: Task, by: User) -> None:
         )
 
 
+@readonly
+def submit_problems(session: Session, task: TaskRef, *, by: User) -> list[str]:
+    """Why a submit of ``task`` would be refused now, beyond who may and when (episodes not
+    done, independent work missing, rule errors): empty when nothing stands in the way."""
+    found = resolve(session, [task])[0]
+    problems = []
+    for check_one in (_require_all_annotated, _require_independent_work, _require_rules_met):
+        try:
+            check_one(session, found, by)
+        except InvalidTransition as exc:
+            problems.append(str(exc))
+    return problems
+
+
 def start(session: Session, task: TaskRef, *, by: User) -> Task:
     """Pending → In Progress (assigned annotators, managers, admins)."""
     return transition(session, task, Action.START, by=by)

@@ -32,9 +32,13 @@ function render({ model, el }) {
     const people = model.get("people");
     const counts = model.get("counts");
     const allowed = new Set(model.get("allowed"));
+    const blocked = model.get("blocked");
     const buttons = ACTIONS.filter(([a]) => allowed.has(a)).map(([a, label]) =>
-      h("button", { testid: `action-${a}`, class: a === "reject" ? "ak-danger" : "ak-on", text: label,
-        onclick: () => request(model, a, { comment: comment.value, version: info.version }) }));
+      h("button", { testid: `action-${a}`, class: a === "reject" ? "ak-danger" : blocked[a] ? "" : "ak-on", text: label,
+        title: blocked[a] || "", onclick: () => request(model, a, { comment: comment.value, version: info.version }) }));
+    // an action the library would refuse now says why beside it, before anyone clicks
+    const why = Object.entries(blocked).filter(([a]) => allowed.has(a)).map(([a, reason]) =>
+      h("div", { class: "ak-muted", testid: `${a}-blocked`, text: reason.replace(/^.*? for review: /, "Not ready for review: ") }));
     const side = [
       h("h3", { class: "ak-title", testid: "task-name", text: info.name }),
       h("div", { class: `ak-status ak-status-${info.status}`, testid: "task-status", text: info.status_label }),
@@ -58,7 +62,7 @@ function render({ model, el }) {
       onclick: () => request(model, "review") }));
     if (work.length) side.push(h("div", { class: "ak-actions" }, work));
     if (allowed.has("approve") || allowed.has("reject")) side.push(comment);
-    side.push(h("div", { class: "ak-actions", testid: "actions" }, buttons));
+    side.push(h("div", { class: "ak-actions", testid: "actions" }, buttons), ...why);
     const manage = [];
     if (allowed.has("edit")) manage.push(h("button", { text: editing ? "Cancel edit" : "Edit…", testid: "edit",
       onclick: () => { editing = !editing; draw(); } }));

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .. import annotations, dataset_queries, events, progress, reviews, skills, tasks, users
+from .. import (
+    annotations,
+    dataset_queries,
+    events,
+    progress,
+    reviews,
+    skills,
+    tasks,
+    transitions,
+    users,
+)
 from ..errors import PermissionDenied, ValidationError
 from ..workflow import Duty, duties
 from ..workspace import Workspace
@@ -69,6 +79,12 @@ class TaskDetailController:
             me = self.ws.me(session)
             task = tasks.get(session, task_id)
             allowed = tasks.permissions(session, task, by=me)
+            blocked = (
+                {"submit": problems[0]}
+                if "submit" in allowed
+                and (problems := transitions.submit_problems(session, task.id, by=me))
+                else {}
+            )
             status = progress.dataset_status(session, task.id)
             names = {d.id: d.name for d in status}
             stats = progress.statistics(session, task.id)
@@ -149,6 +165,7 @@ class TaskDetailController:
             "info": info,
             "people": people,
             "allowed": allowed,
+            "blocked": blocked,
             "counts": {
                 "datasets": done.counts.datasets,
                 "annotated": done.counts.annotated,
@@ -355,6 +372,9 @@ SPEC = Spec(
         "info": Trait(dict, {}, "Name, description, status, project, deadline, round..."),
         "people": Trait(dict, {}, "Assigned annotators and reviewers."),
         "allowed": Trait(list, [], "What this user may do now, as the library says."),
+        "blocked": Trait(
+            dict, {}, "Why an allowed action would still be refused now (the submit's reason)."
+        ),
         "counts": Trait(dict, {}, "Datasets, annotated, annotations, invalid, completion."),
         "datasets": Trait(list, [], "The task's datasets with their annotation status."),
         "per_annotator": Trait(list, [], "Annotations and datasets per annotator."),

@@ -510,3 +510,18 @@ def test_task_detail(work, queue_url, tmp_path):
     assert (maya.info["name"], maya.tab, maya.working) == ("elsewhere", "datasets", {})
     assert "unknown request" in maya.refused("publish")
     every_kind_sent(task_detail, sent)
+
+
+def test_the_details_say_why_a_submit_would_be_refused_before_anyone_clicks(work):
+    team, task_id, _ids = work
+    ann_ws = team["ann"]
+    ann_ws.tasks.start(task_id)
+    ann = Host(task_detail.SPEC, ann_ws, set(), task=task_id)
+    assert "submit" in ann.allowed
+    mine = ann_ws.tasks.task_dataset_ids(task_id)
+    assert f"{len(mine)} of its {len(mine)} datasets have neither" in ann.blocked["submit"]
+    for dataset in mine:
+        ann_ws.annotations.add(task_id, dataset)
+    ann.ok("refresh")
+    assert ann.blocked == {}
+    assert ann.ok("submit", version=ann.info["version"]).endswith("task is now Pending Review")
