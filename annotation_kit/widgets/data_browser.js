@@ -97,13 +97,19 @@ function render({ model, el }) {
     const field = (label, node) => h("label", { class: "ak-field" }, [h("span", { text: label }), node]);
     const name = h("input", { testid: "task-name", placeholder: "Task name" });
     const description = h("textarea", { testid: "task-description", rows: "2" });
-    const many = (testid) => h("select", { multiple: "", size: "4", testid },
-      model.get("people").map((p) => h("option", { value: p, text: p })));
-    const annotators = many("task-annotators");
-    const reviewers = many("task-reviewers");
+    // annotators are offered the annotators; reviewers the reviewers, managers and admins
+    const roles = model.get("roles");
+    const many = (testid, wanted) => h("select", { multiple: "", size: "4", testid,
+      title: "Ctrl-click (⌘-click) to pick several" },
+      model.get("people").filter((p) => wanted.includes(roles[p])).map((p) => h("option", { value: p, text: p })));
+    const annotators = many("task-annotators", ["annotator"]);
+    const reviewers = many("task-reviewers", ["reviewer", "manager", "admin"]);
     const project = h("select", { testid: "task-project" },
       [h("option", { value: "", text: "(none)" }), ...model.get("projects").map((p) => h("option", { value: p, text: p }))]);
-    project.value = model.get("project");
+    // the datasets' own project when they share one, else the filter's
+    const chosen = new Set(model.get("selected"));
+    const theirs = new Set(model.get("rows").filter((r) => chosen.has(r.id) && r.project).map((r) => r.project));
+    project.value = theirs.size === 1 ? [...theirs][0] : model.get("project");
     const deadline = h("input", { type: "date", testid: "task-deadline" });
     const picked = (select) => [...select.selectedOptions].map((o) => o.value);
     return h("div", { class: "ak-form", testid: "create-form" }, [
@@ -111,6 +117,7 @@ function render({ model, el }) {
       warning,
       field("Name", name), field("Description", description), field("Annotators", annotators),
       field("Reviewers", reviewers), field("Project", project), field("Deadline", deadline),
+      h("div", { class: "ak-muted", text: "Ctrl-click (⌘-click) picks several annotators or reviewers." }),
       h("div", { class: "ak-toolbar" }, [
         h("button", { class: "ak-on", text: "Create task", testid: "create-task", onclick: () => {
           formOpen = false;

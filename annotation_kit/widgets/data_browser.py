@@ -76,7 +76,9 @@ class DataBrowserController:
                 session, page=max(1, state["page"]), page_size=state["page_size"], **filters
             )
             facets = dataset_queries.facets(session)
-            people = [u.name for u in users.list_users(session) if u.active and u.role != "visitor"]
+            active = [u for u in users.list_users(session) if u.active and u.role != "visitor"]
+            people = [u.name for u in active]
+            roles = {u.name: str(u.role) for u in active}
             projects = [p.name for p in list_projects(session)]
             manager = is_supervisor(me)
         return {
@@ -101,6 +103,7 @@ class DataBrowserController:
             "pages": found.pages,
             "facets": facets,
             "people": people,
+            "roles": roles,
             "projects": projects,
             "can_create": manager,
         }
@@ -182,6 +185,7 @@ SPEC = Spec(
         "created": Trait(int, 0, "Id of the task created last (0 = none)."),
         "facets": Trait(dict, {}, "Filter choices: formats, robots, tags."),
         "people": Trait(list, [], "Users who can be assigned."),
+        "roles": Trait(dict, {}, "Each assignable user's role (who is offered for which duty)."),
         "projects": Trait(list, [], "Project names."),
         "can_create": Trait(bool, False, "Whether this user may create tasks."),
     },

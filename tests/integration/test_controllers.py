@@ -131,6 +131,13 @@ def test_data_browser(work):
     maya = Host(data_browser.SPEC, team["maya"], sent)
     assert (maya.total, maya.can_create) == (3, True)
     assert {r["name"] for r in maya.rows} == {"ep0", "ep1", "ep2"}
+    # the create form offers each duty by role: the roles come along with the names
+    assert (maya.roles["ann"], maya.roles["rita"], maya.roles["maya"]) == (
+        "annotator",
+        "reviewer",
+        "manager",
+    )
+    assert "vic" not in maya.roles  # visitors are never assigned
     assert {"mcap"} <= set(maya.facets["formats"])
     maya.set(search="ep1")
     assert [r["id"] for r in maya.rows] == [ids[1]]
