@@ -243,7 +243,7 @@ function render({ model, el }) {
           h("div", { class: "ak-tabs" }, TABS.map(([key, label]) => h("button", {
             class: key === tab ? "ak-on" : "", testid: `tab-${key}`,
             text: key === "invalid" ? `${label} (${model.get("counts").invalid})` : label,
-            onclick: () => update(model, { tab: key }) }))),
+            onclick: () => update(model, { tab: key, _error: "", _notice: "" }) }))),  // the last answer was about the other tab
           ...body(),
         ]),
         sidebar(),
