@@ -85,3 +85,18 @@ def test_notebook_runs_against_a_fresh_demo(notebook, tmp_path, monkeypatch):
     ).execute()
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
+
+
+@pytest.mark.parametrize(
+    "notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name
+)
+def test_notebooks_are_kept_without_outputs(notebook):
+    """What JupyterLab autosaves (outputs, counts) never lands: a newcomer opens clean notebooks
+    (clear them with ``jupyter nbconvert --clear-output --inplace notebooks/*.ipynb``)."""
+    nb = nbformat.read(notebook, as_version=4)
+    dirty = [
+        i
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count"))
+    ]
+    assert dirty == [], f"{notebook.name}: cells {dirty} carry outputs; clear them"
