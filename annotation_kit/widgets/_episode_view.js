@@ -113,12 +113,19 @@ function episodeView(model, opts) {
       ...toggles(model.get("signals"), model.get("shown_signals"), "shown_signals")])];
   }
 
+  const hiddenFields = new Map();  // signal name -> indices of the fields not drawn
   function plot(win, v0, v1) {
     const canvas = h("canvas", { class: "ak-plot", width: "900", height: "90", testid: `plot-${win.name}` });
     const ctx = canvas.getContext("2d");
     const x = (t) => ((t - v0) / (v1 - v0)) * canvas.width;
+    const hidden = hiddenFields.get(win.name) || new Set();
+    const drawn = (i) => !hidden.has(i);
     let lo = Infinity, hi = -Infinity;
-    for (const series of [...win.low, ...win.high]) for (const v of series) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    win.low.forEach((low, i) => {
+      if (!drawn(i)) return;
+      for (const v of [...low, ...win.high[i]]) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    });
+    if (!Number.isFinite(lo)) { lo = 0; hi = 1; }
     if (!(hi > lo)) { hi = lo + 1; }
     const y = (v) => canvas.height - 4 - ((v - lo) / (hi - lo)) * (canvas.height - 8);
     for (const s of model.get("segments")) {
@@ -127,6 +134,7 @@ function episodeView(model, opts) {
       ctx.fillRect(x(s.start_ns), 0, x(s.end_ns) - x(s.start_ns), canvas.height);
     }
     win.low.forEach((low, i) => {
+      if (!drawn(i)) return;
       const high = win.high[i];
       ctx.strokeStyle = COLORS[i % COLORS.length];
       ctx.beginPath();
@@ -134,6 +142,10 @@ function episodeView(model, opts) {
       win.t.forEach((t, j) => { const px = x(t); j ? ctx.lineTo(px, y((low[j] + high[j]) / 2)) : ctx.moveTo(px, y((low[j] + high[j]) / 2)); });
       ctx.stroke();
     });
+    ctx.fillStyle = "#656d76";  // the y axis: the range drawn
+    ctx.font = "10px system-ui, sans-serif";
+    ctx.fillText(Number(hi.toPrecision(4)).toString(), 2, 10);
+    ctx.fillText(Number(lo.toPrecision(4)).toString(), 2, canvas.height - 2);
     ctx.strokeStyle = "#cf222e";
     const p = x(model.get("playhead"));
     ctx.beginPath(); ctx.moveTo(p, 0); ctx.lineTo(p, canvas.height); ctx.stroke();
@@ -141,8 +153,20 @@ function episodeView(model, opts) {
       const rect = canvas.getBoundingClientRect();
       seek(v0 + ((e.clientX - rect.left) / rect.width) * (v1 - v0));
     });
-    return h("div", { class: "ak-plot-row" }, [h("div", { class: "ak-muted", text:
-      `${win.name} · ${win.fields.length} fields · ${win.samples} samples in view` }), canvas]);
+    // a legend that is also the field picker: click a field to hide or show it
+    const legend = win.fields.map((field, i) => h("button", {
+      class: `ak-legend${drawn(i) ? "" : " ak-legend-off"}`, testid: `field-${win.name}-${i}`,
+      title: drawn(i) ? "hide this field" : "show this field",
+      style: `border-color:${COLORS[i % COLORS.length]};color:${drawn(i) ? COLORS[i % COLORS.length] : "#8c959f"}`,
+      text: field, onclick: () => {
+        const now = new Set(hidden);
+        now.has(i) ? now.delete(i) : now.add(i);
+        hiddenFields.set(win.name, now);
+        opts.redrawMedia ? opts.redrawMedia() : opts.redraw();
+      } }));
+    return h("div", { class: "ak-plot-row" }, [
+      h("div", { class: "ak-muted", text: `${win.name} · ${win.fields.length - hidden.size} of ${win.fields.length} fields · ${win.samples} samples in view · time (s) →` }),
+      h("div", { class: "ak-legends", testid: `legend-${win.name}` }, legend), canvas]);
   }
 
   function timeline(v0, v1, marks) {

@@ -160,6 +160,22 @@ def test_a_segments_skill_labels_and_description_are_edited_in_place(workspace, 
     )
 
 
+def test_signal_plots_have_a_legend_that_picks_their_fields(workspace, panel_app, page):
+    url, _team, task, (first, _second, _third) = workspace
+    open_annotator(page, panel_app(app(task, first), url, "ann").url)
+    legend = page.locator("[data-testid^=legend-]").first
+    fields = legend.locator("button")
+    count = fields.count()
+    assert count >= 2
+    row = page.locator(".ak-plot-row").first
+    assert f"{count} of {count} fields" in row.inner_text()
+    fields.nth(0).click()  # hide the first field: the plot says so and rescales to the rest
+    page.wait_for_selector(f".ak-plot-row >> text={count - 1} of {count} fields")
+    assert "ak-legend-off" in (fields.nth(0).get_attribute("class") or "")
+    fields.nth(0).click()
+    page.wait_for_selector(f".ak-plot-row >> text={count} of {count} fields")
+
+
 def test_second_session_editing_the_same_segment_gets_a_conflict(workspace, panel_app, browser):
     url, team, task, (first, *_rest) = workspace
     made = team["ann"].annotations.add(
