@@ -171,6 +171,7 @@ def test_signal_plots_have_a_legend_that_picks_their_fields(workspace, panel_app
     assert f"{count} of {count} fields" in row.inner_text()
     fields.nth(0).click()  # hide the first field: the plot says so and rescales to the rest
     page.wait_for_selector(f".ak-plot-row >> text={count - 1} of {count} fields")
+    shot(page, "annotator_signal_legend")
     assert "ak-legend-off" in (fields.nth(0).get_attribute("class") or "")
     fields.nth(0).click()
     page.wait_for_selector(f".ak-plot-row >> text={count} of {count} fields")
