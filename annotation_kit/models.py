@@ -178,6 +178,7 @@ class ObjectType(StrEnum):
     QUEUE = "queue"
     IMPORT = "import"
     QC = "qc"
+    FEEDBACK = "feedback"
 
 
 EMAIL_MAX = 254
@@ -462,6 +463,31 @@ class GoldEpisode(Base):
 
     def __repr__(self) -> str:
         return f"<GoldEpisode dataset #{self.dataset_id} from task #{self.task_id}>"
+
+
+class Feedback(Base):
+    """A question or problem raised on a task — about an episode, a time range of it, or the
+    task as a whole — with its replies (``parent_id``) and, once settled, who resolved it."""
+
+    __tablename__ = "feedback"
+    __table_args__ = NEVER_REUSED
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE"), index=True
+    )
+    """The issue a reply answers (None: the issue itself)."""
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32), default="question")
+    """An issue's kind: guideline (unclear), recording (bad), skill (missing), question."""
+    text: Mapped[str] = mapped_column(Text)
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id"))
+    range_start_ns: Mapped[int | None] = mapped_column(BigInteger)
+    range_end_ns: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Review(Base):

@@ -39,6 +39,9 @@ TASK_ACTIONS = (
     "approve",
     "reject",
     "consensus",
+    "feedback",
+    "feedback_reply",
+    "feedback_resolved",
 )
 ANNOTATION_ACTIONS = ("review_pass", "review_reject")
 
@@ -52,7 +55,8 @@ class Notification:
     at: datetime
     kind: str
     """``assigned``, ``submitted``, ``approved``, ``rejected``, ``annotation_passed``,
-    ``annotation_rejected`` or ``consensus``."""
+    ``annotation_rejected``, ``consensus``, ``feedback``, ``feedback_reply`` or
+    ``feedback_resolved``."""
     text: str
     actor: str
     task: int | None = None
@@ -84,7 +88,13 @@ def _read_state(user: User) -> tuple[int, set[int]]:
 
 def _mine(session: Session, me: User, limit: int) -> list[Notification]:
     """The newest ``limit`` events that concern ``me`` (not those ``me`` caused)."""
-    my_tasks = select(TaskMember.task_id).where(TaskMember.user_id == me.id)
+    my_tasks = (
+        select(TaskMember.task_id)
+        .where(TaskMember.user_id == me.id)
+        .union(
+            select(Task.id).where(Task.creator_id == me.id)  # the manager hears of issues raised
+        )
+    )
     my_work = select(Annotation.id).where(Annotation.author_id == me.id)
     rows = session.scalars(
         select(Event)
@@ -191,6 +201,20 @@ def _describe(
             dataset=review.dataset_id if review else None,
             start_ns=review.range_start_ns if review else None,
             end_ns=review.range_end_ns if review else None,
+        )
+    if event.action.startswith("feedback"):  # an issue raised, answered or resolved
+        what = {
+            "feedback": "raised an issue on",
+            "feedback_reply": "answered an issue on",
+            "feedback_resolved": "resolved an issue on",
+        }[event.action]
+        note = f": {event.note}" if event.note else ""
+        return Notification(
+            **base,
+            kind=event.action,
+            text=f"{who} {what} {title}{note}",
+            task=task,
+            dataset=(event.data or {}).get("dataset"),
         )
     if event.action == "consensus" and annotating:
         return Notification(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session, lazyload
 
-from . import _text, progress, projects
+from . import _text, feedback, progress, projects
 from ._paging import Page, check_page, contains
 from .database import readonly
 from .errors import ValidationError
@@ -41,6 +41,8 @@ class TaskCard:
     annotators: list[str]
     reviewers: list[str]
     creator: str
+    open_issues: int
+    """Issues raised on the task and not resolved yet (:mod:`annotation_kit.feedback`)."""
     deadline: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -114,6 +116,7 @@ def _order(sort: str) -> list[Any]:
 def cards(session: Session, found: Sequence[Task]) -> list[TaskCard]:
     """Board cards for already-loaded tasks, with their counts."""
     stats = progress.counts(session, [t.id for t in found])
+    issues = feedback.open_counts(session, [t.id for t in found])
     return [
         TaskCard(
             id=t.id,
@@ -124,6 +127,7 @@ def cards(session: Session, found: Sequence[Task]) -> list[TaskCard]:
             annotators=[u.name for u in t.annotators],
             reviewers=[u.name for u in t.reviewers],
             creator=t.creator.name,
+            open_issues=issues.get(t.id, 0),
             deadline=t.deadline,
             created_at=t.created_at,
             updated_at=t.updated_at,

@@ -40,6 +40,7 @@ SERVICE_MODULES = (
     "database_logins",
     "datasets",
     "events",
+    "feedback",
     "gold",
     "logins",
     "notifications",
@@ -131,6 +132,8 @@ class Workspace:
     """Export records: ``list_exports()``, ``get_export(id)``, ``diff(old, new)``."""
     datasets: Services
     events: Services
+    feedback: Services
+    """Issues raised on tasks: ``raise_issue``, ``reply``, ``resolve``, ``list_issues``."""
     gold: Services
     """Gold episodes, the reference annotators are measured against: ``mark``, ``unmark``."""
     notifications: Services

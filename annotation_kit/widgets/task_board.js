@@ -29,6 +29,8 @@ function render({ model, el }) {
       ]),
       h("div", { class: "ak-muted", text: people.join("  ") || "unassigned" }),
       h("div", { class: "ak-muted", testid: `creator-${task.id}`, text: `created by ${task.creator}` }),
+      ...(task.open_issues ? [h("div", { class: "ak-qc-warning", testid: `issues-${task.id}`,
+        text: `${task.open_issues} open issue(s)` })] : []),
       h("div", { class: "ak-bar" }, [h("div", { class: "ak-bar-fill", style: `width:${task.completion}%` })]),
       h("div", { class: "ak-muted", text:
         `${task.completion}% · ${task.annotated}/${task.datasets} datasets · ${task.annotations} annotations` +

@@ -27,6 +27,7 @@ def card_json(card: TaskCard) -> dict[str, Any]:
         "annotators": card.annotators,
         "reviewers": card.reviewers,
         "creator": card.creator,
+        "open_issues": card.open_issues,
         "deadline": card.deadline.date().isoformat() if card.deadline else "",
         "datasets": card.counts.datasets,
         "annotated": card.counts.annotated,

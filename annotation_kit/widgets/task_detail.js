@@ -19,6 +19,16 @@ function render({ model, el }) {
   // kept across redraws, so a comment being written survives answers from Python
   const comment = h("textarea", { testid: "review-comment", rows: "3",
     placeholder: "Comment (required to reject)" });
+  // raising an issue: built once too
+  const issueText = h("textarea", { testid: "issue-text", rows: "2",
+    placeholder: "What is unclear or wrong (guideline, recording, a missing skill…)" });
+  const issueKind = h("select", { testid: "issue-kind" }, [["question", "Question"],
+    ["guideline", "Unclear guideline"], ["recording", "Bad recording"], ["skill", "Missing skill"]]
+    .map(([v, t]) => h("option", { value: v, text: t })));
+  const issueDataset = h("select", { testid: "issue-dataset" });
+  const issueFrom = h("input", { type: "number", step: "any", min: "0", testid: "issue-from", placeholder: "from s", style: "width:70px" });
+  const issueTo = h("input", { type: "number", step: "any", min: "0", testid: "issue-to", placeholder: "to s", style: "width:70px" });
+  const replies = new Map();  // issue id -> its reply box
 
   const span = (a) => a.kind === "episode" ? "whole episode" : `${a.start_s}–${a.end_s} s`;
   const table = (heads, rows, testid) => h("table", { class: "ak-table", testid }, [
@@ -77,11 +87,47 @@ function render({ model, el }) {
       comments.map((c) => h("li", { text: `Round ${c.round} · ${c.decision} · ${c.when}` +
         (c.dataset ? ` · ${c.dataset}` : "") + (c.start_s !== null ? ` @ ${c.start_s}–${c.end_s} s` : "") +
         (c.comment ? `: ${c.comment}` : "") }))));
+    side.push(...issues());
     side.push(h("h4", { text: "History" }), h("ul", { class: "ak-list ak-muted", testid: "history" },
       model.get("history").map((e) => h("li", { text: `${e.when} ${e.who}: ${e.action} ${e.change}` +
         (e.note ? ` (${e.note})` : "") }))));
     return h("aside", { class: "ak-sidebar" }, side);
   }
+
+  /** Issues raised on the task: each with its thread, a reply box and Resolve; a form to raise one. */
+  function issues() {
+    const all = model.get("issues");
+    const open = all.filter((i) => i.open).length;
+    const items = all.map((i) => {
+      if (!replies.has(i.id)) replies.set(i.id, h("input", { testid: `reply-text-${i.id}`, placeholder: "Reply" }));
+      const box = replies.get(i.id);
+      const where = (i.dataset ? ` · ${i.dataset}` : "") + (i.start_s !== null ? ` @ ${i.start_s}–${i.end_s} s` : "");
+      return h("li", { testid: `issue-${i.id}`, class: i.open ? "" : "ak-muted" }, [
+        h("div", { text: `#${i.id} ${i.kind} · ${i.author} · ${i.when}${where}${i.open ? "" : ` · resolved by ${i.resolved_by}`}` }),
+        h("div", { class: "ak-issue-text", text: i.text }),
+        ...i.replies.map((r) => h("div", { class: "ak-reply", text: `${r.who} (${r.when}): ${r.text}` })),
+        ...(i.open ? [h("div", { class: "ak-toolbar" }, [box,
+          h("button", { text: "Reply", testid: `reply-${i.id}`, onclick: () => { request(model, "reply", { issue: i.id, text: box.value }); box.value = ""; } }),
+          h("button", { text: "Resolve", testid: `resolve-${i.id}`, onclick: () => { request(model, "resolve", { issue: i.id, text: box.value }); box.value = ""; } }),
+        ])] : []),
+      ]);
+    });
+    const choices = [["", "the whole task"], ...model.get("datasets").map((d) => [String(d.id), d.name])];
+    const keep = issueDataset.value;
+    issueDataset.replaceChildren(...choices.map(([v, t]) => h("option", { value: v, text: t })));
+    issueDataset.value = choices.some(([v]) => v === keep) ? keep : "";
+    return [h("h4", { text: `Issues (${open} open)` }),
+      ...(items.length ? [h("ul", { class: "ak-list", testid: "issues" }, items)] : []), raiseForm];
+  }
+  const raiseForm = h("details", { testid: "raise-form" }, [h("summary", { text: "Raise an issue" }),
+    issueKind, issueDataset, h("div", { class: "ak-toolbar" }, [issueFrom, issueTo]), issueText,
+    h("button", { class: "ak-on", text: "Raise", testid: "raise-issue", onclick: () => {
+      const range = issueDataset.value && issueFrom.value !== "" && issueTo.value !== ""
+        ? { start_ns: Math.round(Number(issueFrom.value) * 1e9), end_ns: Math.round(Number(issueTo.value) * 1e9) } : {};
+      request(model, "raise_issue", { text: issueText.value, kind: issueKind.value,
+        dataset: issueDataset.value ? Number(issueDataset.value) : null, ...range });
+      issueText.value = "";
+    } })]);
 
   function editForm(info) {
     const name = h("input", { testid: "edit-name", value: info.name });

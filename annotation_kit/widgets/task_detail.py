@@ -10,6 +10,7 @@ from .. import (
     annotations,
     dataset_queries,
     events,
+    feedback,
     progress,
     reviews,
     skills,
@@ -87,6 +88,22 @@ class TaskDetailController:
             )
             status = progress.dataset_status(session, task.id)
             names = {d.id: d.name for d in status}
+            issues = [
+                {
+                    "id": i.id,
+                    "kind": i.kind,
+                    "text": i.text,
+                    "author": i.author,
+                    "when": _when(i.created_at),
+                    "dataset": names.get(i.dataset_id, "") if i.dataset_id else "",
+                    "start_s": _seconds(i.start_ns),
+                    "end_s": _seconds(i.end_ns),
+                    "open": i.open,
+                    "resolved_by": i.resolved_by or "",
+                    "replies": [{"who": w, "when": _when(t), "text": x} for w, t, x in i.replies],
+                }
+                for i in feedback.list_issues(session, task.id)
+            ]
             stats = progress.statistics(session, task.id)
             done = progress.task_progress(session, task.id)
             # an annotator sees only their own work on independently annotated datasets
@@ -166,6 +183,7 @@ class TaskDetailController:
             "people": people,
             "allowed": allowed,
             "blocked": blocked,
+            "issues": issues,
             "counts": {
                 "datasets": done.counts.datasets,
                 "annotated": done.counts.annotated,
@@ -207,7 +225,8 @@ class TaskDetailController:
         """A browser request: ``refresh``, ``open``, ``annotate``/``review`` (open the work below),
         ``export`` (a background job), a workflow action (``start``, ``submit``, ``approve``,
         ``reject``, ``submit_data``), ``edit``, ``delete``, ``add_datasets``, ``remove_dataset``,
-        ``reannotate`` or ``delete_annotation``."""
+        ``reannotate``, ``delete_annotation``, or feedback: ``raise_issue``, ``reply``,
+        ``resolve``."""
         action = str(request.get("action") or "")
         task_id = state["task"]
         if action == "refresh":
@@ -306,6 +325,29 @@ class TaskDetailController:
             if action == "remove_dataset":
                 tasks.set_datasets(session, task_id, remove=[int(request["dataset"])], by=me)
                 return f"removed dataset #{request['dataset']} and its annotations"
+            if action == "raise_issue":
+                anchor = None
+                if request.get("start_ns") is not None and request.get("end_ns") is not None:
+                    anchor = (int(request["start_ns"]), int(request["end_ns"]))
+                made = feedback.raise_issue(
+                    session,
+                    task_id,
+                    str(request.get("text") or ""),
+                    kind=str(request.get("kind") or "question"),
+                    dataset=int(request["dataset"]) if request.get("dataset") else None,
+                    range_ns=anchor,
+                    by=me,
+                )
+                return f"issue #{made.id} raised: the task's manager and reviewers are told"
+            if action == "reply":
+                text = str(request.get("text") or "")
+                feedback.reply(session, int(request["issue"]), text, by=me)
+                return f"replied to issue #{request['issue']}"
+            if action == "resolve":
+                feedback.resolve(
+                    session, int(request["issue"]), note=str(request.get("text") or ""), by=me
+                )
+                return f"issue #{request['issue']} resolved"
             if action in ("reannotate", "delete_annotation"):
                 annotation = annotations.get(session, int(request["annotation"]))
                 if annotation.task_id != task_id:
@@ -372,6 +414,7 @@ SPEC = Spec(
         "info": Trait(dict, {}, "Name, description, status, project, deadline, round..."),
         "people": Trait(dict, {}, "Assigned annotators and reviewers."),
         "allowed": Trait(list, [], "What this user may do now, as the library says."),
+        "issues": Trait(list, [], "Issues raised on the task, newest first, with replies."),
         "blocked": Trait(
             dict, {}, "Why an allowed action would still be refused now (the submit's reason)."
         ),

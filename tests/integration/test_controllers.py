@@ -516,6 +516,27 @@ def test_task_detail(work, queue_url, tmp_path):
     maya.ok("open", task=elsewhere.id)
     assert (maya.info["name"], maya.tab, maya.working) == ("elsewhere", "datasets", {})
     assert "unknown request" in maya.refused("publish")
+    # feedback: ann raises an issue on a time range, maya answers and resolves it
+    asked = team["maya"].tasks.create("asked", datasets=[ids[0]], annotators=["ann"]).id
+    maya.ok("open", task=asked)
+    ann = Host(task_detail.SPEC, team["ann"], sent, task=asked)
+    assert "kind must be one of" in ann.refused("raise_issue", text="?", kind="rant")
+    note = ann.ok(
+        "raise_issue", text="Is a regrasp its own segment?", kind="guideline",
+        dataset=ids[0], start_ns=SECOND, end_ns=2 * SECOND,
+    )  # fmt: skip
+    [issue] = ann.issues
+    assert note.startswith(f"issue #{issue['id']} raised")
+    assert (issue["kind"], issue["start_s"], issue["end_s"], issue["open"]) == (
+        "guideline", 1.0, 2.0, True,
+    )  # fmt: skip
+    maya.ok("reply", issue=issue["id"], text="Yes, a new grasp.")
+    assert maya.ok("resolve", issue=issue["id"], text="") == f"issue #{issue['id']} resolved"
+    ann.ok("refresh")
+    [done] = ann.issues
+    assert (done["open"], done["resolved_by"], done["replies"][0]["text"]) == (
+        False, "maya", "Yes, a new grasp.",
+    )  # fmt: skip
     every_kind_sent(task_detail, sent)
 
 
