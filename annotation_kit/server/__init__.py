@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
@@ -213,8 +213,10 @@ def serve(
         address=address,
         websocket_origin=origins,
         show=show,
-        title={"/": "annotation_kit"}
-        | {page.slug: f"{page.title} · annotation_kit" for page in PAGES},  # each tab says which
+        # each tab says which page it is (Panel takes a title per route; its hint says str)
+        title=cast(
+            Any, {"/": "annotation_kit"} | {p.slug: f"{p.title} · annotation_kit" for p in PAGES}
+        ),
         cookie_secret=secret,
         auth_provider=Provider(app.sessions, prefix, sign_on),
         prefix=prefix,

@@ -250,6 +250,7 @@ def test_the_statistics_page_shows_the_overview_charts_to_managers(served, brows
         page.wait_for_selector(f".chart-{name} .main-svg", timeout=30_000)
     titles = page.locator(".gtitle").all_text_contents()
     assert "Tasks per status" in titles and "Hours of recordings per month" in titles
+    assert page.title() == "Statistics · annotation_kit"  # each page's tab says which it is
     shot(page, "served_statistics_charts")
     with page.expect_download() as got:  # the report: every chart in one page that opens offline
         page.get_by_role("button", name="Download report (HTML)").click()
