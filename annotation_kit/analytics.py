@@ -620,16 +620,20 @@ class Analytics:
             arrow=arrow,
         )
 
-    def agreement(self, task: int, *, arrow: bool = False) -> Any:
+    def agreement(self, task: int, *, by: str = "pair", arrow: bool = False) -> Any:
         """Agreement between every two annotators on each independently annotated episode of
         ``task`` (:mod:`annotation_kit.consensus`; managers, admins and the task's reviewers):
-        per episode and pair, segments of each, matched pairs, mean tIoU, boundary F1 at 0.1 /
-        0.5 / 1.0 s and the skill agreement (Krippendorff's alpha) — see
-        :mod:`annotation_kit.agreement`."""
+        per episode and pair (``by="pair"``), segments of each, matched pairs, mean tIoU,
+        boundary F1 at 0.1 / 0.5 / 1.0 s and the skill agreement (Krippendorff's alpha) — see
+        :mod:`annotation_kit.agreement`; or per skill (``by="skill"``) over every episode and
+        pair: segments of that skill, those matched, their mean tIoU and the share of matches
+        given the same skill by the other annotator."""
         import pandas as pd
 
         from .agreement import TOLERANCES_S, Segment, compare
 
+        if by not in ("pair", "skill"):
+            raise ValidationError(f"by must be 'pair' or 'skill', not {by!r}")
         if not isinstance(task, int) or isinstance(task, bool):
             raise ValidationError(f"task must be a task id, not {task!r}")
         self._require_exists("tasks", "id", task, "task with id")
@@ -658,6 +662,7 @@ class Analytics:
             [task],
         )
         out = []
+        per_skill: dict[str, dict[str, Any]] = {}
         for dataset, of_dataset in rows.groupby("dataset_id", sort=True):
             people = {
                 name: [
@@ -670,6 +675,28 @@ class Analytics:
             for i, first in enumerate(names):
                 for second in names[i + 1 :]:
                     got = compare(people[first], people[second])
+                    matched = {i: (j, t) for i, j, t in got.pairs}
+                    back = {j for _i, j, _t in got.pairs}
+                    for side, mine, theirs in (
+                        (0, people[first], people[second]),
+                        (1, people[second], people[first]),
+                    ):
+                        for k, segment in enumerate(mine):
+                            row = per_skill.setdefault(
+                                segment.skill or "(no skill)",
+                                {"segments": 0, "matched": 0, "tious": [], "same": 0},
+                            )
+                            row["segments"] += 1
+                            if side == 0 and k in matched:
+                                j, tiou = matched[k]
+                            elif side == 1 and k in back:
+                                i = next(i for i, jj, _t in got.pairs if jj == k)
+                                j, tiou = i, matched[i][1]
+                            else:
+                                continue
+                            row["matched"] += 1
+                            row["tious"].append(tiou)
+                            row["same"] += int(theirs[j].skill == segment.skill)
                     out.append(
                         {
                             "dataset": int(dataset),
@@ -683,12 +710,25 @@ class Analytics:
                             "skill_alpha": got.skill_alpha,
                         }
                     )
-        frame = pd.DataFrame(out)
-        if arrow:
-            import pyarrow as pa
-
-            return pa.Table.from_pandas(frame, preserve_index=False)
-        return frame
+        if by == "skill":
+            return self._frame(
+                [
+                    {
+                        "skill": skill,
+                        "segments": row["segments"],
+                        "matched": row["matched"],
+                        "mean_tiou": sum(row["tious"]) / len(row["tious"])
+                        if row["tious"]
+                        else None,
+                        "same_skill_share": row["same"] / row["matched"]
+                        if row["matched"]
+                        else None,
+                    }
+                    for skill, row in sorted(per_skill.items())
+                ],
+                arrow=arrow,
+            )
+        return self._frame(out, arrow=arrow)
 
     def rejections(self, *, annotator: str | None = None, arrow: bool = False) -> Any:
         """The rejections an annotator received, newest first: task, episode, annotation, its

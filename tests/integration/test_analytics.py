@@ -372,6 +372,14 @@ def test_agreement_between_two_annotators_of_one_episode(team):
     assert math.isclose(row["boundary_f1_0.1s"], 2 * 2 / 8)
     assert math.isclose(row["boundary_f1_0.5s"], 1.0)
     assert row.skill_alpha == 1.0
+    # per skill: each annotator's segment of it, matched to the other's, with its tIoU
+    skills = team["rita"].analytics.agreement(task, by="skill").set_index("skill")
+    assert skills.loc["pick"].to_dict() == pytest.approx(
+        {"segments": 2, "matched": 2, "mean_tiou": 4.7 / 5, "same_skill_share": 1.0}
+    )
+    assert skills.loc["place", "mean_tiou"] == pytest.approx(2.8 / 3)
+    with pytest.raises(ValidationError, match="by must be"):
+        team["rita"].analytics.agreement(task, by="robot")
     with pytest.raises(PermissionDenied, match="its reviewers, managers and admins"):
         team["rita2"].analytics.agreement(task)
     with pytest.raises(PermissionDenied):
