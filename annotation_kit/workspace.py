@@ -52,6 +52,7 @@ SERVICE_MODULES = (
     "task_queries",
     "tasks",
     "users",
+    "workload",
 )
 """Modules whose service functions a workspace exposes as attributes (``ws.tasks``...)."""
 
@@ -150,6 +151,8 @@ class Workspace:
     task_queries: Services
     tasks: Services
     users: Services
+    workload: Services
+    """Before assigning: ``load(names)`` (open work and pace), ``balance(datasets, names)``."""
 
     @property
     def url(self) -> str:
