@@ -938,11 +938,7 @@ class Analytics:
         from . import consensus, rules
 
         self._require_supervisor("read completeness")
-        params: list[Any] = []
-        where = ""
-        if project is not None:
-            self._require_exists("projects", "name", project, "project")
-            where, params = "WHERE p.name = ?", [project]
+        where, params = self._filters("t.created_at", project, "p.name", None, None)
         frame = self._query(
             f"""
             WITH done AS (SELECT DISTINCT task_id, dataset_id FROM annotations)
@@ -955,7 +951,7 @@ class Analytics:
             LEFT JOIN projects p ON p.id = t.project_id
             LEFT JOIN task_datasets td ON td.task_id = t.id
             LEFT JOIN done d ON d.task_id = td.task_id AND d.dataset_id = td.dataset_id
-            {where}
+            WHERE {where}
             GROUP BY ALL ORDER BY t.id
             """,
             params,

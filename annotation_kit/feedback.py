@@ -114,17 +114,7 @@ def raise_issue(
     )
     session.add(row)
     session.flush()
-    events.record(
-        session,
-        by=by,
-        object_type="task",
-        object_id=found.id,
-        action="feedback",
-        note=text,
-        feedback=row.id,
-        kind=kind,
-        dataset=dataset,
-    )
+    _record(session, row.task_id, "feedback", text, row.id, by=by, kind=kind, dataset=dataset)
     return row
 
 
@@ -148,15 +138,7 @@ def reply(session: Session, issue: int, text: str, *, by: User) -> Feedback:
     )
     session.add(row)
     session.flush()
-    events.record(
-        session,
-        by=by,
-        object_type="task",
-        object_id=found.task_id,
-        action="feedback_reply",
-        note=text,
-        feedback=found.id,
-    )
+    _record(session, found.task_id, "feedback_reply", text, found.id, by=by)
     return row
 
 
@@ -183,16 +165,32 @@ def resolve(session: Session, issue: int, *, note: str = "", by: User) -> Feedba
         reply(session, found.id, note, by=by)
     found.resolved_at, found.resolved_by = utcnow(), by.id
     session.flush()
+    _record(session, found.task_id, "feedback_resolved", note, found.id, by=by)
+    return found
+
+
+def _record(
+    session: Session,
+    task: int,
+    action: str,
+    note: str,
+    issue: int,
+    *,
+    by: User,
+    kind: str | None = None,
+    dataset: int | None = None,
+) -> None:
+    """One feedback step in the audit log, on the task (where notifications look for it)."""
     events.record(
         session,
         by=by,
         object_type="task",
-        object_id=found.task_id,
-        action="feedback_resolved",
+        object_id=task,
+        action=action,
         note=note,
-        feedback=found.id,
+        feedback=issue,
+        **({"kind": kind, "dataset": dataset} if kind is not None else {}),
     )
-    return found
 
 
 @readonly

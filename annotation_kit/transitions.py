@@ -163,12 +163,10 @@ def _require_all_annotated(session: Session, task: Task, by: User) -> None:
             f"{by.name} cannot submit task '{task.name}' (#{task.id}): it has no datasets"
         )
     if missing:
-        shown = ", ".join(f"#{i} '{n}'" for i, n in missing[:10])
-        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
         raise InvalidTransition(
             f"{by.name} cannot submit task '{task.name}' (#{task.id}) for review: {len(missing)} "
             f"of its {total} datasets have neither an annotation nor an invalid mark: "
-            f"{shown}{more}"
+            + _first_ten([f"#{i} '{n}'" for i, n in missing])
         )
 
 
@@ -193,13 +191,17 @@ def _require_independent_work(session: Session, task: Task, by: User) -> None:
         if (d, user_id) not in done
     ]
     if missing:
-        shown = ", ".join(missing[:10])
-        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
         raise InvalidTransition(
             f"{by.name} cannot submit task '{task.name}' (#{task.id}) for review: each of its "
             f"annotators annotates the independent datasets on their own, and these are not "
-            f"done yet: {shown}{more}"
+            f"done yet: " + _first_ten(missing)
         )
+
+
+def _first_ten(items: list[str]) -> str:
+    """``items`` joined, the first ten of them, saying how many more there are."""
+    more = f" and {len(items) - 10} more" if len(items) > 10 else ""
+    return ", ".join(items[:10]) + more
 
 
 def _require_consensus(session: Session, task: Task, by: User) -> None:
