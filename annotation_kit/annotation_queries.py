@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from . import _text
+from . import _text, visibility
 from ._paging import Page, check_page
 from .database import readonly
-from .models import Annotation, TaskDataset
+from .models import Annotation, TaskDataset, User
 
 __all__ = ["list_annotations", "page_annotations", "recent_descriptions"]
 
@@ -50,10 +50,14 @@ def list_annotations(
     dataset: int | None = None,
     valid: bool | None = None,
     author: int | None = None,
+    by: User | None = None,
 ) -> Sequence[Annotation]:
     """Annotations of a task (optionally of one dataset, or only valid/invalid), in time order;
     ``author``: as that annotator sees them (on independently annotated datasets only their
-    own, never the consensus — see :mod:`annotation_kit.consensus`)."""
+    own, never the consensus — see :mod:`annotation_kit.consensus`). With ``by`` (always, from
+    a workspace), a task ``by`` may not see is not found (:mod:`annotation_kit.visibility`)."""
+    if by is not None:
+        visibility.require_task(session, task, by)
     return session.scalars(_of_task(task, dataset, valid, author).order_by(*_TIME_ORDER)).all()
 
 
@@ -67,10 +71,13 @@ def page_annotations(
     author: int | None = None,
     page: int = 1,
     page_size: int = 50,
+    by: User | None = None,
 ) -> Page[Annotation]:
-    """One page of :func:`list_annotations` (same order and ``author`` view), read from the
-    database page by page; a page past the last gives the last page."""
+    """One page of :func:`list_annotations` (same order, ``author`` view and ``by`` check),
+    read from the database page by page; a page past the last gives the last page."""
     check_page(page, page_size)
+    if by is not None:
+        visibility.require_task(session, task, by)
     query = _of_task(task, dataset, valid, author)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = min(page, max(1, -(-total // page_size)))

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import Select, Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from . import projects
+from . import projects, visibility
 from ._paging import Page, check_page, contains
 from .database import readonly
 from .errors import ValidationError
-from .models import Annotation, Dataset, Task, TaskDataset
+from .models import Annotation, Dataset, Task, TaskDataset, User
 from .workflow import ACTIVE
 
 ASSIGNMENT = ("", "unassigned", "assigned", "annotated", "not_annotated")
@@ -46,6 +46,7 @@ def _filtered(
     session: Session,
     query: Select[Any],
     *,
+    by: User,
     search: str | None = None,
     project: str | int | None = None,
     tag: str | None = None,
@@ -57,6 +58,7 @@ def _filtered(
     qc_status: str | None = None,
     assignment: str | None = None,
 ) -> Select[Any]:
+    query = query.where(visibility.datasets_seen(by))
     if search:
         query = query.where(
             Dataset.name.ilike(contains(search), escape="\\")
@@ -103,9 +105,10 @@ def _filtered(
 
 @readonly
 def list_datasets(
-    session: Session, *, page: int = 1, page_size: int = 50, **filters: Any
+    session: Session, *, by: User, page: int = 1, page_size: int = 50, **filters: Any
 ) -> DatasetPage:
-    """One page of datasets matching the filters (newest first).
+    """One page of the datasets ``by`` may see (:mod:`annotation_kit.visibility`) matching the
+    filters, newest first.
 
     Filters: ``search`` (name or URI), ``project``, ``tag``, ``robot``, ``format``,
     ``min_duration_s``/``max_duration_s``, ``since`` (upload time), ``qc_status``, ``assignment``
@@ -113,11 +116,13 @@ def list_datasets(
     """
     check_page(page, page_size)
     total = (
-        session.scalar(_filtered(session, select(func.count()).select_from(Dataset), **filters))
+        session.scalar(
+            _filtered(session, select(func.count()).select_from(Dataset), by=by, **filters)
+        )
         or 0
     )
     found = session.scalars(
-        _filtered(session, select(Dataset), **filters)
+        _filtered(session, select(Dataset), by=by, **filters)
         .order_by(Dataset.created_at.desc(), Dataset.id.desc())
         .limit(page_size)
         .offset((page - 1) * page_size)
@@ -151,19 +156,19 @@ def list_datasets(
 
 
 @readonly
-def matching_ids(session: Session, **filters: Any) -> list[int]:
-    """Ids of every dataset matching the filters, across all pages."""
-    return list(
-        session.scalars(_filtered(session, select(Dataset.id), **filters).order_by(Dataset.id))
-    )
+def matching_ids(session: Session, *, by: User, **filters: Any) -> list[int]:
+    """Ids of every dataset ``by`` may see matching the filters, across all pages."""
+    query = _filtered(session, select(Dataset.id), by=by, **filters)
+    return list(session.scalars(query.order_by(Dataset.id)))
 
 
 @readonly
-def facets(session: Session) -> dict[str, list[str]]:
-    """Values to offer in filters: formats, robots, tags."""
-    formats = sorted(session.scalars(select(Dataset.format).distinct()))
-    robots = sorted(r for r in session.scalars(select(Dataset.robot).distinct()) if r)
+def facets(session: Session, *, by: User) -> dict[str, list[str]]:
+    """Values to offer in filters, from the datasets ``by`` may see: formats, robots, tags."""
+    seen = visibility.datasets_seen(by)
+    formats = sorted(session.scalars(select(Dataset.format).where(seen).distinct()))
+    robots = sorted(r for r in session.scalars(select(Dataset.robot).where(seen).distinct()) if r)
     tags: set[str] = set()
-    for row in session.scalars(select(Dataset.tags).distinct().limit(5000)):
+    for row in session.scalars(select(Dataset.tags).where(seen).distinct().limit(5000)):
         tags.update(row)
     return {"formats": formats, "robots": robots, "tags": sorted(tags)}

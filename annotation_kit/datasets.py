@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import _text, events, projects
+from . import _text, events, projects, visibility
 from .database import readonly
 from .errors import NotFound, ValidationError
 from .locations import holds_credentials
@@ -108,9 +108,11 @@ def register(
 
 
 @readonly
-def list_datasets(session: Session, *, project: str | int | None = None) -> Sequence[Dataset]:
-    """Every dataset (optionally of one project), in id order."""
-    query = select(Dataset).order_by(Dataset.id)
+def list_datasets(
+    session: Session, *, by: User, project: str | int | None = None
+) -> Sequence[Dataset]:
+    """Every dataset ``by`` may see (optionally of one project), in id order."""
+    query = select(Dataset).where(visibility.datasets_seen(by)).order_by(Dataset.id)
     if project is not None:
         query = query.where(Dataset.project_id == projects.get(session, project).id)
     return session.scalars(query).all()

@@ -133,7 +133,7 @@ def build(url: str, *, seed: int = 7) -> DemoSummary:
     with ws.transaction(write=False) as s:
         from .task_queries import board
 
-        counts = board(s, per_status=1).counts
+        counts = board(s, by=ws.me(s), per_status=1).counts
     ws.close()
     return DemoSummary(
         url=ws.url,

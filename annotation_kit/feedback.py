@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import _text, events
+from . import _text, events, visibility
 from .database import readonly
 from .datasets import check_range
 from .errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
@@ -194,8 +194,13 @@ def _record(
 
 
 @readonly
-def list_issues(session: Session, task: int, *, open_only: bool = False) -> list[Issue]:
-    """The task's issues with their threads, newest first (``open_only``: unresolved)."""
+def list_issues(
+    session: Session, task: int, *, open_only: bool = False, by: User | None = None
+) -> list[Issue]:
+    """The task's issues with their threads, newest first (``open_only``: unresolved). With
+    ``by`` (always, from a workspace), a task ``by`` may not see is not found."""
+    if by is not None:
+        visibility.require_task(session, task, by)
     get_task(session, task)
     names = dict(session.execute(select(User.id, User.name)).all())
     rows = session.scalars(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session, lazyload
 
-from . import _text, feedback, progress, projects
+from . import _text, feedback, progress, projects, visibility
 from ._paging import Page, check_page, contains
 from .database import readonly
 from .errors import ValidationError
@@ -68,11 +68,13 @@ def _filtered(
     session: Session,
     query: Select[Any],
     *,
+    by: User,
     status: Status | str | Sequence[Status | str] | None = None,
     project: str | int | None = None,
     assignee: str | None = None,
     search: str | None = None,
 ) -> Select[Any]:
+    query = query.where(visibility.tasks_seen(by))
     if status is not None:
         wanted = [status] if isinstance(status, str) else list(status)
         try:
@@ -142,6 +144,7 @@ def cards(session: Session, found: Sequence[Task]) -> list[TaskCard]:
 def list_tasks(
     session: Session,
     *,
+    by: User,
     status: Status | str | Sequence[Status | str] | None = None,
     project: str | int | None = None,
     assignee: str | None = None,
@@ -153,10 +156,16 @@ def list_tasks(
     """One page of tasks matching the filters. ``search`` matches name or description, any case.
 
     ``assignee`` is a user name (as annotator or reviewer); ``sort`` is a column, ``-`` first for
-    descending.
+    descending. Only tasks ``by`` may see are listed (:mod:`annotation_kit.visibility`).
     """
     check_page(page, page_size)
-    filters = {"status": status, "project": project, "assignee": assignee, "search": search}
+    filters = {
+        "by": by,
+        "status": status,
+        "project": project,
+        "assignee": assignee,
+        "search": search,
+    }
     total = (
         session.scalar(_filtered(session, select(func.count()).select_from(Task), **filters)) or 0
     )
@@ -177,14 +186,22 @@ def list_tasks(
 def matching_ids(
     session: Session,
     *,
+    by: User,
     status: Status | str | Sequence[Status | str] | None = None,
     project: str | int | None = None,
     assignee: str | None = None,
     search: str | None = None,
 ) -> list[int]:
-    """Ids of every task matching the filters, across all pages ("select all matching")."""
+    """Ids of every task ``by`` may see matching the filters, across all pages ("select all
+    matching")."""
     query = _filtered(
-        session, select(Task.id), status=status, project=project, assignee=assignee, search=search
+        session,
+        select(Task.id),
+        by=by,
+        status=status,
+        project=project,
+        assignee=assignee,
+        search=search,
     )
     return list(session.scalars(query.order_by(Task.id)))
 
@@ -193,14 +210,16 @@ def matching_ids(
 def board(
     session: Session,
     *,
+    by: User,
     project: str | int | None = None,
     assignee: str | None = None,
     search: str | None = None,
     per_status: int = 20,
     sort: str = "-created_at",
 ) -> Board:
-    """Counts per status and the first ``per_status`` cards of each column."""
-    filters = {"project": project, "assignee": assignee, "search": search}
+    """Counts per status and the first ``per_status`` cards of each column, of the tasks ``by``
+    may see."""
+    filters = {"by": by, "project": project, "assignee": assignee, "search": search}
     _text.at_least(per_status, "per_status")
     order = _order(sort)
     # One count per status (an index range each; cheaper than GROUP BY on SQLite) ...

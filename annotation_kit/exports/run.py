@@ -35,6 +35,7 @@ from .registry import check_options, exporter
 
 __all__ = [
     "abandon",
+    "check_destination",
     "diff",
     "export",
     "get_export",
@@ -72,17 +73,7 @@ def export(
     writer = exporter(format)
     label = format if isinstance(format, str) else getattr(format, "__name__", "custom")
     check_options(label, writer, options or {})
-    target = locate(destination)
-    with workspace.transaction(write=False) as session:  # before the destination is touched
-        me = workspace.me(session)
-        require_supervisor(me, "export training data")
-        require_within(target, admin=me.role == Role.ADMIN, what="export destination")
-    if target.exists() and not staging.empty_dir(target):
-        if not overwrite:
-            raise ValidationError(
-                f"{target.url} already exists; choose a new destination or pass overwrite=True"
-            )
-        staging.check_replaceable(destination, target)
+    target = check_destination(workspace, destination, overwrite=overwrite)
     recorded = {
         "any_status": any_status,
         "only_new": only_new,
@@ -169,6 +160,24 @@ def export(
         session.flush()
         session.expunge(row)
         return row
+
+
+def check_destination(workspace: Any, destination: str | Path, *, overwrite: bool = False) -> Any:
+    """The export's target, once this workspace's user may export there: a manager or admin,
+    a place inside the allowed roots, and a folder that is new or empty unless ``overwrite``
+    (and then one an export wrote). Asked before anything is written, or queued."""
+    target = locate(destination)
+    with workspace.transaction(write=False) as session:
+        me = workspace.me(session)
+        require_supervisor(me, "export training data")
+        require_within(target, admin=me.role == Role.ADMIN, what="export destination")
+    if target.exists() and not staging.empty_dir(target):
+        if not overwrite:
+            raise ValidationError(
+                f"{target.url} already exists; choose a new destination or pass overwrite=True"
+            )
+        staging.check_replaceable(destination, target)
+    return target
 
 
 def _finished(session: Session, workspace: Any, export_id: int, state: str) -> None:

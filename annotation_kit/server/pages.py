@@ -49,6 +49,12 @@ def _queue(ws: Workspace) -> Any:
     return QueueMonitorPanel(ws)
 
 
+def _exports(ws: Workspace) -> Any:
+    from ..widgets import ExporterPanel
+
+    return ExporterPanel(ws)
+
+
 def _statistics(ws: Workspace) -> Any:
     from ..dashboards import StatisticsDashboard
 
@@ -76,6 +82,7 @@ PAGES = (
     Page("review", "Review", frozenset({Role.REVIEWER}) | SUPERVISORS, _review),
     Page("tasks", "Tasks", SUPERVISORS, _tasks),
     Page("data", "Data", frozenset({Role.COLLECTOR}) | SUPERVISORS, _data),
+    Page("exports", "Exports", SUPERVISORS, _exports),
     Page("queue", "Queue", SUPERVISORS, _queue),
     Page("statistics", "Statistics", frozenset({Role.VISITOR}) | SUPERVISORS, _statistics),
     Page("admin", "Admin", frozenset({Role.ADMIN}), _admin),
@@ -113,6 +120,7 @@ def home(user: str, role: Role | str, prefix: str) -> Any:
         "review": "tasks waiting for your review, and the review form",
         "tasks": "every task: board, details, what opens from them",
         "data": "browse datasets and create tasks from them",
+        "exports": "export tasks as training data, releases and their history",
         "queue": "background jobs: exports, imports, checks",
         "statistics": "progress per task and status",
         "admin": "users, roles and passwords",

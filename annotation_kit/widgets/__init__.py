@@ -3,6 +3,7 @@
 
 from .data_browser import DataBrowser, DataBrowserPanel
 from .episode_annotator import EpisodeAnnotator, EpisodeAnnotatorPanel
+from .exporter import Exporter, ExporterPanel
 from .queue_monitor import QueueMonitor, QueueMonitorPanel
 from .review_form import ReviewForm, ReviewFormPanel
 from .task_board import TaskBoard, TaskBoardPanel
@@ -13,6 +14,8 @@ __all__ = [
     "DataBrowserPanel",
     "EpisodeAnnotator",
     "EpisodeAnnotatorPanel",
+    "Exporter",
+    "ExporterPanel",
     "QueueMonitor",
     "QueueMonitorPanel",
     "ReviewForm",

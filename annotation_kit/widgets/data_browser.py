@@ -73,9 +73,13 @@ class DataBrowserController:
         with self.ws.transaction(write=False) as session:
             me = self.ws.me(session)
             found = dataset_queries.list_datasets(
-                session, page=max(1, state["page"]), page_size=state["page_size"], **filters
+                session,
+                by=me,
+                page=max(1, state["page"]),
+                page_size=state["page_size"],
+                **filters,
             )
-            facets = dataset_queries.facets(session)
+            facets = dataset_queries.facets(session, by=me)
             active = [u for u in users.list_users(session) if u.active and u.role != "visitor"]
             people = [u.name for u in active]
             roles = {u.name: str(u.role) for u in active}
@@ -116,7 +120,8 @@ class DataBrowserController:
             return self.refresh(state)
         if action == "select_all":
             with self.ws.transaction(write=False) as session:
-                ids = dataset_queries.matching_ids(session, **self._filters(state))
+                me = self.ws.me(session)
+                ids = dataset_queries.matching_ids(session, by=me, **self._filters(state))
             return {"selected": ids, "_notice": f"{len(ids)} datasets selected"}
         ids = [int(i) for i in request.get("ids", state["selected"])]
         if not ids:

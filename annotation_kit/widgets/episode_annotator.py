@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from .. import annotations, datasets, progress, reviews, rules, skills, tasks
+from .. import annotations, datasets, progress, reviews, rules, skills, tasks, visibility
 from ..episodes import Episode
 from ..errors import ConflictError, ValidationError
 from ..workflow import Duty, duties
@@ -89,6 +89,7 @@ class EpisodeAnnotatorController(EpisodeScreen):
 
     def _open(self, task_id: int, dataset_id: int) -> dict[str, Any]:
         with self.ws.transaction(write=False) as session:
+            visibility.require_task(session, task_id, self.ws.me(session))
             status = progress.dataset_status(session, task_id)
             if not status:
                 raise ValidationError(f"task #{task_id} has no datasets to annotate")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .. import annotations, consensus, progress, reviews, skills, tasks
+from .. import annotations, consensus, progress, reviews, skills, tasks, visibility
 from ..errors import ConflictError, ValidationError
 from ..workflow import is_supervisor
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
@@ -43,6 +43,7 @@ class ReviewFormController(EpisodeAnnotatorController):
 
     def _sample_ids(self, task_id: int) -> list[int]:
         with self.ws.transaction(write=False) as session:
+            visibility.require_task(session, task_id, self.ws.me(session))
             found = reviews.current_sample(session, task_id)
         return found.datasets if found else []
 

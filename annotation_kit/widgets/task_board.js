@@ -7,6 +7,7 @@ function render({ model, el }) {
   el.append(root);
   let searchTimer = 0;
   let confirming = false;
+  let editing = false;  // the batch edit form is open
   let bellOpen = false;
 
   function toggleSelected(id) {
@@ -105,6 +106,10 @@ function render({ model, el }) {
         who,
         h("button", { text: "Reassign annotator", testid: "reassign",
           onclick: () => request(model, "reassign", { annotators: [who.value] }) }),
+        h("button", { text: "Reassign reviewer", testid: "reassign-reviewer",
+          onclick: () => request(model, "reassign", { reviewers: [who.value] }) }),
+        h("button", { text: editing ? "Close edit" : "Edit…", testid: "batch-edit",
+          onclick: () => { editing = !editing; draw(); } }),
         confirming
           ? h("button", { class: "ak-danger", text: `Really delete ${selected.length}?`, testid: "confirm-delete",
               onclick: () => { confirming = false; request(model, "delete", { confirm: true }); } })
@@ -112,7 +117,32 @@ function render({ model, el }) {
               onclick: () => { confirming = true; draw(); } }),
       );
     }
-    return bar;
+    return editing && model.get("can_manage") && selected.length ? h("div", {}, [bar, editForm(selected.length)]) : bar;
+  }
+
+  /** Batch edit of the selected tasks: each field left blank stays as it is. */
+  function editForm(count) {
+    const deadline = h("input", { type: "date", testid: "edit-deadline", "aria-label": "New deadline" });
+    const clear = h("input", { type: "checkbox", testid: "edit-clear-deadline" });
+    const project = h("select", { testid: "edit-project", "aria-label": "New project" }, [
+      h("option", { value: "", text: "(keep each task's project)" }),
+      h("option", { value: "(no project)", text: "(no project)" }),
+      ...model.get("projects").map((p) => h("option", { value: p, text: p })),
+    ]);
+    const description = h("input", { type: "text", testid: "edit-description", size: "40",
+      placeholder: "new description (blank: keep)", "aria-label": "New description" });
+    return h("div", { class: "ak-batch-edit", testid: "batch-edit-form" }, [
+      h("label", { text: "Deadline " }, [deadline]),
+      h("label", { text: " or no deadline " }, [clear]),
+      h("label", { text: " Project " }, [project]),
+      h("label", { text: " Description " }, [description]),
+      h("button", { text: `Apply to ${count}`, testid: "apply-edit",
+        onclick: () => {
+          editing = false;
+          request(model, "edit", { deadline: deadline.value, clear_deadline: clear.checked,
+            project: project.value, description: description.value });
+        } }),
+    ]);
   }
 
   function board() {

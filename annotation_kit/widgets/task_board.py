@@ -11,8 +11,11 @@ from ..task_queries import TaskCard
 from ..workflow import ACTIVE, Status, is_supervisor
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
+from .task_detail import deadline_of
 
 CARDS_PER_COLUMN = 20
+NO_PROJECT = "(no project)"
+"""What the batch edit's project choice sends to take the selected tasks out of any project."""
 
 
 def card_json(card: TaskCard) -> dict[str, Any]:
@@ -44,6 +47,7 @@ class TaskBoardController:
 
     def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
+        self.fresh = True
 
     def _filters(self, state: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -53,14 +57,22 @@ class TaskBoardController:
         }
 
     def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
-        """Counts, board columns and the list page under the filters."""
-        filters = self._filters(state)
-        status = [Status(s) for s in state["status"]] or None
+        """Counts, board columns and the list page under the filters. An annotator's or a
+        reviewer's board opens on their own tasks; what else they may see is the library's
+        choice (:mod:`annotation_kit.visibility`), whatever the filter says."""
         with self.ws.transaction(write=False) as session:
             me = self.ws.me(session)
-            board = task_queries.board(session, per_status=CARDS_PER_COLUMN, **filters)
+            mine = {}
+            if self.fresh and not state["assignee"] and not is_supervisor(me):
+                mine = {"assignee": me.name}
+            self.fresh = False
+            state = state | mine
+            filters = self._filters(state)
+            status = [Status(s) for s in state["status"]] or None
+            board = task_queries.board(session, by=me, per_status=CARDS_PER_COLUMN, **filters)
             page = task_queries.list_tasks(
                 session,
+                by=me,
                 status=status,
                 sort=state["sort"],
                 page=max(1, state["page"]),
@@ -70,6 +82,7 @@ class TaskBoardController:
             if page.items == [] and page.page > 1 and page.total:
                 page = task_queries.list_tasks(
                     session,
+                    by=me,
                     status=status,
                     sort=state["sort"],
                     page=page.pages,
@@ -84,7 +97,7 @@ class TaskBoardController:
             told = notifications.list_notifications(session, limit=20, by=me)
             unread = notifications.unread_count(session, by=me)
         shown = set(state["status"]) or {s.value for s in Status}
-        return {
+        return mine | {
             "counts": {s.value: n for s, n in board.counts.items()},
             "columns": {
                 s.value: [card_json(c) for c in board.columns[s]]
@@ -107,8 +120,9 @@ class TaskBoardController:
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
         """A browser request: ``refresh``, ``select_all``, ``open`` (a task), ``read`` (a
-        ``notification``, opening its ``task``; without one, all), ``delete`` (confirmed) or
-        ``reassign`` (the selected tasks)."""
+        ``notification``, opening its ``task``; without one, all), ``delete`` (confirmed),
+        ``reassign`` (annotators and/or reviewers) or ``edit`` (``deadline``,
+        ``clear_deadline``, ``project``, ``description``) of the selected tasks."""
         action = request.get("action")
         ids = [int(i) for i in request.get("ids", state["selected"])]
         if action == "refresh":
@@ -116,7 +130,10 @@ class TaskBoardController:
         if action == "select_all":
             with self.ws.transaction(write=False) as session:
                 everything = task_queries.matching_ids(
-                    session, status=state["status"] or None, **self._filters(state)
+                    session,
+                    by=self.ws.me(session),
+                    status=state["status"] or None,
+                    **self._filters(state),
                 )
             return {"selected": everything, "_notice": f"{len(everything)} tasks selected"}
         if action == "open":
@@ -137,6 +154,26 @@ class TaskBoardController:
                     session, ids, confirm=bool(request.get("confirm")), by=self.ws.me(session)
                 )
             return self.refresh(state) | {"selected": [], "_notice": f"deleted {count} task(s)"}
+        if action == "edit":  # batch edit: only the fields the form filled in change
+            changes: dict[str, Any] = {}
+            if str(request.get("deadline") or "").strip():
+                changes["deadline"] = deadline_of(str(request["deadline"]))
+            if request.get("clear_deadline"):
+                changes["deadline"] = None
+            if request.get("project"):
+                changes["project"] = (
+                    None if request["project"] == NO_PROJECT else request["project"]
+                )
+            if str(request.get("description") or "").strip():
+                changes["description"] = str(request["description"])
+            if not changes:
+                raise ValidationError("fill in a deadline, a project or a description to change")
+            with self.ws.transaction() as session:
+                changed = tasks.edit(session, ids, **changes, by=self.ws.me(session))
+            return self.refresh(state) | {
+                "_notice": f"changed {', '.join(changes)} of {len(changed)} task(s)",
+                "selected": [],
+            }
         if action == "reassign":
             annotators = request.get("annotators")
             reviewers = request.get("reviewers")
@@ -156,7 +193,7 @@ SPEC = Spec(
     esm=HERE / "task_board.js",
     css=HERE / "widgets.css",
     controller=TaskBoardController,
-    doc="Tasks as a board or a list; filter, select across pages, batch delete and reassign.",
+    doc="Tasks as a board or a list; filter, select across pages, batch delete, reassign and edit.",
     traits={
         "view": Trait(str, "board", "'board' (a column per status) or 'list'."),
         "status": Trait(list, [], "Statuses to show; empty shows all."),

@@ -17,6 +17,7 @@ from .. import (
     tasks,
     transitions,
     users,
+    visibility,
 )
 from ..errors import PermissionDenied, ValidationError
 from ..workflow import Duty, duties
@@ -78,7 +79,7 @@ class TaskDetailController:
             return {"task": 0, "info": {}}
         with self.ws.transaction(write=False) as session:
             me = self.ws.me(session)
-            task = tasks.get(session, task_id)
+            task = visibility.require_task(session, task_id, me)
             allowed = tasks.permissions(session, task, by=me)
             blocked = (
                 {"submit": problems[0]}
@@ -141,7 +142,10 @@ class TaskDetailController:
             candidates = []
             if "datasets" in allowed and state["dataset_search"].strip():
                 found = dataset_queries.list_datasets(
-                    session, search=state["dataset_search"].strip(), page_size=CANDIDATES * 2
+                    session,
+                    by=me,
+                    search=state["dataset_search"].strip(),
+                    page_size=CANDIDATES * 2,
                 )
                 candidates = [
                     {"id": d.id, "name": d.name, "duration_s": d.duration_s}
@@ -311,7 +315,7 @@ class TaskDetailController:
                 changes: dict[str, Any] = {
                     "name": request.get("name", ""),
                     "description": request.get("description", ""),
-                    "deadline": _deadline(deadline),
+                    "deadline": deadline_of(deadline),
                 }
                 tasks.edit(session, task_id, expected_version=_version(request), by=me, **changes)
                 return "saved"
@@ -383,7 +387,8 @@ def _version(request: dict[str, Any]) -> int:
         raise ValidationError("a task edit must say which version of the task it edits") from None
 
 
-def _deadline(value: str) -> datetime | None:
+def deadline_of(value: str) -> datetime | None:
+    """A deadline typed as a date (the end of that day, UTC); blank is none."""
     if not value.strip():
         return None
     try:

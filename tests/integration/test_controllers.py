@@ -19,6 +19,7 @@ from annotation_kit.jobs.worker import execute
 from annotation_kit.widgets import (
     data_browser,
     episode_annotator,
+    exporter,
     queue_monitor,
     review_form,
     task_board,
@@ -202,6 +203,25 @@ def test_task_board(work):
     row = next(r for r in maya.rows if r["id"] == task_id)
     assert (row["annotators"], row["reviewers"]) == (["ann2"], ["rita"])
     assert "no user named" in maya.refused("reassign", ids=[task_id], annotators=["nobody"])
+    maya.ok("reassign", ids=[task_id, other], reviewers=["rita2"])
+    # batch edit from the selection bar: only what the form filled in changes
+    team["maya"].projects.create("kitchen")
+    notice = maya.ok(
+        "edit", ids=[task_id, other], deadline="2030-01-31", project="kitchen", description=""
+    )
+    assert notice == "changed deadline, project of 2 task(s)" and maya.selected == []
+    rows = {r["id"]: r for r in maya.rows}
+    assert {(r["deadline"], r["project"], r["reviewers"][0]) for r in rows.values()} == {
+        ("2030-01-31", "kitchen", "rita2")
+    }
+    assert rows[task_id]["description"] == ""  # blank: kept
+    maya.ok("edit", ids=[other], clear_deadline=True, project="(no project)", description="d")
+    row = next(r for r in maya.rows if r["id"] == other)
+    assert (row["deadline"], row["project"], row["description"]) == ("", "", "d")
+    assert "fill in" in maya.refused("edit", ids=[other], deadline=" ")
+    assert "deadline must be a date" in maya.refused("edit", ids=[other], deadline="soon")
+    assert "no project" in maya.refused("edit", ids=[other], project="nowhere")
+    maya.ok("reassign", ids=[task_id], reviewers=["rita"])
 
     ann = Host(task_board.SPEC, team["ann"], sent)
     assert ann.can_manage is False
@@ -218,6 +238,7 @@ def test_task_board(work):
     assert ann.unread == 0 and all(n["read"] for n in ann.notifications)
     assert "may not" in ann.refused("delete", ids=[other], confirm=True)
     assert "may not" in ann.refused("reassign", ids=[other], reviewers=["ann"])
+    assert "may not" in ann.refused("edit", ids=[other], description="mine now")
     assert "select one or more tasks first" in ann.refused("delete")
 
     assert "confirm" in maya.refused("delete", ids=[other])
@@ -226,6 +247,100 @@ def test_task_board(work):
     assert "unknown request" in maya.refused("archive", ids=[task_id])
     maya.ok("refresh")
     every_kind_sent(task_board, sent)
+
+
+def test_exporter(passed, queue_url):
+    """Two tasks exported from the export page as a named release, then "only new" as its
+    next version, diffed; a re-run; what the form gets wrong is refused before anything runs."""
+    team, task_id, ids, _made, tmp = passed
+    maya_ws, ann_ws, rita_ws = team["maya"], team["ann"], team["rita"]
+    [extra] = maya_ws.import_datasets(
+        [synthetic.write_mcap(tmp / "src/ep9.mcap", duration_s=3, seed=9)], progress=False
+    ).dataset_ids
+    second = maya_ws.tasks.create(
+        "second", datasets=[extra], annotators=["ann"], reviewers=["rita"]
+    )
+    ann_ws.tasks.start(second.id)
+    done = ann_ws.annotations.add(second.id, extra, start_ns=0, end_ns=SECOND, skill="pick")
+    ann_ws.tasks.submit(second.id)
+    rita_ws.reviews.judge(done.id, "pass")
+    rita_ws.tasks.approve(second.id)
+
+    sent: set[str] = set()
+    assert "may not export" in Host(exporter.SPEC, ann_ws, sent, queue=queue_url)._error
+    maya = Host(exporter.SPEC, maya_ws, sent, queue=queue_url)
+    assert {r["id"] for r in maya.rows} == {task_id, second.id}  # passed review, by default
+    assert "lerobot" in maya.formats and maya.format == "json"
+    maya.set(format="hdf5")
+    assert "layout" in maya.format_options
+    maya.set(format="json", search="second")
+    assert maya.ok("select_all") == "1 tasks selected" and maya.selected == [second.id]
+    maya.set(search="")
+    maya.ok("select_all")
+    assert sorted(maya.selected) == sorted([task_id, second.id])
+    feed = str(tmp / "feed")
+    for fields, reason in (
+        ({"destination": ""}, "give a destination"),
+        ({"destination": feed, "format": "docx"}, "unknown export format"),
+        ({"destination": feed, "options": "{layout"}, "options must be a JSON object"),
+        ({"destination": feed, "options": "[1]"}, "options must be a JSON object"),
+        ({"destination": feed, "options": '{"speed": 2}'}, "has no option 'speed'"),
+        ({"destination": feed, "since": "2026-02-01", "until": "2026-01-01"}, "must come before"),
+        ({"destination": feed, "since": "yesterday"}, "must be a date"),
+        ({"destination": feed, "datasets": "one, two"}, "datasets must be ids"),
+        ({"destination": feed, "tasks": []}, "select one or more tasks"),
+    ):
+        assert reason in maya.refused("run", **fields)
+    assert maya.jobs == []  # nothing was queued by a refused form
+
+    def run_jobs() -> None:
+        for job in maya.jobs:
+            if job["state"] == "waiting":
+                assert execute(job["id"], maya_ws.url, queue_url) == "completed"
+        maya.ok("refresh")
+
+    notice = maya.ok("run", destination=feed, release="kitchen")
+    assert "queued export job" in notice and "2 task(s) as json as release 'kitchen'" in notice
+    run_jobs()
+    first = maya.history[0]
+    assert (first["release"], first["version"], first["status"], first["who"]) == (
+        "kitchen",
+        1,
+        "completed",
+        "maya",
+    )
+    assert (first["annotations"], first["episodes"]) == (4, 3) and first["size_bytes"] > 0
+    assert maya.jobs[0]["export"] == first["id"] and maya.jobs[0]["progress"] == 100
+    # a new segment after the release: "only new" into the same feed holds it alone
+    maya_ws.annotations.add(task_id, ids[1], start_ns=2 * SECOND, end_ns=3 * SECOND, skill="place")
+    maya.ok("run", destination=feed, release="kitchen", only_new=True, overwrite=True)
+    run_jobs()
+    newer = maya.history[0]
+    assert (newer["version"], newer["only_new"], newer["annotations"]) == (2, True, 1)
+    assert newer["parent"] == first["id"]
+    maya.ok("diff", old=first["id"], new=newer["id"])
+    # the feed now holds only the new segment: the first release's four are gone from it
+    assert (maya.diff["counts"]["removed"], maya.diff["counts"]["added"]) == (4, 1)
+    assert maya.diff["counts"]["episodes_removed"] == 2
+    assert "two different exports" in maya.refused("diff", old=first["id"], new=first["id"])
+    maya.ok("show", export=newer["id"])
+    assert maya.shown["options"]["only_new"] is True
+    assert any(path.endswith("annotations.json") for path, _sha in maya.shown["files"])
+    # re-run the first release into a new folder: the same tasks and options, the next version
+    assert f"export #{first['id']} again" in maya.ok(
+        "rerun", export=first["id"], destination=str(tmp / "again")
+    )
+    run_jobs()
+    again = maya.history[0]
+    assert (again["version"], again["annotations"], again["tasks"]) == (3, 5, first["tasks"])
+    assert "already exists" in maya.refused("rerun", export=first["id"], destination=feed)
+    assert "no task with id 10000" in maya.refused(
+        "run", destination=str(tmp / "none"), tasks=[10_000]
+    )
+    assert maya.jobs[0]["state"] == "completed"  # the refusals queued nothing
+    assert "no export" in maya.refused("show", export=10_000)
+    assert "unknown request" in maya.refused("publish")
+    every_kind_sent(exporter, sent)
 
 
 def test_queue_monitor(team, queue_url):

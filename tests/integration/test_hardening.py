@@ -104,10 +104,11 @@ def test_the_tag_filter_finds_non_ascii_tags(team, tmp_path):
     path = synthetic.write_mcap(tmp_path / "ep.mcap", duration_s=1, cameras=())
     [dataset] = maya.import_datasets(path, tags=["küche", "東京"], progress=False).dataset_ids
     with maya.transaction(write=False) as session:
+        me = maya.me(session)
         for tag in ("küche", "東京"):
-            found = dataset_queries.list_datasets(session, tag=tag)
+            found = dataset_queries.list_datasets(session, by=me, tag=tag)
             assert [d.id for d in found.items] == [dataset]
-        assert dataset_queries.list_datasets(session, tag="kuche").items == []
+        assert dataset_queries.list_datasets(session, by=me, tag="kuche").items == []
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,9 @@ from sqlalchemy import text
 from tornado.web import create_signed_value
 
 from annotation_kit import events, synthetic
+from annotation_kit.jobs.worker import execute
+from annotation_kit.models import Task
+from annotation_kit.workflow import Status
 from tests.conftest import _empty_database, make_team
 from tests.frontends import free_port, stop, wait_http
 from tests.ui.conftest import box, shot
@@ -28,14 +31,14 @@ SECOND = 1_000_000_000
 SECRET = "a cookie secret of the test server, long enough"
 PASSWORDS = {name: f"{name}-password-1" for name in ("ada", "maya", "ann", "rita", "vic", "dis")}
 PAGES = {
-    "ada": {"work", "review", "tasks", "data", "queue", "statistics", "admin"},
-    "maya": {"work", "review", "tasks", "data", "queue", "statistics"},
+    "ada": {"work", "review", "tasks", "data", "exports", "queue", "statistics", "admin"},
+    "maya": {"work", "review", "tasks", "data", "exports", "queue", "statistics"},
     "ann": {"work"},
     "rita": {"review"},
     "vic": {"statistics"},
 }
 SERVE = [sys.executable, "-m", "annotation_kit.cli", "serve"]
-EVERY_PAGE = {"work", "review", "tasks", "data", "queue", "statistics", "admin"}
+EVERY_PAGE = {"work", "review", "tasks", "data", "exports", "queue", "statistics", "admin"}
 
 
 class Served:
@@ -66,10 +69,12 @@ class Served:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = folder / "serve.log"
+        self.folder = folder
+        self.queue = f"sqlite:///{folder / 'queue.db'}"
         env = {
             **os.environ,
             "ANNOTATION_KIT_COOKIE_SECRET": SECRET,
-            "ANNOTATION_KIT_QUEUE": f"sqlite:///{folder / 'queue.db'}",
+            "ANNOTATION_KIT_QUEUE": self.queue,
             **(env or {}),
         }
         with self.log.open("w") as out:
@@ -516,6 +521,64 @@ def test_review_round_trip_between_two_people_logged_in_at_once(served, browser)
     shot(rita, "served_review_passed")
     rita.context.close()
     ann.context.close()
+
+
+def test_a_manager_exports_two_tasks_as_a_release_with_only_new_and_diffs_it(served, browser):
+    """The Export page: two passed tasks, the release's first version made earlier; a new
+    segment since; "only new" into the same feed as the release's next version, run by a
+    worker while the page shows its progress; then the diff of the two versions."""
+    maya = served.team["maya"]
+    files = [
+        synthetic.write_mcap(served.folder / f"rel{i}.mcap", duration_s=3, seed=20 + i)
+        for i in range(2)
+    ]
+    ids = maya.import_datasets(files, progress=False).dataset_ids
+    made = []
+    for i, dataset in enumerate(ids):
+        task = maya.tasks.create(f"weekly-{i}", datasets=[dataset], annotators=["ann"])
+        maya.annotations.add(task.id, dataset, start_ns=0, end_ns=SECOND, skill="pick")
+        with maya.transaction() as s:
+            s.get(Task, task.id).status = Status.REVIEW_PASSED
+        made.append(task.id)
+    feed = served.folder / "weekly-feed"
+    first = maya.export(made, "json", feed, release="weekly")
+    added = maya.annotations.add(made[0], ids[0], start_ns=SECOND, end_ns=2 * SECOND, skill="pick")
+
+    page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+    log_in(page, served, "maya", then="/exports")
+    page.wait_for_selector("[data-testid=exporter]", timeout=30_000)
+    assert page.title().startswith("Exports")
+    page.locator("[data-testid=filter-search]").fill("weekly-")
+    page.wait_for_selector(f"[data-testid=task-{made[1]}]")
+    page.click("[data-testid=select-all]")
+    page.wait_for_selector("[data-testid=selected-count] >> text=2 task(s) selected")
+    page.locator("[data-testid=export-destination]").fill(str(feed))
+    page.locator("[data-testid=export-release]").fill("weekly")
+    page.locator("[data-testid=export-only-new]").check()
+    page.locator("[data-testid=export-overwrite]").check()
+    page.click("[data-testid=run-export]")
+    notice = page.locator("[data-testid=notice] >> text=queued export job")
+    notice.wait_for()
+    job = int(notice.inner_text().split("#")[1].split(":")[0])
+    assert "2 task(s) as json as release 'weekly'" in notice.inner_text()
+    page.wait_for_selector(f"[data-testid=export-job-{job}] >> text=waiting")
+    assert execute(job, maya.url, served.queue) == "completed"  # a worker runs it
+    page.wait_for_selector(f"[data-testid=export-job-{job}] >> text=completed", timeout=30_000)
+    [second] = [e for e in maya.exports.list_exports(limit=5) if e.release == "weekly"][:1]
+    assert (second.release_version, second.parent_id, second.counts["annotations"]) == (
+        2,
+        first.id,
+        1,
+    )
+    row = page.locator(f"[data-testid=export-{second.id}]")
+    assert "weekly v2" in row.inner_text() and "(only new)" in row.inner_text()
+    page.locator(f"[data-testid=compare-{first.id}]").check()
+    page.locator(f"[data-testid=compare-{second.id}]").check()
+    page.click("[data-testid=diff]")
+    page.wait_for_selector(f"[data-testid=diff-added] >> text=1 annotations added: #{added.id}")
+    assert page.inner_text("[data-testid=diff-removed]").startswith("2 annotations removed")
+    shot(page, "served_exports")
+    page.context.close()
 
 
 def test_no_password_hash_or_secret_is_logged_or_recorded(served):

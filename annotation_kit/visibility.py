@@ -1,0 +1,79 @@
+"""Who may see which tasks and datasets: decided here, once, for every list, search and open.
+
+- Managers and admins see everything.
+- Everyone else sees the tasks they annotate or review, and the tasks of the projects they are
+  members of (project visibility); the datasets of the tasks they see and of their projects.
+- Collectors, who register and check data, see every dataset (and tasks as everyone else).
+
+Lists (:mod:`~annotation_kit.task_queries`, :mod:`~annotation_kit.dataset_queries`) filter by
+:func:`tasks_seen` / :func:`datasets_seen`; opening one task or dataset by id goes through
+:func:`require_task` / :func:`require_dataset`, which answer "not found" for what the person may
+not see, so ids outside one's view cannot be probed. Whether a person may *change* something is
+:mod:`~annotation_kit.workflow`'s question, asked after this one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session
+
+from . import task_refs
+from .errors import NotFound
+from .models import Dataset, ProjectMember, Task, TaskDataset, TaskMember, User
+from .task_refs import TaskRef
+from .workflow import Role, is_supervisor
+
+__all__ = ["datasets_seen", "may_see_task", "require_dataset", "require_task", "tasks_seen"]
+
+
+def _projects(user: User) -> Any:
+    return select(ProjectMember.project_id).where(ProjectMember.user_id == user.id)
+
+
+def tasks_seen(user: User) -> ColumnElement[bool]:
+    """A condition on :class:`Task` rows: the tasks ``user`` may see."""
+    if is_supervisor(user):
+        return true()
+    member = (
+        select(TaskMember.task_id)
+        .where(TaskMember.task_id == Task.id, TaskMember.user_id == user.id)
+        .exists()
+    )
+    return member | Task.project_id.in_(_projects(user))
+
+
+def datasets_seen(user: User) -> ColumnElement[bool]:
+    """A condition on :class:`Dataset` rows: the datasets ``user`` may see."""
+    if is_supervisor(user) or (user.role == Role.COLLECTOR and user.active):
+        return true()
+    in_seen_task = (
+        select(TaskDataset.dataset_id)
+        .join(Task, Task.id == TaskDataset.task_id)
+        .where(TaskDataset.dataset_id == Dataset.id, tasks_seen(user))
+        .exists()
+    )
+    return in_seen_task | Dataset.project_id.in_(_projects(user))
+
+
+def may_see_task(session: Session, task_id: int, user: User) -> bool:
+    """Whether ``user`` may see the task with this id (False when there is none)."""
+    query = select(Task.id).where(Task.id == task_id, tasks_seen(user))
+    return session.scalar(query) is not None
+
+
+def require_task(session: Session, task: TaskRef, user: User) -> Task:
+    """The task, or :class:`NotFound` when there is none *or* ``user`` may not see it."""
+    task_id = task.id if isinstance(task, Task) else int(task)
+    if not may_see_task(session, task_id, user):
+        raise NotFound(f"no task with id {task_id} that {user.name} may see")
+    return task_refs.get(session, task)
+
+
+def require_dataset(session: Session, dataset_id: int, user: User) -> Dataset:
+    """The dataset, or :class:`NotFound` when there is none *or* ``user`` may not see it."""
+    found = session.scalar(select(Dataset).where(Dataset.id == dataset_id, datasets_seen(user)))
+    if found is None:
+        raise NotFound(f"no dataset with id {dataset_id} that {user.name} may see")
+    return found
