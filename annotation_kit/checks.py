@@ -207,8 +207,15 @@ def on_import(
             dataset.qc_status = status_of(dataset.qc_results)
         outcome[dataset.id] = dataset.qc_status
     if outcome:
+        failed = sorted(i for i, status in outcome.items() if status in ("error", "warning"))
         events.record(
-            session, by=by, object_type="qc", object_id=0, action="run", datasets=len(outcome)
+            session,
+            by=by,
+            object_type="qc",
+            object_id=0,
+            action="run",
+            datasets=len(outcome),
+            failed=failed[:1000],  # whose uploaders are told (notifications)
         )
     return outcome
 

@@ -271,5 +271,23 @@ def worker(url: str | None, queue: str | None, workers: int, threads: bool) -> N
     run(url, queue, workers=workers, kind="thread" if threads else "process")
 
 
+@main.command()
+@URL
+@click.option("--user", envvar="ANNOTATION_KIT_USER", default=None, help="Act as this user.")
+def mail(url: str | None, user: str | None) -> None:
+    """Mail notifications now to whoever asked for them (workers also do it on their own
+    schedule); the SMTP server comes from $ANNOTATION_KIT_SMTP."""
+    from .mail import SMTP_ENV, send_pending, smtp_settings
+    from .workspace import connect
+
+    try:
+        if smtp_settings() is None:
+            raise click.ClickException(f"no SMTP server: set {SMTP_ENV} (smtp://host:port)")
+        sent = send_pending(connect(url, user=user))
+    except AnnotationKitError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"mailed {sent} message(s)")
+
+
 if __name__ == "__main__":
     main()

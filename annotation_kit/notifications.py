@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,14 @@ from .errors import ValidationError
 from .models import Annotation, AnnotationVerdict, Event, Review, Task, TaskMember, User
 from .workflow import Duty
 
-__all__ = ["Notification", "list_notifications", "mark_read", "unread_count"]
+__all__ = [
+    "Notification",
+    "list_notifications",
+    "mark_read",
+    "preferences",
+    "set_preferences",
+    "unread_count",
+]
 
 PREFERENCE = "notifications"
 """Where what I have read is kept (:func:`annotation_kit.users.set_preference`)."""
@@ -44,6 +52,25 @@ TASK_ACTIONS = (
     "feedback_resolved",
 )
 ANNOTATION_ACTIONS = ("review_pass", "review_reject")
+JOB_ACTIONS = ("complete", "fail")
+KINDS = (
+    "assigned",
+    "submitted",
+    "approved",
+    "rejected",
+    "annotation_passed",
+    "annotation_rejected",
+    "consensus",
+    "feedback",
+    "feedback_reply",
+    "feedback_resolved",
+    "job_completed",
+    "job_failed",
+    "qc_failed",
+)
+"""Every kind of notification (what :func:`set_preferences` can mute)."""
+SETTINGS = "notify"
+"""Where my notification preferences are kept (:func:`annotation_kit.users.set_preference`)."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +81,10 @@ class Notification:
     """The event's id in the audit log."""
     at: datetime
     kind: str
-    """``assigned``, ``submitted``, ``approved``, ``rejected``, ``annotation_passed``,
-    ``annotation_rejected``, ``consensus``, ``feedback``, ``feedback_reply`` or
-    ``feedback_resolved``."""
+    """One of :data:`KINDS`: ``assigned``, ``submitted``, ``approved``, ``rejected``,
+    ``annotation_passed``, ``annotation_rejected``, ``consensus``, ``feedback``,
+    ``feedback_reply``, ``feedback_resolved``, ``job_completed``, ``job_failed`` or
+    ``qc_failed``."""
     text: str
     actor: str
     task: int | None = None
@@ -87,7 +115,9 @@ def _read_state(user: User) -> tuple[int, set[int]]:
 
 
 def _mine(session: Session, me: User, limit: int) -> list[Notification]:
-    """The newest ``limit`` events that concern ``me`` (not those ``me`` caused)."""
+    """The newest ``limit`` events that concern ``me`` (not those ``me`` caused, but for the
+    ends of my background jobs), of the kinds ``me`` has not muted."""
+    muted = set(preferences(session, by=me)["muted"])
     my_tasks = (
         select(TaskMember.task_id)
         .where(TaskMember.user_id == me.id)
@@ -96,26 +126,37 @@ def _mine(session: Session, me: User, limit: int) -> list[Notification]:
         )
     )
     my_work = select(Annotation.id).where(Annotation.author_id == me.id)
+    others = or_(Event.actor_id.is_(None), Event.actor_id != me.id)
     rows = session.scalars(
         select(Event)
         .where(
-            or_(Event.actor_id.is_(None), Event.actor_id != me.id),
             or_(
                 and_(
+                    others,
                     Event.object_type == "task",
                     Event.action.in_(TASK_ACTIONS),
                     Event.object_id.in_(my_tasks),
                 ),
                 and_(
+                    others,
                     Event.object_type == "annotation",
                     Event.action.in_(ANNOTATION_ACTIONS),
                     Event.object_id.in_(my_work),
                 ),
+                # my background jobs ended (the worker records it as my act)
+                and_(
+                    Event.object_type == "job",
+                    Event.action.in_(JOB_ACTIONS),
+                    Event.actor_id == me.id,
+                ),
+                # data checks ran on datasets: some may be my uploads
+                and_(Event.object_type == "qc", Event.action == "run"),
             ),
         )
         .order_by(Event.id.desc())
-        .limit(limit * 3)  # some task events concern other members: read a margin
+        .limit(limit * 3)  # some events concern other people: read a margin
     ).all()
+    uploads = _uploads(session, me, rows)
     duties: dict[int, set[str]] = {}
     for task_id, duty in session.execute(
         select(TaskMember.task_id, TaskMember.duty).where(TaskMember.user_id == me.id)
@@ -125,7 +166,12 @@ def _mine(session: Session, me: User, limit: int) -> list[Notification]:
     out: list[Notification] = []
     assigned: set[int | None] = set()
     for event in rows:
-        found = _describe(session, event, me, duties.get(event.object_id, set()), names)
+        if event.object_type == "qc":
+            found = _checked(event, uploads)
+        else:
+            found = _describe(session, event, me, duties.get(event.object_id, set()), names)
+        if found is not None and found.kind in muted:
+            continue
         if found is not None and found.kind == "assigned":
             if found.task in assigned:  # assigned again: the newest says it
                 continue
@@ -135,6 +181,40 @@ def _mine(session: Session, me: User, limit: int) -> list[Notification]:
         if len(out) == limit:
             break
     return out
+
+
+def _uploads(session: Session, me: User, rows: Sequence[Event]) -> set[int]:
+    """Which of the datasets that failed the data checks in ``rows`` ``me`` uploaded (the
+    actor of their registration in the audit log)."""
+    failed = {i for e in rows if e.object_type == "qc" for i in (e.data or {}).get("failed", [])}
+    if not failed:
+        return set()
+    return set(
+        session.scalars(
+            select(Event.object_id).where(
+                Event.object_type == "dataset",
+                Event.action == "register",
+                Event.actor_id == me.id,
+                Event.object_id.in_(sorted(failed)),
+            )
+        )
+    )
+
+
+def _checked(event: Event, uploads: set[int]) -> Notification | None:
+    mine = [i for i in (event.data or {}).get("failed", []) if i in uploads]
+    if not mine:
+        return None
+    who = event.actor.name if event.actor else "the system"
+    shown = ", ".join(f"#{i}" for i in mine[:10]) + (" …" if len(mine) > 10 else "")
+    return Notification(
+        id=event.id,
+        at=event.at,
+        actor=who,
+        kind="qc_failed",
+        text=f"{len(mine)} of your uploads failed data checks ({shown})",
+        dataset=mine[0],
+    )
 
 
 def _describe(
@@ -166,6 +246,15 @@ def _describe(
             dataset=annotation.dataset_id,
             start_ns=verdict.range_start_ns if verdict else annotation.start_ns,
             end_ns=verdict.range_end_ns if verdict else annotation.end_ns,
+        )
+    if event.object_type == "job":
+        kind = (event.data or {}).get("kind", "")
+        ended = "finished" if event.action == "complete" else "failed"
+        because = f": {event.note}" if event.note else ""
+        return Notification(
+            **base,
+            kind=f"job_{'completed' if event.action == 'complete' else 'failed'}",
+            text=f"your {kind} job #{event.object_id} {ended}{because}",
         )
     task = event.object_id
     title = f"'{names.get(task, task)}'"
@@ -268,3 +357,44 @@ def mark_read(session: Session, ids: list[int] | None = None, *, by: User) -> in
     kept = sorted(read)[-KEPT_READ:]
     set_preference(session, PREFERENCE, {"upto": upto, "read": kept}, by=me)
     return unread_count(session, by=me)
+
+
+@readonly
+def preferences(session: Session, *, by: User) -> dict[str, Any]:
+    """My notification preferences: ``muted`` (kinds I am not told of) and ``email`` (whether
+    what I am told of is also mailed to me, when the workspace has an SMTP server)."""
+    me = session.get(User, by.id)
+    assert me is not None
+    kept = (me.preferences or {}).get(SETTINGS) or {}
+    return {"muted": sorted(kept.get("muted", [])), "email": bool(kept.get("email", False))}
+
+
+def set_preferences(
+    session: Session,
+    *,
+    muted: Sequence[str] | None = None,
+    email: bool | None = None,
+    by: User,
+) -> dict[str, Any]:
+    """Change my notification preferences (each person their own); returns them."""
+    from .users import set_preference
+
+    now = preferences(session, by=by)
+    if muted is not None:
+        if isinstance(muted, str) or (unknown := sorted(set(muted) - set(KINDS))):
+            raise ValidationError(
+                f"cannot mute {muted if isinstance(muted, str) else unknown!r}: "
+                f"kinds are {', '.join(KINDS)}"
+            )
+        now["muted"] = sorted(set(muted))
+    if email is not None:
+        if not isinstance(email, bool):
+            raise ValidationError(f"email must be True or False, not {email!r}")
+        if email and not by.email:
+            raise ValidationError(f"{by.name} has no e-mail address to send notifications to")
+        if email and not now["email"]:  # mail what comes from now on, not the past
+            newest = session.scalar(select(Event.id).order_by(Event.id.desc()).limit(1)) or 0
+            set_preference(session, "mailed", int(newest), by=by)
+        now["email"] = email
+    set_preference(session, SETTINGS, now, by=by)
+    return now

@@ -103,14 +103,33 @@ _KINDS: dict[str, Kind] = {
 
 
 _ENCODERS: dict[str, Callable[..., dict[str, Any]]] = {"export": _encode_export}
+_QUIET: set[str] = {"noop", "sleep"}
+"""Kinds whose end nobody is told of (test and benchmark jobs): no audit event, no
+notification."""
 
 
-def register(name: str, fn: Kind, *, encode: Callable[..., dict[str, Any]] | None = None) -> None:
+def register(
+    name: str,
+    fn: Kind,
+    *,
+    encode: Callable[..., dict[str, Any]] | None = None,
+    tell: bool = True,
+) -> None:
     """Add a job kind (workers must import the module that registers it); ``encode(**params)``
-    turns what ``enqueue`` is given into the JSON the ledger stores (default: as given)."""
+    turns what ``enqueue`` is given into the JSON the ledger stores (default: as given);
+    ``tell``: its end goes in the audit log, so its owner is notified."""
     _KINDS[name] = fn
     if encode is not None:
         _ENCODERS[name] = encode
+    if tell:
+        _QUIET.discard(name)
+    else:
+        _QUIET.add(name)
+
+
+def tells(name: str) -> bool:
+    """Whether the end of a job of kind ``name`` is recorded for its owner to be told of."""
+    return name not in _QUIET
 
 
 def encode(name: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import threading
 import time
 import traceback
 from typing import Any
 
+from .. import events
 from ..errors import ValidationError
+from ..mail import send_pending
 from . import kinds, ledger
 from .broker import engine, public_url, serve_with
 from .claims import Ledger, worker_name
 from .housekeeping import reap, reconcile
 from .kinds import Cancelled, Context
 
+log = logging.getLogger(__name__)
 HEARTBEAT_S = float(os.environ.get("ANNOTATION_KIT_HEARTBEAT", "5"))
 
 
@@ -38,13 +42,36 @@ def execute(job: int, workspace_url: str, queue_url: str) -> str:
     except Cancelled:
         ledger.finish(job, cancelled=True)
         return "cancelled"
-    except BaseException:
+    except BaseException as exc:
         ledger.finish(job, error=traceback.format_exc())
+        _told(ws, job, found["kind"], "fail", f"{type(exc).__name__}: {exc}")
         return "failed"
     finally:
         _RUNNING.discard(running)
     ledger.finish(job, result=result)
+    _told(ws, job, found["kind"], "complete", "")
     return "completed"
+
+
+def _told(ws: Any, job: int, kind: str, action: str, note: str) -> None:
+    """The end of a job in the audit log, as its owner's act, so the owner is notified
+    (:mod:`annotation_kit.notifications`); the ledger already holds the outcome, so a failure
+    to record it (the owner disabled meanwhile...) is logged, not raised."""
+    if not kinds.tells(kind):
+        return
+    try:
+        with ws.transaction() as session:
+            events.record(
+                session,
+                by=ws.me(session),
+                object_type="job",
+                object_id=job,
+                action=action,
+                note=note[-500:],
+                kind=kind,
+            )
+    except Exception:
+        log.exception("job #%s ended, but its end could not be recorded for its owner", job)
 
 
 def _report(ws: Any, job: int, fraction: float | None, line: str | None) -> bool:
@@ -114,7 +141,8 @@ def _system_user(workspace_url: str) -> str:
 
 
 def _housekeeping(workspace_url: str, queue_url: str) -> None:
-    """The worker's own schedule: reap lost jobs and re-send jobs whose message is gone."""
+    """The worker's own schedule: reap lost jobs, re-send jobs whose message is gone, and
+    mail notifications (:mod:`annotation_kit.mail`)."""
     every = max(1.0, ledger.LOST_AFTER.total_seconds() / 3)
 
     def loop() -> None:
@@ -125,6 +153,10 @@ def _housekeeping(workspace_url: str, queue_url: str) -> None:
             with contextlib.suppress(Exception):  # the database or broker is down: next round
                 reap(ws)
                 missing = reconcile(ws, queue_url, missing)
+            try:  # notifications by e-mail, where the workspace has an SMTP server
+                send_pending(ws)
+            except Exception:
+                log.exception("mailing notifications failed; trying again next round")
 
     threading.Thread(target=loop, name="annotation_kit-housekeeping", daemon=True).start()
 

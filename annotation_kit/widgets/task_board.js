@@ -9,6 +9,7 @@ function render({ model, el }) {
   let confirming = false;
   let editing = false;  // the batch edit form is open
   let bellOpen = false;
+  let choosing = false;  // the notification settings are open
 
   function toggleSelected(id) {
     const selected = new Set(model.get("selected"));
@@ -73,9 +74,29 @@ function render({ model, el }) {
         (n.start_ns !== null && n.start_ns !== undefined ? ` @ ${(n.start_ns / 1e9).toFixed(3)} s` : "") }));
     return [h("div", { class: "ak-notifications", testid: "notifications" }, [
       h("div", { class: "ak-toolbar" }, [h("strong", { text: "Notifications" }),
-        h("button", { text: "Mark all read", testid: "read-all", onclick: () => request(model, "read") })]),
+        h("button", { text: "Mark all read", testid: "read-all", onclick: () => request(model, "read") }),
+        h("button", { text: choosing ? "Done" : "What I am told of…", testid: "notify-settings",
+          onclick: () => { choosing = !choosing; draw(); } })]),
+      ...(choosing ? [settings()] : []),
       items.length ? h("ul", { class: "ak-list" }, items) : h("span", { class: "ak-muted", text: "Nothing yet." }),
     ])];
+  }
+
+  /** My notification preferences: a box per kind (ticked: I am told of it) and e-mail. */
+  function settings() {
+    const prefs = model.get("notify");
+    const muted = new Set(prefs.muted || []);
+    const save = (changes) => request(model, "notify", { muted: [...muted], email: !!prefs.email, ...changes });
+    return h("div", { class: "ak-form", testid: "notify-form" }, [
+      ...(prefs.kinds || []).map((kind) => h("label", { class: "ak-check" }, [
+        h("input", { type: "checkbox", checked: !muted.has(kind), testid: `notify-${kind}`,
+          onchange: (e) => { e.target.checked ? muted.delete(kind) : muted.add(kind); save({}); } }),
+        ` ${kind.replaceAll("_", " ")}`])),
+      h("label", { class: "ak-check" }, [
+        h("input", { type: "checkbox", checked: !!prefs.email, testid: "notify-email",
+          disabled: !prefs.can_email, onchange: (e) => save({ email: e.target.checked }) }),
+        prefs.can_email ? " also by e-mail" : " also by e-mail (needs an e-mail address and the workspace's mail server)"]),
+    ]);
   }
 
   function statusChips() {

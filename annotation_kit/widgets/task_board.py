@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import notifications, task_queries, tasks, users
 from ..errors import ValidationError
+from ..mail import smtp_settings
 from ..task_queries import TaskCard
 from ..workflow import ACTIVE, Status, is_supervisor
 from ..workspace import Workspace
@@ -96,6 +97,10 @@ class TaskBoardController:
             manager = is_supervisor(me)
             told = notifications.list_notifications(session, limit=20, by=me)
             unread = notifications.unread_count(session, by=me)
+            notify = notifications.preferences(session, by=me) | {
+                "kinds": list(notifications.KINDS),
+                "can_email": bool(me.email) and smtp_settings() is not None,
+            }
         shown = set(state["status"]) or {s.value for s in Status}
         return mine | {
             "counts": {s.value: n for s, n in board.counts.items()},
@@ -113,6 +118,7 @@ class TaskBoardController:
             "can_manage": manager,
             "notifications": [n.as_json() for n in told],
             "unread": unread,
+            "notify": notify,
             "statuses": [
                 {"value": s.value, "label": s.label, "active": s in ACTIVE} for s in Status
             ],
@@ -120,7 +126,8 @@ class TaskBoardController:
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
         """A browser request: ``refresh``, ``select_all``, ``open`` (a task), ``read`` (a
-        ``notification``, opening its ``task``; without one, all), ``delete`` (confirmed),
+        ``notification``, opening its ``task``; without one, all), ``notify`` (my ``muted``
+        kinds and ``email``), ``delete`` (confirmed),
         ``reassign`` (annotators and/or reviewers) or ``edit`` (``deadline``,
         ``clear_deadline``, ``project``, ``description``) of the selected tasks."""
         action = request.get("action")
@@ -146,6 +153,15 @@ class TaskBoardController:
                 )
             opened = {"opened": int(request["task"])} if request.get("task") else {}
             return self.refresh(state) | opened
+        if action == "notify":  # my notification preferences
+            with self.ws.transaction() as session:
+                notifications.set_preferences(
+                    session,
+                    muted=[str(k) for k in request.get("muted", [])],
+                    email=bool(request.get("email")),
+                    by=self.ws.me(session),
+                )
+            return self.refresh(state) | {"_notice": "notification settings saved"}
         if not ids:
             raise ValidationError("select one or more tasks first")
         if action == "delete":
@@ -216,6 +232,7 @@ SPEC = Spec(
         "can_manage": Trait(bool, False, "Whether this user may delete and reassign."),
         "notifications": Trait(list, [], "My newest notifications (from the audit log)."),
         "unread": Trait(int, 0, "How many of my notifications I have not read."),
+        "notify": Trait(dict, {}, "My notification settings: muted kinds, e-mail, the kinds."),
     },
 )
 

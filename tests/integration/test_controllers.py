@@ -236,6 +236,17 @@ def test_task_board(work):
     assert ann.unread == 1
     ann.ok("read")
     assert ann.unread == 0 and all(n["read"] for n in ann.notifications)
+    # what she is told of is hers to choose; e-mail needs an address (and a mail server)
+    assert ann.notify["muted"] == [] and "qc_failed" in ann.notify["kinds"]
+    assert ann.notify["can_email"] is False
+    assert ann.ok("notify", muted=["assigned"], email=False) == "notification settings saved"
+    maya.ok("reassign", ids=[task_id], annotators=["ann2"])
+    maya.ok("reassign", ids=[task_id], annotators=["ann"])  # assigned again: muted
+    ann.ok("refresh")
+    assert (ann.unread, ann.notify["muted"]) == (0, ["assigned"])
+    assert "no e-mail address" in ann.refused("notify", muted=[], email=True)
+    assert "cannot mute" in ann.refused("notify", muted=["everything"])
+    ann.ok("notify", muted=[])
     assert "may not" in ann.refused("delete", ids=[other], confirm=True)
     assert "may not" in ann.refused("reassign", ids=[other], reviewers=["ann"])
     assert "may not" in ann.refused("edit", ids=[other], description="mine now")

@@ -59,3 +59,75 @@ def test_each_person_is_told_what_concerns_them(team):
         ann.notifications.list_notifications(limit=0)
     with pytest.raises(ValidationError, match="ids"):
         ann.notifications.mark_read(["all"])
+
+
+def test_my_background_jobs_and_my_failed_uploads_are_told_to_me(team, tmp_path, monkeypatch):
+    """The worker records the end of a job as its owner's act: the owner, and only they, is
+    told; a data check that fails on datasets someone uploaded tells that uploader."""
+    from annotation_kit import checks, datasets
+    from annotation_kit.jobs.worker import execute
+
+    maya, col, ann = team["maya"], team["col"], team["ann"]
+    queue = f"sqlite:///{tmp_path / 'queue.db'}"
+    task = team.task("review_passed", annotated=True).id
+    done = maya.queue_for(queue).enqueue(
+        "export", tasks=[task], format="json", destination=str(tmp_path / "out")
+    )
+    assert execute(done.id, maya.url, queue) == "completed"
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken/file.txt").write_text("someone else's")
+    failed = maya.queue_for(queue).enqueue(
+        "export", tasks=[task], format="json", destination=str(tmp_path / "taken")
+    )
+    assert execute(failed.id, maya.url, queue) == "failed"
+    quiet = maya.queue_for(queue).enqueue("noop")  # test jobs tell nobody
+    assert execute(quiet.id, maya.url, queue) == "completed"
+    bad, good = maya.notifications.list_notifications()[:2]
+    assert (bad.kind, good.kind) == ("job_failed", "job_completed")
+    assert bad.text.startswith(f"your export job #{failed.id} failed: ValidationError")
+    assert "already exists" in bad.text
+    assert good.text == f"your export job #{done.id} finished"
+    assert [n.kind for n in ann.notifications.list_notifications()] == ["assigned"]
+
+    maya.projects.create("lab")
+    maya.checks.set_rules("lab", [{"kind": "duration", "min_s": 100}])
+    with col.transaction() as s:  # col uploads two one-minute episodes, maya one
+        me = col.me(s)
+        mine = [
+            datasets.register(
+                s,
+                name=f"c{i}",
+                source_uri=f"test://c{i}",
+                format="mcap",
+                duration_ns=60 * SECOND,
+                project="lab",
+                by=me,
+            ).id
+            for i in range(2)
+        ]
+    [hers] = team.new_datasets_now(1)
+    with maya.transaction() as s:
+        checks.run(s, [*mine, hers], by=maya.me(s))
+    [told] = col.notifications.list_notifications()
+    assert (told.kind, told.actor, told.dataset) == ("qc_failed", "maya", mine[0])
+    assert told.text == f"2 of your uploads failed data checks (#{mine[0]}, #{mine[1]})"
+    assert "qc_failed" not in [n.kind for n in ann.notifications.list_notifications()]
+
+
+def test_each_person_chooses_what_they_are_told_of(team):
+    maya, ann = team["maya"], team["ann"]
+    assert ann.notifications.preferences() == {"muted": [], "email": False}
+    [episode] = team.new_datasets_now(1)
+    maya.tasks.create("first", datasets=[episode], annotators=["ann"])
+    assert ann.notifications.set_preferences(muted=["assigned"]) == {
+        "muted": ["assigned"],
+        "email": False,
+    }
+    assert ann.notifications.list_notifications() == [] and ann.notifications.unread_count() == 0
+    assert team["ann2"].notifications.preferences()["muted"] == []  # one's own only
+    with pytest.raises(ValidationError, match=r"cannot mute \['assign'\]"):
+        ann.notifications.set_preferences(muted=["assign"])
+    with pytest.raises(ValidationError, match="no e-mail address"):
+        ann.notifications.set_preferences(email=True)
+    ann.notifications.set_preferences(muted=[])
+    assert [n.kind for n in ann.notifications.list_notifications()] == ["assigned"]
