@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -50,6 +51,22 @@ class Load:
     def days_to_do(self) -> float | None:
         """Days their open work takes at their pace (None without a pace)."""
         return self.episodes_to_do / self.pace_per_day if self.pace_per_day else None
+
+    def as_json(self) -> dict[str, Any]:
+        """What a widget shows beside the person's name."""
+        days = self.days_to_do
+        return {
+            "open_tasks": self.open_tasks,
+            "episodes_to_do": self.episodes_to_do,
+            "hours_to_do": round(self.hours_to_do, 2),
+            "pace_per_day": round(self.pace_per_day, 2),
+            "days_to_do": None if days is None else round(days, 1),
+            "summary": f"{self.open_tasks} open task(s), {self.episodes_to_do} episode(s) / "
+            f"{self.hours_to_do:.1f} h to do, "
+            + (
+                f"{self.pace_per_day:.1f} episodes a day" if self.pace_per_day else "no recent pace"
+            ),
+        }
 
 
 @readonly

@@ -86,6 +86,7 @@ function render({ model, el }) {
   // The form is built once per opening, so what is typed survives answers from Python;
   // only the warning about datasets already in active tasks is redrawn.
   let formNode = null;
+  let showProposalNow = () => {};  // the open form's proposal, redrawn on each answer
   const warning = h("div");
   function showBusy() {
     const busy = model.get("busy");
@@ -99,9 +100,12 @@ function render({ model, el }) {
     const description = h("textarea", { testid: "task-description", rows: "2" });
     // annotators are offered the annotators; reviewers the reviewers, managers and admins
     const roles = model.get("roles");
+    // each candidate annotator shows what they already have to do, and their pace
+    const loads = model.get("loads");
     const many = (testid, wanted) => h("select", { multiple: "", size: "4", testid,
       title: "Ctrl-click (⌘-click) to pick several" },
-      model.get("people").filter((p) => wanted.includes(roles[p])).map((p) => h("option", { value: p, text: p })));
+      model.get("people").filter((p) => wanted.includes(roles[p])).map((p) => h("option", { value: p,
+        text: loads[p] ? `${p} — ${loads[p].summary}` : p })));
     const annotators = many("task-annotators", ["annotator"]);
     const reviewers = many("task-reviewers", ["reviewer", "manager", "admin"]);
     const project = h("select", { testid: "task-project" },
@@ -112,7 +116,8 @@ function render({ model, el }) {
     project.value = theirs.size === 1 ? [...theirs][0] : model.get("project");
     const deadline = h("input", { type: "date", testid: "task-deadline" });
     const picked = (select) => [...select.selectedOptions].map((o) => o.value);
-    return h("div", { class: "ak-form", testid: "create-form" }, [
+    const proposalNode = h("div");
+    const node = h("div", { class: "ak-form", testid: "create-form" }, [
       h("div", { class: "ak-column-head", text: `New task from ${model.get("selected").length} dataset(s)` }),
       warning,
       field("Name", name), field("Description", description), field("Annotators", annotators),
@@ -125,9 +130,33 @@ function render({ model, el }) {
             annotators: picked(annotators), reviewers: picked(reviewers), project: project.value,
             deadline: deadline.value });
         } }),
+        h("button", { text: "Balance across the annotators…", testid: "balance",
+          title: "a task per chosen annotator, the datasets spread by what each still has to do",
+          onclick: () => request(model, "balance", { annotators: picked(annotators) }) }),
         h("button", { text: "Cancel", testid: "cancel", onclick: () => { formOpen = false; draw(); } }),
       ]),
+      proposalNode,
     ]);
+
+    function showProposal() {
+      const plan = model.get("proposal");
+      const names = Object.keys(plan);
+      if (!names.length) { proposalNode.replaceChildren(); return; }
+      proposalNode.replaceChildren(h("div", { class: "ak-warning", testid: "proposal" }, [
+        h("div", { text: "Proposed, by what each still has to do:" }),
+        ...names.map((n) => h("div", { testid: `proposal-${n}`,
+          text: `${n}: ${plan[n].length} dataset(s)${plan[n].length ? ` (#${plan[n].join(", #")})` : ""}` +
+            (loads[n] ? ` — already ${loads[n].hours_to_do} h to do` : "") })),
+        h("button", { class: "ak-on", text: `Create ${names.filter((n) => plan[n].length).length} task(s)`, testid: "confirm-balance",
+          onclick: () => {
+            formOpen = false;
+            request(model, "create_balanced", { plan, name: name.value, description: description.value,
+              reviewers: picked(reviewers), project: project.value, deadline: deadline.value });
+          } }),
+      ]));
+    }
+    showProposalNow = showProposal;
+    return node;
   }
 
   // the form keeps its place (and focus) while the rest redraws around it
@@ -140,6 +169,7 @@ function render({ model, el }) {
     if (!formOpen && formNode) { formNode = null; slot.replaceChildren(); }
     if (formOpen && !formNode) { formNode = form(); slot.replaceChildren(formNode); }
     showBusy();
+    showProposalNow();
     top.replaceChildren(
       h("div", { class: "ak-user", text: `as ${model.get("user")}` }),
       filters(), selectionBar(), ...messages(model),

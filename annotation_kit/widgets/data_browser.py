@@ -6,7 +6,7 @@ import warnings
 from datetime import UTC, datetime
 from typing import Any
 
-from .. import dataset_queries, tasks, users
+from .. import _text, dataset_queries, tasks, users, workload
 from ..errors import ValidationError
 from ..projects import list_projects
 from ..workflow import is_supervisor
@@ -85,6 +85,12 @@ class DataBrowserController:
             roles = {u.name: str(u.role) for u in active}
             projects = [p.name for p in list_projects(session)]
             manager = is_supervisor(me)
+            candidates = [u.name for u in active if u.role == "annotator"]
+            loads = (
+                {item.name: item.as_json() for item in workload.load(session, candidates, by=me)}
+                if manager and candidates
+                else {}
+            )
         return {
             "rows": [
                 {
@@ -110,11 +116,14 @@ class DataBrowserController:
             "roles": roles,
             "projects": projects,
             "can_create": manager,
+            "loads": loads,
         }
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
         """A browser request: ``refresh``, ``select_all`` (every match), ``check`` (selected
-        datasets already in active tasks) or ``create`` (a task from the selection)."""
+        datasets already in active tasks), ``create`` (a task from the selection), ``balance``
+        (a proposal spreading the selection over ``annotators`` by their load) or
+        ``create_balanced`` (a task per annotator of the confirmed ``plan``)."""
         action = request.get("action")
         if action == "refresh":
             return self.refresh(state)
@@ -133,7 +142,55 @@ class DataBrowserController:
                 "busy": [
                     f"#{d}: in " + ", ".join(f"'{t.name}' ({t.status.label})" for t in found)
                     for d, found in sorted(busy.items())
-                ]
+                ],
+                "proposal": {},  # a form opened afresh proposes nothing yet
+            }
+        if action == "balance":  # a proposal only: the manager confirms with create_balanced
+            with self.ws.transaction(write=False) as session:
+                plan = workload.balance(
+                    session, ids, list(request.get("annotators") or []), by=self.ws.me(session)
+                )
+            return {
+                "proposal": plan,
+                "_notice": "proposed: "
+                + "; ".join(f"{name} {len(chosen)} dataset(s)" for name, chosen in plan.items()),
+            }
+        if action == "create_balanced":
+            plan = {str(k): [int(i) for i in v] for k, v in (request.get("plan") or {}).items()}
+            if not any(plan.values()):
+                raise ValidationError("balance the selection across annotators first")
+            if unplanned := sorted(set(ids) - {i for chosen in plan.values() for i in chosen}):
+                raise ValidationError(
+                    f"the proposal leaves out dataset(s) {unplanned}: balance again"
+                )
+            deadline = _date(request.get("deadline") or "", "deadline")
+            base = _text.name(request.get("name", ""), "task name")
+            made = []
+            with self.ws.transaction() as session, warnings.catch_warnings(record=True):
+                warnings.simplefilter("always")
+                me = self.ws.me(session)
+                for annotator, chosen in plan.items():
+                    if chosen:
+                        made.append(
+                            tasks.create(
+                                session,
+                                f"{base} ({annotator})",
+                                datasets=chosen,
+                                description=request.get("description", ""),
+                                annotators=[annotator],
+                                reviewers=request.get("reviewers") or [],
+                                project=request.get("project") or None,
+                                deadline=deadline.replace(hour=23, minute=59) if deadline else None,
+                                by=me,
+                            ).id
+                        )
+            return self.refresh(state) | {
+                "selected": [],
+                "proposal": {},
+                "created": made[-1],
+                "busy": [],
+                "_notice": f"created {len(made)} task(s), one per annotator: "
+                + ", ".join(f"#{i}" for i in made),
             }
         if action == "create":
             deadline = _date(request.get("deadline") or "", "deadline")
@@ -193,6 +250,8 @@ SPEC = Spec(
         "roles": Trait(dict, {}, "Each assignable user's role (who is offered for which duty)."),
         "projects": Trait(list, [], "Project names."),
         "can_create": Trait(bool, False, "Whether this user may create tasks."),
+        "loads": Trait(dict, {}, "Each annotator's open work and pace (for managers)."),
+        "proposal": Trait(dict, {}, "A balance of the selection: annotator -> dataset ids."),
     },
 )
 

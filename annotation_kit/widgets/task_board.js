@@ -121,8 +121,9 @@ function render({ model, el }) {
       h("button", { text: "Clear", testid: "clear-selection", onclick: () => update(model, { selected: [] }) }),
     ]);
     if (model.get("can_manage") && selected.length) {
-      const who = h("select", { testid: "reassign-to" },
-        model.get("people").map((p) => h("option", { value: p, text: p })));
+      const loads = model.get("loads");  // what each annotator already has to do
+      const who = h("select", { testid: "reassign-to", "aria-label": "Reassign to" },
+        model.get("people").map((p) => h("option", { value: p, text: loads[p] ? `${p} — ${loads[p].summary}` : p })));
       bar.append(
         who,
         h("button", { text: "Reassign annotator", testid: "reassign",

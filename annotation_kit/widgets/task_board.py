@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import notifications, task_queries, tasks, users
+from .. import notifications, task_queries, tasks, users, workload
 from ..errors import ValidationError
 from ..mail import smtp_settings
 from ..task_queries import TaskCard
@@ -95,6 +95,14 @@ class TaskBoardController:
 
             projects = [p.name for p in list_projects(session)]
             manager = is_supervisor(me)
+            annotators = [
+                u.name for u in users.list_users(session) if u.active and u.role == "annotator"
+            ]
+            loads = (
+                {item.name: item.as_json() for item in workload.load(session, annotators, by=me)}
+                if manager and annotators
+                else {}
+            )
             told = notifications.list_notifications(session, limit=20, by=me)
             unread = notifications.unread_count(session, by=me)
             notify = notifications.preferences(session, by=me) | {
@@ -119,6 +127,7 @@ class TaskBoardController:
             "notifications": [n.as_json() for n in told],
             "unread": unread,
             "notify": notify,
+            "loads": loads,
             "statuses": [
                 {"value": s.value, "label": s.label, "active": s in ACTIVE} for s in Status
             ],
@@ -233,6 +242,7 @@ SPEC = Spec(
         "notifications": Trait(list, [], "My newest notifications (from the audit log)."),
         "unread": Trait(int, 0, "How many of my notifications I have not read."),
         "notify": Trait(dict, {}, "My notification settings: muted kinds, e-mail, the kinds."),
+        "loads": Trait(dict, {}, "Each annotator's open work and pace (for managers)."),
     },
 )
 

@@ -173,10 +173,33 @@ def test_data_browser(work):
     assert (maya.selected, maya.busy) == ([], [])
     assert "select one or more datasets first" in maya.refused("create", name="empty")
 
+    # workload-aware assignment: each candidate's load, a balance proposal, then the tasks
+    maya.ok("refresh")
+    assert maya.loads["ann"]["episodes_to_do"] == 3 and maya.loads["ann2"]["open_tasks"] == 0
+    assert maya.loads["ann"]["summary"].startswith("2 open task(s), 3 episode(s)")
+    assert "rita" not in maya.loads  # only annotators are candidates
+    notice = maya.ok("balance", ids=ids, annotators=["ann", "ann2"])
+    assert maya.proposal == {"ann": [], "ann2": sorted(ids)}  # ann has 12 s to do, ann2 none
+    assert notice == "proposed: ann 0 dataset(s); ann2 3 dataset(s)"
+    assert "leaves out" in maya.refused(
+        "create_balanced", ids=ids, plan={"ann2": ids[:2]}, name="spread"
+    )
+    assert "balance the selection" in maya.refused("create_balanced", ids=ids, plan={}, name="x")
+    assert "at least one annotator" in maya.refused("balance", ids=ids, annotators=[])
+    note = maya.ok(
+        "create_balanced", ids=ids, plan=maya.proposal, name="spread", reviewers=["rita"]
+    )
+    assert note.startswith("created 1 task(s), one per annotator")
+    spread = team["maya"].tasks.get(maya.created)
+    assert (spread.name, [u.name for u in spread.annotators]) == ("spread (ann2)", ["ann2"])
+    assert (maya.proposal, maya.loads["ann2"]["episodes_to_do"]) == ({}, 3)
+
     ann = Host(data_browser.SPEC, team["ann"], sent)
+    assert ann.loads == {}
+    assert "may not" in ann.refused("balance", ids=[ids[0]], annotators=["ann"])
     assert ann.can_create is False
     assert "may not" in ann.refused("create", ids=[ids[0]], name="mine")
-    assert team["maya"].task_queries.list_tasks().total == 2  # nothing half-made
+    assert team["maya"].task_queries.list_tasks().total == 3  # nothing half-made
     assert "unknown request 'bogus'" in ann.refused("bogus", ids=[ids[0]])
     ann.ok("refresh")
     every_kind_sent(data_browser, sent)
@@ -188,6 +211,7 @@ def test_task_board(work):
     sent: set[str] = set()
     maya = Host(task_board.SPEC, team["maya"], sent)
     assert maya.counts["pending"] == 2 and maya.can_manage
+    assert maya.loads["ann"]["open_tasks"] == 2 and "rita" not in maya.loads  # before reassigning
     assert {c["id"] for c in maya.columns["pending"]} == {task_id, other}
     maya.set(search="second")
     assert [r["id"] for r in maya.rows] == [other]
