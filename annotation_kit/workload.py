@@ -8,26 +8,27 @@ Example::
     plan = ws.workload.balance(dataset_ids, ["ann", "alex"])
     for name, ids in plan.items():
         ws.tasks.create(f"batch for {name}", datasets=ids, annotators=[name])
+    ws.workload.person("ann")                     # her tasks, load and recent activity
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import users
+from . import task_queries, users
 from .database import readonly
 from .datasets import require_ids
 from .errors import ValidationError
-from .models import Annotation, Dataset, Task, TaskDataset, TaskMember, User, utcnow
+from .models import Annotation, Dataset, Event, Task, TaskDataset, TaskMember, User, utcnow
 from .workflow import Duty, Status, require_supervisor
 
-__all__ = ["Load", "balance", "load"]
+__all__ = ["Activity", "Load", "Person", "balance", "load", "person"]
 
 OPEN = (Status.PENDING, Status.IN_PROGRESS)
 """Statuses in which a task still asks work of its annotators."""
@@ -74,7 +75,10 @@ def load(session: Session, names: Sequence[str], *, by: User) -> list[Load]:
     """Each named person's load (managers and admins): open tasks they annotate, the episodes
     of those nobody annotated yet and their hours, and their recent pace."""
     require_supervisor(by, "read people's workload")
-    people = users.get_many(session, list(names))
+    return _loads(session, users.get_many(session, list(names)))
+
+
+def _loads(session: Session, people: Sequence[User]) -> list[Load]:
     ids = [p.id for p in people]
     open_tasks = dict(
         session.execute(
@@ -168,3 +172,66 @@ def balance(
         plan[lightest].append(dataset)
         loads[lightest] += durations[dataset]
     return {name: sorted(chosen) for name, chosen in plan.items()}
+
+
+ACTIVITY = 20
+"""How many of a person's newest acts their page shows."""
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One thing a person did, from the audit log."""
+
+    at: datetime
+    action: str
+    object_type: str
+    object_id: int
+    change: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person's page: who they are, their tasks, their load and what they did lately."""
+
+    name: str
+    display_name: str
+    role: str
+    active: bool
+    tasks: list[task_queries.TaskCard]
+    """The tasks they annotate or review (that the reader may see), newest first."""
+    load: Load
+    activity: list[Activity]
+    """Their newest acts, newest first (:data:`ACTIVITY` of them)."""
+
+
+@readonly
+def person(session: Session, name: str, *, by: User) -> Person:
+    """``name``'s page: managers and admins read anyone's, everyone else their own."""
+    if name != by.name:
+        require_supervisor(by, "read another person's page")
+    who = users.get(session, name)
+    found = task_queries.list_tasks(session, by=by, assignee=name, page_size=200)
+    [mine] = _loads(session, [who])
+    acts = session.scalars(
+        select(Event).where(Event.actor_id == who.id).order_by(Event.id.desc()).limit(ACTIVITY)
+    ).all()
+    return Person(
+        name=who.name,
+        display_name=who.display_name or who.name,
+        role=str(who.role),
+        active=who.active,
+        tasks=list(found.items),
+        load=mine,
+        activity=[
+            Activity(
+                at=e.at,
+                action=e.action,
+                object_type=e.object_type,
+                object_id=e.object_id,
+                change=f"{e.from_state or ''} → {e.to_state}" if e.to_state else "",
+                note=e.note,
+            )
+            for e in acts
+        ],
+    )

@@ -22,14 +22,17 @@ function render({ model, el }) {
     const box = h("input", { type: "checkbox", testid: `select-${task.id}`,
       onchange: () => toggleSelected(task.id) });
     box.checked = selected;
-    const people = [...task.annotators.map((n) => `✎ ${n}`), ...task.reviewers.map((n) => `✓ ${n}`)];
+    // each name opens that person's page (their tasks, load and recent activity)
+    const person = (n, mark) => h("a", { href: "#", class: "ak-person", text: `${mark} ${n}`, testid: `person-${task.id}-${n}`,
+      onclick: (e) => { e.preventDefault(); request(model, "person", { name: n }); } });
+    const people = [...task.annotators.map((n) => person(n, "✎")), ...task.reviewers.map((n) => person(n, "✓"))];
     return h("div", { class: `ak-card${selected ? " ak-selected" : ""}`, testid: `card-${task.id}` }, [
       h("div", { class: "ak-card-head" }, [
         box,
         h("a", { class: "ak-card-name", href: "#", text: task.name, testid: `open-${task.id}`,
           onclick: (e) => { e.preventDefault(); request(model, "open", { task: task.id }); } }),
       ]),
-      h("div", { class: "ak-muted", text: people.join("  ") || "unassigned" }),
+      h("div", { class: "ak-muted ak-people" }, people.length ? people : ["unassigned"]),
       h("div", { class: "ak-muted", testid: `creator-${task.id}`, text: `created by ${task.creator}` }),
       ...(task.open_issues ? [h("div", { class: "ak-qc-warning", testid: `issues-${task.id}`,
         text: `${task.open_issues} open issue(s)` })] : []),
@@ -97,6 +100,28 @@ function render({ model, el }) {
           disabled: !prefs.can_email, onchange: (e) => save({ email: e.target.checked }) }),
         prefs.can_email ? " also by e-mail" : " also by e-mail (needs an e-mail address and the workspace's mail server)"]),
     ]);
+  }
+
+  /** The page of the person whose name was clicked: tasks, load, recent activity. */
+  function personPage() {
+    const p = model.get("profile");
+    if (!p.name) return [];
+    const load = p.load;
+    return [h("div", { class: "ak-form ak-person-page", testid: "person-page" }, [
+      h("div", { class: "ak-toolbar" }, [
+        h("strong", { testid: "person-name", text: `${p.display_name} (${p.name}, ${p.role}${p.active ? "" : ", disabled"})` }),
+        h("button", { text: "Close", testid: "close-person", onclick: () => update(model, { profile: {} }) }),
+      ]),
+      h("div", { testid: "person-load", text: `Load: ${load.summary}` +
+        (load.days_to_do !== null ? ` — about ${load.days_to_do} day(s) of work` : "") }),
+      h("h4", { text: `Tasks (${p.tasks.length})` }),
+      h("ul", { class: "ak-list", testid: "person-tasks" }, p.tasks.map((t) => h("li", {}, [
+        h("a", { href: "#", text: t.name, onclick: (e) => { e.preventDefault(); request(model, "open", { task: t.id }); } }),
+        ` · ${t.status_label} · ${t.completion}%`]))),
+      h("h4", { text: "Recent activity" }),
+      h("ul", { class: "ak-list", testid: "person-activity" }, p.activity.map((a) => h("li", {
+        text: `${a.at} · ${a.action} ${a.object_type} #${a.object_id}${a.change ? ` (${a.change})` : ""}${a.note ? `: ${a.note}` : ""}` }))),
+    ])];
   }
 
   function statusChips() {
@@ -221,14 +246,14 @@ function render({ model, el }) {
   function draw() {
     root.replaceChildren(
       h("div", { class: "ak-user", text: `as ${model.get("user")}` }),
-      toolbar(), ...bell(), statusChips(), selectionBar(), ...messages(model),
+      toolbar(), ...bell(), ...personPage(), statusChips(), selectionBar(), ...messages(model),
       model.get("view") === "list" ? list() : board(),
     );
   }
 
   draw();
   // Server data arrives with a new _revision; selection and view are local and redraw at once.
-  return subscribe(model, ["selected", "view"], draw);
+  return subscribe(model, ["selected", "view", "profile"], draw);
 }
 
 export default { render };

@@ -41,6 +41,29 @@ def card_json(card: TaskCard) -> dict[str, Any]:
     }
 
 
+def person_json(found: workload.Person) -> dict[str, Any]:
+    """What the browser gets for a person's page."""
+    return {
+        "name": found.name,
+        "display_name": found.display_name,
+        "role": found.role,
+        "active": found.active,
+        "load": found.load.as_json(),
+        "tasks": [card_json(c) for c in found.tasks],
+        "activity": [
+            {
+                "at": a.at.strftime("%Y-%m-%d %H:%M"),
+                "action": a.action,
+                "object_type": a.object_type,
+                "object_id": a.object_id,
+                "change": a.change,
+                "note": a.note,
+            }
+            for a in found.activity
+        ],
+    }
+
+
 class TaskBoardController:
     """Lists tasks as a board or pages; selects, deletes and reassigns."""
 
@@ -134,7 +157,8 @@ class TaskBoardController:
         }
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-        """A browser request: ``refresh``, ``select_all``, ``open`` (a task), ``read`` (a
+        """A browser request: ``refresh``, ``select_all``, ``open`` (a task), ``person`` (the
+        page of ``name``: tasks, load, recent activity), ``read`` (a
         ``notification``, opening its ``task``; without one, all), ``notify`` (my ``muted``
         kinds and ``email``), ``delete`` (confirmed),
         ``reassign`` (annotators and/or reviewers) or ``edit`` (``deadline``,
@@ -154,6 +178,12 @@ class TaskBoardController:
             return {"selected": everything, "_notice": f"{len(everything)} tasks selected"}
         if action == "open":
             return {"opened": int(request["task"])}
+        if action == "person":  # a name clicked: that person's page
+            with self.ws.transaction(write=False) as session:
+                found = workload.person(
+                    session, str(request.get("name") or ""), by=self.ws.me(session)
+                )
+            return {"profile": person_json(found)}
         if action == "read":  # one notification (opening its task), or all of them
             notice = request.get("notification")
             with self.ws.transaction() as session:
@@ -243,6 +273,7 @@ SPEC = Spec(
         "unread": Trait(int, 0, "How many of my notifications I have not read."),
         "notify": Trait(dict, {}, "My notification settings: muted kinds, e-mail, the kinds."),
         "loads": Trait(dict, {}, "Each annotator's open work and pace (for managers)."),
+        "profile": Trait(dict, {}, "The page of the person whose name was clicked ({} = none)."),
     },
 )
 

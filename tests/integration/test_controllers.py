@@ -274,6 +274,17 @@ def test_task_board(work):
     assert "may not" in ann.refused("delete", ids=[other], confirm=True)
     assert "may not" in ann.refused("reassign", ids=[other], reviewers=["ann"])
     assert "may not" in ann.refused("edit", ids=[other], description="mine now")
+    # a person's page: one's own for everyone, anyone's for managers
+    ann.ok("person", name="ann")
+    page = ann.profile
+    assert (page["name"], page["role"], page["load"]["open_tasks"]) == ("ann", "annotator", 2)
+    assert {t["id"] for t in page["tasks"]} == {task_id, other}
+    assert "may not read another person's page" in ann.refused("person", name="rita")
+    maya.ok("person", name="ann")
+    assert maya.profile["activity"] == [] and len(maya.profile["tasks"]) == 2
+    maya.ok("person", name="maya")
+    assert maya.profile["activity"][0]["action"].startswith(("assign", "edit", "create"))
+    assert "no user" in maya.refused("person", name="nobody")
     assert "select one or more tasks first" in ann.refused("delete")
 
     assert "confirm" in maya.refused("delete", ids=[other])

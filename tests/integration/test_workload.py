@@ -5,6 +5,7 @@ out; only managers and admins read them, and nothing is written."""
 import pytest
 
 from annotation_kit.errors import NotFound, PermissionDenied, ValidationError
+from tests.conftest import SECOND
 
 
 def test_load_and_a_balanced_proposal(team):
@@ -33,3 +34,24 @@ def test_load_and_a_balanced_proposal(team):
         maya.workload.balance([d1], [])
     with pytest.raises(ValidationError, match="cannot annotate"):
         maya.workload.balance([d1], ["rita"])
+
+
+def test_a_persons_page_shows_their_tasks_load_and_recent_activity(team):
+    maya, ann, rita = team["maya"], team["ann"], team["rita"]
+    [episode, other] = team.new_datasets_now(2)
+    mine = maya.tasks.create("hers", datasets=[episode], annotators=["ann"], reviewers=["rita"])
+    maya.tasks.create("not hers", datasets=[other], annotators=["ann2"])
+    ann.tasks.start(mine.id)
+    ann.annotations.add(mine.id, episode, start_ns=0, end_ns=SECOND)
+    page = maya.workload.person("ann")
+    assert (page.name, page.role, page.active) == ("ann", "annotator", True)
+    assert [t.name for t in page.tasks] == ["hers"]
+    assert (page.load.open_tasks, page.load.episodes_to_do) == (1, 0)
+    assert [a.action for a in page.activity][:2] == ["create", "start"]
+    assert page.activity[1].change == "pending → in_progress"
+    assert ann.workload.person("ann").tasks[0].name == "hers"  # one's own page
+    with pytest.raises(PermissionDenied, match="another person's page"):
+        ann.workload.person("rita")
+    assert [t.name for t in rita.workload.person("rita").tasks] == ["hers"]
+    with pytest.raises(NotFound):
+        maya.workload.person("nobody")

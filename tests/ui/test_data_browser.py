@@ -70,14 +70,14 @@ def test_create_a_task_from_the_data_browser(workspace, panel_app, page):
 
 def test_bad_filter_input_is_explained(workspace, panel_app, page):
     url, _team, _ids = workspace
-    server = panel_app(PANEL_APP, url, "vic")
+    server = panel_app(PANEL_APP, url, "col")  # a collector: sees every dataset
     page.goto(server.url)
     page.wait_for_selector("[data-testid=data-browser]", timeout=30_000)
     page.fill("[data-testid=filter-since]", "last tuesday")
     page.wait_for_selector("[data-testid=error] >> text=uploaded since must be a date")
     page.click("[data-testid=row-1] input[type=checkbox]")
     page.wait_for_selector("[data-testid=selected-count] >> text=1 selected")
-    assert page.locator("[data-testid=annotate]").count() == 0  # visitors create nothing
+    assert page.locator("[data-testid=annotate]").count() == 0  # collectors create no tasks
 
 
 def test_create_a_task_in_jupyterlab(workspace, jupyter_lab, page):
