@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import panel as pn
@@ -59,6 +60,7 @@ class TasksDashboard(pn.viewable.Viewer):
         self._pending: Any = None
         self._page = pn.Column(self.board, self.detail, sizing_mode="stretch_width")
         self.board.param.watch(self._opened, ["opened"])
+        self.board.param.watch(self._anchored, ["anchor"])
         self.detail.param.watch(lambda _event: self.board.reload(), ["info"])
         self.detail.param.watch(self._working, ["working"])
 
@@ -66,11 +68,21 @@ class TasksDashboard(pn.viewable.Viewer):
         if event.new:
             self.detail.open_task(int(event.new))
 
+    def _anchored(self, event: Any) -> None:
+        """A notification opened: its task, and the annotator (or review form) at its place."""
+        anchor = event.new or {}
+        if anchor.get("task"):
+            self.detail.open_task(int(anchor["task"]))
+        if anchor.get("mode"):
+            self._working(SimpleNamespace(new=anchor | {"at": anchor.get("start_ns", 0)}))
+
     def _working(self, event: Any) -> None:
         value = event.new or {}
         self.work = None
         if value.get("mode") == "annotate":
-            self.work = EpisodeAnnotatorPanel(self.ws, task=value["task"], dataset=value["dataset"])
+            self.work = EpisodeAnnotatorPanel(
+                self.ws, task=value["task"], dataset=value["dataset"], at=value.get("at", 0)
+            )
         elif value.get("mode"):
             self.work = ReviewFormPanel(self.ws, task=value["task"])
         if self.work is not None:
@@ -116,7 +128,9 @@ def tasks_view(workspace: Workspace, *, panel: bool = False) -> Any:
     def show(value: dict[str, Any]) -> None:
         widget: Any = None
         if value.get("mode") == "annotate":
-            widget = EpisodeAnnotator(workspace, task=value["task"], dataset=value["dataset"])
+            widget = EpisodeAnnotator(
+                workspace, task=value["task"], dataset=value["dataset"], at=value.get("at", 0)
+            )
         elif value.get("mode"):
             widget = ReviewForm(workspace, task=value["task"])
         if widget is not None:
@@ -127,7 +141,15 @@ def tasks_view(workspace: Workspace, *, panel: bool = False) -> Any:
         if change["new"]:
             detail.open_task(int(change["new"]))
 
+    def anchored(change: dict[str, Any]) -> None:  # a notification: its task and its place
+        anchor = change["new"] or {}
+        if anchor.get("task"):
+            detail.open_task(int(anchor["task"]))
+        if anchor.get("mode"):
+            show(anchor | {"at": anchor.get("start_ns", 0)})
+
     board.observe(opened, names=["opened"])
+    board.observe(anchored, names=["anchor"])
     detail.observe(lambda _change: board.reload(), names=["info"])
     detail.observe(lambda change: show(change["new"] or {}), names=["working"])
     return box

@@ -46,14 +46,23 @@ def segment_json(a: Annotation, skill_names: dict[int, str]) -> dict[str, Any]:
     }
 
 
+def _window(duration_ns: int, at: int) -> list[int]:
+    """The view an episode opens on: the first minute, or a minute around ``at``."""
+    width = min(duration_ns, DEFAULT_VIEW_NS)
+    start = min(max(0, at - width // 4), duration_ns - width)
+    return [start, start + width]
+
+
 class EpisodeAnnotatorController(EpisodeScreen):
     """Opens one episode of a task; reads its windows and frames; writes segments with undo."""
 
     watched = ("task", "dataset", "view", "playhead", "shown_cameras", "shown_signals")
 
-    def __init__(self, workspace: Workspace, task: int = 0, dataset: int = 0) -> None:
+    def __init__(self, workspace: Workspace, task: int = 0, dataset: int = 0, at: int = 0) -> None:
         self.ws = workspace
         self.initial = (int(task), int(dataset))
+        self.at = int(at)
+        """Where the playhead starts on the first episode opened (ns; e.g. a comment's anchor)."""
         self.episode: Episode | None = None
         self.seen: dict[str, Any] = {}
         self.undo: list[dict[str, Any]] = []
@@ -118,9 +127,10 @@ class EpisodeAnnotatorController(EpisodeScreen):
             "signals": signals,
             "shown_cameras": cameras,
             "shown_signals": signals[:SIGNALS_SHOWN],
-            "view": [0, min(episode.duration_ns, DEFAULT_VIEW_NS)],
-            "playhead": 0,
+            "view": _window(episode.duration_ns, self.at),
+            "playhead": min(max(0, self.at), episode.duration_ns),
         }
+        self.at = 0  # only the first episode opens at the anchor
         return out | self._records({**out})
 
     def _records(self, state: dict[str, Any]) -> dict[str, Any]:

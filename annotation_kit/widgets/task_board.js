@@ -72,7 +72,8 @@ function render({ model, el }) {
     if (!bellOpen) return [];
     const items = model.get("notifications").map((n) => h("li", {
       testid: `notification-${n.id}`, class: n.read ? "ak-muted" : "ak-unread",
-      onclick: () => request(model, "read", { notification: n.id, task: n.task }),
+      onclick: () => request(model, "read", { notification: n.id, task: n.task, kind: n.kind,
+        dataset: n.dataset, start_ns: n.start_ns }),
       text: `${n.at.slice(0, 16).replace("T", " ")} · ${n.text}` +
         (n.start_ns !== null && n.start_ns !== undefined ? ` @ ${(n.start_ns / 1e9).toFixed(3)} s` : "") }));
     return [h("div", { class: "ak-notifications", testid: "notifications" }, [

@@ -41,6 +41,29 @@ def card_json(card: TaskCard) -> dict[str, Any]:
     }
 
 
+ANNOTATOR_NEWS = ("rejected", "annotation_rejected", "annotation_passed", "consensus")
+"""Notifications that open the annotator at their place (a reviewer's comment...)."""
+REVIEWER_NEWS = ("submitted",)
+
+
+def anchor_of(request: dict[str, Any]) -> dict[str, Any]:
+    """Where a notification clicked in the bell leads: its task, and for news of annotations
+    the episode and time it is anchored to, in the annotator (or for a submit the review
+    form); {} for a notification of no task."""
+    if not request.get("task"):
+        return {}
+    kind = str(request.get("kind") or "")
+    mode = "annotate" if kind in ANNOTATOR_NEWS else "review" if kind in REVIEWER_NEWS else ""
+    if kind.startswith("feedback") and request.get("dataset"):
+        mode = "annotate"  # an issue on an episode: look at the place it names
+    return {
+        "task": int(request["task"]),
+        "dataset": int(request.get("dataset") or 0),
+        "start_ns": int(request.get("start_ns") or 0),
+        "mode": mode if (mode == "review" or request.get("dataset")) else "",
+    }
+
+
 def person_json(found: workload.Person) -> dict[str, Any]:
     """What the browser gets for a person's page."""
     return {
@@ -191,7 +214,7 @@ class TaskBoardController:
                     session, None if notice is None else [int(notice)], by=self.ws.me(session)
                 )
             opened = {"opened": int(request["task"])} if request.get("task") else {}
-            return self.refresh(state) | opened
+            return self.refresh(state) | opened | {"anchor": anchor_of(request)}
         if action == "notify":  # my notification preferences
             with self.ws.transaction() as session:
                 notifications.set_preferences(
@@ -274,6 +297,7 @@ SPEC = Spec(
         "notify": Trait(dict, {}, "My notification settings: muted kinds, e-mail, the kinds."),
         "loads": Trait(dict, {}, "Each annotator's open work and pace (for managers)."),
         "profile": Trait(dict, {}, "The page of the person whose name was clicked ({} = none)."),
+        "anchor": Trait(dict, {}, "Where the last notification opened leads: task, episode, time."),
     },
 )
 

@@ -255,6 +255,24 @@ def test_task_board(work):
     [first] = ann.notifications
     ann.ok("read", notification=first["id"], task=first["task"])
     assert (ann.unread, ann.opened, first["task"]) == (0, other, other)
+    assert ann.anchor == {"task": other, "dataset": 0, "start_ns": 0, "mode": ""}
+    # news of an annotation leads to its place in the annotator; a submit to the review form
+    ann.ok(
+        "read",
+        notification=first["id"],
+        task=task_id,
+        kind="rejected",
+        dataset=ids[0],
+        start_ns=1_500_000_000,
+    )
+    assert ann.anchor == {
+        "task": task_id,
+        "dataset": ids[0],
+        "start_ns": 1_500_000_000,
+        "mode": "annotate",
+    }
+    ann.ok("read", notification=first["id"], task=task_id, kind="submitted")
+    assert ann.anchor["mode"] == "review"
     maya.ok("reassign", ids=[task_id], annotators=["ann", "ann2"])
     ann.ok("refresh")
     assert ann.unread == 1
@@ -714,3 +732,19 @@ def test_the_details_say_why_a_submit_would_be_refused_before_anyone_clicks(work
     ann.ok("refresh")
     assert ann.blocked == {}
     assert ann.ok("submit", version=ann.info["version"]).endswith("task is now Pending Review")
+
+
+def test_the_annotator_opens_at_an_anchor(work):
+    """A notification's place: the first episode opens with the playhead there (clamped to the
+    episode), the view around it; the next episode opens at its start."""
+    team, task_id, ids = work
+    sent: set[str] = set()
+    at = Host(
+        episode_annotator.SPEC, team["ann"], sent, task=task_id, dataset=ids[1], at=3 * SECOND
+    )
+    assert (at.dataset, at.playhead) == (ids[1], 3 * SECOND)
+    assert at.view[0] <= 3 * SECOND <= at.view[1] and at.view[1] - at.view[0] == at.duration_ns
+    far = Host(episode_annotator.SPEC, team["ann"], sent, task=task_id, dataset=ids[0], at=10**12)
+    assert far.playhead == far.duration_ns
+    far.set(dataset=ids[1])
+    assert far.playhead == 0

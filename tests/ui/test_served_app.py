@@ -523,6 +523,85 @@ def test_review_round_trip_between_two_people_logged_in_at_once(served, browser)
     ann.context.close()
 
 
+def test_a_rejection_is_told_opened_at_its_place_fixed_in_place_and_resubmitted(served, browser):
+    """The working day, end to end: rita rejects a segment with a comment anchored at 1.5 s;
+    ann's bell tells her; the notification opens the annotator on that episode at 1.5 s; she
+    changes the segment's skill and description in place and resubmits; rita is told. Then ann
+    raises an issue on a time range, and maya answers it."""
+    maya, ann_ws, rita_ws = (served.team[n] for n in ("maya", "ann", "rita"))
+    if "place" not in {s.name for s in maya.skills.list_skills()}:
+        maya.skills.create("place")
+    [first] = maya.import_datasets(
+        [synthetic.write_mcap(served.folder / "day.mcap", duration_s=3, seed=31)], progress=False
+    ).dataset_ids
+    task = maya.tasks.create(
+        "working day", datasets=[first], annotators=["ann"], reviewers=["rita"]
+    )
+    ann_ws.tasks.start(task.id)
+    segment = ann_ws.annotations.add(
+        task.id, first, start_ns=SECOND, end_ns=2 * SECOND, skill="pick", description="grab"
+    )
+    ann_ws.tasks.submit(task.id)
+    rita_ws.reviews.draw_sample(task.id)  # the whole task
+    rita_ws.reviews.judge(
+        segment.id, "reject", comment="this is a place", range_ns=(SECOND + SECOND // 2, 2 * SECOND)
+    )
+    rita_ws.tasks.reject(task.id, comment="fix the skill")
+    [told] = [
+        n for n in ann_ws.notifications.list_notifications() if n.kind == "annotation_rejected"
+    ][:1]
+
+    ann = browser.new_context(viewport={"width": 1280, "height": 1100}).new_page()
+    log_in(ann, served, "ann", then="/work")
+    ann.wait_for_selector("[data-testid=bell]", timeout=30_000)
+    ann.click("[data-testid=bell]")
+    ann.click(f"[data-testid=notification-{told.id}]")
+    # the annotator opens on that episode, at the comment's place
+    ann.wait_for_selector("[data-testid=episode-annotator]", timeout=30_000)
+    ann.wait_for_selector("[data-testid=time] >> text=1.500 /", timeout=30_000)
+    ann.wait_for_selector("[data-testid=comments] >> text=this is a place")
+    ann.click(f"[data-testid=segment-{segment.id}]")
+    ann.select_option("[data-testid=skill]", "place")
+    ann.fill("[data-testid=description]", "put the cup down")
+    ann.click("[data-testid=apply-edit]")
+    ann.wait_for_selector("[data-testid=notice] >> text=saved", timeout=30_000)
+    fixed = ann_ws.annotations.get(segment.id)
+    assert (fixed.description, fixed.version) == ("put the cup down", segment.version + 1)
+    assert maya.skills.names()[fixed.skill_id] == "place"
+    ann.click("[data-testid=refresh-task]")
+    ann.click("[data-testid=action-submit]")
+    ann.wait_for_selector("[data-testid=notice] >> text=task is now Pending Review")
+    resubmitted = rita_ws.notifications.list_notifications()[0]
+    assert (resubmitted.kind, resubmitted.actor, resubmitted.task) == ("submitted", "ann", task.id)
+
+    # an issue on a time range, answered by the manager
+    ann.click("[data-testid=raise-form] summary")  # a <details>: open it first
+    ann.select_option("[data-testid=issue-kind]", "question")
+    ann.select_option("[data-testid=issue-dataset]", str(first))
+    ann.fill("[data-testid=issue-from]", "0.5")
+    ann.fill("[data-testid=issue-to]", "1")
+    ann.fill("[data-testid=issue-text]", "is a slide a place?")
+    ann.click("[data-testid=raise-issue]")
+    ann.wait_for_selector("[data-testid=issues] >> text=is a slide a place?", timeout=30_000)
+    [issue] = ann_ws.feedback.list_issues(task.id)
+    assert (issue.dataset_id, issue.start_ns, issue.end_ns) == (first, SECOND // 2, SECOND)
+    manager = browser.new_context(viewport={"width": 1280, "height": 1100}).new_page()
+    log_in(manager, served, "maya", then="/tasks")
+    manager.wait_for_selector("[data-testid=bell]", timeout=30_000)
+    [raised] = [n for n in maya.notifications.list_notifications() if n.kind == "feedback"][:1]
+    manager.click("[data-testid=bell]")
+    manager.click(f"[data-testid=notification-{raised.id}]")
+    manager.wait_for_selector(f"[data-testid=issue-{issue.id}]", timeout=30_000)
+    manager.fill(f"[data-testid=reply-text-{issue.id}]", "yes: slides count as place")
+    manager.click(f"[data-testid=reply-{issue.id}]")
+    manager.wait_for_selector(f"[data-testid=issue-{issue.id}] >> text=yes: slides count")
+    answer = [n for n in ann_ws.notifications.list_notifications() if n.kind == "feedback_reply"]
+    assert answer and "answered an issue" in answer[0].text
+    shot(ann, "served_working_day")
+    ann.context.close()
+    manager.context.close()
+
+
 def test_a_manager_exports_two_tasks_as_a_release_with_only_new_and_diffs_it(served, browser):
     """The Export page: two passed tasks, the release's first version made earlier; a new
     segment since; "only new" into the same feed as the release's next version, run by a
