@@ -44,7 +44,7 @@ function render({ model, el }) {
   }
 
   function toolbar() {
-    const search = h("input", { type: "search", placeholder: "Search name or description",
+    const search = h("input", { type: "search", placeholder: "Search name or description", size: "28",
       testid: "search", oninput: (e) => {
         clearTimeout(searchTimer);
         const value = e.target.value;
