@@ -80,7 +80,7 @@ function render({ model, el }) {
       model.get("formats").map((f) => h("option", { value: f, text: f })));
     format.value = model.get("format");
     const known = model.get("format_options");
-    return h("div", { class: "ak-form", testid: "export-form" }, [
+    return h("div", { class: "ak-form ak-export-form", testid: "export-form" }, [
       h("div", { class: "ak-toolbar" }, [
         h("label", { text: "Format " }, [format]),
         h("label", { text: "Destination " }, [field("destination", { size: "40", placeholder: "folder or URL, e.g. exports/kitchen-v2" })]),
@@ -103,7 +103,7 @@ function render({ model, el }) {
         h("span", { class: "ak-muted", testid: "format-options",
           text: known.length ? `${model.get("format")} takes: ${known.join(", ")}` : `${model.get("format")} takes no options` }),
       ]),
-      h("button", { class: "ak-primary", text: "Export in the background", testid: "run-export",
+      h("button", { class: "ak-on", text: "Export in the background", testid: "run-export",
         onclick: () => request(model, "run", { ...form, format: model.get("format") }) }),
     ]);
   }
