@@ -92,40 +92,101 @@ def _extension(backend: str) -> str:
 
 class _Store:
     """The DuckDB side of one workspace database, shared by every handle on it (so one copy
-    per process): views over the attached workspace, the columnar copy, the copying thread."""
+    per process): views over the attached workspace, the columnar copy, the copying thread.
+
+    An SQLite workspace is never opened by DuckDB's own SQLite (the scanner bundles one): two
+    SQLite libraries in one process do not see each other's file locks, and the second to open
+    a WAL database would truncate the shared-memory file the first has mapped (a crash, seen as
+    a bus error). DuckDB reads *snapshots* instead: consistent copies of the workspace taken
+    with Python's own SQLite (its online backup), in rollback-journal mode, which nobody else
+    opens. A new snapshot is taken when the workspace changed."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._lock = threading.Lock()
         self._db: duckdb.DuckDBPyConnection | None = None
-        """Views over the attached workspace: always current."""
+        """Views over the attached workspace (PostgreSQL) or its newest snapshot (SQLite)."""
+        self._viewed: object = None
+        """The change mark when the views' snapshot was taken (SQLite)."""
         self._copy_db: duckdb.DuckDBPyConnection | None = None
         """DuckDB's own columnar copy of the same tables, once one was taken."""
         self._copied: object = None
         """The workspace's change mark when the copy was taken."""
         self._copying: threading.Thread | None = None
-        self._source = ""
+        self._retired: list[tuple[duckdb.DuckDBPyConnection, Path | None]] = []
+        """Connections replaced by newer ones: kept one generation (a report may still read
+        through a cursor of one), then closed, their snapshot deleted."""
+        self._snapshots: dict[int, Path] = {}
+        """The snapshot each DuckDB connection reads (by ``id`` of the connection)."""
+        self._folder: Path | None = None
+        self._source = "ws"
         self._closed = False
         self._watch: sqlite3.Connection | None = None
+
+    @property
+    def _sqlite(self) -> bool:
+        return self.db.url.startswith("sqlite")
 
     # ----- the connection ------------------------------------------------------------------
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """A cursor on DuckDB's columnar copy of the workspace when nobody changed the
         workspace since it was taken; otherwise on views that read the workspace itself (as
-        current as a report can be) while a new copy is taken in the background."""
+        current as a report can be: on SQLite a snapshot taken now) while a new copy is taken
+        in the background."""
         with self._lock:
-            if self._db is None:
-                self._db = self._attach(views=True)
             mark = self._change_mark()
             if mark is not None and self._copy_db is not None and mark == self._copied:
                 return self._copy_db.cursor()
+            if self._db is None or (self._sqlite and mark != self._viewed):
+                self._replace("_db", self._attach(views=True))
+                self._viewed = mark
             if mark is not None and (self._copying is None or not self._copying.is_alive()):
                 self._copying = threading.Thread(
                     target=self._take_copy, args=(mark,), name="analytics-copy", daemon=True
                 )
                 self._copying.start()
-            return self._db.cursor()
+            return self._db.cursor()  # type: ignore[union-attr]
+
+    def _replace(self, slot: str, con: duckdb.DuckDBPyConnection) -> None:
+        """Put ``con`` in ``slot`` (``_db`` or ``_copy_db``); the one it replaces retires
+        (called with the lock held)."""
+        old = getattr(self, slot)
+        setattr(self, slot, con)
+        if old is not None:
+            self._retire(old)
+
+    def _retire(self, con: duckdb.DuckDBPyConnection) -> None:
+        for done, snapshot in self._retired:
+            done.close()
+            if snapshot is not None:
+                snapshot.unlink(missing_ok=True)
+        self._retired = [(con, self._snapshots.pop(id(con), None))]
+
+    def _forget(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Close a connection never put to use, and delete its snapshot."""
+        con.close()
+        snapshot = self._snapshots.pop(id(con), None)
+        if snapshot is not None:
+            snapshot.unlink(missing_ok=True)
+
+    def _snapshot(self) -> Path:
+        """A consistent copy of the SQLite workspace, made by Python's own SQLite."""
+        import tempfile
+
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="annotation-kit-analytics-"))
+        path = (self.db.url and make_url(self.db.url).database) or ""
+        target = Path(tempfile.mkstemp(suffix=".db", dir=self._folder)[1])
+        source = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")  # no -wal, no -shm: a plain file
+        finally:
+            copy.close()
+            source.close()
+        return target
 
     def ready(self, timeout: float) -> bool:
         """See :meth:`Analytics.ready`."""
@@ -166,16 +227,24 @@ class _Store:
             return None
 
     def _take_copy(self, mark: object) -> None:
-        """Copy what analytics reads into DuckDB's own (columnar) tables, in one transaction
-        (a report on the previous copy keeps reading it), labelled with the change mark seen
-        before the copy began: a change during the copy makes it stale at once."""
+        """Copy what analytics reads into DuckDB's own (columnar) tables, labelled with the
+        change mark seen before the copy began: a change during the copy makes it stale at
+        once. On PostgreSQL one database is refilled in a transaction (a report on the
+        previous copy keeps reading it); on SQLite each copy is a new database, from a new
+        snapshot, that replaces the previous one when it is complete."""
         try:
+            if self._sqlite:  # the snapshot is taken outside the lock: reports go on meanwhile
+                target = self._attach(views=False)
             with self._lock:
                 if self._closed:
+                    if self._sqlite:
+                        self._forget(target)
                     return
-                if self._copy_db is None:
-                    self._copy_db = self._attach(views=False)
-                con = self._copy_db.cursor()
+                if not self._sqlite:
+                    if self._copy_db is None:
+                        self._copy_db = self._attach(views=False)
+                    target = self._copy_db
+                con = target.cursor()
             con.execute("BEGIN TRANSACTION")
             try:
                 for table in TABLES:
@@ -191,6 +260,11 @@ class _Store:
             finally:
                 con.close()
             with self._lock:
+                if self._sqlite:
+                    if self._closed:
+                        self._forget(target)
+                        return
+                    self._replace("_copy_db", target)
                 self._copied = mark
         except Exception:  # the views still answer; the next report tries again
             logging.getLogger(__name__).debug("analytics copy failed", exc_info=True)
@@ -214,7 +288,9 @@ class _Store:
             path = url.database or ""
             if not path or path == ":memory:":
                 raise ValidationError("analytics needs a workspace file, not an in-memory one")
-            con.execute(f"ATTACH {_literal(path)} AS ws (TYPE sqlite, READ_ONLY)")
+            snapshot = self._snapshot()  # never the live file: see the class's docstring
+            self._snapshots[id(con)] = snapshot
+            con.execute(f"ATTACH {_literal(str(snapshot))} AS ws (TYPE sqlite, READ_ONLY)")
             source = "ws"
         else:
             schema = _search_path(url) or "public"
@@ -250,10 +326,20 @@ class _Store:
         if copying is not None:
             copying.join(timeout=30)
         with self._lock:
-            for con in (self._db, self._copy_db):
+            retired = [c for c, _snapshot in self._retired]
+            for con in (self._db, self._copy_db, *retired):
                 if con is not None:
                     con.close()
             self._db = self._copy_db = self._copying = None
+            self._retired, self._viewed = [], None
+            for snapshot in self._snapshots.values():
+                snapshot.unlink(missing_ok=True)
+            self._snapshots.clear()
+            if self._folder is not None:
+                import shutil
+
+                shutil.rmtree(self._folder, ignore_errors=True)
+                self._folder = None
             if self._watch is not None:
                 self._watch.close()
                 self._watch = None

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from . import _text
+from . import _text, visibility
 from .database import readonly
 from .errors import ValidationError
 from .locations import scrub, scrub_all
 from .models import Event, ObjectType, User
+from .workflow import is_supervisor
 
 # record() is for the library's own modules (events.record(session, ...)), never a service:
 # through ws.events anyone could write an event in someone else's name.
@@ -53,9 +54,18 @@ def history(
     object_id: int | None = None,
     *,
     limit: int = 200,
+    by: User | None = None,
 ) -> Sequence[Event]:
-    """The newest events first, optionally only those of one object (e.g. ``"task", 12``)."""
+    """The newest events first, optionally only those of one object (e.g. ``"task", 12``).
+
+    With ``by`` (always, from a workspace): managers and admins read the whole log; anyone
+    else the history of a task they may see, or else only their own acts."""
     query = select(Event).order_by(Event.id.desc()).limit(_text.at_least(limit, "limit"))
+    if by is not None and not is_supervisor(by):
+        if object_type == "task" and object_id is not None:
+            visibility.require_task(session, object_id, by)
+        else:
+            query = query.where(Event.actor_id == by.id)
     if object_type is not None:
         if object_type not in set(ObjectType):
             raise ValidationError(

@@ -23,14 +23,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import database_logins, imports, users
+from . import database_logins, datasets, imports, users, visibility
 from ._inputs import check_call
 from .database import Database, is_readonly
 from .episodes import Episode
-from .errors import PermissionDenied
+from .errors import NotFound, PermissionDenied
 from .imports import ImportReport
-from .models import User
-from .workflow import Role, require_role
+from .models import Annotation, User
+from .workflow import Role, is_supervisor, require_role
 
 USER_ENV = "ANNOTATION_KIT_USER"
 SERVICE_MODULES = (
@@ -80,6 +80,36 @@ def _own_parameters(fn: Callable[..., Any]) -> inspect.Signature:
     return signature.replace(parameters=kept)
 
 
+SCOPED = frozenset({"task", "dataset", "annotation_id"})
+"""Parameters that name one task, dataset or annotation: a call through a workspace names
+only those its user may see (:mod:`annotation_kit.visibility`)."""
+
+
+def _require_seen(
+    session: Session,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    me: User,
+) -> None:
+    """Refuse, as "not found", a task, dataset or annotation named in a service call that
+    ``me`` may not see: the one check of visibility at the workspace boundary, before the
+    service's own permission checks (managers and admins see everything)."""
+    if is_supervisor(me):
+        return
+    named = inspect.signature(fn).bind_partial(None, *args, **kwargs).arguments
+    if (task := named.get("task")) is not None:
+        visibility.require_task(session, task, me)
+    if isinstance(dataset := named.get("dataset"), int) and "task" not in named:
+        visibility.require_dataset(session, dataset, me)
+    elif isinstance(dataset, str):
+        visibility.require_dataset(session, datasets.get(session, dataset).id, me)
+    if isinstance(annotation := named.get("annotation_id"), int):
+        found = session.get(Annotation, annotation)
+        if found is None or not visibility.may_see_task(session, found.task_id, me):
+            raise NotFound(f"no annotation with id {annotation} that {me.name} may see")
+
+
 class Services:
     """A service module bound to a workspace: each public function runs in its own transaction."""
 
@@ -95,15 +125,21 @@ class Services:
         fn = self._functions.get(name)
         if fn is None:
             raise AttributeError(f"{self._module.__name__} has no service function {name!r}")
-        wants_user = "by" in inspect.signature(fn).parameters
+        parameters = inspect.signature(fn).parameters
+        wants_user = "by" in parameters
+        scoped = bool(SCOPED & set(parameters))
         workspace = self._workspace
 
         @functools.wraps(fn, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
         def call(*args: Any, **kwargs: Any) -> Any:
             check_call(fn, args, kwargs)
             with workspace.transaction(write=not is_readonly(fn)) as session:
-                if wants_user:
-                    kwargs.setdefault("by", workspace.me(session))
+                if wants_user or scoped:
+                    me = workspace.me(session)
+                    if scoped:
+                        _require_seen(session, fn, args, kwargs, me)
+                    if wants_user:
+                        kwargs.setdefault("by", me)
                 return fn(session, *args, **kwargs)
 
         call.__signature__ = _own_parameters(fn)  # type: ignore[attr-defined]

@@ -170,6 +170,7 @@ def run(backend: str, n_tasks: int, per_task: int) -> None:
         page = timed(lambda: maya.task_queries.list_tasks(page_size=50), 30)
         search = timed(lambda: maya.task_queries.list_tasks(search="drawer mug", page_size=50), 10)
         ann = ws.as_user("ann")
+        mine = timed(lambda: ann.task_queries.board(per_status=10), 30)  # scoped to her view
         task = ws.task_queries.list_tasks(status="in_progress", page_size=1).items[0]
         target = ann.annotations.list_annotations(task.id)[0]
         version = target.version
@@ -191,6 +192,10 @@ def run(backend: str, n_tasks: int, per_task: int) -> None:
         print(
             f"{'':>10} | board (counts + 5x10 cards)   p50 {pct(board, 50):6.1f} ms  "
             f"p95 {pct(board, 95):6.1f} ms"
+        )
+        print(
+            f"{'':>10} | an annotator's board (scoped) p50 {pct(mine, 50):6.1f} ms  "
+            f"p95 {pct(mine, 95):6.1f} ms"
         )
         print(
             f"{'':>10} | list page 1 of 50 (+ total)   p50 {pct(page, 50):6.1f} ms  "

@@ -9,9 +9,11 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from annotation_kit.errors import NotFound, PermissionDenied, ValidationError
 from annotation_kit.models import Event, Review, Task
@@ -490,3 +492,37 @@ def test_chart_settings_are_kept_per_person_and_the_charts_export_as_html_and_pn
         assert image.size == (900, 480)
     with pytest.raises(ValidationError, match="unknown format"):
         charts.export(figures, tmp_path, formats=("svg",))
+
+
+def test_duckdb_reads_snapshots_of_an_sqlite_workspace_never_the_live_file(team):
+    """Two SQLite libraries in one process (Python's and the one DuckDB's scanner bundles) do
+    not see each other's locks: DuckDB must never open the workspace file itself."""
+    from annotation_kit.analytics import store_for
+
+    maya = team["maya"]
+    if maya.db.dialect != "sqlite":
+        assert maya.analytics.team() is not None  # PostgreSQL: read through libpq, as it is
+        return
+    live = Path(make_url(maya.url).database or "").resolve()
+
+    def attached() -> Path:
+        con = store_for(maya.db).connection()
+        try:
+            [(path,)] = con.execute(
+                "SELECT path FROM duckdb_databases() WHERE database_name = 'ws'"
+            ).fetchall()
+        except Exception:  # the columnar copy attaches nothing any more
+            return Path()
+        finally:
+            con.close()
+        return Path(path).resolve()
+
+    first = attached()
+    assert first.exists() and first != live and first.parent != live.parent
+    team.new_datasets_now(1)  # a change: the next report reads a new snapshot
+    second = attached()
+    assert second.exists() and second not in (first, live)
+    assert maya.analytics.ready(60)
+    folder = second.parent
+    maya.analytics.close()
+    assert not folder.exists()  # snapshots go with the store

@@ -17,6 +17,7 @@ from annotation_kit.widgets import (
     task_board,
     task_detail,
 )
+from tests.conftest import SECOND
 
 from .test_controllers import Host
 
@@ -117,3 +118,35 @@ def test_the_widgets_requests_are_scoped_by_the_library(world):
     assert "no task with id" in annotator._error and annotator.segments == []
     form = Host(review_form.SPEC, team["rita"], sent, task=t["kitchen"])
     assert "no task with id" in form._error
+
+
+def test_every_service_naming_a_task_dataset_or_annotation_checks_it_first(world):
+    """Through a workspace, a call naming something one may not see is "not found" — reads and
+    writes alike, before the service's own checks; managers see it all."""
+    team, d, t = world
+    ann, maya = team["ann"], team["maya"]
+    secret = maya.annotations.add(t["other"], d[2], start_ns=0, end_ns=SECOND)
+    for ask in (
+        lambda: ann.tasks.get(t["other"]),
+        lambda: ann.tasks.task_dataset_ids(t["other"]),
+        lambda: ann.progress.task_progress(t["other"]),
+        lambda: ann.reviews.task_reviews(t["other"]),
+        lambda: ann.tasks.start(t["other"]),
+        lambda: ann.feedback.raise_issue(t["other"], "let me in"),
+        lambda: ann.events.history("task", t["other"]),
+    ):
+        with pytest.raises(NotFound, match=f"no task with id {t['other']} that ann may see"):
+            ask()
+    with pytest.raises(NotFound, match=f"no dataset with id {d[2]} that ann may see"):
+        ann.datasets.get(d[2])
+    with pytest.raises(NotFound, match=f"no annotation with id {secret.id} that ann may see"):
+        ann.annotations.get(secret.id)
+    assert ann.datasets.get(d[4]).id == d[4]  # her project's
+    assert ann.tasks.get(t["kitchen"]).name == "kitchen"
+    assert maya.tasks.get(t["other"]).name == "other secret"
+    assert maya.annotations.get(secret.id).id == secret.id
+    # the audit log: a task's history for whoever sees the task; otherwise one's own acts
+    ann.tasks.start(t["mine"])
+    assert {e.actor.name for e in ann.events.history() if e.actor} == {"ann"}
+    assert {e.action for e in ann.events.history("task", t["mine"])} >= {"create", "start"}
+    assert any(e.actor and e.actor.name == "maya" for e in maya.events.history())
