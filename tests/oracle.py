@@ -21,8 +21,15 @@ ACTORS = {
 }
 
 
+def may_see(actor: str) -> bool:
+    """Whether the actor sees a task of no project: managers and admins see every task, anyone
+    else only the tasks they are on."""
+    role, duty, active = ACTORS[actor]
+    return active and (role in ("admin", "manager") or duty is not None)
+
+
 def outcome(actor: str, status: str, action: str) -> str:
-    """'ok', 'invalid' (no such step from this status) or 'denied'."""
+    """'ok', 'invalid' (no such step from this status) or 'denied': the workflow's answer."""
     source, _target, duty = FLOW[action]
     if status != source:
         return "invalid"
@@ -39,3 +46,9 @@ def may_edit_annotations(actor: str, status: str) -> bool:
     if role in ("admin", "manager"):
         return active
     return active and duty == "annotator" and status == "in_progress"
+
+
+def outcome_for(actor: str, status: str, action: str) -> str:
+    """What a call through the actor's workspace answers: 'unseen' (not found) when the actor
+    may not see the task at all, whatever the step; else the workflow's :func:`outcome`."""
+    return outcome(actor, status, action) if may_see(actor) else "unseen"

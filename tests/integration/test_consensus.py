@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from annotation_kit.errors import InvalidTransition, PermissionDenied, ValidationError
+from annotation_kit.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from tests.conftest import SECOND
 
 
@@ -156,7 +156,7 @@ def test_annotators_are_measured_against_a_gold_episode_they_never_saw(team):
     reference = maya.tasks.create("reference", datasets=[episode], project="gold").id
     maya.tasks.start(reference)
     maya.annotations.add(reference, episode, start_ns=0, end_ns=4 * SECOND, skill="reach")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # not her task: she does not even see it
         ann.gold.mark(reference, episode)
     maya.gold.mark(reference, episode)
     assert [g.dataset_id for g in maya.gold.list_gold()] == [episode]

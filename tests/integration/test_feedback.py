@@ -64,7 +64,7 @@ def test_bad_issues_are_refused_with_the_reason(team):
         ann.feedback.raise_issue(task, "when?", range_ns=(0, SECOND))
     with pytest.raises(ValidationError):
         ann.feedback.raise_issue(task, "after the end", dataset=episode, range_ns=(0, 10**15))
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound, match="that ann2 may see"):
         team["ann2"].feedback.raise_issue(task, "not mine")
     with pytest.raises(NotFound):
         maya.feedback.reply(10**6, "?")

@@ -7,7 +7,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 import annotation_kit as ak
 from annotation_kit import events
-from tests.oracle import ACTORS, FLOW, may_edit_annotations, outcome
+from tests.oracle import ACTORS, FLOW, may_edit_annotations, may_see, outcome_for
 
 SECOND = 1_000_000_000
 
@@ -29,17 +29,21 @@ def machine_for(team):
             comment=st.sampled_from([None, "", "grasp too late"]),
         )
         def act(self, actor, action, comment):
-            expected = outcome(actor, self.status, action)
+            expected = outcome_for(actor, self.status, action)
             if expected == "ok" and action == "reject" and not comment:
                 expected = "denied"
             if expected == "ok" and action == "submit" and len(self.annotated) < 2:
                 expected = "invalid"
+            unseen = False
             try:
                 team[actor].tasks.transition(self.task_id, action, comment=comment)
+            except ak.NotFound:
+                refused = unseen = True
             except (ak.InvalidTransition, ak.PermissionDenied):
                 refused = True
             else:
                 refused = False
+            assert unseen == (expected == "unseen"), f"{actor} saw (or not) task {self.task_id}"
             if refused:
                 assert expected != "ok", f"{actor} {action} from {self.status} was refused"
                 return
@@ -56,7 +60,11 @@ def machine_for(team):
             dataset = self.datasets[which]
             try:
                 team[actor].annotations.add(self.task_id, dataset, start_ns=0, end_ns=SECOND)
+            except ak.NotFound:
+                assert not may_see(actor)
+                return
             except ak.PermissionDenied:
+                assert may_see(actor)
                 assert not may_edit_annotations(actor, self.status)
                 return
             assert may_edit_annotations(actor, self.status)
