@@ -8,7 +8,8 @@ reviewer each, 10 annotations per task (9 segments over 8 skills and an episode 
 first review per task (30 % rejected, then passed in round 2) and the submissions before them.
 
 DuckDB answers from its columnar copy of the workspace while nobody changed it, and through
-views of the workspace itself while a new copy is taken in the background; the main figures are
+views of the workspace itself (on SQLite, of a snapshot taken then) while a new copy is taken in
+the background; the main figures are
 for a workspace at rest (best of 3, after one untimed run, once the copy is current), and the
 team report right after a write (the views) and the time a new copy takes are printed apart.
 
