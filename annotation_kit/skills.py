@@ -1,28 +1,45 @@
-"""The skill library (versioned) and dictionaries of labels, objects and targets."""
+"""The skill library (versioned) and dictionaries of labels, objects and targets.
+
+The library travels as CSV (``name,category,description,tags``, tags separated by ``;``):
+``ws.skills.export_csv()`` and ``ws.skills.import_csv(path_or_text)`` (all or nothing).
+``ws.skills.usage()`` says how much each skill is used.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import _text, events
+from . import _csv, _text, events
 from .database import readonly
 from .errors import NotFound, ValidationError
-from .models import Dictionary, Skill, SkillVersion, User
+from .models import Annotation, Dictionary, Skill, SkillVersion, User
 from .workflow import require_supervisor
 
 __all__ = [
+    "SkillImport",
+    "Usage",
     "check_labels",
     "create",
     "create_dictionary",
     "edit",
+    "export_csv",
     "get",
+    "import_csv",
     "list_dictionaries",
     "list_skills",
     "names",
+    "usage",
 ]
+
+CSV_COLUMNS = ("name", "category", "description", "tags")
 
 
 def get(session: Session, skill: str | int) -> Skill:
@@ -159,3 +176,111 @@ def check_labels(session: Session, labels: Iterable[str]) -> list[str]:
             f"dictionary first"
         )
     return labels
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How much one skill is used, across every task."""
+
+    name: str
+    category: str
+    version: int
+    annotations: int
+    episodes: int
+    annotators: int
+    last_used: datetime | None
+    """When an annotation with this skill was last made or changed."""
+
+
+@readonly
+def usage(session: Session) -> list[Usage]:
+    """Each skill of the library with its annotations, episodes and annotators, and when it was
+    last used (unused skills too, with zeros), by category then name."""
+    counts = {
+        skill_id: (int(n), int(episodes), int(people), last)
+        for skill_id, n, episodes, people, last in session.execute(
+            select(
+                Annotation.skill_id,
+                func.count(),
+                func.count(func.distinct(Annotation.dataset_id)),
+                func.count(func.distinct(Annotation.author_id)),
+                func.max(Annotation.updated_at),
+            )
+            .where(Annotation.skill_id.is_not(None))
+            .group_by(Annotation.skill_id)
+        )
+    }
+    return [
+        Usage(s.name, s.category, s.version, *counts.get(s.id, (0, 0, 0, None)))
+        for s in list_skills(session)
+    ]
+
+
+@readonly
+def export_csv(session: Session) -> str:
+    """The skill library as CSV text (``name,category,description,tags``; tags joined by
+    ``;``), what :func:`import_csv` reads back."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for skill in list_skills(session):
+        writer.writerow([skill.name, skill.category, skill.description, ";".join(skill.tags)])
+    return out.getvalue()
+
+
+@dataclass
+class SkillImport:
+    """What :func:`import_csv` did."""
+
+    created: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    """Skills whose category, description or tags the file changed (each a new version)."""
+    unchanged: list[str] = field(default_factory=list)
+
+
+def import_csv(session: Session, source: str | Path | io.TextIOBase, *, by: User) -> SkillImport:
+    """Create or update skills from CSV rows ``name,category,description,tags`` (managers and
+    admins; tags joined by ``;``).
+
+    All or nothing: every row is checked first, and the bad ones (an empty or too long name, a
+    name twice in the file, a bad category or tag) are refused together, each with its line,
+    with nothing written. A skill already in the library gets a new version only if the row
+    changes it."""
+    require_supervisor(by, "edit the skill library")
+    rows = _csv.rows(source, {"name"}, "skill", ",".join(CSV_COLUMNS))
+    problems: list[str] = []
+    parsed: list[tuple[str, str, str, list[str]]] = []
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        try:
+            name = _text.name((row.get("name") or "").strip(), "skill name")
+            category = _text.optional_name((row.get("category") or "").strip(), "skill category")
+            description = _text.text(row.get("description") or "", "skill description")
+            tags = [
+                _text.name(t.strip(), "skill tag")
+                for t in (row.get("tags") or "").split(";")
+                if t.strip()
+            ]
+        except ValidationError as exc:
+            problems.append(f"line {line}: {exc}")
+            continue
+        if name in seen:
+            problems.append(f"line {line}: skill {name!r} is already on line {seen[name]}")
+            continue
+        seen[name] = line
+        parsed.append((name, category, description, tags))
+    if problems:
+        raise ValidationError("skill import refused, nothing was written:\n" + "\n".join(problems))
+    report = SkillImport()
+    existing = {s.name: s for s in session.scalars(select(Skill))}
+    for name, category, description, tags in parsed:
+        found = existing.get(name)
+        if found is None:
+            create(session, name, category=category, description=description, tags=tags, by=by)
+            report.created.append(name)
+        elif (found.category, found.description, list(found.tags)) != (category, description, tags):
+            edit(session, found.id, category=category, description=description, tags=tags, by=by)
+            report.changed.append(name)
+        else:
+            report.unchanged.append(name)
+    return report

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
@@ -14,7 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import _text, events
+from . import _csv, _text, events
 from .database import readonly
 from .errors import NotFound, ValidationError
 from .models import EMAIL_MAX, Login, Project, ProjectMember, User, UserStatus
@@ -196,7 +195,7 @@ def import_csv(session: Session, source: str | Path | io.TextIOBase, *, by: User
     users get the listed role; ``project`` may be empty.
     """
     require_role(by, {Role.ADMIN}, "import users")
-    rows = _read_rows(source)
+    rows = _csv.rows(source, {"username", "role"}, "user", "username,role,project")
     projects = {p.name: p for p in session.scalars(select(Project))}
     problems: list[str] = []
     parsed: list[tuple[str, Role, Project | None]] = []
@@ -238,25 +237,6 @@ def import_csv(session: Session, source: str | Path | io.TextIOBase, *, by: User
             )
             report.memberships_added.append((name, project.name))
     return report
-
-
-def _read_rows(source: str | Path | io.TextIOBase) -> list[tuple[int, dict[str, str]]]:
-    if isinstance(source, Path) or (
-        isinstance(source, str) and "\n" not in source and Path(source).is_file()
-    ):
-        text = Path(source).read_text(encoding="utf-8-sig")
-    elif isinstance(source, str):
-        text = source
-    else:
-        text = source.read()
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
-    if not {"username", "role"} <= set(header):
-        raise ValidationError(
-            f"user CSV needs a header 'username,role,project'; found {reader.fieldnames!r}"
-        )
-    reader.fieldnames = header
-    return [(reader.line_num, row) for row in reader]
 
 
 PREFERENCE_MAX = 10_000
