@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -177,7 +178,9 @@ class _Store:
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="annotation-kit-analytics-"))
         path = (self.db.url and make_url(self.db.url).database) or ""
-        target = Path(tempfile.mkstemp(suffix=".db", dir=self._folder)[1])
+        handle, name = tempfile.mkstemp(suffix=".db", dir=self._folder)
+        os.close(handle)  # SQLite opens it by name
+        target = Path(name)
         source = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
         copy = sqlite3.connect(target)
         try:

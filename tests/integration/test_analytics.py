@@ -523,6 +523,12 @@ def test_duckdb_reads_snapshots_of_an_sqlite_workspace_never_the_live_file(team)
     second = attached()
     assert second.exists() and second not in (first, live)
     assert maya.analytics.ready(60)
+    opened = len(list(Path("/proc/self/fd").iterdir()))
+    for _ in range(5):  # snapshot after snapshot: no file is left open, none piles up
+        team.new_datasets_now(1)
+        attached()
+    assert len(list(Path("/proc/self/fd").iterdir())) <= opened + 2
+    assert len(list(second.parent.glob("*.db"))) <= 4
     folder = second.parent
     maya.analytics.close()
     assert not folder.exists()  # snapshots go with the store
