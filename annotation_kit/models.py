@@ -179,6 +179,7 @@ class ObjectType(StrEnum):
     IMPORT = "import"
     QC = "qc"
     FEEDBACK = "feedback"
+    SETTING = "setting"
 
 
 EMAIL_MAX = 254
@@ -647,6 +648,18 @@ class QueueState(Base):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     changed_at: Mapped[datetime | None] = mapped_column()
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Setting(Base):
+    """A workspace-wide setting an admin changed from its default
+    (:mod:`annotation_kit.settings`)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
 
 class Login(Base):

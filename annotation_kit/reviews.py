@@ -26,6 +26,7 @@ from .models import (
     Event,
     Project,
     Review,
+    Setting,
     Skill,
     Task,
     TaskDataset,
@@ -278,6 +279,27 @@ def _check_policy(count: object, percent: object, per_annotator: object) -> None
         raise ValidationError(f"per_annotator must be a whole number ≥ 1, got {per_annotator!r}")
 
 
+POLICY_KEYS = ("count", "percent", "per_annotator", "risky")
+
+
+def policy_of(value: dict[str, Any]) -> dict[str, Any]:
+    """A review policy given as a mapping, checked, as it is kept (what is not set left out)."""
+    if unknown := sorted(set(value) - set(POLICY_KEYS)):
+        raise ValidationError(
+            f"a review policy has no {', '.join(unknown)}; it takes {', '.join(POLICY_KEYS)}"
+        )
+    count, percent = value.get("count"), value.get("percent")
+    per_annotator, risky = value.get("per_annotator"), value.get("risky", False)
+    _check_policy(count, percent, per_annotator)
+    if not isinstance(risky, bool):
+        raise ValidationError(f"risky must be True or False, got {risky!r}")
+    return {
+        k: v
+        for k, v in zip(POLICY_KEYS, (count, percent, per_annotator, risky), strict=True)
+        if v not in (None, False)
+    }
+
+
 def set_review_policy(
     session: Session,
     project: str | int,
@@ -293,20 +315,10 @@ def set_review_policy(
     ``count`` nor ``percent`` is a full review. :func:`draw_by_policy` applies it; the review
     form starts from it."""
     require_supervisor(by, "set review policies")
-    _check_policy(count, percent, per_annotator)
-    if not isinstance(risky, bool):
-        raise ValidationError(f"risky must be True or False, got {risky!r}")
+    policy = policy_of(
+        {"count": count, "percent": percent, "per_annotator": per_annotator, "risky": risky}
+    )
     found = projects.get(session, project)
-    policy = {
-        key: value
-        for key, value in {
-            "count": count,
-            "percent": percent,
-            "per_annotator": per_annotator,
-            "risky": risky,
-        }.items()
-        if value not in (None, False)
-    }
     found.review_policy = policy
     events.record(
         session, by=by, object_type="project", object_id=found.id, action="review_policy", **policy
@@ -317,12 +329,16 @@ def set_review_policy(
 
 @readonly
 def review_policy(session: Session, task: int) -> dict[str, Any]:
-    """The review policy of the task's project (empty: a full review)."""
+    """The review policy of the task's project, else the workspace's (the ``review_policy``
+    setting, :mod:`annotation_kit.settings`); empty: a full review."""
     found = session.scalar(
         select(Project.review_policy)
         .join(Task, Task.project_id == Project.id)
         .where(Task.id == task)
     )
+    if not found:
+        kept = session.get(Setting, "review_policy")
+        found = kept.value if kept is not None else {}
     return dict(found or {})
 
 

@@ -48,6 +48,7 @@ SERVICE_MODULES = (
     "projects",
     "reviews",
     "rules",
+    "settings",
     "skills",
     "task_queries",
     "tasks",
@@ -183,6 +184,8 @@ class Workspace:
     reviews: Services
     rules: Services
     """Annotation rules per project: ``set_rules(project, rules)``, ``evaluate(task)``."""
+    settings: Services
+    """Workspace-wide defaults (admins change them): ``values()``, ``change(key, value)``."""
     skills: Services
     task_queries: Services
     tasks: Services

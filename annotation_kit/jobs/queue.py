@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .. import settings
 from .._inputs import check_call
 from . import kinds
 from . import ledger as jobs
@@ -111,9 +112,12 @@ class Queue:
         with self.ws.transaction() as session:
             return jobs.clear(session, by=self.ws.me(session))
 
-    def clean(self, older_than: timedelta = timedelta(hours=24)) -> int:
-        """Delete completed and failed jobs older than ``older_than`` (admins); how many."""
+    def clean(self, older_than: timedelta | None = None) -> int:
+        """Delete completed and failed jobs older than ``older_than`` (admins; default: the
+        workspace's ``job_retention_hours`` setting, 24 h unless changed); how many."""
         with self.ws.transaction() as session:
+            if older_than is None:
+                older_than = timedelta(hours=settings.get(session, "job_retention_hours"))
             return jobs.clean(session, older_than=older_than, by=self.ws.me(session))
 
     def retry_failed(self, limit: int = jobs.RETRY_BATCH) -> int:

@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .. import jobs, task_queries, users, visibility
+from .. import jobs, settings, task_queries, users, visibility
 from ..errors import ValidationError
 from ..exports import exporters
 from ..exports.registry import check_options, exporter
@@ -81,6 +81,8 @@ class ExporterController:
     def __init__(self, workspace: Workspace, queue: str | None = None) -> None:
         self.ws = workspace
         self.queue = workspace.queue_for(queue)
+        self.fresh = True
+        """The page opens on the workspace's ``export_format`` setting."""
 
     def _filters(self, state: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -92,10 +94,12 @@ class ExporterController:
     def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
         """Tasks under the filter, the export history and my export jobs."""
         formats = exporters()
-        fmt = state["format"] if state["format"] in formats else "json"
         with self.ws.transaction(write=False) as session:
             me = self.ws.me(session)
             require_supervisor(me, "export training data")
+            chosen = settings.get(session, "export_format") if self.fresh else state["format"]
+            self.fresh = False
+            fmt = chosen if chosen in formats else "json"
             found = task_queries.list_tasks(
                 session, by=me, page_size=TASKS_SHOWN, **self._filters(state)
             )
