@@ -130,35 +130,50 @@ def _system_user(workspace_url: str) -> str:
     from ..models import User
 
     database = Database.open(workspace_url)
-    with database.transaction(write=False) as session:
-        # where database logins identify people, the worker's own login decides
-        name = database_logins.identify(session) or session.scalar(
-            select(User.name).order_by(User.id).limit(1)
-        )
+    try:
+        with database.transaction(write=False) as session:
+            # where database logins identify people, the worker's own login decides
+            name = database_logins.identify(session) or session.scalar(
+                select(User.name).order_by(User.id).limit(1)
+            )
+    finally:
+        database.dispose()  # the consumer forks its workers next: no connection to inherit
     if name is None:
         raise ValidationError("the workspace has no users yet")
     return name
 
 
 def _housekeeping(workspace_url: str, queue_url: str) -> None:
-    """The worker's own schedule: reap lost jobs, re-send jobs whose message is gone, and
-    mail notifications (:mod:`annotation_kit.mail`)."""
+    """The worker's own schedule, in a process of its own: reap lost jobs, re-send jobs whose
+    message is gone, and mail notifications (:mod:`annotation_kit.mail`).
+
+    A process, not a thread of the consumer: huey forks its worker processes from the consumer,
+    and a fork taken while another thread holds SQLite's (or any) lock leaves that lock held
+    forever in the child. So the consumer runs no thread of ours, and this process (a daemon:
+    stopped with the consumer) watches that its parent is still there."""
+    import multiprocessing
+
+    multiprocessing.get_context("fork").Process(
+        target=_keep_house,
+        args=(workspace_url, queue_url, os.getpid()),
+        name="annotation_kit-housekeeping",
+        daemon=True,
+    ).start()
+
+
+def _keep_house(workspace_url: str, queue_url: str, parent: int) -> None:
     every = max(1.0, ledger.LOST_AFTER.total_seconds() / 3)
-
-    def loop() -> None:
-        ws = _workspace(workspace_url, None)
-        missing: set[int] = set()
-        while True:
-            time.sleep(every)
-            with contextlib.suppress(Exception):  # the database or broker is down: next round
-                reap(ws)
-                missing = reconcile(ws, queue_url, missing)
-            try:  # notifications by e-mail, where the workspace has an SMTP server
-                send_pending(ws)
-            except Exception:
-                log.exception("mailing notifications failed; trying again next round")
-
-    threading.Thread(target=loop, name="annotation_kit-housekeeping", daemon=True).start()
+    ws = _workspace(workspace_url, None)
+    missing: set[int] = set()
+    while os.getppid() == parent:  # the consumer was killed: so is its housekeeping
+        time.sleep(every)
+        with contextlib.suppress(Exception):  # the database or broker is down: next round
+            reap(ws)
+            missing = reconcile(ws, queue_url, missing)
+        try:  # notifications by e-mail, where the workspace has an SMTP server
+            send_pending(ws)
+        except Exception:
+            log.exception("mailing notifications failed; trying again next round")
 
 
 def worker(workspace_url: str, queue_url: str, *, workers: int = 2, kind: str = "process") -> None:

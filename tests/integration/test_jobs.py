@@ -511,3 +511,28 @@ def test_an_export_kind_encodes_its_own_parameters(setup, tmp_path):
     done = job.wait(timeout=60, progress=False)
     assert done.state == "completed", done.error
     assert (tmp_path / "out" / "annotations.json").exists()
+
+
+def test_a_worker_stops_on_sigterm_to_its_consumer_alone(setup):
+    """What a notebook does (``worker.terminate()``): the consumer alone gets SIGTERM, and it
+    stops with every process it forked. The consumer runs no thread of ours when huey forks
+    its workers (a fork taken while a thread holds SQLite's lock left a worker hung forever in
+    ``sqlite3.connect``, and the consumer waiting for it on exit)."""
+    _team, _admin, ann, workers = setup
+    started = workers.start(3)
+    jobs = [ann.enqueue("sleep", seconds=0.1) for _ in range(6)]
+    for job in jobs:
+        assert job.wait(timeout=60, progress=False).state == "completed"
+    for p in started:
+        assert len(os.listdir(f"/proc/{p.pid}/task")) == 1, "the consumer runs a thread"
+        children = subprocess.run(
+            ["pgrep", "-P", str(p.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert len(children) >= 3  # two workers and the housekeeping
+        p.terminate()
+    for p in started:
+        p.wait(timeout=20)
+    leftovers = subprocess.run(
+        ["pgrep", "-f", f"--url {workers.url}"], capture_output=True, text=True
+    ).stdout.split()
+    assert leftovers == []
