@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import _text, events, skills, tasks
+from . import _text, dictionaries, events, skills, tasks
 from ._inputs import check_call
 from .annotation_queries import list_annotations, page_annotations, recent_descriptions
 from .datasets import check_range
@@ -98,7 +98,7 @@ def add(
         kind=kind,
         start_ns=start,
         end_ns=end,
-        labels=skills.check_labels(session, labels),
+        labels=dictionaries.check_labels(session, labels, task=found_task.id),
         description=_text.text(description, "description"),
         attributes=dict(attributes or {}),
         provenance=origin,
@@ -138,6 +138,14 @@ def _set_skill(session: Session, annotation: Annotation, skill: str | int | None
         annotation.skill_id = annotation.skill_version = None
         return
     found = skills.get(session, skill)
+    if found.id != annotation.skill_id:  # a skill already on it stays, even if retired since
+        offered = skills.offered(session, annotation.task_id)
+        if found not in offered:
+            why = "is deprecated" if found.deprecated else "is not one of the project's skills"
+            raise ValidationError(
+                f"skill {found.name!r} {why}; offered: "
+                f"{', '.join(s.name for s in offered[:30]) or 'none'}"
+            )
     annotation.skill_id, annotation.skill_version = found.id, found.version
 
 
@@ -209,7 +217,9 @@ def update(
         if "skill" in changes:
             _set_skill(session, annotation, changes["skill"])
         if "labels" in changes:
-            annotation.labels = skills.check_labels(session, changes["labels"])
+            annotation.labels = dictionaries.check_labels(
+                session, changes["labels"], task=annotation.task_id
+            )
         if "description" in changes:
             annotation.description = _text.text(changes["description"], "description")
         if "attributes" in changes:

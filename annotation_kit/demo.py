@@ -13,6 +13,7 @@ from . import (
     annotations,
     checks,
     datasets,
+    dictionaries,
     logins,
     projects,
     skills,
@@ -82,8 +83,8 @@ def build(url: str, *, seed: int = 7) -> DemoSummary:
         )
         for name, category in SKILLS:
             skills.create(s, name, category=category, description=f"The robot {name}es.", by=me)
-        skills.create_dictionary(s, "objects", OBJECTS, kind="objects", by=me)
-        skills.create_dictionary(s, "outcomes", OUTCOMES, kind="labels", by=me)
+        dictionaries.create(s, "objects", OBJECTS, kind="objects", by=me)
+        dictionaries.create(s, "outcomes", OUTCOMES, kind="labels", by=me)
         checks.set_rules(
             s,
             "kitchen-pick",

@@ -180,6 +180,7 @@ class ObjectType(StrEnum):
     QC = "qc"
     FEEDBACK = "feedback"
     SETTING = "setting"
+    GUIDELINE = "guideline"
 
 
 EMAIL_MAX = 254
@@ -228,10 +229,28 @@ class Project(Base):
     review_policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """How reviewers of the project's tasks draw their samples by default
     (:func:`annotation_kit.reviews.set_review_policy`)."""
+    visibility: Mapped[str] = mapped_column(String(16), default="private")
+    """``private`` (its members see it) or ``visible`` (everyone sees it, read-only)."""
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When it was archived: kept and readable, but no new task is created in it."""
     members: Mapped[list[User]] = relationship(secondary="project_members", lazy="selectin")
 
     def __repr__(self) -> str:
         return f"<Project #{self.id} {self.name!r}>"
+
+
+class ProjectLibrary(Base):
+    """A skill or dictionary a project uses: its annotators are offered only those (a project
+    that names none is offered the whole library)."""
+
+    __tablename__ = "project_library"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """``skill`` or ``dictionary``."""
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class ProjectMember(Base):
@@ -374,6 +393,14 @@ class Skill(Base):
     tags: Mapped[list[str]] = mapped_column(default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requires: Mapped[list[int]] = mapped_column(default=list)
+    """Ids of the skills that must come before this one in an episode (a rule check)."""
+    position: Mapped[int | None] = mapped_column(Integer, default=None)
+    """Hot-key order in the annotator (1 is the first key); unset ones follow by name."""
+    deprecated: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Kept on the annotations that use it, but no longer offered."""
+    merged_into: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The skill it was merged into (its annotations now point there)."""
 
     def __repr__(self) -> str:
         return f"<Skill {self.name!r} v{self.version}>"
@@ -403,9 +430,51 @@ class Dictionary(Base):
     name: Mapped[str] = mapped_column(String(NAME_MAX), unique=True)
     kind: Mapped[str] = mapped_column(String(64), default="labels")
     entries: Mapped[list[str]] = mapped_column(default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
     def __repr__(self) -> str:
-        return f"<Dictionary {self.name!r} ({len(self.entries)} entries)>"
+        return f"<Dictionary {self.name!r} v{self.version} ({len(self.entries)} entries)>"
+
+
+class DictionaryVersion(Base):
+    """A frozen copy of a dictionary as it was at one version."""
+
+    __tablename__ = "dictionary_versions"
+
+    dictionary_id: Mapped[int] = mapped_column(ForeignKey("dictionaries.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    kind: Mapped[str] = mapped_column(String(64))
+    entries: Mapped[list[str]] = mapped_column(default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Guideline(Base):
+    """One version of the annotation guideline (Markdown) of a project or of a skill: a new
+    row per edit, the highest version the current one (versions are numbered while the
+    project's or skill's row is locked)."""
+
+    __tablename__ = "guidelines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), default=None
+    )
+    skill_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id"), default=None)
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_guidelines_project_id_skill_id", "project_id", "skill_id"),
+        CheckConstraint(
+            "(project_id IS NULL) <> (skill_id IS NULL)", name="of_a_project_or_a_skill"
+        ),
+        NEVER_REUSED,
+    )
 
 
 class Annotation(Base):

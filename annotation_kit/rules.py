@@ -12,6 +12,8 @@ A project keeps a list of rules (``set_rules``); each is a mapping with ``rule``
 ``description``             ``required``, ``min_length``, ``max_length``, ``vocabulary`` (words
                             allowed): each segment's description
 ``labels_required``         each segment carries at least one label
+``skill_requires``          ``requires``: {skill: [skills that must start before it]}; added
+                            to every project's rules from the skill library's dependencies
 ==========================  ==================================================================
 
 When an annotator submits a task, every episode with annotations is checked (an episode marked
@@ -29,7 +31,7 @@ from typing import Any
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from . import events, projects
+from . import events, projects, skills
 from .database import readonly
 from .errors import ValidationError
 from .models import Annotation, Dataset, Project, Skill, Task, TaskDataset, User
@@ -50,6 +52,7 @@ SECOND = 1_000_000_000
 KINDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "required_skills": {"skills": list},
     "skill_order": {"skills": list},
+    "skill_requires": {"requires": dict},
     "segment_length": {"min_s": (int, float), "max_s": (int, float)},
     "no_overlap": {},
     "max_gap": {"seconds": (int, float)},
@@ -256,6 +259,14 @@ def check_episode(
                     add(rule, f"the description is longer than {rule['max_length']}", s)
                 if words and (odd := sorted(set(text.lower().split()) - words)):
                     add(rule, f"words outside the vocabulary: {', '.join(odd[:5])}", s)
+        elif kind == "skill_requires":
+            for name, needed in rule["requires"].items():
+                first = next((s for s in ordered if s.skill == name), None)
+                if first is None:
+                    continue
+                for other in needed:
+                    if not any(s.skill == other and s.start_ns < first.start_ns for s in ordered):
+                        add(rule, f"{name!r} needs a segment of {other!r} before it", first)
         elif kind == "labels_required":
             for s in ordered:
                 if not s.labels:
@@ -265,13 +276,17 @@ def check_episode(
 
 @readonly
 def task_rules(session: Session, task: int) -> list[dict[str, Any]]:
-    """The rules of the task's project (none without a project)."""
+    """The rules of the task's project (none without a project), and the skill library's
+    dependencies (``skill_requires``: every task's, project or not)."""
     found = session.scalar(
         select(Project.annotation_rules)
         .join(Task, Task.project_id == Project.id)
         .where(Task.id == task)
     )
-    return list(found or [])
+    rules = list(found or [])
+    if requires := skills.requirements(session):
+        rules.append({"rule": "skill_requires", "severity": "error", "requires": requires})
+    return rules
 
 
 @readonly

@@ -128,7 +128,9 @@ def create(
     task = Task(
         name=name,
         description=description,
-        project_id=projects.get(session, project).id if project is not None else None,
+        project_id=projects.require_open(projects.get(session, project)).id
+        if project is not None
+        else None,
         creator_id=by.id,
         deadline=deadline,
     )
@@ -266,7 +268,11 @@ def edit(
     if deadline is not _UNSET:
         changes["deadline"] = deadline
     if project is not _UNSET:
-        changes["project_id"] = projects.get(session, project).id if project is not None else None
+        changes["project_id"] = (
+            projects.require_open(projects.get(session, project)).id
+            if project is not None
+            else None
+        )
     found = resolve(session, [tasks] if isinstance(tasks, TaskRef) else tasks)
     if expected_version is not None:
         if len(found) != 1:

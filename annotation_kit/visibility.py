@@ -2,7 +2,8 @@
 
 - Managers and admins see everything.
 - Everyone else sees the tasks they annotate or review, and the tasks of the projects they are
-  members of (project visibility); the datasets of the tasks they see and of their projects.
+  members of or that are visible to all (project visibility); the datasets of the tasks they see
+  and of those projects. Seeing is not changing: a visible project is read-only to outsiders.
 - Collectors, who register and check data, see every dataset (and tasks as everyone else).
 
 Lists (:mod:`~annotation_kit.task_queries`, :mod:`~annotation_kit.dataset_queries`) filter by
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from . import task_refs
 from .errors import NotFound
-from .models import Dataset, ProjectMember, Task, TaskDataset, TaskMember, User
+from .models import Dataset, Project, ProjectMember, Task, TaskDataset, TaskMember, User
 from .task_refs import TaskRef
 from .workflow import Role, is_supervisor
 
@@ -29,7 +30,11 @@ __all__ = ["datasets_seen", "may_see_task", "require_dataset", "require_task", "
 
 
 def _projects(user: User) -> Any:
-    return select(ProjectMember.project_id).where(ProjectMember.user_id == user.id)
+    """The projects ``user`` sees: theirs, and the visible ones."""
+    return union(
+        select(ProjectMember.project_id).where(ProjectMember.user_id == user.id),
+        select(Project.id).where(Project.visibility == "visible"),
+    )
 
 
 def tasks_seen(user: User) -> ColumnElement[bool]:

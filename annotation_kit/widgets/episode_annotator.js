@@ -91,8 +91,10 @@ function render({ model, el }) {
       draw();
       return;
     }
-    request(model, "update", { annotation: s.id, version: s.version, changes: {
-      skill: skill.value, labels: [...labels.selectedOptions].map((o) => o.value), description: description.value } });
+    const changes = { labels: [...labels.selectedOptions].map((o) => o.value), description: description.value };
+    // a skill no longer offered (deprecated, or not the project's) stays unless another is picked
+    if (skill.value || model.get("skills").includes(s.skill)) changes.skill = skill.value;
+    request(model, "update", { annotation: s.id, version: s.version, changes });
   }
 
   function invalid(segment) {
@@ -156,12 +158,49 @@ function render({ model, el }) {
     return items.length ? [h("h4", { text: "Rule checks" }), h("ul", { class: "ak-list", testid: "findings" }, items)] : [];
   }
 
+  /** The guidelines beside the timeline: HTML rendered safely by the library (raw HTML in
+   * the Markdown is escaped there); a link to #episode=ID&at=START-END opens that example. */
+  const guide = h("aside", { class: "ak-guidelines", testid: "guidelines" });
+  const body = h("div", { class: "ak-annotator-body" });
+  const main = h("div", { class: "ak-annotator-main" });
+  guide.addEventListener("click", (e) => {
+    const link = e.target.closest && e.target.closest("a");
+    const href = link ? link.getAttribute("href") || "" : "";
+    const found = /^#episode=(\d+)(?:&at=([\d.]+)(?:-([\d.]+))?)?$/.exec(href);
+    if (!found) return;
+    e.preventDefault();
+    const at = Math.round(Number(found[2] || 0) * 1e9);
+    if (Number(found[1]) === model.get("dataset")) view.seek(at);
+    else request(model, "open", { dataset: Number(found[1]), at_ns: at });
+  });
+  function guidelines() {
+    const shown = model.get("guidelines") || [];
+    const want = JSON.stringify(shown.map((g) => [g.scope, g.name, g.version]));
+    if (guide.dataset.shown === want) return;
+    guide.dataset.shown = want;
+    guide.replaceChildren(h("h4", { text: "Guidelines" }), ...shown.map((g) => {
+      const text = h("div", { class: "ak-guideline-text" });
+      text.innerHTML = g.html;  // safe: rendered by annotation_kit.guidelines.render
+      return h("details", { testid: `guideline-${g.scope}-${g.name}`, open: "" }, [
+        h("summary", { text: `${g.scope === "project" ? "Project" : "Skill"} ${g.name} · v${g.version}` }),
+        text,
+        h("div", { class: "ak-muted", text: `cite as ${g.reference}` }),
+      ]);
+    }));
+    guide.hidden = shown.length === 0;
+  }
+
   function draw() {
     if (!model.get("dataset")) {
       root.replaceChildren(...messages(model), h("p", { class: "ak-muted", text: "Open a task's episode to annotate." }));
       return;
     }
-    if (!root.contains(header)) root.replaceChildren(header, media, form, invalidBar, list);
+    if (!root.contains(header)) {  // after the "open an episode" message
+      main.replaceChildren(media, form, invalidBar, list);
+      body.replaceChildren(main, guide);
+      root.replaceChildren(header, body);
+    }
+    guidelines();
     setOptions(skill, model.get("skills"), false);
     setOptions(labels, model.get("labels"), true);
     const known = JSON.stringify(model.get("suggestions"));
@@ -180,7 +219,9 @@ function render({ model, el }) {
     list.replaceChildren(...segmentList());
   }
 
-  root.append(header, media, form, invalidBar, list);
+  main.append(media, form, invalidBar, list);
+  body.append(main, guide);
+  root.append(header, body);
   draw();
   const cleanup = subscribe(model, [], draw);
   return () => { view.cleanup(); cleanup(); };

@@ -12,7 +12,18 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from .. import annotations, datasets, progress, reviews, rules, skills, tasks, visibility
+from .. import (
+    annotations,
+    datasets,
+    dictionaries,
+    guidelines,
+    progress,
+    reviews,
+    rules,
+    skills,
+    tasks,
+    visibility,
+)
 from ..episodes import Episode
 from ..errors import ConflictError, ValidationError
 from ..workflow import Duty, duties
@@ -161,8 +172,9 @@ class EpisodeAnnotatorController(EpisodeScreen):
                 {"id": d.id, "name": d.name, "status": d.status, "duration_s": d.duration_s}
                 for d in progress.dataset_status(session, task_id)
             ]
-            library = [s.name for s in skills.list_skills(session)]
-            labels = sorted({e for d in skills.list_dictionaries(session) for e in d.entries})
+            library = [s.name for s in skills.offered(session, task_id)]
+            labels = dictionaries.offered(session, task_id)
+            guides = [g.as_json() for g in guidelines.for_task(session, task_id)]
             suggestions = annotations.recent_descriptions(session)
             self.ruled = bool(rules.task_rules(session, task_id))
             found_rules = (
@@ -178,6 +190,7 @@ class EpisodeAnnotatorController(EpisodeScreen):
             "comments": comments,
             "skills": library,
             "labels": labels,
+            "guidelines": guides,
             "suggestions": suggestions,
             "can_edit": "annotate" in allowed,
         }
@@ -191,7 +204,8 @@ class EpisodeAnnotatorController(EpisodeScreen):
         action = str(request.get("action") or "")
         if action == "refresh":
             return self._records(state) | self._screen(state)
-        if action == "open":
+        if action == "open":  # another episode; at_ns: with the playhead there
+            self.at = max(0, int(request.get("at_ns") or 0))
             return self.refresh(state | {"dataset": int(request["dataset"])})
         if not state["task"] or not state["dataset"]:
             raise ValidationError("open an episode first")
@@ -421,8 +435,9 @@ SPEC = Spec(
         "windows": Trait(list, [], "Per shown signal: min/max envelope of the visible window."),
         "segments": Trait(list, [], "Annotations of the open episode in this task."),
         "comments": Trait(list, [], "Review comments on this episode, anchored in time."),
-        "skills": Trait(list, [], "The skill library (number keys pick the n-th)."),
-        "labels": Trait(list, [], "Labels from the dictionaries."),
+        "skills": Trait(list, [], "The project's skills in hot-key order (key n picks the n-th)."),
+        "labels": Trait(list, [], "Labels from the project's dictionaries."),
+        "guidelines": Trait(list, [], "The project's and its skills' guidelines (safe HTML)."),
         "suggestions": Trait(list, [], "Descriptions written before (suggestions)."),
         "findings": Trait(list, [], "Where the open episode breaks its project's rules."),
         "can_edit": Trait(bool, False, "Whether this user may change annotations now."),

@@ -14,7 +14,7 @@ def passed(team, tmp_path):
     maya = team["maya"]
     maya.skills.create("pick")
     maya.skills.create("place")
-    maya.skills.create_dictionary("objects", ["cup", "bowl"])
+    maya.dictionaries.create("objects", ["cup", "bowl"])
     files = [
         synthetic.write_mcap(tmp_path / f"src/ep{i}.mcap", duration_s=4, seed=i, cameras=("wrist",))
         for i in range(2)

@@ -433,8 +433,8 @@ def test_unknown_tasks_and_projects_are_named(team):
 def test_label_usage_and_the_quality_trend(reviewed):
     team, _a, _b = reviewed
     maya, ann = team["maya"], team["ann"]
-    maya.skills.create_dictionary("objects", ["cup", "plate"])
-    maya.skills.create_dictionary("colours", ["red", "cup"])
+    maya.dictionaries.create("objects", ["cup", "plate"])
+    maya.dictionaries.create("colours", ["red", "cup"])
     task = maya.tasks.create("labelled", datasets=team.new_datasets_now(1), annotators=["ann"])
     ann.tasks.start(task.id)
     [episode] = maya.tasks.task_dataset_ids(task.id)

@@ -10,7 +10,7 @@ SECOND = 1_000_000_000
 @pytest.fixture
 def work(team):
     team["maya"].skills.create("pick", category="manipulation")
-    team["maya"].skills.create_dictionary("objects", ["cube", "bowl"])
+    team["maya"].dictionaries.create("objects", ["cube", "bowl"])
     task = team.task("in_progress", n_datasets=1)
     return team, task.id, team["ada"].tasks.task_dataset_ids(task.id)[0]
 

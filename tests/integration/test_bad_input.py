@@ -309,13 +309,13 @@ def _services(w: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any], di
             },
         ),
         (
-            "skills",
-            "create_dictionary",
+            "dictionaries",
+            "create",
             "ada",
             {"name": "colours", "entries": ["red"]},
             {"name": "name", "entries": "strlist", "kind": "name"},
         ),
-        ("skills", "check_labels", "ada", {"labels": ["cup"]}, {"labels": "strlist"}),
+        ("dictionaries", "check_labels", "ada", {"labels": ["cup"]}, {"labels": "strlist"}),
         (
             "task_queries",
             "list_tasks",
@@ -463,7 +463,7 @@ def _world(team) -> dict[str, Any]:
     maya = team["maya"]
     maya.projects.create("kitchen")
     maya.skills.create("pick", category="grasping")
-    maya.skills.create_dictionary("objects", ["cup", "bowl"])
+    maya.dictionaries.create("objects", ["cup", "bowl"])
     task = team.task("in_progress", n_datasets=2)
     dataset = maya.tasks.task_dataset_ids(task.id)[0]
     annotation = team["ann"].annotations.add(

@@ -103,7 +103,7 @@ def work(team, tmp_path):
     maya = team["maya"]
     maya.skills.create("pick")
     maya.skills.create("place")
-    maya.skills.create_dictionary("objects", ["cup", "bowl"])
+    maya.dictionaries.create("objects", ["cup", "bowl"])
     files = [synthetic.write_mcap(tmp_path / f"ep{i}.mcap", duration_s=4, seed=i) for i in range(3)]
     ids = maya.import_datasets(files, progress=False).dataset_ids
     task = maya.tasks.create(

@@ -12,7 +12,7 @@ SECOND = 1_000_000_000
 def work(team):
     team["maya"].skills.create("pick")
     team["maya"].skills.create("place")
-    team["maya"].skills.create_dictionary("objects", ["cube", "bowl"])
+    team["maya"].dictionaries.create("objects", ["cube", "bowl"])
     task = team.task("in_progress", n_datasets=3)
     return team, task.id, team["ada"].tasks.task_dataset_ids(task.id)
 

@@ -18,7 +18,7 @@ def workspace(tmp_path):
     maya = team["maya"]
     for name in ("pick", "place", "pour"):
         maya.skills.create(name)
-    maya.skills.create_dictionary("objects", ["cup", "bowl"])
+    maya.dictionaries.create("objects", ["cup", "bowl"])
     files = [
         synthetic.write_mcap(tmp_path / f"ep{i}.mcap", duration_s=d, seed=i)
         for i, d in enumerate((6, 9, 12))
@@ -279,3 +279,44 @@ def test_space_plays_and_pauses(workspace, panel_app, page):
     at = {img.get_attribute("data-at") for img in page.locator("img").all()}
     seconds = float(paused.split(" /")[0])
     assert len(at) == 1 and abs(int(at.pop()) / 1e9 - seconds) < 0.001
+
+
+def test_the_project_s_skills_labels_and_guideline_beside_the_timeline(workspace, panel_app, page):
+    """An annotator is offered only the project's skills (in hot-key order) and labels, and reads
+    its guidelines beside the timeline: rendered, with no script run, and an example link that
+    opens the other episode at its time."""
+    url, team, task, (first, second, _third) = workspace
+    maya = team["maya"]
+    maya.projects.create("kitchen", members=["ann"])
+    maya.tasks.edit(task, project="kitchen")
+    maya.dictionaries.create("colours", ["red"])
+    maya.skills.use_in_project("kitchen", ["pour", "pick"])
+    maya.skills.reorder(["pour", "pick"])
+    maya.dictionaries.use_in_project("kitchen", ["objects"])
+    maya.guidelines.write(
+        f"## Kitchen\nPour **slowly**. {XSS}\n\n[an example](#episode={second}&at=4-6)",
+        project="kitchen",
+    )
+    team["rita"].guidelines.write("Pick: close, then lift.", skill="pick")
+    open_annotator(page, panel_app(app(task, first), url, "ann").url)
+    options = page.locator("[data-testid=skill] option").all_inner_texts()
+    assert options == ["(no skill)", "1. pour", "2. pick"]
+    assert page.locator("[data-testid=labels] option").all_inner_texts() == ["bowl", "cup"]
+    guide = page.locator("[data-testid=guidelines]")
+    assert guide.is_visible()
+    assert guide.locator("summary").all_inner_texts() == ["Project kitchen · v1", "Skill pick · v1"]
+    assert guide.locator("strong").first.inner_text() == "slowly"
+    assert guide.locator("img").count() == 0 and page.evaluate("window.__xss") is None
+    left, right = box(page, "[data-testid=timeline]"), box(page, "[data-testid=guidelines]")
+    assert right["x"] >= left["x"] + left["width"]  # beside the timeline
+    shot(page, "annotator_guidelines")
+    guide.locator("a", has_text="an example").click()
+    wait_time(page, 4.0)
+    page.focus("[data-testid=episode-annotator]")
+    keys(page, "q", "Shift+ArrowRight", "r", "1", "Enter")
+    [made] = wait_count(page, team, task, second, 1)
+    assert (made.start_ns, made.end_ns, team["ada"].skills.get(made.skill_id).name) == (
+        4 * SECOND,
+        5 * SECOND,
+        "pour",
+    )

@@ -19,7 +19,7 @@ def workspace(tmp_path):
     team = make_team(url)
     team["maya"].skills.create("pick")
     team["maya"].skills.create("place")
-    team["maya"].skills.create_dictionary("objects", ["cup"])
+    team["maya"].dictionaries.create("objects", ["cup"])
     task = team.task("pending", n_datasets=2, name=XSS)
     team["maya"].tasks.edit(task.id, description="<script>window.__xss=1</script> two episodes")
     extra = team.new_datasets_now(2)
