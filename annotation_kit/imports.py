@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tqdm.auto import tqdm
 
-from . import checks, datasets, events, projects
+from . import checks, datasets, events, projects, settings
 from .errors import AnnotationKitError
 from .formats import FormatError, detect, readers, suffixes
 from .formats.base import EpisodeInfo
@@ -217,6 +217,8 @@ def import_datasets(
         datasets.require_registrar(me)
         if project is not None:  # an unknown project is refused before anything is read
             projects.get(session, project)
+        accepted = settings.get(session, "upload_formats")
+    allowed = set(readers() if accepted is None else accepted)
     items = [sources] if isinstance(sources, (str, Path)) else list(sources)
     report = ImportReport()
     admin = me.role == Role.ADMIN
@@ -233,7 +235,14 @@ def import_datasets(
         result = FileResult(source=location.url)
         report.files.append(result)
         try:
-            scanned.append((result, detect(location).scan(location, probe_cameras=probe_cameras)))
+            module = detect(location)
+            kind = next((k for k, m in readers().items() if m is module), "")
+            if kind not in allowed:
+                raise FormatError(
+                    f"{location.url}: {kind or 'this'} sources are not accepted in this "
+                    f"workspace (setting upload_formats: {', '.join(sorted(allowed))})"
+                )
+            scanned.append((result, module.scan(location, probe_cameras=probe_cameras)))
         except FormatError as exc:
             result.error = scrub(str(exc))
         except OSError as exc:

@@ -9,9 +9,11 @@ Example::
     ws.settings.reset("export_format")            # back to its default
 
 Where they apply: ``export_format`` is the format the Export page starts on;
-``review_policy`` is the sampling policy of projects that set none
-(:func:`annotation_kit.reviews.review_policy`); ``job_retention_hours`` is how old finished jobs
-are when ``ws.queue.clean()`` is not told.
+``export_rate_hz`` the frame rate of exports whose writer takes one (``rate_hz``) when the export
+does not say (None: each format's own default); ``review_policy`` is the sampling policy of
+projects that set none (:func:`annotation_kit.reviews.review_policy`); ``job_retention_hours`` is
+how old finished jobs are when ``ws.queue.clean()`` is not told; ``upload_formats`` the source
+formats an import accepts (a file of another format is refused, named in the import report).
 """
 
 from __future__ import annotations
@@ -57,6 +59,32 @@ def _policy(value: Any) -> dict[str, Any]:
     return policy_of(value)
 
 
+def _rate(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise ValidationError(
+            f"export_rate_hz must be a whole number of frames per second from 1 to 1000, "
+            f"or null for each format's own; not {value!r}"
+        )
+    return value
+
+
+def _formats(value: Any) -> list[str] | None:
+    from .formats import readers
+
+    if value is None:
+        return None
+    known = sorted(readers())
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ValidationError(f"upload_formats must be a list of formats from {', '.join(known)}")
+    if unknown := sorted(set(value) - set(known)):
+        raise ValidationError(
+            f"upload_formats: {', '.join(unknown)} unknown; formats: {', '.join(known)}"
+        )
+    return sorted(set(value))
+
+
 @dataclass(frozen=True)
 class Definition:
     """One setting: its default, what it is for, and the check of a new value."""
@@ -73,6 +101,12 @@ DEFINITIONS = {
     ),
     "job_retention_hours": Definition(
         24.0, "how old finished jobs are when the queue's clean-up is not told", _hours
+    ),
+    "export_rate_hz": Definition(
+        None, "the frame rate of exports that do not give one (null: each format's own)", _rate
+    ),
+    "upload_formats": Definition(
+        None, "the source formats imports accept (null: every installed reader)", _formats
     ),
 }
 

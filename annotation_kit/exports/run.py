@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from .. import _text, events
+from .. import _text, events, settings
 from ..database import readonly
 from ..errors import NotFound, ValidationError
 from ..locations import locate, require_within, scrub
@@ -72,7 +72,8 @@ def export(
     """
     writer = exporter(format)
     label = format if isinstance(format, str) else getattr(format, "__name__", "custom")
-    check_options(label, writer, options or {})
+    options = _with_default_rate(workspace, writer, options or {})
+    check_options(label, writer, options)
     target = check_destination(workspace, destination, overwrite=overwrite)
     recorded = {
         "any_status": any_status,
@@ -82,7 +83,7 @@ def export(
             v.isoformat() if v else None for v in (changed_between or (None, None))
         ],
         "include_invalid": include_invalid,
-        "writer": options or {},
+        "writer": options,
     } | ({"job": job} if job is not None else {})
     with workspace.transaction() as session:
         me = workspace.me(session)
@@ -319,3 +320,15 @@ def abandon(session: Session, job_ids: Sequence[int], reason: str) -> list[int]:
 
 def _next_version(parent: Export | None) -> int:
     return (parent.release_version or 0) + 1 if parent else 1
+
+
+def _with_default_rate(workspace: Any, writer: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with the workspace's ``export_rate_hz`` setting as ``rate_hz`` when the writer
+    takes one and the export gives none."""
+    import inspect
+
+    if "rate_hz" in options or "rate_hz" not in inspect.signature(writer).parameters:
+        return options
+    with workspace.transaction(write=False) as session:
+        rate = settings.get(session, "export_rate_hz")
+    return options if rate is None else options | {"rate_hz": rate}

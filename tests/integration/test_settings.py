@@ -19,6 +19,8 @@ def test_defaults_changes_checks_and_the_audit_log(team):
         "export_format": "json",
         "review_policy": {},
         "job_retention_hours": 24.0,
+        "export_rate_hz": None,
+        "upload_formats": None,
     }
     assert ada.settings.change("export_format", "lerobot") == "lerobot"
     assert ada.settings.change("review_policy", {"percent": 20}) == {"percent": 20}
@@ -32,6 +34,10 @@ def test_defaults_changes_checks_and_the_audit_log(team):
         ("job_retention_hours", "a day", "number of hours"),
         ("job_retention_hours", 0, "above 0"),
         ("job_retention_hours", float("nan"), "number of hours"),
+        ("export_rate_hz", 12.5, "whole number of frames"),
+        ("export_rate_hz", 0, "from 1 to 1000"),
+        ("upload_formats", [], "must be a list of formats"),
+        ("upload_formats", ["mcap", "zip"], "zip unknown"),
     ):
         with pytest.raises(ValidationError, match=reason):
             ada.settings.change(key, bad)
@@ -74,3 +80,27 @@ def test_where_the_settings_apply(team, tmp_path, monkeypatch):
     ada.settings.change("job_retention_hours", 1)
     assert queue.clean(timedelta(hours=2)) == 0  # told otherwise
     assert queue.clean() == 1  # the workspace's hour
+
+
+def test_export_rate_and_upload_formats(team, tmp_path):
+    ada, maya = team["ada"], team["maya"]
+    from annotation_kit import synthetic
+
+    files = [
+        synthetic.write_mcap(tmp_path / "a.mcap", duration_s=2, seed=1, cameras=("wrist",)),
+        synthetic.write_aloha_hdf5(tmp_path / "b.hdf5", duration_s=2, seed=2),
+    ]
+    ada.settings.change("upload_formats", ["mcap"])
+    report = maya.import_datasets(files, progress=False)
+    assert len(report.dataset_ids) == 1
+    [refused] = [f for f in report.files if f.error]
+    assert "hdf5 sources are not accepted in this workspace" in refused.error
+    ada.settings.reset("upload_formats")
+
+    task = maya.tasks.create("rate", datasets=report.dataset_ids, annotators=["ann"]).id
+    ada.settings.change("export_rate_hz", 10)
+    made = maya.export([task], "hdf5", tmp_path / "ten", any_status=True)
+    assert made.options["writer"] == {"rate_hz": 10}
+    made = maya.export([task], "hdf5", tmp_path / "five", any_status=True, options={"rate_hz": 5})
+    assert made.options["writer"] == {"rate_hz": 5}  # the export's own rate wins
+    assert maya.export([task], "json", tmp_path / "json", any_status=True).options["writer"] == {}
