@@ -171,11 +171,16 @@ class Workspace:
     exports: Services
     """Export records: ``list_exports()``, ``get_export(id)``, ``diff(old, new)``."""
     datasets: Services
+    dictionaries: Services
+    """Versioned label dictionaries: ``create``, ``edit``, ``use_in_project``, ``usage``, CSV."""
     events: Services
     feedback: Services
     """Issues raised on tasks: ``raise_issue``, ``reply``, ``resolve``, ``list_issues``."""
     gold: Services
     """Gold episodes, the reference annotators are measured against: ``mark``, ``unmark``."""
+    guidelines: Services
+    """Markdown guidelines per project and skill: ``write``, ``get``, ``history``,
+    ``for_task``."""
     notifications: Services
     """What concerns me, from the audit log: ``list_notifications``, ``unread_count``,
     ``mark_read``."""

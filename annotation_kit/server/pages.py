@@ -61,6 +61,12 @@ def _statistics(ws: Workspace) -> Any:
     return StatisticsDashboard(ws)
 
 
+def _setup(ws: Workspace) -> Any:
+    from ..widgets import AdminPanelPanel
+
+    return AdminPanelPanel(ws)
+
+
 def _admin(ws: Workspace) -> Any:
     from ..dashboards import AdminDashboard
 
@@ -85,6 +91,7 @@ PAGES = (
     Page("exports", "Exports", SUPERVISORS, _exports),
     Page("queue", "Queue", SUPERVISORS, _queue),
     Page("statistics", "Statistics", frozenset({Role.VISITOR}) | SUPERVISORS, _statistics),
+    Page("setup", "Setup", ALL, _setup),
     Page("admin", "Admin", frozenset({Role.ADMIN}), _admin),
 )
 BY_SLUG = {page.slug: page for page in PAGES}
@@ -123,6 +130,7 @@ def home(user: str, role: Role | str, prefix: str) -> Any:
         "exports": "export tasks as training data, releases and their history",
         "queue": "background jobs: exports, imports, checks",
         "statistics": "progress per task and status",
+        "setup": "projects, skill library, dictionaries, guidelines (and settings, users)",
         "admin": "users, roles and passwords",
     }
     items = "".join(

@@ -25,7 +25,9 @@ function h(tag, props = {}, children = []) {
 
 /** @param {Model} model @param {string} action @param {Record<string, any>} [extra] */
 function request(model, action, extra = {}) {
-  model.set("_request", { id: Date.now() + Math.random(), action, ...extra });
+  // a field never typed in is undefined, which Bokeh cannot send: leave it out
+  const sent = Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined));
+  model.set("_request", { id: Date.now() + Math.random(), action, ...sent });
   model.save_changes();
 }
 

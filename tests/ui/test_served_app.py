@@ -31,14 +31,24 @@ SECOND = 1_000_000_000
 SECRET = "a cookie secret of the test server, long enough"
 PASSWORDS = {name: f"{name}-password-1" for name in ("ada", "maya", "ann", "rita", "vic", "dis")}
 PAGES = {
-    "ada": {"work", "review", "tasks", "data", "exports", "queue", "statistics", "admin"},
-    "maya": {"work", "review", "tasks", "data", "exports", "queue", "statistics"},
-    "ann": {"work"},
-    "rita": {"review"},
-    "vic": {"statistics"},
+    "ada": {"work", "review", "tasks", "data", "exports", "queue", "statistics", "setup", "admin"},
+    "maya": {"work", "review", "tasks", "data", "exports", "queue", "statistics", "setup"},
+    "ann": {"work", "setup"},
+    "rita": {"review", "setup"},
+    "vic": {"statistics", "setup"},
 }
 SERVE = [sys.executable, "-m", "annotation_kit.cli", "serve"]
-EVERY_PAGE = {"work", "review", "tasks", "data", "exports", "queue", "statistics", "admin"}
+EVERY_PAGE = {
+    "work",
+    "review",
+    "tasks",
+    "data",
+    "exports",
+    "queue",
+    "statistics",
+    "setup",
+    "admin",
+}
 
 
 class Served:
@@ -751,3 +761,72 @@ def test_the_launcher_card_opens_the_dashboards_through_jupyters_proxy(
         context.close()
         lab.stop()
         team["ada"].close()
+
+
+def test_an_admin_sets_up_a_project_that_a_visitor_reads_and_nobody_else_sees(served, browser):
+    """The Setup page: an admin creates a visible and a private project, users from CSV, the
+    skill library from CSV and a guideline; a visitor sees the visible project read-only and
+    nothing of the private one."""
+    ada = served.team["ada"]
+    tag = served.port
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    log_in(page, served, "ada", then="/setup")
+    panel = page.locator("[data-testid=admin-panel]")
+    panel.wait_for()
+    for name, visibility in ((f"open{tag}", "visible"), (f"closed{tag}", "private")):
+        panel.get_by_label("New project name").fill(name)
+        panel.get_by_label("New project visibility").select_option(visibility)
+        panel.get_by_label("New project members").fill("ann")
+        panel.get_by_role("button", name="Create project").click()
+        panel.locator(f"[data-testid=notice] >> text=created project {name}").wait_for()
+    panel.get_by_role("button", name="Users").click()
+    panel.get_by_label("users CSV").fill(f"username,role,project\nnew{tag},annotator,open{tag}\n")
+    panel.get_by_role("button", name="Import users CSV").click()
+    panel.locator("[data-testid=notice] >> text=users imported: 1 created").wait_for()
+    assert ada.projects.memberships()[f"new{tag}"] == [f"open{tag}"]
+
+    panel.get_by_role("button", name="Skill library").click()
+    bad = "name,category,requires\nsweep,clean,nothing\n"
+    panel.get_by_label("skills CSV").fill(bad)
+    panel.get_by_role("button", name="Import skills CSV").click()
+    panel.locator("[data-testid=error] >> text=line 2: requires 'nothing'").wait_for()
+    good = f"name,category,requires\nreach{tag},arm,\ngrab{tag},arm,reach{tag}\n"
+    panel.get_by_label("skills CSV").fill(good)
+    panel.get_by_role("button", name="Import skills CSV").click()
+    panel.locator("[data-testid=notice] >> text=skills imported: 2 created").wait_for()
+    row = panel.locator(f"[data-testid=skill-grab{tag}]")
+    assert f"reach{tag}" in row.inner_text() and "offered" in row.inner_text()
+    shot(page, "served_skill_library")
+
+    panel.get_by_role("button", name="Guidelines").click()
+    panel.get_by_label("Guideline name").select_option(f"open{tag}")
+    panel.get_by_role("button", name="Open").click()
+    panel.locator("text=(none yet)").wait_for()
+    panel.get_by_label("Guideline (Markdown)").fill(
+        "## Grabbing\nClose **slowly**. <script>window.__xss=1</script>"
+    )
+    panel.get_by_role("button", name="Save a new version").click()
+    panel.locator("[data-testid=notice] >> text=version 1").wait_for()
+    assert panel.locator("[data-testid=guideline-preview] strong").inner_text() == "slowly"
+    assert page.evaluate("window.__xss") is None
+    assert ada.guidelines.get(project=f"open{tag}").body.startswith("## Grabbing")
+    shot(page, "served_setup_guidelines")
+    context.close()
+
+    visitor = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = visitor.new_page()
+    log_in(page, served, "vic", then="/setup")
+    panel = page.locator("[data-testid=admin-panel]")
+    panel.locator(f"[data-testid=project-open{tag}]").wait_for()
+    assert panel.locator(f"[data-testid=project-closed{tag}]").count() == 0
+    assert panel.get_by_role("button", name="Create project").count() == 0
+    assert panel.locator("text=Read only").count() == 1
+    tabs = [t.inner_text() for t in panel.locator("[data-testid^=tab-]").all()]
+    assert tabs == ["Projects", "Skill library", "Dictionaries", "Guidelines"]
+    panel.get_by_role("button", name="Guidelines").click()
+    panel.get_by_label("Guideline name").select_option(f"open{tag}")
+    panel.get_by_role("button", name="Open").click()
+    panel.locator("[data-testid=guideline-preview] strong").wait_for()
+    assert panel.get_by_label("Guideline (Markdown)").count() == 0  # read, not written
+    visitor.close()

@@ -1,0 +1,399 @@
+"""AdminPanel: setting a workspace up — projects (create, describe, visibility, members,
+archive, the skills and dictionaries they use), the skill library (usage, CSV in and out,
+hot-key order, deprecation, merges), dictionaries (usage, CSV), guidelines (write, read earlier
+versions, preview as annotators see it), settings and users (CSV import, role, disable, password).
+
+Everyone may open it and sees what the library lets them: visible projects read-only for a
+visitor, guidelines to write for reviewers, everything for admins. Every action goes through the
+services, which decide who may do it; a refusal is shown, not hidden.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import (
+    dictionaries,
+    guidelines,
+    logins,
+    projects,
+    settings,
+    skills,
+    users,
+)
+from ..errors import NotFound, ValidationError
+from ..workflow import Role, is_supervisor
+from ..workspace import Workspace
+from ._base import HERE, Spec, Trait, notebook_class, panel_class
+
+TABS = ("projects", "skills", "dictionaries", "guidelines", "settings", "users")
+
+
+def _names(text: Any) -> list[str]:
+    """Names typed as ``a, b c`` (commas or spaces)."""
+    return [n for n in str(text or "").replace(",", " ").split() if n]
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+class AdminController:
+    """Reads projects, the library, guidelines, settings and users; acts through the services."""
+
+    watched = ("tab",)
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.ws = workspace
+
+    def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Everything the tabs show, as far as this person may see it."""
+        with self.ws.transaction(write=False) as session:
+            me = self.ws.me(session)
+            supervisor = is_supervisor(me)
+            admin = me.role == Role.ADMIN and me.active
+            can = {
+                "projects": supervisor,
+                "library": supervisor,
+                "guidelines": me.active and me.role in guidelines.WRITERS,
+                "settings": admin,
+                "users": admin,
+            }
+            tabs = [t for t in TABS if t not in ("settings", "users") or can[t]]
+            names = skills.names(session)
+            member_of = projects.memberships(session)
+            library = {"skill": {}, "dictionary": {}}
+            dictionary_names = {d.id: d.name for d in dictionaries.list_dictionaries(session)}
+            shown_projects = []
+            for p in projects.list_projects(session, by=me):
+                for kind, known in (("skill", names), ("dictionary", dictionary_names)):
+                    ids = projects.library_ids(session, p.id, kind) or set()
+                    library[kind][p.name] = sorted(known[i] for i in ids if i in known)
+                shown_projects.append(
+                    {
+                        "name": p.name,
+                        "description": p.description,
+                        "visibility": p.visibility,
+                        "archived": _when(p.archived_at),
+                        "members": sorted(n for n, ps in member_of.items() if p.name in ps),
+                        "skills": library["skill"][p.name],
+                        "dictionaries": library["dictionary"][p.name],
+                    }
+                )
+            by_name = {s.name: s for s in skills.list_skills(session)}
+            library_rows = [
+                {
+                    "name": u.name,
+                    "category": u.category,
+                    "version": u.version,
+                    "annotations": u.annotations,
+                    "episodes": u.episodes,
+                    "annotators": u.annotators,
+                    "last_used": _when(u.last_used),
+                    "deprecated": u.deprecated,
+                    "position": by_name[u.name].position or 0,
+                    "requires": [names[r] for r in by_name[u.name].requires if r in names],
+                    "description": by_name[u.name].description,
+                }
+                for u in skills.usage(session)
+            ]
+            dictionary_rows = [
+                {
+                    "name": d.name,
+                    "kind": d.kind,
+                    "version": d.version,
+                    "entries": list(d.labels),
+                    "annotations": d.annotations,
+                    "labels": d.labels,
+                    "projects": d.projects,
+                    "last_used": _when(d.last_used),
+                }
+                for d in dictionaries.usage(session)
+            ]
+            shown_settings = (
+                [
+                    {
+                        "key": key,
+                        "value": json.dumps(value),
+                        "doc": settings.DEFINITIONS[key].doc,
+                    }
+                    for key, value in settings.values(session).items()
+                ]
+                if admin
+                else []
+            )
+            with_password = logins.password_users(session) if admin else set()
+            people = (
+                [
+                    {
+                        "name": u.name,
+                        "role": u.role.value,
+                        "status": u.status.value,
+                        "email": u.email or "",
+                        "projects": member_of.get(u.name, []),
+                        "password": u.name in with_password,
+                    }
+                    for u in users.list_users(session)
+                ]
+                if admin
+                else []
+            )
+        tab = state["tab"] if state["tab"] in tabs else "projects"
+        return {
+            "tab": tab,
+            "tabs": tabs,
+            "can": can,
+            "projects": shown_projects,
+            "skills": library_rows,
+            "dictionaries": dictionary_rows,
+            "settings": shown_settings,
+            "users": people,
+            "roles": [r.value for r in Role],
+        } | self._guideline(state["guideline"].get("scope", ""), state["guideline"].get("name", ""))
+
+    def _guideline(self, scope: str, name: str, version: int | None = None) -> dict[str, Any]:
+        """The guideline open in the Guidelines tab: its text, rendered, and its versions."""
+        if scope not in ("project", "skill") or not name:
+            return {"guideline": {}}
+        where = {scope: name}
+        with self.ws.transaction(write=False) as session:
+            me = self.ws.me(session)
+            if scope == "project" and name not in [
+                p.name for p in projects.list_projects(session, by=me)
+            ]:
+                raise NotFound(f"no project {name!r}")
+            versions = guidelines.history(session, **where)
+            chosen = next((g for g in versions if g.version == version), None) or (
+                versions[0] if versions else None
+            )
+            author = users.names(session)
+            return {
+                "guideline": {
+                    "scope": scope,
+                    "name": name,
+                    "version": chosen.version if chosen else 0,
+                    "body": chosen.body if chosen else "",
+                    "html": guidelines.render(chosen.body) if chosen else "",
+                    "versions": [
+                        {
+                            "version": g.version,
+                            "when": _when(g.created_at),
+                            "who": author.get(g.author_id, ""),
+                        }
+                        for g in versions
+                    ],
+                    "reference": guidelines.reference(chosen, name) if chosen else "",
+                }
+            }
+
+    def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """A browser request; each names its action (see :data:`ACTIONS`)."""
+        action = str(request.get("action") or "")
+        if action == "refresh":
+            return self.refresh(state)
+        if action == "open_guideline":
+            version = int(request.get("version") or 0) or None
+            return self._guideline(str(request.get("scope")), str(request.get("name")), version)
+        if action == "export_csv":
+            which = str(request.get("what"))
+            module = {"skills": skills, "dictionaries": dictionaries}.get(which)
+            if module is None:
+                raise ValidationError(f"nothing to export as {which!r}")
+            return {"csv": getattr(self.ws, which).export_csv(), "_notice": f"{which} as CSV"}
+        act = ACTIONS.get(action)
+        if act is None:
+            raise ValidationError(f"unknown request {action!r}")
+        note = act(self.ws, request)
+        out = self.refresh(state) | {"_notice": note}
+        if action == "write_guideline":
+            out |= self._guideline(str(request.get("scope")), str(request.get("name")))
+        return out
+
+
+def _text(request: dict[str, Any], key: str) -> str:
+    return str(request.get(key) or "").strip()
+
+
+def _create_project(ws: Workspace, r: dict[str, Any]) -> str:
+    found = ws.projects.create(
+        _text(r, "name"),
+        description=str(r.get("description") or ""),
+        members=_names(r.get("members")),
+        visibility=_text(r, "visibility") or "private",
+    )
+    return f"created project {found.name} ({found.visibility})"
+
+
+def _edit_project(ws: Workspace, r: dict[str, Any]) -> str:
+    name = _text(r, "name")
+    ws.projects.edit(
+        name,
+        description=r.get("description"),
+        visibility=r.get("visibility") or None,
+    )
+    return f"project {name} saved"
+
+
+def _members(ws: Workspace, r: dict[str, Any]) -> str:
+    name, wanted = _text(r, "name"), set(_names(r.get("members")))
+    now = {n for n, ps in ws.projects.memberships().items() if name in ps}
+    with ws.transaction() as session:  # both in one transaction: all or nothing
+        me = ws.me(session)
+        projects.add_members(session, name, sorted(wanted - now), by=me)
+        projects.remove_members(session, name, sorted(now - wanted), by=me)
+    return f"members of {name}: {', '.join(sorted(wanted)) or 'none'}"
+
+
+def _project_library(ws: Workspace, r: dict[str, Any]) -> str:
+    name = _text(r, "name")
+    with ws.transaction() as session:
+        me = ws.me(session)
+        skills.use_in_project(session, name, _names(r.get("skills")), by=me)
+        dictionaries.use_in_project(session, name, _names(r.get("dictionaries")), by=me)
+    return f"{name} now offers its own skills and labels (blank: the whole library)"
+
+
+def _archive(ws: Workspace, r: dict[str, Any]) -> str:
+    name = _text(r, "name")
+    if r.get("archived"):
+        ws.projects.archive(name)
+        return f"project {name} archived"
+    ws.projects.unarchive(name)
+    return f"project {name} taken out of the archive"
+
+
+def _create_skill(ws: Workspace, r: dict[str, Any]) -> str:
+    found = ws.skills.create(
+        _text(r, "name"),
+        category=_text(r, "category"),
+        description=str(r.get("description") or ""),
+        requires=_names(r.get("requires")),
+    )
+    return f"skill {found.name} added"
+
+
+def _import(ws: Workspace, r: dict[str, Any]) -> str:
+    what = _text(r, "what")
+    if what not in ("skills", "dictionaries", "users"):
+        raise ValidationError(f"nothing to import as {what!r}")
+    text = str(r.get("csv") or "")
+    if not text.strip():
+        raise ValidationError("paste CSV text (with its header line) first")
+    report = getattr(ws, what).import_csv(text)
+    if what == "users":
+        return f"users imported: {len(report.created)} created, {len(report.role_changed)} changed"
+    return (
+        f"{what} imported: {len(report.created)} created, {len(report.changed)} changed, "
+        f"{len(report.unchanged)} unchanged"
+    )
+
+
+def _deprecate(ws: Workspace, r: dict[str, Any]) -> str:
+    name = _text(r, "name")
+    if r.get("deprecated"):
+        ws.skills.deprecate(name)
+        return f"skill {name} deprecated: no longer offered, kept where used"
+    ws.skills.restore(name)
+    return f"skill {name} offered again"
+
+
+def _merge(ws: Workspace, r: dict[str, Any]) -> str:
+    name, into = _text(r, "name"), _text(r, "into")
+    moved = ws.skills.merge(name, into)
+    return f"skill {name} merged into {into}: {moved} annotation(s) re-pointed"
+
+
+def _reorder(ws: Workspace, r: dict[str, Any]) -> str:
+    order = ws.skills.reorder(_names(r.get("order")))
+    return f"hot-key order: {', '.join(order[:9])}"
+
+
+def _create_dictionary(ws: Workspace, r: dict[str, Any]) -> str:
+    found = ws.dictionaries.create(
+        _text(r, "name"), _names(r.get("entries")), kind=_text(r, "kind") or "labels"
+    )
+    return f"dictionary {found.name} added ({len(found.entries)} entries)"
+
+
+def _write_guideline(ws: Workspace, r: dict[str, Any]) -> str:
+    scope, name = _text(r, "scope"), _text(r, "name")
+    if scope not in ("project", "skill"):
+        raise ValidationError("choose a project or a skill to write its guideline")
+    found = ws.guidelines.write(str(r.get("body") or ""), **{scope: name})
+    return f"guideline of {scope} {name}: version {found.version}"
+
+
+def _change_setting(ws: Workspace, r: dict[str, Any]) -> str:
+    key = _text(r, "key")
+    if r.get("reset"):
+        ws.settings.reset(key)
+        return f"{key} is back to its default"
+    try:
+        value = json.loads(str(r.get("value") or ""))
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"{key}: write the value as JSON ({exc.msg})") from None
+    ws.settings.change(key, value)
+    return f"{key} set to {json.dumps(value)}"
+
+
+def _user(ws: Workspace, r: dict[str, Any]) -> str:
+    name, what = _text(r, "name"), _text(r, "what")
+    if what == "create":
+        role = _text(r, "role") or "annotator"
+        made = ws.users.create(name, role, email=_text(r, "email") or None)
+        if r.get("password"):
+            ws.logins.set_password(made.name, str(r["password"]))
+        return f"created {made.name} ({made.role})"
+    if what == "role":
+        return f"{name} is now {ws.users.set_role(name, _text(r, 'role')).role}"
+    if what in ("disabled", "active"):
+        return f"{name} is {ws.users.set_status(name, what).status}"
+    if what == "password":
+        ws.logins.set_password(name, str(r.get("password") or ""))
+        return f"password of {name} set; their open sessions ended"
+    raise ValidationError(f"unknown change to a user: {what!r}")
+
+
+ACTIONS = {
+    "create_project": _create_project,
+    "edit_project": _edit_project,
+    "members": _members,
+    "project_library": _project_library,
+    "archive": _archive,
+    "create_skill": _create_skill,
+    "import": _import,
+    "deprecate": _deprecate,
+    "merge": _merge,
+    "reorder": _reorder,
+    "create_dictionary": _create_dictionary,
+    "write_guideline": _write_guideline,
+    "setting": _change_setting,
+    "user": _user,
+}
+"""What the browser may ask for besides ``refresh``, ``open_guideline`` and ``export_csv``."""
+
+
+SPEC = Spec(
+    name="AdminPanel",
+    esm=HERE / "admin.js",
+    css=HERE / "widgets.css",
+    controller=AdminController,
+    doc="Setting up: projects, skill library, dictionaries, guidelines, settings, users.",
+    traits={
+        "tab": Trait(str, "projects", "The tab shown."),
+        "tabs": Trait(list, [], "The tabs this person may open."),
+        "can": Trait(dict, {}, "What this person may change, per part."),
+        "projects": Trait(list, [], "The projects this person sees, with members and library."),
+        "skills": Trait(list, [], "The skill library with usage, order and requirements."),
+        "dictionaries": Trait(list, [], "Dictionaries with usage per entry and projects."),
+        "guideline": Trait(dict, {}, "The guideline open: text, rendered HTML, versions."),
+        "settings": Trait(list, [], "Workspace settings as JSON (admins)."),
+        "users": Trait(list, [], "Users with role, status, projects (admins)."),
+        "roles": Trait(list, [], "Role names."),
+        "csv": Trait(str, "", "The last CSV export, to copy."),
+    },
+)
+
+AdminPanel = notebook_class(SPEC)
+AdminPanelPanel = panel_class(SPEC)
