@@ -289,5 +289,40 @@ def mail(url: str | None, user: str | None) -> None:
     click.echo(f"mailed {sent} message(s)")
 
 
+@main.group(name="storage")
+def storage_group() -> None:
+    """Named storage connections (secrets stay in the environment or the secrets file)."""
+
+
+@storage_group.command(name="list")
+@URL
+@click.option("--user", envvar="ANNOTATION_KIT_USER", default=None, help="Act as this user.")
+def storage_list(url: str | None, user: str | None) -> None:
+    """The workspace's storage connections and their (non-secret) options."""
+    from .workspace import connect
+
+    try:
+        found = connect(url, user=user).storage.list_connections()
+    except AnnotationKitError as exc:
+        raise click.ClickException(str(exc)) from None
+    for c in found:
+        options = ", ".join(f"{k}={v}" for k, v in sorted(c.options.items()))
+        click.echo(f"{c.name}\t{c.kind}\t{options}")
+
+
+@storage_group.command(name="test")
+@click.argument("name")
+@URL
+@click.option("--user", envvar="ANNOTATION_KIT_USER", default=None, help="Act as this user.")
+def storage_test(name: str, url: str | None, user: str | None) -> None:
+    """Check that storage connection NAME can be listed with the secrets this machine has."""
+    from .workspace import connect
+
+    try:
+        click.echo(connect(url, user=user).storage.test(name))
+    except AnnotationKitError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 if __name__ == "__main__":
     main()

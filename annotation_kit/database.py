@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,6 +61,10 @@ def normalise(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+OPENED: list[weakref.ref[Database]] = []
+"""The databases this process opened (what ``storage://`` URLs are looked up in)."""
+
+
 @dataclass
 class Database:
     """One shared database: a write engine, a read engine, and their session factories."""
@@ -80,6 +85,7 @@ class Database:
         db = cls(url=url, engine=engine, write_engine=engine.execution_options(**{_WRITE: True}))
         if upgrade:
             db.upgrade()
+        OPENED.append(weakref.ref(db))
         return db
 
     @property

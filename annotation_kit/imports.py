@@ -87,9 +87,9 @@ def expand(sources: Iterable[str | Path]) -> list[Location]:
         if location.isdir() and not _is_dataset(location):
             for path in sorted(location.fs.find(location.path, withdirs=True)):
                 child = (
-                    locate(path)
-                    if location.is_local
-                    else Location(location.fs, path, f"{location.url.split('://')[0]}://{path}")
+                    locate(path)  # on disk: where a symbolic link points (roots are checked)
+                    if location.is_local and not location.url.startswith("storage://")
+                    else location.child(path[len(location.path.rstrip("/")) :].lstrip("/"))
                 )
                 if path.lower().endswith(endings) or (
                     location.fs.isdir(path) and _is_dataset(child)

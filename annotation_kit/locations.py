@@ -2,7 +2,8 @@
 
 Credentials and endpoints come from the environment or the usual config files (for S3:
 ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_ENDPOINT_URL``...); they are never
-stored in the workspace database, which only keeps the URL.
+stored in the workspace database, which only keeps the URL. ``storage://NAME/path`` names a
+path in a storage connection an admin set up (:mod:`annotation_kit.storage`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -65,8 +67,20 @@ def locate(source: str | Path) -> Location:
     return _locate(str(source))
 
 
+CONNECTIONS: Callable[[str], tuple[Any, str]] | None = None
+"""How a ``storage://NAME`` connection becomes a filesystem and its root path (installed by
+:mod:`annotation_kit.storage`, which reads the connections from the workspace)."""
+
+
 @functools.lru_cache(maxsize=4096)
 def _locate(text: str) -> Location:
+    if text.startswith("storage://"):  # a named connection (annotation_kit.storage)
+        name, _, rest = text.removeprefix("storage://").partition("/")
+        if CONNECTIONS is None:
+            raise ValueError("storage:// URLs need annotation_kit.storage (open a workspace)")
+        fs, root = CONNECTIONS(name)
+        path = f"{root.rstrip('/')}/{rest.strip('/')}".rstrip("/") if rest.strip("/") else root
+        return Location(fs, path, text.rstrip("/"))
     if "://" not in text or text.startswith("file://"):
         path = Path(text.removeprefix("file://")).expanduser().resolve()
         return Location(LocalFileSystem(), str(path), path.as_uri())
@@ -136,9 +150,9 @@ def require_within(location: Location, *, admin: bool, what: str) -> None:
     from .errors import PermissionDenied
 
     allowed = roots()
-    if admin or allowed is None:
-        return
     url = location.url.rstrip("/")
+    if admin or allowed is None or url.startswith("storage://"):  # connections: admins' own
+        return
     if not any(url == root or url.startswith(root + "/") for root in allowed):
         raise PermissionDenied(
             f"{what} {url} is outside the folders and storage this workspace allows "

@@ -181,6 +181,7 @@ class ObjectType(StrEnum):
     FEEDBACK = "feedback"
     SETTING = "setting"
     GUIDELINE = "guideline"
+    STORAGE = "storage"
 
 
 EMAIL_MAX = 254
@@ -448,6 +449,21 @@ class DictionaryVersion(Base):
     kind: Mapped[str] = mapped_column(String(64))
     entries: Mapped[list[str]] = mapped_column(default=list)
     description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StorageConnection(Base):
+    """A named place recordings live (S3, MinIO, GCS, a local root): its non-secret options
+    only; its secrets come from the environment or a secrets file
+    (:mod:`annotation_kit.storage`)."""
+
+    __tablename__ = "storage_connections"
+    __table_args__ = NEVER_REUSED
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -52,6 +52,7 @@ SERVICE_MODULES = (
     "rules",
     "settings",
     "skills",
+    "storage",
     "task_queries",
     "tasks",
     "users",
@@ -194,6 +195,8 @@ class Workspace:
     settings: Services
     """Workspace-wide defaults (admins change them): ``values()``, ``change(key, value)``."""
     skills: Services
+    storage: Services
+    """Named storage connections (secrets never stored): ``create``, ``browse``, ``test``."""
     task_queries: Services
     tasks: Services
     users: Services

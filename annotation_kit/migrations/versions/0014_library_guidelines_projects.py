@@ -1,5 +1,6 @@
-"""library, guidelines, projects: skill dependencies, hot-key order, deprecation and merges;
-dictionary versions; what each project uses; guidelines; project visibility and archive
+"""library, guidelines, projects, storage: skill dependencies, hot-key order, deprecation and
+merges; dictionary versions; what each project uses; guidelines; project visibility and
+archive; named storage connections
 
 Revision ID: 0014
 Revises: 0013
@@ -10,7 +11,8 @@ Skills gain ``requires`` (ids of skills that must come before in an episode), ``
 version, with a frozen copy per version (``dictionary_versions``) as skills have.
 ``project_library`` names the skills and dictionaries a project uses. ``guidelines`` holds each
 version of a project's or a skill's Markdown guideline. Projects gain ``visibility`` and
-``archived_at``.
+``archived_at``. ``storage_connections`` names where recordings live, with non-secret options
+only (secrets stay in the environment or a secrets file).
 """
 
 from collections.abc import Sequence
@@ -111,9 +113,21 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_guidelines_project_id_skill_id"), "guidelines", ["project_id", "skill_id"]
     )
+    op.create_table(
+        "storage_connections",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("options", JSON, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_storage_connections")),
+        sa.UniqueConstraint("name", name=op.f("uq_storage_connections_name")),
+        sqlite_autoincrement=True,
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("storage_connections")
     op.drop_index(op.f("ix_guidelines_project_id_skill_id"), table_name="guidelines")
     op.drop_table("guidelines")
     op.drop_table("project_library")
