@@ -159,6 +159,40 @@ function render({ model, el }) {
     return node;
   }
 
+  /** Storage connections: browse a folder, tick files or folders, import them. */
+  const ticked = new Set();
+  function storageBox() {
+    const names = model.get("connections");
+    if (!names.length) return [];
+    const shown = model.get("browsing");
+    const pick = h("select", { testid: "storage-connection", "aria-label": "Storage connection",
+      onchange: (e) => { ticked.clear(); request(model, "browse", { connection: e.target.value, path: "" }); } },
+      [h("option", { value: "", text: "Import from storage…" }), ...names.map((n) => h("option", { value: n, text: n }))]);
+    pick.value = shown.connection || "";
+    const out = [pick];
+    if (shown.connection) {
+      const parts = shown.path ? shown.path.split("/") : [];
+      const crumbs = [h("a", { href: "#", text: `${shown.connection}:`, testid: "storage-root",
+        onclick: (e) => { e.preventDefault(); request(model, "browse", { connection: shown.connection, path: "" }); } }),
+      ...parts.map((part, i) => h("a", { href: "#", text: ` / ${part}`, onclick: (e) => { e.preventDefault();
+        request(model, "browse", { connection: shown.connection, path: parts.slice(0, i + 1).join("/") }); } }))];
+      const rows = shown.entries.map((entry) => h("tr", { testid: `storage-${entry.name}` }, [
+        h("td", {}, [h("input", { type: "checkbox", checked: ticked.has(entry.url), "aria-label": `Import ${entry.name}`,
+          onchange: (e) => { e.target.checked ? ticked.add(entry.url) : ticked.delete(entry.url); } })]),
+        h("td", {}, [entry.folder
+          ? h("a", { href: "#", text: `${entry.name}/`, onclick: (e) => { e.preventDefault();
+            request(model, "browse", { connection: shown.connection, path: `${shown.path ? `${shown.path}/` : ""}${entry.name}` }); } })
+          : h("span", { text: entry.name })]),
+        h("td", { text: entry.folder ? "" : `${(entry.size / 1e6).toFixed(1)} MB` }),
+      ]));
+      out.push(h("span", { class: "ak-muted" }, crumbs),
+        h("table", { class: "ak-table", testid: "storage-entries" }, [h("tbody", {}, rows)]),
+        h("button", { text: "Import ticked", testid: "storage-import", class: "ak-on",
+          onclick: () => { request(model, "import", { urls: [...ticked] }); ticked.clear(); } }));
+    }
+    return [h("div", { class: "ak-form", testid: "storage" }, out)];
+  }
+
   // the form keeps its place (and focus) while the rest redraws around it
   const top = h("div");
   const slot = h("div");
@@ -172,7 +206,7 @@ function render({ model, el }) {
     showProposalNow();
     top.replaceChildren(
       h("div", { class: "ak-user", text: `as ${model.get("user")}` }),
-      filters(), selectionBar(), ...messages(model),
+      ...storageBox(), filters(), selectionBar(), ...messages(model),
     );
     bottom.replaceChildren(table());
   }

@@ -1,4 +1,5 @@
-"""DataBrowser: filter datasets, select many, and create an annotation task from them."""
+"""DataBrowser: filter datasets, select many, and create an annotation task from them; browse a
+storage connection and import from it (collectors, managers and admins)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import warnings
 from datetime import UTC, datetime
 from typing import Any
 
-from .. import _text, dataset_queries, tasks, users, workload
+from .. import _text, dataset_queries, storage, tasks, users, workload
 from ..errors import ValidationError
 from ..projects import list_projects
-from ..workflow import is_supervisor
+from ..workflow import Role, is_supervisor
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 
@@ -85,6 +86,10 @@ class DataBrowserController:
             roles = {u.name: str(u.role) for u in active}
             projects = [p.name for p in list_projects(session)]
             manager = is_supervisor(me)
+            registrar = me.active and me.role in (Role.ADMIN, Role.MANAGER, Role.COLLECTOR)
+            connections = (
+                [c.name for c in storage.list_connections(session, by=me)] if registrar else []
+            )
             candidates = [u.name for u in active if u.role == "annotator"]
             loads = (
                 {item.name: item.as_json() for item in workload.load(session, candidates, by=me)}
@@ -117,6 +122,7 @@ class DataBrowserController:
             "projects": projects,
             "can_create": manager,
             "loads": loads,
+            "connections": connections,
         }
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
@@ -132,6 +138,11 @@ class DataBrowserController:
                 me = self.ws.me(session)
                 ids = dataset_queries.matching_ids(session, by=me, **self._filters(state))
             return {"selected": ids, "_notice": f"{len(ids)} datasets selected"}
+        if action == "browse":
+            where = str(request.get("connection") or ""), str(request.get("path") or "")
+            return self._browse(*where)
+        if action == "import":
+            return self._import(request, state)
         ids = [int(i) for i in request.get("ids", state["selected"])]
         if not ids:
             raise ValidationError("select one or more datasets first")
@@ -219,6 +230,37 @@ class DataBrowserController:
             }
         raise ValidationError(f"unknown request {action!r}")
 
+    def _browse(self, connection: str, path: str) -> dict[str, Any]:
+        """A folder of a storage connection: its folders and files."""
+        if not connection:
+            raise ValidationError("choose a storage connection")
+        entries = self.ws.storage.browse(connection, path)
+        return {
+            "browsing": {
+                "connection": connection,
+                "path": path.strip("/"),
+                "entries": [
+                    {"url": e.url, "name": e.name, "folder": e.folder, "size": e.size}
+                    for e in entries
+                ],
+            }
+        }
+
+    def _import(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """Import the chosen files and folders of a connection (``urls``), as this person."""
+        urls = [str(u) for u in request.get("urls") or []]
+        if not urls:
+            raise ValidationError("tick the files or folders to import first")
+        if bad := [u for u in urls if not u.startswith(storage.SCHEME)]:
+            raise ValidationError(f"only storage connections are imported from here, not {bad[0]}")
+        report = self.ws.import_datasets(
+            urls, project=request.get("project") or None, progress=False
+        )
+        note = f"imported {len(report.dataset_ids)} dataset(s) from {len(urls)} source(s)"
+        if report.failed:
+            note += "; refused: " + "; ".join(f.error or "" for f in report.failed)[:400]
+        return self.refresh(state) | {"_notice": note}
+
 
 SPEC = Spec(
     name="DataBrowser",
@@ -252,6 +294,8 @@ SPEC = Spec(
         "can_create": Trait(bool, False, "Whether this user may create tasks."),
         "loads": Trait(dict, {}, "Each annotator's open work and pace (for managers)."),
         "proposal": Trait(dict, {}, "A balance of the selection: annotator -> dataset ids."),
+        "connections": Trait(list, [], "Storage connections this user may import from."),
+        "browsing": Trait(dict, {}, "The connection folder shown: {connection, path, entries}."),
     },
 )
 

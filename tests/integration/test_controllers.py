@@ -126,7 +126,7 @@ def queue_url(team, tmp_path, monkeypatch):
         redis.Redis.from_url(url).flushdb()
 
 
-def test_data_browser(work):
+def test_data_browser(work, tmp_path):
     team, _task_id, ids = work
     sent: set[str] = set()
     maya = Host(data_browser.SPEC, team["maya"], sent)
@@ -202,6 +202,20 @@ def test_data_browser(work):
     assert team["maya"].task_queries.list_tasks().total == 3  # nothing half-made
     assert "unknown request 'bogus'" in ann.refused("bogus", ids=[ids[0]])
     ann.ok("refresh")
+    # a storage connection: browsed, then imported from (ann may do neither)
+    root = tmp_path / "shelf"
+    synthetic.write_mcap(root / "day" / "new.mcap", duration_s=1, cameras=("wrist",))
+    team["ada"].storage.create("shelf", "local", {"root": str(root)})
+    maya.ok("refresh")
+    assert (maya.connections, ann.connections) == (["shelf"], [])
+    maya.ok("browse", connection="shelf", path="day")
+    assert [e["name"] for e in maya.browsing["entries"]] == ["new.mcap"]
+    assert "choose a storage connection" in maya.refused("browse", connection="")
+    assert "tick the files" in maya.refused("import", urls=[])
+    assert "only storage connections" in maya.refused("import", urls=["/etc"])
+    assert "imported 1 dataset(s)" in maya.ok("import", urls=["storage://shelf/day/new.mcap"])
+    assert maya.total == 4
+    assert "may not" in ann.refused("browse", connection="shelf")
     every_kind_sent(data_browser, sent)
 
 

@@ -106,3 +106,49 @@ def test_create_a_task_in_jupyterlab(workspace, jupyter_lab, page):
     assert (card.annotators, card.counts.datasets) == (["ann"], 1)
     assert team["ada"].tasks.task_dataset_ids(card.id) == [ids[-1]]
     shot(page, "data_browser_jupyterlab")
+
+
+def test_browse_an_s3_connection_and_import_from_it(
+    workspace, panel_app, page, s3_endpoint, monkeypatch, tmp_path
+):
+    """A collector browses a bucket on a local S3-compatible server through a storage
+    connection (its secrets only in the server's environment) and imports a folder from it."""
+    import uuid
+
+    import fsspec
+
+    url, team, _ids = workspace
+    bucket = f"shelf-{uuid.uuid4().hex[:8]}"
+    fs = fsspec.filesystem("s3", skip_instance_cache=True)
+    fs.mkdir(bucket)
+    for i in range(2):
+        made = synthetic.write_mcap(
+            tmp_path / f"s3-{i}.mcap",
+            duration_s=1,
+            cameras=("w",),
+            seed=i,
+        )
+        fs.put(str(made), f"{bucket}/runs/monday/ep{i}.mcap")
+    monkeypatch.setenv("ANNOTATION_KIT_STORAGE_SHELF_KEY", "shelf-key")
+    monkeypatch.setenv("ANNOTATION_KIT_STORAGE_SHELF_SECRET", "shelf-secret-9f2")
+    team["ada"].storage.create("shelf", "s3", {"bucket": bucket, "endpoint_url": s3_endpoint})
+    server = panel_app(PANEL_APP, url, "col")
+    page.goto(server.url)
+    page.wait_for_selector("text=Page 1 of 1 · 5 datasets", timeout=30_000)
+    page.select_option("[data-testid=storage-connection]", "shelf")
+    page.locator("[data-testid=storage-entries] >> text=runs/").click()
+    page.locator("[data-testid=storage-monday]").wait_for()
+    page.get_by_label("Import monday").check()
+    page.click("[data-testid=storage-import]")
+    page.wait_for_selector("[data-testid=notice] >> text=imported 2 dataset(s) from 1 source(s)")
+    page.wait_for_selector("text=Page 1 of 1 · 7 datasets")
+    shot(page, "data_browser_storage")
+    stored = sorted(
+        d.source_uri
+        for d in team["ada"].datasets.list_datasets()
+        if d.source_uri.startswith("storage")
+    )
+    assert stored == [
+        "storage://shelf/runs/monday/ep0.mcap",
+        "storage://shelf/runs/monday/ep1.mcap",
+    ]
