@@ -200,11 +200,27 @@ function render({ model, el }) {
       h("div", { testid: "judging", text: `Annotation #${s.id} · ${s.kind === "segment" ? `${fmt(s.start_ns)}–${fmt(s.end_ns)} s` : "whole episode"} · ${s.skill || "(no skill)"}` +
         (s.description ? ` · “${s.description}”` : "") }),
       ...(c ? [h("div", { class: "ak-warning", testid: "judging-change", text: changeText(c) })] : []),
-      ...(can ? [comment, h("div", { class: "ak-toolbar" }, [anchorInfo,
+      ...(can ? [comment, h("div", { class: "ak-toolbar" }, [anchorInfo, ...citeGuideline(comment),
         h("button", { class: "ak-pass", text: "Pass (A)", testid: "pass-annotation", onclick: () => judge("pass") }),
         h("button", { class: "ak-danger", text: "Reject (X)", testid: "reject-annotation", onclick: () => judge("reject") }),
         h("button", { text: "Next (J)", testid: "next-annotation", onclick: () => step(1) })])] : []),
     ];
+  }
+
+  /** A guideline the comment cites: its reference ([guideline NAME vN]) goes into the text. */
+  function citeGuideline(field) {
+    const shown = model.get("guidelines") || [];
+    if (!shown.length) return [];
+    const node = h("select", { testid: "cite-guideline", "aria-label": "Cite a guideline",
+      onchange: (e) => {
+        const value = e.target.value;  // read now: a shadow DOM event has no target later
+        if (value) field.value = `${field.value}${field.value && !field.value.endsWith(" ") ? " " : ""}${value}`;
+        e.target.value = "";
+        field.focus();
+      } },
+      [h("option", { value: "", text: "Cite a guideline…" }),
+        ...shown.map((g) => h("option", { value: g.reference, text: `${g.scope} ${g.name} v${g.version}` }))]);
+    return [node];
   }
 
   function decisionPanel() {

@@ -13,7 +13,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .. import annotations, consensus, progress, reviews, skills, tasks, visibility
+from .. import (
+    annotations,
+    consensus,
+    guidelines,
+    progress,
+    reviews,
+    skills,
+    tasks,
+    visibility,
+)
 from ..errors import ConflictError, ValidationError
 from ..workflow import is_supervisor
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
@@ -121,6 +130,7 @@ class ReviewFormController(EpisodeAnnotatorController):
             changes = reviews.changes_since_last_round(session, task_id)
             policy = reviews.review_policy(session, task_id)
             names = {d.id: d.name for d in progress.dataset_status(session, task_id)}
+            cited = [g.as_json() for g in guidelines.for_task(session, task_id)]
         per_dataset = Counter(a.dataset_id for a in in_sample)
         judged = Counter(a.dataset_id for a in in_sample if a.id in verdicts)
         rejected = sum(
@@ -128,6 +138,7 @@ class ReviewFormController(EpisodeAnnotatorController):
         )
         here = {a.id for a in found if a.dataset_id == dataset_id}
         return {
+            "guidelines": cited,
             "task_name": task.name,
             "task_version": task.version,
             "status": str(task.status),

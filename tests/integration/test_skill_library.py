@@ -2,6 +2,8 @@
 used; CSV out and back in, all or nothing with each bad line named; an edit by import is a new
 version that old annotations do not follow."""
 
+import json
+
 import pytest
 
 from annotation_kit.errors import InvalidTransition, PermissionDenied, ValidationError
@@ -106,7 +108,7 @@ def test_dependencies_feed_the_rule_checks_and_refuse_cycles(team):
     ann.tasks.submit(task)
 
 
-def test_hot_key_order_deprecation_and_merge_keep_old_annotations(team):
+def test_hot_key_order_deprecation_and_merge_keep_old_annotations(team, tmp_path):
     maya, ann = team["maya"], team["ann"]
     for name in ("grasp", "pick", "place", "wipe"):
         maya.skills.create(name)
@@ -147,6 +149,9 @@ def test_hot_key_order_deprecation_and_merge_keep_old_annotations(team):
     assert any("merged into 'pick'" in n for n in notes)
     with pytest.raises(PermissionDenied):
         ann.skills.merge("pick", "wipe")
+    maya.export([task], "json", tmp_path / "out", any_status=True)  # exports carry the version
+    records = json.loads((tmp_path / "out" / "annotations.json").read_text())["annotations"]
+    assert sorted((r["skill"], r["skill_version"]) for r in records) == [("pick", 1), ("pick", 2)]
 
 
 def test_csv_carries_requirements_and_deprecation(team):

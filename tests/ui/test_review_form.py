@@ -251,3 +251,28 @@ def test_forged_review_requests_are_refused(workspace):
     }
     assert "end" in rita._error  # the anchor must lie inside the episode
     assert team["ada"].reviews.verdicts(task) == []
+
+
+def test_a_reviewer_cites_a_guideline_in_a_comment(workspace, panel_app, page):
+    url, team, task, _ids = workspace
+    team["maya"].guidelines.write("Place: open the gripper **above** the bowl.", skill="place")
+    reviewer = panel_app(review_app(task), url, "rita")
+    page.goto(reviewer.url)
+    page.wait_for_selector("[data-testid=review-form] >> text=No sample chosen yet")
+    page.select_option("[data-testid=sample-mode]", "percent")
+    page.fill("[data-testid=sample-size]", "50")
+    page.click("[data-testid=draw-sample]")
+    page.wait_for_selector("[data-testid=sample] >> text=Reviewing 1 of 2 dataset(s)")
+    [sampled] = team["ada"].reviews.current_sample(task).datasets
+    first, _second = team["ada"].annotations.list_annotations(task, dataset=sampled)
+    page.wait_for_selector(f"[data-testid=judging] >> text=Annotation #{first.id}")
+    page.fill("[data-testid=verdict-comment]", "too early, see")
+    page.select_option("[data-testid=cite-guideline]", "[guideline place v1]")
+    assert (
+        page.input_value("[data-testid=verdict-comment]") == "too early, see [guideline place v1]"
+    )
+    judged(page, first.id, "reject", lambda: page.click("[data-testid=reject-annotation]"))
+    [verdict] = [
+        v for v in team["ada"].reviews.verdicts(task, round=1) if v.annotation_id == first.id
+    ]
+    assert verdict.comment == "too early, see [guideline place v1]"
