@@ -153,3 +153,87 @@ def test_visible_projects_are_seen_read_only_and_archived_ones_take_no_task(team
         vic.projects.archive("open")
     with pytest.raises(PermissionDenied):
         team["rita"].projects.edit("open", visibility="private")
+
+
+PEOPLE = ("ada", "maya", "ann", "rita", "vic", "col", "dis")
+SUPERVISORS = {"ada", "maya"}
+
+
+def test_who_may_do_each_administration_action(team, tmp_path):
+    """Every new action, by every role: the allowed succeed, the others are refused with
+    PermissionDenied and change nothing."""
+    ada = team["ada"]
+    ada.projects.create("base")
+    ada.skills.create("base-skill")
+    ada.dictionaries.create("base-dict", ["x"])
+    (tmp_path / "root").mkdir()
+    ada.storage.create("base-store", "local", {"root": str(tmp_path / "root")})
+    actions = {
+        "skills.create": (SUPERVISORS, lambda ws, n: ws.skills.create(f"s-{n}")),
+        "skills.edit": (SUPERVISORS, lambda ws, n: ws.skills.edit("base-skill", description=n)),
+        "skills.deprecate": (SUPERVISORS, lambda ws, n: ws.skills.deprecate("base-skill")),
+        "skills.restore": (SUPERVISORS, lambda ws, n: ws.skills.restore("base-skill")),
+        "skills.reorder": (SUPERVISORS, lambda ws, n: ws.skills.reorder(["base-skill"])),
+        "skills.merge": (
+            SUPERVISORS,
+            lambda ws, n: ws.skills.merge(ada.skills.create(f"m-{n}").name, "base-skill"),
+        ),
+        "skills.use_in_project": (
+            SUPERVISORS,
+            lambda ws, n: ws.skills.use_in_project("base", ["base-skill"]),
+        ),
+        "skills.import_csv": (SUPERVISORS, lambda ws, n: ws.skills.import_csv(f"name\ni-{n}\n")),
+        "dictionaries.create": (SUPERVISORS, lambda ws, n: ws.dictionaries.create(f"d-{n}", [])),
+        "dictionaries.edit": (
+            SUPERVISORS,
+            lambda ws, n: ws.dictionaries.edit("base-dict", entries=["x", n]),
+        ),
+        "dictionaries.use_in_project": (
+            SUPERVISORS,
+            lambda ws, n: ws.dictionaries.use_in_project("base", ["base-dict"]),
+        ),
+        "dictionaries.import_csv": (
+            SUPERVISORS,
+            lambda ws, n: ws.dictionaries.import_csv(f"dictionary,entry\nc-{n},y\n"),
+        ),
+        "guidelines.write": (
+            SUPERVISORS | {"rita"},
+            lambda ws, n: ws.guidelines.write(f"by {n}", project="base"),
+        ),
+        "projects.create": (SUPERVISORS, lambda ws, n: ws.projects.create(f"p-{n}")),
+        "projects.edit": (SUPERVISORS, lambda ws, n: ws.projects.edit("base", description=n)),
+        "projects.archive": (SUPERVISORS, lambda ws, n: ws.projects.archive("base")),
+        "projects.unarchive": (SUPERVISORS, lambda ws, n: ws.projects.unarchive("base")),
+        "settings.change": ({"ada"}, lambda ws, n: ws.settings.change("export_rate_hz", 20)),
+        "storage.create": (
+            {"ada"},
+            lambda ws, n: ws.storage.create(f"st-{n}", "local", {"root": str(tmp_path)}),
+        ),
+        "storage.browse": (SUPERVISORS | {"col"}, lambda ws, n: ws.storage.browse("base-store")),
+        "storage.list_connections": (
+            SUPERVISORS | {"col"},
+            lambda ws, n: ws.storage.list_connections(),
+        ),
+        "storage.remove": (
+            {"ada"},
+            lambda ws, n: ws.storage.remove(
+                ada.storage.create(f"gone-{n}", "local", {"root": str(tmp_path)}).name
+            ),
+        ),
+    }
+    outcomes = {}
+    for action, (allowed, act) in actions.items():
+        for person in PEOPLE:
+            try:
+                act(team[person], person)
+                outcomes[action, person] = "ok"
+            except PermissionDenied:
+                outcomes[action, person] = "denied"
+    expected = {
+        (action, person): "ok" if person in allowed else "denied"
+        for action, (allowed, _act) in actions.items()
+        for person in PEOPLE
+    }
+    assert outcomes == expected
+    names = [s.name for s in ada.skills.list_skills()]
+    assert "s-ann" not in names and "s-maya" in names  # a refusal wrote nothing
