@@ -222,7 +222,7 @@ def test_who_may_do_each_administration_action(team, tmp_path):
         ),
     }
     outcomes = {}
-    for action, (allowed, act) in actions.items():
+    for action, (_allowed, act) in actions.items():
         for person in PEOPLE:
             try:
                 act(team[person], person)
