@@ -14,6 +14,7 @@ from . import (
     checks,
     datasets,
     dictionaries,
+    guidelines,
     logins,
     projects,
     skills,
@@ -43,6 +44,17 @@ SKILLS = [
 OBJECTS = ["red cube", "blue bowl", "mug", "sponge"]
 OUTCOMES = ["success", "failure", "partial"]
 SECOND = 1_000_000_000
+GUIDELINE = """# Kitchen pick and place
+
+Segment **every** skill the robot performs, from the first motion to the last:
+
+- *reach*: from the first arm motion until the gripper is at the object;
+- *grasp* / *release*: the gripper closing / opening, nothing more;
+- *pick*, *place*: the object leaving / reaching its support.
+
+Label each segment with the object it acts on (the `objects` dictionary). When in doubt, raise
+an issue on the task rather than guess.
+"""
 
 
 @dataclass
@@ -85,6 +97,7 @@ def build(url: str, *, seed: int = 7) -> DemoSummary:
             skills.create(s, name, category=category, description=f"The robot {name}es.", by=me)
         dictionaries.create(s, "objects", OBJECTS, kind="objects", by=me)
         dictionaries.create(s, "outcomes", OUTCOMES, kind="labels", by=me)
+        guidelines.write(s, GUIDELINE, project="kitchen-pick", by=me)
         checks.set_rules(
             s,
             "kitchen-pick",
