@@ -2,6 +2,7 @@
 clicks and types like a person, then reads the database."""
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import annotation_kit as ak
 from tests.conftest import make_team
@@ -56,11 +57,18 @@ def test_board_under_panel_serve(workspace, panel_app, page):
     first = page.locator("tbody tr").first
     first_name = first.locator("a").inner_text()
     first.locator("input[type=checkbox]").check()
+    page.wait_for_selector("[data-testid=selected-count] >> text=1 selected")
     page.click("[data-testid=next-page]")
     page.wait_for_selector("text=Page 2 of 2 · 30 tasks")
     second = page.locator("tbody tr").last
     second_name = second.locator("a").inner_text()
-    second.locator("input[type=checkbox]").check()
+    for _ in range(3):  # under load the page may redraw once more as the click lands: again
+        second.locator("input[type=checkbox]").check()
+        try:
+            page.wait_for_selector("[data-testid=selected-count] >> text=2 selected", timeout=5000)
+            break
+        except PlaywrightTimeout:
+            continue
     page.wait_for_selector("[data-testid=selected-count] >> text=2 selected")
     page.select_option("[data-testid=reassign-to]", "ann2")
     page.click("[data-testid=reassign]")
