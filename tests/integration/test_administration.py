@@ -144,7 +144,7 @@ def test_visible_projects_are_seen_read_only_and_archived_ones_take_no_task(team
 
     maya.projects.archive("open", note="done")
     with pytest.raises(ValidationError, match="'open' is archived"):
-        maya.tasks.create("late", datasets=[first], project="open")
+        maya.tasks.create("late", datasets=[], project="open")
     assert [p.name for p in maya.projects.list_projects(archived=False)] == ["closed"]
     assert vic.tasks.get(shown.id).name == "shown"  # still readable
     maya.projects.unarchive("open")
