@@ -84,7 +84,7 @@ class DataBrowserController:
             active = [u for u in users.list_users(session) if u.active and u.role != "visitor"]
             people = [u.name for u in active]
             roles = {u.name: str(u.role) for u in active}
-            projects = [p.name for p in list_projects(session)]
+            projects = [p.name for p in list_projects(session, by=me)]
             manager = is_supervisor(me)
             registrar = me.active and me.role in (Role.ADMIN, Role.MANAGER, Role.COLLECTOR)
             connections = (

@@ -5,6 +5,21 @@
 function render({ model, el }) {
   const root = h("div", { class: "ak-widget ak-board", testid: "task-board" });
   el.append(root);
+  /** Filters, sort or page asked of Python and not answered yet: the rows shown are the old
+   * ones, so the list says it is busy and its boxes wait (a tick would land on a row about to
+   * be replaced). Python echoes what each answer was read for (`listed`). */
+  let asked = null;
+  let pendingTimer = 0;
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  const isPending = () => asked !== null && Object.entries(asked).some(([k, v]) => !same((model.get("listed") || {})[k], v));
+  const ask = (values) => {
+    if (Object.entries(values).some(([k, v]) => !same(model.get(k), v))) {
+      asked = { ...(asked || {}), ...values };
+      clearTimeout(pendingTimer);
+      pendingTimer = setTimeout(() => { asked = null; draw(); }, 10000);  // never stuck
+    }
+    update(model, values);
+  };
   let searchTimer = 0;
   let confirming = false;
   let editing = false;  // the batch edit form is open
@@ -48,7 +63,7 @@ function render({ model, el }) {
       testid: "search", oninput: (e) => {
         clearTimeout(searchTimer);
         const value = e.target.value;
-        searchTimer = setTimeout(() => update(model, { search: value, page: 1 }), 250);
+        searchTimer = setTimeout(() => ask({ search: value, page: 1 }), 250);
       } });
     search.value = model.get("search");
     const view = model.get("view");
@@ -134,7 +149,7 @@ function render({ model, el }) {
         onclick: () => {
           const now = new Set(model.get("status"));  // the model, not the last drawing
           now.has(s.value) ? now.delete(s.value) : now.add(s.value);
-          update(model, { status: [...now], page: 1 });
+          ask({ status: [...now], page: 1 });
         } })));
   }
 
@@ -209,10 +224,12 @@ function render({ model, el }) {
     const header = (key, label) => h("th", {
       class: "ak-sortable", testid: `sort-${key}`,
       text: label + (sort === key ? " ▲" : sort === `-${key}` ? " ▼" : ""),
-      onclick: () => update(model, { sort: sort === key ? `-${key}` : key }) });
+      onclick: () => ask({ sort: sort === key ? `-${key}` : key }) });
     const selected = new Set(model.get("selected"));
+    const busy = isPending();
     const rows = model.get("rows").map((task) => {
-      const box = h("input", { type: "checkbox", testid: `select-${task.id}`, onchange: () => toggleSelected(task.id) });
+      const box = h("input", { type: "checkbox", testid: `select-${task.id}`, disabled: busy ? "" : null,
+        onchange: () => toggleSelected(task.id) });
       box.checked = selected.has(task.id);
       return h("tr", { testid: `row-${task.id}` }, [
         h("td", {}, [box]),
@@ -228,7 +245,7 @@ function render({ model, el }) {
     const page = model.get("page");
     const pages = model.get("pages");
     return h("div", {}, [
-      h("table", { class: "ak-table" }, [
+      h("table", { class: "ak-table", testid: "task-list", "aria-busy": busy ? "true" : "false" }, [
         h("thead", {}, [h("tr", {}, [h("th"), header("name", "Name"), header("status", "Status"),
           h("th", { text: "Annotators" }), h("th", { text: "Reviewers" }), h("th", { text: "Done" }),
           header("deadline", "Deadline")])]),
@@ -236,10 +253,10 @@ function render({ model, el }) {
       ]),
       h("div", { class: "ak-pager" }, [
         h("button", { text: "‹ Prev", testid: "prev-page", disabled: page <= 1 ? "" : null,
-          onclick: () => update(model, { page: Math.max(1, page - 1) }) }),
+          onclick: () => ask({ page: Math.max(1, page - 1) }) }),
         h("span", { text: `Page ${page} of ${pages} · ${model.get("total")} tasks`, testid: "page-info" }),
         h("button", { text: "Next ›", testid: "next-page",
-          onclick: () => page < pages && update(model, { page: page + 1 }) }),
+          onclick: () => page < pages && ask({ page: page + 1 }) }),
       ]),
     ]);
   }
@@ -254,7 +271,10 @@ function render({ model, el }) {
 
   draw();
   // Server data arrives with a new _revision; selection and view are local and redraw at once.
-  return subscribe(model, ["selected", "view", "profile"], draw);
+  const answered = () => { if (!isPending()) { asked = null; clearTimeout(pendingTimer); } };
+  model.on("change:_revision", answered);
+  const cleanup = subscribe(model, ["selected", "view", "profile"], draw);
+  return () => { model.off?.("change:_revision", answered); cleanup(); };
 }
 
 export default { render };

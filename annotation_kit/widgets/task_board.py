@@ -87,10 +87,15 @@ def person_json(found: workload.Person) -> dict[str, Any]:
     }
 
 
+LISTED = ("status", "project", "assignee", "search", "sort", "page", "page_size")
+"""What the list and board are read for (echoed in ``listed``: the browser knows when the rows
+it shows are those it asked for)."""
+
+
 class TaskBoardController:
     """Lists tasks as a board or pages; selects, deletes and reassigns."""
 
-    watched = ("view", "status", "project", "assignee", "search", "sort", "page", "page_size")
+    watched = ("view", *LISTED)
 
     def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
@@ -139,7 +144,7 @@ class TaskBoardController:
             people = [u.name for u in users.list_users(session) if u.active]
             from ..projects import list_projects
 
-            projects = [p.name for p in list_projects(session)]
+            projects = [p.name for p in list_projects(session, by=me)]
             manager = is_supervisor(me)
             annotators = [
                 u.name for u in users.list_users(session) if u.active and u.role == "annotator"
@@ -164,6 +169,7 @@ class TaskBoardController:
                 if s.value in shown
             },
             "rows": [card_json(c) for c in page.items],
+            "listed": {k: state[k] for k in LISTED},
             "total": page.total,
             "page": page.page,
             "pages": page.pages,
@@ -286,6 +292,7 @@ SPEC = Spec(
         "counts": Trait(dict, {}, "Tasks per status under the current filters."),
         "columns": Trait(dict, {}, "Board view: the first cards of each status."),
         "rows": Trait(list, [], "List view: the current page."),
+        "listed": Trait(dict, {}, "The filters, sort and page the rows shown were read for."),
         "total": Trait(int, 0, "Tasks matching the filters."),
         "pages": Trait(int, 1, "List pages."),
         "people": Trait(list, [], "Active users (filter and reassign choices)."),

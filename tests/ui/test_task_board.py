@@ -2,7 +2,6 @@
 clicks and types like a person, then reads the database."""
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import annotation_kit as ak
 from tests.conftest import make_team
@@ -10,6 +9,13 @@ from tests.ui.conftest import app_source, run_all_cells, shot, write_notebook
 
 XSS = '<img src=x onerror="window.__xss=1">Pick & <b>place</b>'
 PANEL_APP = app_source("TaskBoardPanel")
+
+
+def select_row(page, row, count: int) -> None:
+    """Tick a row's box (it waits while the list is busy: rows about to be replaced take no
+    tick) and see the selection count it."""
+    row.locator("input[type=checkbox]").check()
+    page.wait_for_selector(f"[data-testid=selected-count] >> text={count} selected")
 
 
 @pytest.fixture
@@ -54,22 +60,16 @@ def test_board_under_panel_serve(workspace, panel_app, page):
     page.wait_for_selector("text=Page 1 of 2 · 30 tasks")
     page.click("[data-testid=sort-name]")
     page.wait_for_selector("[data-testid=sort-name] >> text=Name ▲")
+    page.wait_for_selector("[data-testid=task-list][aria-busy=false]")  # the sorted rows are in
     first = page.locator("tbody tr").first
     first_name = first.locator("a").inner_text()
-    first.locator("input[type=checkbox]").check()
-    page.wait_for_selector("[data-testid=selected-count] >> text=1 selected")
+    select_row(page, first, 1)
     page.click("[data-testid=next-page]")
     page.wait_for_selector("text=Page 2 of 2 · 30 tasks")
+    page.wait_for_selector("[data-testid=task-list][aria-busy=false]")
     second = page.locator("tbody tr").last
     second_name = second.locator("a").inner_text()
-    for _ in range(3):  # under load the page may redraw once more as the click lands: again
-        second.locator("input[type=checkbox]").check()
-        try:
-            page.wait_for_selector("[data-testid=selected-count] >> text=2 selected", timeout=5000)
-            break
-        except PlaywrightTimeout:
-            continue
-    page.wait_for_selector("[data-testid=selected-count] >> text=2 selected")
+    select_row(page, second, 2)
     page.select_option("[data-testid=reassign-to]", "ann2")
     page.click("[data-testid=reassign]")
     page.wait_for_selector("[data-testid=notice] >> text=reassigned 2 task(s)")
