@@ -195,6 +195,12 @@ def set_password(name: str, url: str | None, user: str | None, from_stdin: bool)
     help="The provider's claim that names the workspace user (by e-mail address or name).",
 )
 @click.option("--oidc-name", default="", help="What the login page calls the provider.")
+@click.option(
+    "--forwarded-allow-ips",
+    default="",
+    help="Comma-separated addresses or networks of proxies in front of the server whose "
+    "X-Forwarded-For names the client (login throttling counts per client address).",
+)
 @click.option("--show", is_flag=True, help="Open a browser on the login page.")
 def serve(
     url: str | None,
@@ -210,6 +216,7 @@ def serve(
     oidc_issuer: str | None,
     oidc_claim: str,
     oidc_name: str,
+    forwarded_allow_ips: str,
     show: bool,
 ) -> None:
     """Serve the workspace's dashboards to a team: each person logs in as themselves.
@@ -234,6 +241,7 @@ def serve(
             oidc_issuer=oidc_issuer,
             oidc_claim=oidc_claim,
             oidc_name=oidc_name,
+            forwarded_allow_ips=tuple(i for i in forwarded_allow_ips.split(",") if i.strip()),
             show=show,
         )
     except (AnnotationKitError, PermissionError, ValueError) as exc:

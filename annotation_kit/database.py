@@ -13,7 +13,7 @@ import random
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,13 +160,22 @@ def _driver(conn: Any) -> Any:
     return driver
 
 
+def create_private(path: Path) -> None:
+    """Create the file ``path`` (empty) readable by its owner only, unless it exists. SQLite
+    gives its ``-wal`` and ``-shm`` files the database file's mode: people's work, logins and
+    audit log are nobody else's on a shared machine."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _sqlite_engine(path: str | None) -> Engine:
     if not path or path == ":memory:":
         raise ValueError(
             "annotation_kit needs an SQLite *file* shared by several processes; "
             "pass a path such as sqlite:///workspace.db"
         )
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    create_private(Path(path))
     engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")

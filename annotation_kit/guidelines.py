@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import _text, events, projects, skills
+from . import _text, events, projects, skills, visibility
 from .database import readonly
 from .errors import NotFound, ValidationError
 from .models import Guideline, Project, Skill, Task, User
@@ -39,12 +39,20 @@ WRITERS = frozenset({Role.ADMIN, Role.MANAGER, Role.REVIEWER})
 
 
 def _scope(
-    session: Session, project: str | int | None, skill: str | int | None, *, lock: bool = False
+    session: Session,
+    project: str | int | None,
+    skill: str | int | None,
+    *,
+    by: User | None,
+    lock: bool = False,
 ) -> tuple[Project | None, Skill | None]:
     if (project is None) == (skill is None):
         raise ValidationError("a guideline belongs to a project or to a skill: name one of them")
     if project is not None:
         found = projects.get(session, project)
+        if by is not None:
+            change = "write the guideline" if lock else None
+            visibility.require_project(session, found, by, change=change)
         if lock:  # versions are numbered one writer at a time
             session.refresh(found, with_for_update=True)
         return found, None
@@ -73,7 +81,7 @@ def write(
     reviewers); an unchanged text makes no new version."""
     require_role(by, WRITERS, "write annotation guidelines")
     body = _text.text(body, "guideline", required=True)
-    found_project, found_skill = _scope(session, project, skill, lock=True)
+    found_project, found_skill = _scope(session, project, skill, by=by, lock=True)
     latest = _latest(session, found_project, found_skill)
     if latest is not None and latest.body == body:
         return latest
@@ -115,9 +123,11 @@ def get(
     project: str | int | None = None,
     skill: str | int | None = None,
     version: int | None = None,
+    by: User | None = None,
 ) -> Guideline:
-    """The guideline of ``project`` or ``skill``: its latest version, or ``version``."""
-    found_project, found_skill = _scope(session, project, skill)
+    """The guideline of ``project`` or ``skill``: its latest version, or ``version``; with
+    ``by``, only of a project that person may see."""
+    found_project, found_skill = _scope(session, project, skill, by=by)
     if version is None:
         found = _latest(session, found_project, found_skill)
     else:
@@ -138,10 +148,15 @@ def get(
 
 @readonly
 def history(
-    session: Session, *, project: str | int | None = None, skill: str | int | None = None
+    session: Session,
+    *,
+    project: str | int | None = None,
+    skill: str | int | None = None,
+    by: User | None = None,
 ) -> Sequence[Guideline]:
-    """Every version of a guideline, the newest first."""
-    found_project, found_skill = _scope(session, project, skill)
+    """Every version of a guideline, the newest first (with ``by``: of a project that person
+    may see)."""
+    found_project, found_skill = _scope(session, project, skill, by=by)
     return session.scalars(
         select(Guideline)
         .where(_where(found_project, found_skill))

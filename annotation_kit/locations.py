@@ -15,9 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import unquote
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+
+from .errors import ValidationError
 
 
 @dataclass(frozen=True)
@@ -79,11 +82,17 @@ def _locate(text: str) -> Location:
         if CONNECTIONS is None:
             raise ValueError("storage:// URLs need annotation_kit.storage (open a workspace)")
         fs, root = CONNECTIONS(name)
-        path = f"{root.rstrip('/')}/{rest.strip('/')}".rstrip("/") if rest.strip("/") else root
+        inside = _inside(rest, text)
+        path = f"{root.rstrip('/')}/{inside}" if inside else root
+        if isinstance(fs, LocalFileSystem):  # a symbolic link may point out of the root
+            real, real_root = os.path.realpath(path), os.path.realpath(root)
+            if real != real_root and not real.startswith(real_root.rstrip("/") + "/"):
+                raise ValidationError(f"{text} leads out of the root of storage {name!r}")
         return Location(fs, path, text.rstrip("/"))
     if "://" not in text or text.startswith("file://"):
         path = Path(text.removeprefix("file://")).expanduser().resolve()
         return Location(LocalFileSystem(), str(path), path.as_uri())
+    _inside(text.split("://", 1)[1], text)  # no '..' in an object store's key either
     if not text.startswith(("http://", "https://")):
         text = without_credentials(text)  # only HTTP reads them from the URL; others, never
     fs, path = fsspec.core.url_to_fs(text)
@@ -91,6 +100,20 @@ def _locate(text: str) -> Location:
         return Location(fs, path, without_credentials(path))
     protocol = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol
     return Location(fs, path, without_credentials(f"{protocol}://{path}"))
+
+
+def _inside(path: str, text: str) -> str:
+    """``path`` (below a root) as plain ``a/b/c``: refused when a part of it, as written or
+    percent-decoded, is ``..`` (which would leave the root), or holds a NUL or a backslash."""
+    decoded = path
+    for _ in range(3):  # %252e%252e is %2e%2e is ..
+        decoded = unquote(decoded)
+    if "\x00" in decoded or "\\" in decoded:
+        raise ValidationError(f"{text!r} holds a NUL or a backslash; paths use '/'")
+    parts = [part for part in decoded.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise ValidationError(f"{text} climbs out of its root with '..'; name a path inside it")
+    return "/".join(part for part in path.split("/") if part not in ("", "."))
 
 
 def without_credentials(url: str) -> str:

@@ -1,15 +1,16 @@
-"""Logging in to the served app: passwords kept only as argon2 hashes (argon2-cffi), repeated
-failures throttled per user, and a session epoch that ends every open session of a user whose
-password changes.
+"""Logging in to the served app: passwords kept only as argon2 hashes (argon2-cffi), failures
+recorded in the audit log, and a session epoch that ends every open session of a user whose
+password changes or who logs out.
 
 A refused login says why in words a person can act on, but never whether the user name exists:
-an unknown name and a wrong password get the same answer (and take the same time).
+an unknown name and a wrong password get the same answer (and take the same time). Throttling
+repeated failures is the server's (:mod:`annotation_kit.server.throttle`): by user *and*
+address, so nobody can lock another person out by typing their name.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,19 +27,17 @@ __all__ = [
     "Outcome",
     "authenticate",
     "bootstrap_admin",
+    "end_sessions",
     "epoch",
     "has_password",
     "password_users",
+    "refuse",
     "set_password",
     "sign_on",
 ]
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024
-FREE_FAILURES = 5
-"""Failed attempts in a row before a user's logins are locked for a while."""
-LOCK_FIRST = timedelta(seconds=30)
-LOCK_MAX = timedelta(minutes=15)
 WRONG = "wrong user name or password"
 SIGN_ON_ONLY = ""
 """The password hash of a user who only logs in through single sign-on (no password matches)."""
@@ -127,22 +126,14 @@ def bootstrap_admin(session: Session, name: str, password: str) -> bool:
 
 
 def authenticate(session: Session, name: str, password: str) -> Outcome:
-    """Check a login. Failures are recorded (commit the session either way): after
-    ``FREE_FAILURES`` in a row the user's logins are locked for 30 s, doubling up to 15 min."""
+    """Check a login. Failures are counted and recorded in the audit log (commit the session
+    either way); they never lock the user here (see the module)."""
     user = session.scalar(select(User).where(User.name == name)) if isinstance(name, str) else None
     login = session.get(Login, user.id) if user is not None else None
     if user is None or login is None:
-        _verify(_UNKNOWN, password if isinstance(password, str) else "")
-        return Outcome(None, refused=WRONG)
-    now = utcnow()
-    if login.locked_until is not None and login.locked_until > now:
-        wait = int((login.locked_until - now).total_seconds()) + 1
-        return Outcome(None, refused=f"too many failed logins: try again in {wait} s")
+        return refuse(password)
     if not isinstance(password, str) or not _verify(login.password_hash, password):
         login.failures += 1
-        if login.failures >= FREE_FAILURES:
-            lock = min(LOCK_MAX, LOCK_FIRST * 2 ** (login.failures - FREE_FAILURES))
-            login.locked_until = now + lock
         events.record(
             session,
             by=None,
@@ -159,6 +150,24 @@ def authenticate(session: Session, name: str, password: str) -> Outcome:
         login.password_hash = _hasher.hash(password)
     events.record(session, by=user, object_type="user", object_id=user.id, action="login")
     return Outcome(user.name, login.epoch)
+
+
+def end_sessions(session: Session, name: str) -> None:
+    """End every open session of ``name`` (logging out): cookies issued before stop working
+    on the server, also a copy someone captured."""
+    user = users.get(session, name)
+    login = session.get(Login, user.id)
+    if login is None:
+        return
+    login.epoch += 1
+    events.record(session, by=user, object_type="user", object_id=user.id, action="logout")
+
+
+def refuse(password: object) -> Outcome:
+    """The answer to an attempt that is not checked (throttled), after the same work as one
+    that is: nobody learns from it that a user exists or is being throttled."""
+    _verify(_UNKNOWN, password if isinstance(password, str) else "")
+    return Outcome(None, refused=WRONG)
 
 
 @readonly

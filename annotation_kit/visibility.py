@@ -21,12 +21,19 @@ from sqlalchemy import ColumnElement, select, true, union
 from sqlalchemy.orm import Session, aliased
 
 from . import task_refs
-from .errors import NotFound
+from .errors import NotFound, PermissionDenied
 from .models import Dataset, Project, ProjectMember, Task, TaskDataset, TaskMember, User
 from .task_refs import TaskRef
 from .workflow import Role, is_supervisor
 
-__all__ = ["datasets_seen", "may_see_task", "require_dataset", "require_task", "tasks_seen"]
+__all__ = [
+    "datasets_seen",
+    "may_see_task",
+    "require_dataset",
+    "require_project",
+    "require_task",
+    "tasks_seen",
+]
 
 
 def _projects(user: User) -> Any:
@@ -90,3 +97,23 @@ def require_dataset(session: Session, dataset_id: int, user: User) -> Dataset:
     if found is None:
         raise NotFound(f"no dataset with id {dataset_id} that {user.name} may see")
     return found
+
+
+def require_project(
+    session: Session, project: Project, user: User, *, change: str | None = None
+) -> Project:
+    """``project`` when ``user`` may see it (its members, everyone for a visible one, managers
+    and admins), else :class:`NotFound`; with ``change`` (what they want to do) also when they
+    may change things in it — members only, besides managers and admins — else
+    :class:`PermissionDenied`. Every project-scoped read and write by a person asks here."""
+    if is_supervisor(user):
+        return project
+    member = session.get(ProjectMember, (project.id, user.id)) is not None
+    if not member and project.visibility != "visible":
+        raise NotFound(f"no project {project.name!r} that {user.name} may see")
+    if change and not member:
+        raise PermissionDenied(
+            f"{user.name} may not {change} in project {project.name!r}: only its members "
+            "(and managers and admins) may; ask a manager to add you"
+        )
+    return project

@@ -11,10 +11,10 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from importlib import import_module
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from .._plugins import installed
 from ..errors import ValidationError
 
 Writer = Callable[..., dict[str, Any] | None]
@@ -42,7 +42,7 @@ def register(name: str, writer: Writer) -> None:
 def exporters() -> list[str]:
     """Every exporter name known: built-in, installed plugins and registered ones."""
     names = set(BUILTIN) | set(_registered)
-    names |= {e.name for e in entry_points(group=GROUP)}
+    names |= {e.name for e in installed(GROUP)}
     return sorted(names)
 
 
@@ -54,7 +54,7 @@ def exporter(name: str | Writer) -> Writer:
         return _registered[name]
     target = BUILTIN.get(name)
     if target is None:
-        found = [e for e in entry_points(group=GROUP) if e.name == name]
+        found = [e for e in installed(GROUP) if e.name == name]
         if not found:
             raise ValidationError(
                 f"unknown export format {name!r}; known: {', '.join(exporters())}"

@@ -10,10 +10,10 @@ group (a module path), and any registered at run time (:func:`register`).
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
+from .._plugins import installed
 from ..locations import Location, locate
 from .base import EpisodeInfo, EpisodeReader, FormatError, Frame, SourceSegment, StreamInfo
 
@@ -53,7 +53,7 @@ def register(module: ModuleType) -> None:
 def readers() -> dict[str, ModuleType]:
     """Every reader by name: built-in, installed plugins and registered ones."""
     found = {name: import_module(path) for name, path in BUILTIN.items()}
-    for entry in entry_points(group=GROUP):
+    for entry in installed(GROUP):
         found.setdefault(entry.name, import_module(entry.value))
     return found | _registered
 

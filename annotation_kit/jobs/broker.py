@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..database import create_private
 from ..errors import ValidationError
 
 QUEUE_ENV = "ANNOTATION_KIT_QUEUE"
@@ -89,6 +90,7 @@ def engine(queue_url: str) -> tuple[Any, Any]:
         huey = Huey(NAME, storage_class=redis, url=queue_url, results=False)
     elif queue_url.startswith("sqlite:///"):
         filename = queue_url.removeprefix("sqlite:///")
+        create_private(Path(filename))
         huey = Huey(NAME, storage_class=sqlite, filename=filename, results=False)
     else:
         raise ValidationError(

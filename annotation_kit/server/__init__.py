@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from .. import database_logins, logins, users
 from ..database import Database
 from ..errors import PermissionDenied, ValidationError
+from ..locations import ROOTS_ENV, roots
 from ..models import User
 from ..workflow import Role
 from ..workspace import Workspace
@@ -135,8 +136,9 @@ class _App:
             if who is None:
                 return pn.pane.HTML("<p data-testid='denied'>Your session has ended: log in.</p>")
             name, role, epoch = who
+            token = self.sessions.logout_token(pn.state.cookies.get(COOKIE))
             if page is None:
-                return home(name, role, self.prefix)
+                return home(name, role, self.prefix, logout=token)
             if role not in page.roles:
                 return pn.pane.HTML(
                     f"<p data-testid='denied'>{page.title} is not for the {role} role.</p>"
@@ -145,7 +147,7 @@ class _App:
             if document is not None:  # freed when the tab has been closed a while
                 document.on_session_destroyed(lambda _context: log.info("%s closed a page", name))
             return pn.Column(
-                navigation(name, role, self.prefix, page.slug),
+                navigation(name, role, self.prefix, page.slug, logout=token),
                 page.build(SessionWorkspace(self.db, name, epoch)),
                 sizing_mode="stretch_width",
             )
@@ -168,6 +170,7 @@ def serve(
     oidc_issuer: str | None = None,
     oidc_claim: str = "email",
     oidc_name: str = "",
+    forwarded_allow_ips: tuple[str, ...] = (),
     show: bool = False,
 ) -> None:
     """Serve the workspace at ``url`` until stopped (see ``annotation-kit serve --help``)."""
@@ -190,7 +193,13 @@ def serve(
 
         provider = discover(oidc_issuer, claim=oidc_claim, name=oidc_name)
     secret = cookie_secret(secret_folder(url))
-    app = _App(db, Sessions(db, secret, hours=session_hours), prefix)
+    app = _App(db, Sessions(db, secret, hours=session_hours, trusted=forwarded_allow_ips), prefix)
+    if roots() is None:
+        log.warning(
+            "no $%s: managers may import from and export to any path this server can reach; "
+            "set it to the folders and storage prefixes they may use",
+            ROOTS_ENV,
+        )
     sign_on = None
     if provider is not None:
         from .oidc import sign_on as offer

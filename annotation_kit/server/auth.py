@@ -8,13 +8,15 @@ Nothing else a browser sends — query, URL or widget message — names a user.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 import html
 import logging
 import os
 import secrets
 import stat
-import time
-from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,15 +28,14 @@ from tornado.web import decode_signed_value
 
 from .. import logins
 from ..database import Database
+from ..models import NAME_MAX
+from .throttle import FROM_ADDRESS, Throttle
 
 log = logging.getLogger(__name__)
 
 COOKIE = "annotation_kit"
 SECRET_ENV = "ANNOTATION_KIT_COOKIE_SECRET"
 SECRET_FILE = "cookie-secret"
-ADDRESS_FAILURES = 20
-"""Failed logins from one address within ``ADDRESS_WINDOW`` before it must wait."""
-ADDRESS_WINDOW = 600.0
 HERE = Path(__file__).parent
 
 
@@ -60,12 +61,19 @@ def cookie_secret(folder: Path) -> str:
     return path.read_text().strip()
 
 
+_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="login")
+"""Where passwords are checked: one thread, never the event loop, so a flood of logins leaves
+pages answering (and at most one core hashing)."""
+
+
 class Sessions:
     """Issues and checks session cookies against the workspace's logins."""
 
-    def __init__(self, db: Database, secret: str, *, hours: float = 12) -> None:
+    def __init__(
+        self, db: Database, secret: str, *, hours: float = 12, trusted: tuple[str, ...] = ()
+    ) -> None:
         self.db, self.secret, self.hours = db, secret, hours
-        self._failures: dict[str, list[float]] = defaultdict(list)
+        self.throttle = Throttle(trusted)
 
     @property
     def max_age_days(self) -> float:
@@ -89,27 +97,45 @@ class Sessions:
             current = logins.epoch(session, name)
         return (name, current) if current is not None and str(current) == epoch else None
 
-    def login(self, handler: tornado.web.RequestHandler, name: str, password: str) -> str:
+    def logout_token(self, value: str | bytes | None) -> str:
+        """The token a logout form must send with the session cookie ``value`` (a page of
+        another site cannot know it, so it cannot log a person out)."""
+        raw = value.encode() if isinstance(value, str) else value or b""
+        return hmac.new(self.secret.encode(), b"logout|" + raw, hashlib.sha256).hexdigest()
+
+    async def login(self, handler: tornado.web.RequestHandler, name: str, password: str) -> str:
         """Check a login and set the cookie; the reason if refused ('' when logged in)."""
-        address = handler.request.remote_ip or "?"
-        now = time.monotonic()
-        if len(self._failures) > 1000:  # forget addresses whose failures are all old
-            self._failures = defaultdict(
-                list,
-                {a: ts for a, ts in self._failures.items() if ts and now - ts[-1] < ADDRESS_WINDOW},
-            )
-        recent = [t for t in self._failures[address] if now - t < ADDRESS_WINDOW]
-        self._failures[address] = recent
-        if len(recent) >= ADDRESS_FAILURES:
-            return "too many failed logins from this address: try again in a few minutes"
-        with self.db.transaction() as session:
-            outcome = logins.authenticate(session, name, password)
+        request = handler.request
+        address = self.throttle.address(request.remote_ip, request.headers.get("X-Forwarded-For"))
+        if self.throttle.refused_address(address):
+            return FROM_ADDRESS
+        name = name[: NAME_MAX + 1]
+        if delay := self.throttle.delay(name):
+            await asyncio.sleep(delay)
+        locked = self.throttle.refused_pair(name, address)
+        outcome = await asyncio.get_running_loop().run_in_executor(
+            _HASHING, self._authenticate, name, password, locked
+        )
         if not outcome.ok:
-            recent.append(now)
+            self.throttle.failed(name, address)
             log.info("login refused for a user from %s", address)
             return outcome.refused
+        self.throttle.succeeded(name, address)
         self._issue(handler, outcome)
         return ""
+
+    def _authenticate(self, name: str, password: str, locked: bool) -> logins.Outcome:
+        if locked:  # the same answer, after the same work, as a wrong password
+            return logins.refuse(password)
+        with self.db.transaction() as session:
+            return logins.authenticate(session, name, password)
+
+    def logout(self, value: str | bytes | None) -> None:
+        """End every session of the user of cookie ``value`` on the server."""
+        found = self.login_of(value)
+        if found is not None:
+            with self.db.transaction() as session:
+                logins.end_sessions(session, found[0])
 
     def sign_on(self, handler: tornado.web.RequestHandler, identity: str, *, provider: str) -> str:
         """Set the cookie for a single sign-on identity; the reason if refused."""
@@ -134,7 +160,10 @@ class Sessions:
 
 
 def _next(value: str, prefix: str) -> str:
-    """Where to go after logging in: a path on this server, never another site."""
+    """Where to go after logging in: a path on this server, never another site; a control
+    character (a forged header line) is a bad request."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise tornado.web.HTTPError(400, "a control character in 'next'")
     if not value.startswith("/") or value.startswith("//") or "\\" in value:
         return prefix + "/"
     return value
@@ -185,9 +214,8 @@ class Provider(AuthProvider):
         """Serves the login page and checks what it posts."""
         sessions, prefix, sso = self.sessions, self.prefix, self.sign_on
 
-        class Login(tornado.web.RequestHandler):
+        class Login(PageHandler):
             def get(self) -> None:
-                self.set_header("Cache-Control", "no-store")
                 target = _next(self.get_argument("next", ""), prefix)
                 self.write(
                     page(
@@ -195,16 +223,18 @@ class Provider(AuthProvider):
                         error=self.get_argument("error", ""),
                         next=target,
                         action=f"{prefix}/login",
+                        xsrf=self.xsrf_token.decode(),
                         sso_url=f"{prefix}{sso.path}?next={quote(target)}" if sso else "",
                         sso_name=sso.name if sso else "",
                     )
                 )
 
-            def post(self) -> None:
+            async def post(self) -> None:
+                self.check_xsrf_cookie()  # the form's token and this browser's cookie agree
                 name = self.get_argument("username", "")
                 password = self.get_argument("password", "")
                 target = _next(self.get_argument("next", ""), prefix)
-                refused = sessions.login(self, name, password)
+                refused = await sessions.login(self, name, password)
                 if refused:
                     self.redirect(
                         f"{prefix}/login?error={quote(refused)}&next={quote(target)}", status=303
@@ -221,16 +251,45 @@ class Provider(AuthProvider):
 
     @property
     def logout_handler(self) -> type:
-        """Clears the cookie and shows a page to log in again."""
-        prefix = self.prefix
+        """Ends the session on the server (POST, with the token the pages' logout button
+        sends), clears the cookie and shows a page to log in again. A GET asks first."""
+        sessions, prefix = self.sessions, self.prefix
 
-        class Logout(tornado.web.RequestHandler):
+        class Logout(PageHandler):
             def get(self) -> None:
+                cookie = self.get_cookie(COOKIE)
+                if sessions.login_of(cookie) is None:
+                    self.write(page("logout.html", action=f"{prefix}/login"))
+                    return
+                self.write(
+                    page(
+                        "confirm_logout.html",
+                        action=f"{prefix}/logout",
+                        token=sessions.logout_token(cookie),
+                    )
+                )
+
+            def post(self) -> None:
+                cookie = self.get_cookie(COOKIE)
+                if not hmac.compare_digest(
+                    self.get_argument("token", ""), sessions.logout_token(cookie)
+                ):
+                    raise tornado.web.HTTPError(403, "a logout without this session's token")
+                sessions.logout(cookie)
                 self.clear_cookie(COOKIE, path="/")
-                self.set_header("Cache-Control", "no-store")
                 self.write(page("logout.html", action=f"{prefix}/login"))
 
         return Logout
+
+
+class PageHandler(tornado.web.RequestHandler):
+    """Our own pages (login, logout): never cached, never inside another site's frame."""
+
+    def set_default_headers(self) -> None:
+        """Headers on every answer, errors included."""
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("X-Frame-Options", "DENY")
+        self.set_header("Content-Security-Policy", "frame-ancestors 'none'")
 
 
 def page(name: str, **values: str) -> str:

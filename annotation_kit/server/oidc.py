@@ -145,6 +145,7 @@ def handler(oidc: Oidc, sessions: Sessions, prefix: str) -> type:
                     error=f"single sign-on failed: {reason}",
                     next=f"{prefix}/",
                     action=f"{prefix}/login",
+                    xsrf=self.xsrf_token.decode(),
                     sso_url="",
                     sso_name="",
                 )

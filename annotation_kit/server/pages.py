@@ -102,8 +102,11 @@ def pages_for(role: Role | str) -> list[Page]:
     return [page for page in PAGES if role in page.roles]
 
 
-def navigation(user: str, role: Role | str, prefix: str, current: str = "") -> pn.pane.HTML:
-    """The bar at the top: this user's pages, who is logged in, and a way out."""
+def navigation(
+    user: str, role: Role | str, prefix: str, current: str = "", *, logout: str = ""
+) -> pn.pane.HTML:
+    """The bar at the top: this user's pages, who is logged in, and a way out (a form that
+    posts the session's ``logout`` token)."""
     links = " ".join(
         f"<a href='{prefix}/{p.slug}' data-testid='nav-{p.slug}'"
         + (" aria-current='page' style='font-weight:bold'" if p.slug == current else "")
@@ -115,12 +118,14 @@ def navigation(user: str, role: Role | str, prefix: str, current: str = "") -> p
         f"<a href='{prefix}/'><b>annotation_kit</b></a> {links}"
         f"<span style='margin-left:auto' data-testid='who'>{html.escape(user)} "
         f"({html.escape(str(role))})</span> "
-        f"<a href='{prefix}/logout' data-testid='logout'>Log out</a></nav>",
+        f"<form method='post' action='{prefix}/logout' style='margin:0'>"
+        f"<input type='hidden' name='token' value='{html.escape(logout)}'>"
+        f"<button type='submit' data-testid='logout'>Log out</button></form></nav>",
         sizing_mode="stretch_width",
     )
 
 
-def home(user: str, role: Role | str, prefix: str) -> Any:
+def home(user: str, role: Role | str, prefix: str, *, logout: str = "") -> Any:
     """The landing page: this user's pages, each with what it is for."""
     purposes = {
         "work": "your tasks to annotate, and the annotator",
@@ -138,7 +143,7 @@ def home(user: str, role: Role | str, prefix: str) -> Any:
         for p in pages_for(role)
     )
     return pn.Column(
-        navigation(user, role, prefix),
+        navigation(user, role, prefix, logout=logout),
         pn.pane.HTML(
             f"<h2>Welcome, {html.escape(user)}</h2><ul data-testid='pages'>{items}</ul>",
             sizing_mode="stretch_width",

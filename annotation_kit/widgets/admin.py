@@ -22,7 +22,7 @@ from .. import (
     skills,
     users,
 )
-from ..errors import NotFound, ValidationError
+from ..errors import ValidationError
 from ..workflow import Role, is_supervisor
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
@@ -158,12 +158,7 @@ class AdminController:
             return {"guideline": {}}
         where = {scope: name}
         with self.ws.transaction(write=False) as session:
-            me = self.ws.me(session)
-            if scope == "project" and name not in [
-                p.name for p in projects.list_projects(session, by=me)
-            ]:
-                raise NotFound(f"no project {name!r}")
-            versions = guidelines.history(session, **where)
+            versions = guidelines.history(session, **where, by=self.ws.me(session))
             chosen = next((g for g in versions if g.version == version), None) or (
                 versions[0] if versions else None
             )

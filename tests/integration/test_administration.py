@@ -123,6 +123,27 @@ def test_guidelines_are_versioned_and_rendered_safely(team):
     assert [e.action for e in maya.events.history(object_type="guideline")][:1] == ["write"]
 
 
+def test_a_reviewer_outside_a_project_neither_reads_nor_writes_its_guideline(team):
+    ada, rita = team["ada"], team["rita"]
+    ada.projects.create("secret", members=["ann"])
+    ada.projects.create("shown", members=["ann"], visibility="visible")
+    for project in ("secret", "shown"):
+        ada.guidelines.write(f"# {project}", project=project)
+    with pytest.raises(NotFound, match="no project 'secret' that rita may see"):
+        rita.guidelines.write("mine now", project="secret")
+    with pytest.raises(NotFound, match="no project 'secret' that rita may see"):
+        rita.guidelines.get(project="secret")
+    with pytest.raises(NotFound):
+        rita.guidelines.history(project="secret")
+    assert rita.guidelines.get(project="shown").body == "# shown"  # visible: read-only
+    with pytest.raises(PermissionDenied, match="only its members"):
+        rita.guidelines.write("mine now", project="shown")
+    assert [g.version for g in ada.guidelines.history(project="secret")] == [1]
+    assert [g.version for g in ada.guidelines.history(project="shown")] == [1]
+    ada.projects.add_members("secret", ["rita"])
+    assert rita.guidelines.write("ours", project="secret").version == 2
+
+
 def test_visible_projects_are_seen_read_only_and_archived_ones_take_no_task(team):
     maya, vic, ann2 = team["maya"], team["vic"], team["ann2"]
     first, second = team.new_datasets_now(2)
@@ -163,7 +184,7 @@ def test_who_may_do_each_administration_action(team, tmp_path):
     """Every new action, by every role: the allowed succeed, the others are refused with
     PermissionDenied and change nothing."""
     ada = team["ada"]
-    ada.projects.create("base")
+    ada.projects.create("base", members=["rita"])  # reviewers write the guidelines of theirs
     ada.skills.create("base-skill")
     ada.dictionaries.create("base-dict", ["x"])
     (tmp_path / "root").mkdir()

@@ -162,3 +162,52 @@ def test_the_cli_checks_a_connection(team, bucket):
         [*cli, "test", "nope", "--url", ada.url, "--user", "ada"], capture_output=True, text=True
     )
     assert refused.returncode == 1 and "no storage connection 'nope'" in refused.stderr
+
+
+TRAVERSALS = (
+    "..",
+    "a/../..",
+    "%2e%2e",
+    "%2E%2E/%2e%2e/outside",
+    "%252e%252e",
+    "a/..%2f..",
+    "link",  # a symbolic link inside the root pointing out of it
+    "link/ep.mcap",
+    "a\\..\\..",
+)
+
+
+def test_no_path_leaves_its_connection_root(team, passed, tmp_path):
+    """``..`` as written, percent-encoded (once or twice), behind a symbolic link or with
+    backslashes: refused for every role that may use storage, in browse, import, export and a
+    lazy read; an absolute part stays inside the root."""
+    _team, task, _ids, _made, _tmp = passed
+    ada = team["ada"]
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "a").mkdir(parents=True)
+    outside.mkdir()
+    synthetic.write_mcap(outside / "ep.mcap", duration_s=1, cameras=("wrist",))
+    (root / "link").symlink_to(outside)
+    ada.storage.create("disk", "local", {"root": str(root)})
+    before = len(ada.datasets.list_datasets())
+    for who in ("ada", "maya", "col"):
+        ws = team[who]
+        for path in TRAVERSALS:
+            with pytest.raises(ValidationError, match=r"climbs out|leads out of the root|NUL or"):
+                ws.storage.browse("disk", path)
+            url = f"storage://disk/{path}"
+            with pytest.raises(ValidationError, match=r"climbs out|leads out of the root|NUL or"):
+                ws.import_datasets(url, progress=False)
+            if who != "col":
+                with pytest.raises(ValidationError, match=r"climbs out|leads out|NUL or"):
+                    ws.export(task, "json", f"{url}/export")
+        with pytest.raises(NotFound, match="not a folder"):
+            ws.storage.browse("disk", "/etc")  # absolute: root/etc, which is not there
+    assert len(ada.datasets.list_datasets()) == before
+    assert sorted(p.name for p in outside.iterdir()) == ["ep.mcap"]  # nothing written there
+    forged = ada.datasets.register(
+        name="forged", source_uri="storage://disk/../outside/ep.mcap", format="mcap",
+        duration_ns=SECOND,
+    )  # fmt: skip
+    with pytest.raises(ValidationError, match="climbs out"):
+        ada.episode(forged.id).reader  # noqa: B018  (opening it reads the file)
