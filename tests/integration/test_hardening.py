@@ -489,3 +489,22 @@ def test_services_show_their_own_parameters_and_the_audit_log_is_not_one(team):
     assert "history" in dir(vic.events) and "record" not in dir(vic.events)
     with pytest.raises(AttributeError, match="no service function 'record'"):
         vic.events.record(object_type="task", object_id=1, action="approve")
+
+
+def test_a_new_workspace_and_its_queue_are_readable_by_their_owner_only(tmp_path):
+    """People's work, logins and the audit log are nobody else's on a shared machine: the
+    SQLite file (and the -wal/-shm SQLite gives the same mode) and the job queue are 0600."""
+    import os
+    import stat
+
+    from annotation_kit.jobs import broker
+
+    ws = ak.connect(f"sqlite:///{tmp_path / 'team/workspace.db'}", user="ada")
+    ws.users.create("ann", "annotator")  # a write: the -wal file exists now
+    broker.engine(f"sqlite:///{tmp_path / 'team/queue.db'}")
+    made = sorted(p.name for p in (tmp_path / "team").iterdir())
+    assert {"workspace.db", "workspace.db-wal", "queue.db"} <= set(made)
+    for name in made:
+        mode = stat.S_IMODE(os.stat(tmp_path / "team" / name).st_mode)
+        assert mode & 0o077 == 0, f"{name} is {mode:o}"
+    ws.close()
