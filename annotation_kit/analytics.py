@@ -482,7 +482,8 @@ class Analytics:
 
     def tasks(self, *, project: str | None = None, arrow: bool = False) -> Any:
         """Every task's progress (managers and admins): status, episodes and those annotated,
-        annotations, review rounds, and hours from creation to now or to passing review."""
+        annotations (by people; ``imported``: those that came with the data or from a model),
+        review rounds, and hours from creation to now or to passing review."""
         self._require_supervisor("read every task's progress")
         params: list[Any] = []
         where = ""
@@ -497,16 +498,19 @@ class Analytics:
                        sum(d.duration_ns) / {3600 * SECOND}.0 AS hours
                 FROM task_datasets td
                 JOIN datasets d ON d.id = td.dataset_id
-                LEFT JOIN (SELECT DISTINCT task_id, dataset_id FROM annotations) a
+                LEFT JOIN (SELECT DISTINCT task_id, dataset_id FROM annotations
+                           WHERE provenance = 'human') a
                   ON a.task_id = td.task_id AND a.dataset_id = td.dataset_id
                 GROUP BY td.task_id
-            ), notes AS (
-                SELECT task_id, count(*) AS annotations FROM annotations GROUP BY task_id
+            ), notes AS (  -- people's annotations; those from the data or a model apart
+                SELECT task_id, count(*) FILTER (WHERE provenance = 'human') AS annotations,
+                       count(*) FILTER (WHERE provenance <> 'human') AS imported
+                FROM annotations GROUP BY task_id
             )
             SELECT t.id AS task, t.name, p.name AS project, t.status,
                    coalesce(pt.episodes, 0) AS episodes, coalesce(pt.annotated, 0) AS annotated,
                    coalesce(pt.hours, 0) AS hours, coalesce(n.annotations, 0) AS annotations,
-                   t.review_round AS round,
+                   coalesce(n.imported, 0) AS imported, t.review_round AS round,
                    CASE WHEN coalesce(pt.episodes, 0) = 0 THEN 0.0
                         ELSE pt.annotated / pt.episodes END AS progress,
                    CAST(t.created_at AS TIMESTAMP) AS created_at,
@@ -745,7 +749,7 @@ class Analytics:
             JOIN task_datasets td ON td.task_id = a.task_id AND td.dataset_id = a.dataset_id
             LEFT JOIN skills s ON s.id = a.skill_id
             WHERE a.task_id = ? AND a.kind = 'segment' AND a.valid
-              AND CAST(td.independent AS INTEGER) = 1
+              AND a.provenance = 'human' AND CAST(td.independent AS INTEGER) = 1
             ORDER BY a.dataset_id, u.name, a.start_ns
             """,
             [task],
@@ -910,6 +914,7 @@ class Analytics:
                 SELECT e.task_id, e.dataset_id, CAST(min(a.created_at) AS DATE) AS day
                 FROM episodes e JOIN annotations a
                   ON a.task_id = e.task_id AND a.dataset_id = e.dataset_id
+                WHERE a.provenance = 'human'
                 GROUP BY ALL
             ), days AS (
                 SELECT CAST(unnest(generate_series(
@@ -1030,7 +1035,8 @@ class Analytics:
         where, params = self._filters("t.created_at", project, "p.name", None, None)
         frame = self._query(
             f"""
-            WITH done AS (SELECT DISTINCT task_id, dataset_id FROM annotations)
+            WITH done AS (SELECT DISTINCT task_id, dataset_id FROM annotations
+                          WHERE provenance = 'human')
             SELECT t.id AS task, t.name, p.name AS project, t.status,
                    count(td.dataset_id) AS episodes, count(d.dataset_id) AS done,
                    CASE WHEN count(td.dataset_id) = 0 THEN NULL
@@ -1178,9 +1184,10 @@ class Analytics:
                 SELECT tm.user_id, tm.task_id FROM task_members tm
                 JOIN tasks t ON t.id = tm.task_id
                 WHERE tm.duty = 'annotator' AND {scope}
-            ), mine AS (
+            ), mine AS (  -- their own work: not what came with the data or from a model
                 SELECT a.* FROM annotations a
                 JOIN assigned s ON s.user_id = a.author_id AND s.task_id = a.task_id
+                WHERE a.provenance = 'human'
             ), judged AS (  -- each of their annotations' latest verdict
                 SELECT m.author_id, last(v.decision ORDER BY v.id) AS decision
                 FROM mine m JOIN annotation_verdicts v ON v.annotation_id = m.id

@@ -1,4 +1,10 @@
-"""How far tasks are: datasets annotated, completion, per-annotator counts, time remaining."""
+"""How far tasks are: datasets annotated, completion, per-annotator counts, time remaining.
+
+Only people's work counts as done (:data:`HUMAN`): segments that came with the data (provenance
+``import``) or from a model (``model``) are counted apart, as ``imported``, so an episode whose
+source carried task strings is not "annotated" before anyone has touched it, and nobody is
+credited with annotations they never made.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from . import tasks
 from .database import readonly
-from .models import Annotation, Dataset, Skill, TaskDataset, User, utcnow
+from .models import Annotation, Dataset, Provenance, Skill, TaskDataset, User, utcnow
 
 __all__ = [
     "AnnotatorProgress",
@@ -27,14 +33,21 @@ __all__ = [
 ]
 
 
+HUMAN = Annotation.provenance == Provenance.HUMAN
+"""The annotations that are a person's work (not imported with the data, not a model's)."""
+
+
 @dataclass(frozen=True)
 class Counts:
     """How far a task is: datasets, annotated datasets, annotations, invalid marks."""
 
     datasets: int = 0
     annotated: int = 0
-    """Datasets with at least one annotation or invalid mark."""
+    """Datasets with at least one annotation or invalid mark made by a person."""
     annotations: int = 0
+    """Annotations made by people."""
+    imported: int = 0
+    """Annotations that came with the data or from a model (not counted as done)."""
 
     @property
     def completion(self) -> float:
@@ -79,20 +92,19 @@ def counts(session: Session, task_ids: Iterable[int]) -> dict[int, Counts]:
             .group_by(TaskDataset.task_id)
         ).all()
     )
+    human = func.count(func.distinct(case((HUMAN, Annotation.dataset_id))))
     rows = session.execute(
-        select(Annotation.task_id, func.count(func.distinct(Annotation.dataset_id)), func.count())
+        select(
+            Annotation.task_id,
+            human,
+            func.sum(case((HUMAN, 1), else_=0)),
+            func.sum(case((HUMAN, 0), else_=1)),
+        )
         .where(Annotation.task_id.in_(ids))
         .group_by(Annotation.task_id)
     ).all()
-    done = {task_id: (annotated, total) for task_id, annotated, total in rows}
-    return {
-        i: Counts(
-            datasets=linked.get(i, 0),
-            annotated=done.get(i, (0, 0))[0],
-            annotations=done.get(i, (0, 0))[1],
-        )
-        for i in ids
-    }
+    done = {task_id: (int(a), int(n or 0), int(m or 0)) for task_id, a, n, m in rows}
+    return {i: Counts(linked.get(i, 0), *done.get(i, (0, 0, 0))) for i in ids}
 
 
 @readonly
@@ -103,7 +115,7 @@ def task_progress(session: Session, task: int) -> Progress:
     rows = session.execute(
         select(User.name, func.count(), func.count(func.distinct(Annotation.dataset_id)))
         .join(User, User.id == Annotation.author_id)
-        .where(Annotation.task_id == found.id)
+        .where(Annotation.task_id == found.id, HUMAN)
         .group_by(User.name)
         .order_by(User.name)
     ).all()
@@ -125,12 +137,16 @@ class DatasetStatus:
     name: str
     duration_s: float
     annotations: int
+    """Annotations of it made by people."""
     invalid: int
     """Annotations of it marked invalid (with a reason)."""
+    imported: int = 0
+    """Annotations of it that came with the data or from a model."""
 
     @property
     def status(self) -> str:
-        """``to do`` (nothing yet), ``invalid`` (only invalid marks) or ``annotated``."""
+        """``to do`` (nothing by a person yet), ``invalid`` (only invalid marks) or
+        ``annotated``."""
         if not self.annotations:
             return "to do"
         return "invalid" if self.invalid == self.annotations else "annotated"
@@ -140,27 +156,35 @@ class DatasetStatus:
 def dataset_status(session: Session, task: int) -> list[DatasetStatus]:
     """Each dataset of a task with its annotation and invalid-mark counts, in id order."""
     found = tasks.get(session, task)
-    invalid = func.sum(case((Annotation.valid.is_(False), 1), else_=0))
+    invalid = func.sum(case((Annotation.valid.is_(False) & HUMAN, 1), else_=0))
     done = (
         select(
             Annotation.dataset_id.label("dataset_id"),
-            func.count().label("n"),
+            func.sum(case((HUMAN, 1), else_=0)).label("n"),
             invalid.label("invalid"),
+            func.sum(case((HUMAN, 0), else_=1)).label("imported"),
         )
         .where(Annotation.task_id == found.id)
         .group_by(Annotation.dataset_id)
         .subquery()
     )
     rows = session.execute(
-        select(Dataset.id, Dataset.name, Dataset.duration_ns, done.c.n, done.c.invalid)
+        select(
+            Dataset.id,
+            Dataset.name,
+            Dataset.duration_ns,
+            done.c.n,
+            done.c.invalid,
+            done.c.imported,
+        )
         .join(TaskDataset, TaskDataset.dataset_id == Dataset.id)
         .outerjoin(done, done.c.dataset_id == Dataset.id)
         .where(TaskDataset.task_id == found.id)
         .order_by(Dataset.id)
     ).all()
     return [
-        DatasetStatus(i, name, round(ns / 1e9, 3), int(n or 0), int(bad or 0))
-        for i, name, ns, n, bad in rows
+        DatasetStatus(i, name, round(ns / 1e9, 3), int(n or 0), int(bad or 0), int(imp or 0))
+        for i, name, ns, n, bad, imp in rows
     ]
 
 
@@ -199,7 +223,8 @@ def statistics(session: Session, task: int) -> Statistics:
     skill, label, author, source = Counter(), Counter(), Counter(), Counter()
     segments = invalid = 0
     for kind, valid, labels, provenance, skill_name, author_name in rows:
-        author[author_name] += 1
+        if provenance == Provenance.HUMAN:  # imported and model segments are no one's work
+            author[author_name] += 1
         source[str(provenance)] += 1
         segments += kind == "segment"
         if not valid:

@@ -532,3 +532,41 @@ def test_duckdb_reads_snapshots_of_an_sqlite_workspace_never_the_live_file(team)
     folder = second.parent
     maya.analytics.close()
     assert not folder.exists()  # snapshots go with the store
+
+
+def test_segments_that_came_with_the_data_are_nobodys_work(team):
+    """A LeRobot source's task strings join a task as ``import`` segments: before anyone
+    annotates, reports, progress, the task card's counts and the statistics show 0 human
+    annotations and 0 episodes annotated, and the imported segments apart; a person's first
+    segment is theirs."""
+    from tests.conftest import SAMPLE_DATA
+
+    maya, ann = team["maya"], team["ann"]
+    ids = maya.import_datasets(
+        SAMPLE_DATA / "lerobot/synthetic_v30_image", progress=False
+    ).dataset_ids
+    task = maya.tasks.create("from lerobot", datasets=ids, annotators=["ann", "maya"]).id
+    stats = maya.progress.statistics(task)
+    imported = stats.per_provenance.get("import", 0)
+    assert imported >= len(ids) and stats.per_annotator == {}
+    counts = maya.progress.task_progress(task).counts
+    assert (counts.annotated, counts.annotations, counts.imported) == (0, 0, imported)
+    assert all(p.annotations == 0 for p in maya.progress.task_progress(task).per_annotator)
+    assert {d.status for d in maya.progress.dataset_status(task)} == {"to do"}
+    assert sum(d.imported for d in maya.progress.dataset_status(task)) == imported
+    [card] = maya.task_queries.list_tasks(search="from lerobot").items  # the board's card
+    assert (card.counts.annotated, card.counts.imported) == (0, imported)
+    reports = maya.analytics
+    tasks = reports.tasks().set_index("task")
+    assert (tasks.loc[task, "annotated"], tasks.loc[task, "annotations"]) == (0, 0)
+    assert tasks.loc[task, "imported"] == imported
+    team_rows = reports.team().set_index("annotator")
+    for person in ("ann", "maya"):
+        assert team_rows.loc[person, "annotations"] == 0 and team_rows.loc[person, "episodes"] == 0
+    assert reports.completeness().set_index("task").loc[task, "done"] == 0
+
+    ann.tasks.start(task)
+    ann.annotations.add(task, ids[0], start_ns=0, end_ns=100_000_000)
+    assert maya.progress.task_progress(task).counts.annotated == 1
+    assert reports.team().set_index("annotator").loc["ann", "annotations"] == 1
+    assert maya.progress.statistics(task).per_annotator == {"ann": 1}
