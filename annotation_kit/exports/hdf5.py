@@ -3,16 +3,19 @@
 IO platform (``layout="io"``): files ``episodes_NNN.hdf5`` of ``episodes_per_file`` episodes
 each (the chunk size), holding ``/data/episode_NNN`` groups with ``action`` and
 ``observation.state`` (one row per frame, in the source's float type),
-``observation.images.<camera>`` ((frames, H, W, 3) uint8) and attributes ``task`` (the task
-name), ``score`` (1.0 when every exported annotation passed review, else the share that did;
-see :mod:`.plan` for what a passed task means for annotations nobody judged), ``fps``,
-``source_uri`` and ``dataset``.
+``observation.images.<camera>`` ((frames, H, W, 3) uint8) and attributes ``task`` (the
+source's own task, as the LeRobot export carries it, else the task names), ``score`` (1.0 when
+every exported annotation passed review, else the share that did; see :mod:`.plan` for what a
+passed task means for annotations nobody judged), ``fps``, ``source_uri`` and ``dataset``.
 
 robomimic (``layout="robomimic"``): one ``robomimic.hdf5`` with ``data/demo_N`` groups holding
 ``actions``, ``obs/state`` and ``obs/<camera>_image``, ``next_obs/*`` (each observation one
 frame later, the last one repeated), ``rewards`` (0.0: we record none) and ``dones`` (1 on the
 last frame), attribute ``num_samples``; ``data`` has ``total``, ``env_args`` (JSON) and ``fps``;
-``mask/train`` lists every demo. robomimic's default config loads all of these.
+``mask/train`` lists every demo. robomimic's default config loads all of these. A robomimic
+source keeps everything it has (its ``obs/*``, ``rewards``, ``dones``, ``states``,
+``model_file``, ``env_args``...: :mod:`.hdf5_source`); only what it lacks is derived, and named
+in the export's ``cleaned`` list.
 
 An episode with no signal mapped to ``observation.state`` or ``action`` is refused, as the
 LeRobot export refuses it (and a robomimic export needs ``actions``): nothing is written.
@@ -32,7 +35,7 @@ import json
 import math
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +43,9 @@ import h5py
 import numpy as np
 
 from ..errors import ValidationError
+from .hdf5_source import copy_demo, env_args, robomimic_source
 from .plan import EpisodePlan, Plan
-from .sampling import Grid, camera_pixels, mapping_for, rate_of
+from .sampling import Grid, camera_pixels, mapping_for, rate_of, resampling
 
 LAYOUTS = ("io", "robomimic")
 TEXT = h5py.string_dtype("utf-8")
@@ -97,10 +101,11 @@ def write(
             frames += count
             names.append(f"demo_{number}")
         data.attrs["total"] = frames
-        data.attrs["env_args"] = json.dumps(
-            {"env_name": "annotation_kit_export", "type": 0, "env_kwargs": {}}
+        data.attrs["env_args"] = next(
+            (found for e in plan.episodes if (found := env_args(e))),
+            json.dumps({"env_name": "annotation_kit_export", "type": 0, "env_kwargs": {}}),
         )
-        rates = {rate_of(e, rate_hz) for e in plan.episodes}
+        rates = {rate_of(e, rate_hz, cameras=images) for e in plan.episodes}
         if len(rates) == 1:
             data.attrs["fps"] = rates.pop()
         out.create_dataset("mask/train", data=np.array(names, dtype=object), dtype=TEXT)
@@ -222,46 +227,43 @@ def _episode(
     images: bool,
     layout: str,
 ) -> int:
-    rate = rate_of(episode, rate_hz)
+    rate = rate_of(episode, rate_hz, cameras=images)
     grid = Grid.at(episode.duration_ns, rate)
     names = {
         "io": {"observation.state": "observation.state", "action": "action"},
         "robomimic": {"observation.state": "obs/state", "action": "actions"},
     }[layout]
-    data = episode.open()
     kinds = {s["name"]: s.get("encoding") for s in episode.streams}
+    mapped = mapping_for(episode.streams, mapping)
+    shown = [c["name"] for c in episode.cameras if images and not c.get("missing")]
+    with robomimic_source(episode) if layout == "robomimic" else nullcontext() as source:
+        copied = copy_demo(*source, group, grid.t_ns) if source is not None else []
+    if said := resampling(episode, rate, copied if copied else [*mapped.values(), *shown]):
+        plan.cleaned.append(said)
+    data = episode.open()
     try:
-        for key, stream in mapping_for(episode.streams, mapping).items():
+        for key, stream in mapped.items():
+            if copied and (names[key] in copied or key == "observation.state"):
+                continue  # the source's own actions and observations are there already
             times, values = data.reader.signal(stream)
             values = values[grid.nearest(times)]
             if kinds.get(stream) in ("float16", "float32"):  # readers give float64: undo that
                 values = values.astype(kinds[stream])
             dataset = group.create_dataset(names[key], data=values)
             dataset.attrs["source"] = stream
-        if images:
-            for camera in episode.cameras:
-                if camera.get("missing"):
-                    continue
-                name = _camera_name(camera["name"], layout)
-                stored = None
-                for i, frame in enumerate(camera_pixels(data, camera["name"], grid)):
-                    if stored is None:
-                        stored = group.create_dataset(
-                            name,
-                            shape=(len(grid.t_ns), *frame.shape),
-                            dtype=np.uint8,
-                            chunks=(1, *frame.shape),
-                            compression="gzip",
-                            compression_opts=1,
-                        )
-                        stored.attrs["source"] = camera["name"]
-                    stored[i] = frame
+        for camera in [] if copied else episode.cameras:
+            if not images or camera.get("missing"):
+                continue
+            _camera(group, data, camera["name"], _camera_name(camera["name"], layout), grid)
     finally:
         data.close()
-    if layout == "robomimic":
-        _transitions(group, len(grid.t_ns))
+    if layout == "robomimic" and (derived := _transitions(group, len(grid.t_ns))):
+        plan.cleaned.append(
+            f"episode {episode.name}: derived {', '.join(derived)} (the source has none)"
+        )
     passed = [a.review_verdict == "pass" for a in episode.annotations]
-    group.attrs["task"] = ", ".join(episode.tasks)
+    if not copied:
+        group.attrs["task"] = episode.source_task or ", ".join(episode.tasks)
     group.attrs["score"] = float(np.mean(passed)) if passed else 0.0
     group.attrs["fps"] = rate
     group.attrs["source_uri"] = episode.source_uri
@@ -271,12 +273,33 @@ def _episode(
     return len(grid.t_ns)
 
 
-def _transitions(group: h5py.Group, n: int) -> None:
-    """What robomimic reads besides observations and actions: ``next_obs``, ``rewards``,
-    ``dones``."""
+def _camera(group: h5py.Group, data: Any, camera: str, name: str, grid: Grid) -> None:
+    stored = None
+    for i, frame in enumerate(camera_pixels(data, camera, grid)):
+        if stored is None:
+            stored = group.create_dataset(
+                name,
+                shape=(len(grid.t_ns), *frame.shape),
+                dtype=np.uint8,
+                chunks=(1, *frame.shape),
+                compression="gzip",
+                compression_opts=1,
+            )
+            stored.attrs["source"] = camera
+        stored[i] = frame
+
+
+def _transitions(group: h5py.Group, n: int) -> list[str]:
+    """What robomimic reads besides observations and actions, where the source gave none:
+    ``next_obs`` (each observation one frame later), ``rewards`` (0.0) and ``dones`` (1 on the
+    last frame). Returns what was derived."""
+    derived = []
     observations = group["obs"]
     assert isinstance(observations, h5py.Group)
     for key, stored in observations.items():
+        if f"next_obs/{key}" in group:
+            continue
+        derived.append(f"next_obs/{key}")
         following = group.create_dataset(
             f"next_obs/{key}",
             shape=stored.shape,
@@ -291,10 +314,15 @@ def _transitions(group: h5py.Group, n: int) -> None:
             if stop == n:  # the last frame has no next one: it is repeated
                 block = np.concatenate([block, stored[n - 1 : n]])
             following[start:stop] = block
-    group.create_dataset("rewards", data=np.zeros(n, dtype=np.float64))
-    dones = np.zeros(n, dtype=np.int64)
-    dones[-1] = 1
-    group.create_dataset("dones", data=dones)
+    if "rewards" not in group:
+        group.create_dataset("rewards", data=np.zeros(n, dtype=np.float64))
+        derived.append("rewards")
+    if "dones" not in group:
+        dones = np.zeros(n, dtype=np.int64)
+        dones[-1] = 1
+        group.create_dataset("dones", data=dones)
+        derived.append("dones")
+    return derived
 
 
 def _camera_name(name: str, layout: str) -> str:

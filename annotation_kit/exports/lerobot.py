@@ -9,8 +9,11 @@ Which lerobot loads which option (each checked by ``tests/consumers``):
   (lerobot 0.4 refuses the ``language`` dtype);
 - ``version="v2.1"``: lerobot 0.3 — tasks and ``subtask_index``.
 
-Each exported episode is resampled to ``rate_hz`` (an integer, default 30; see
-:mod:`.sampling`) with ``observation.state`` and ``action`` mapped from the source streams
+Episodes keep their source's frame rate (the episodes' common whole-number rate; episodes of
+different rates, or a rate that is no whole number, are refused with the rates named) unless
+``rate_hz`` (an integer) is given, and then each is resampled to it (see :mod:`.sampling`);
+every resampling is named in the export's ``cleaned`` list and manifest. ``observation.state``
+and ``action`` are mapped from the source streams
 (float32 by default, ``dtype="float64"`` keeps float64 sources exact) and each camera as
 ``observation.images.<name>``: video (``cameras="video"``, :mod:`.lerobot_video`: AV1 with a
 keyframe every 2 frames by default, ``codec="h264"`` for H.264), PNG images inside the parquet
@@ -28,7 +31,8 @@ Tasks: each episode keeps its source's own task (a LeRobot episode's task, an HD
 attribute); episodes whose source has none get the annotation_kit task's description (else its
 name), and ``task_text="task"`` uses that for every episode. Segments become one
 ``subtask_index`` per frame (``meta/subtasks.parquet``, indexed by the subtask text like
-``tasks.parquet``) and, in v3.0, language rows. ``meta/annotation_kit.jsonl`` keeps every
+``tasks.parquet``) and, in v3.0, language rows (each ``plan`` row lists the next ``plan_ahead``
+segments, 5 by default; ``None`` lists them all). ``meta/annotation_kit.jsonl`` keeps every
 exported annotation record with the frames it maps to, which the importer reads back with where
 the annotation came from. ``strict_match=True`` writes only the annotated spans: each segment
 becomes its own LeRobot episode whose task is the segment's description.
@@ -37,6 +41,7 @@ becomes its own LeRobot episode whose task is the segment's description.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +58,7 @@ from .lerobot_features import plan_features
 from .lerobot_meta import CHUNK, write_meta
 from .lerobot_video import Videos, codec_name
 from .plan import AnnotationRecord, EpisodePlan, Plan
-from .sampling import Grid, camera_pixels
+from .sampling import Grid, camera_pixels, common_whole_rate, resampling
 
 VERSIONS = ("v3.0", "v2.1")
 CAMERA_MODES = ("video", "images", "none")
@@ -78,7 +83,7 @@ def write(
     *,
     version: str = "v3.0",
     language: bool = True,
-    rate_hz: float = 30,
+    rate_hz: float | None = None,
     mapping: dict[str, str] | None = None,
     cameras: str = "video",
     codec: str = "av1",
@@ -87,6 +92,7 @@ def write(
     robot_type: str | None = None,
     task_text: str = "source",
     gap_subtask: str = "idle",
+    plan_ahead: int | None = language.PLAN_AHEAD,
     data_file_mb: float = 100,
     video_file_mb: float = 200,
 ) -> dict[str, Any]:
@@ -104,15 +110,11 @@ def write(
         raise ValidationError("gap_subtask must be a non-empty text (unlabelled frames' subtask)")
     if not isinstance(language, bool):
         raise ValidationError("language must be True or False")
-    try:
-        fps = int(rate_hz)
-    except (TypeError, ValueError):
-        raise ValidationError(f"rate_hz must be a whole number, got {rate_hz!r}") from None
-    if fps != rate_hz or fps <= 0:
-        raise ValidationError(
-            f"rate_hz must be a whole number of frames per second above 0 (LeRobot's fps is an "
-            f"integer), got {rate_hz!r}"
-        )
+    if plan_ahead is not None and (
+        isinstance(plan_ahead, bool) or not isinstance(plan_ahead, int) or plan_ahead < 0
+    ):
+        raise ValidationError(f"plan_ahead must be a whole number ≥ 0 or None, not {plan_ahead!r}")
+    fps = _fps(rate_hz, plan, cameras != "none")
     for name, value in (("data_file_mb", data_file_mb), ("video_file_mb", video_file_mb)):
         if not isinstance(value, int | float) or value <= 0:
             raise ValidationError(f"{name} must be above 0, got {value!r}")
@@ -130,11 +132,31 @@ def write(
         dtype,
         language=language and version == "v3.0",
         gap=gap_subtask,
+        ahead=plan_ahead,
         data_mb=data_file_mb,
         video_mb=video_file_mb,
     )
+    exported = [*layout.signals.values(), *layout.camera_keys]
+    for episode in plan.episodes:
+        if said := resampling(episode, fps, exported):
+            plan.cleaned.append(said)
     layout.write(folder, robot_type)
     return {"lerobot_episodes": len(units), "frames": layout.total}
+
+
+def _fps(rate_hz: float | None, plan: Plan, cameras: bool) -> int:
+    if rate_hz is None:
+        return common_whole_rate(plan.episodes, cameras=cameras)
+    try:
+        fps = int(rate_hz)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(f"rate_hz must be a whole number, got {rate_hz!r}") from None
+    if fps != rate_hz or fps <= 0:
+        raise ValidationError(
+            f"rate_hz must be a whole number of frames per second above 0 (LeRobot's fps is an "
+            f"integer), got {rate_hz!r}"
+        )
+    return fps
 
 
 def _task_text(episode: EpisodePlan, plan: Plan, task_text: str) -> str:
@@ -180,12 +202,14 @@ class _Layout:
         *,
         language: bool,
         gap: str,
+        ahead: int | None,
         data_mb: float,
         video_mb: float,
     ) -> None:
         self.plan, self.units, self.version = plan, units, version
         self.fps, self.mapping, self.cameras, self.codec = fps, mapping, cameras, codec
         self.dtype, self.language, self.gap = np.dtype(dtype), language, gap
+        self.ahead = ahead
         self.data_mb, self.video_mb = data_mb, video_mb
         self.tasks = sorted({u.task for u in units})
         texts = {t for u in units for a in u.records if (t := language_text(a))}
@@ -219,7 +243,7 @@ class _Layout:
         try:
             pending = pool.submit(self._unit, 0, self.units[0], firsts[0])
             for number, unit in enumerate(self.units):
-                table, stats, placed = pending.result()
+                table, stats, placed, rows = pending.result()
                 if number + 1 < len(self.units):
                     pending = pool.submit(
                         self._unit, number + 1, self.units[number + 1], firsts[number + 1]
@@ -230,14 +254,15 @@ class _Layout:
                         writer.close()
                         writer, file_number = None, file_number + 1
                         path = self._data_path(folder, file_number)
-                    if writer is None:
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        writer = pq.ParquetWriter(path, table.schema)
-                    writer.write_table(table, row_group_size=max(1, len(table)))
+                    for part in self._groups(table, rows):
+                        if writer is None:
+                            path.parent.mkdir(parents=True, exist_ok=True)
+                            writer = pq.ParquetWriter(path, part.schema)
+                        writer.write_table(part, row_group_size=max(1, len(part)))
                 else:
                     path = folder / f"data/chunk-{number // CHUNK:03d}/episode_{number:06d}.parquet"
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    pq.write_table(table, path)
+                    pq.write_table(self._ordered({}, table), path)
                 row = {
                     "episode_index": number,
                     "tasks": [unit.task],
@@ -337,19 +362,42 @@ class _Layout:
             "index": stats_of.ramp(n, first, 1),
             "task_index": stats_of.ramp(n, task, 0),
         }
+        rows = None
         if self.subtasks:
             spans, span_of = language.spans(unit.records, grid.t_ns, unit.start_ns, self.gap)
             ids = np.array([self.subtasks.index(s.text) for s in spans], dtype=np.int64)
             columns["subtask_index"] = ids[span_of]
             stats["subtask_index"] = stats_of.of(columns["subtask_index"])
             if self.language:
-                rows = language.persistent_rows(spans, timestamps, unit.task, unit.records)
-                columns |= language.columns(rows, n)
+                rows = language.persistent_rows(
+                    spans, timestamps, unit.task, unit.records, self.ahead
+                )
         elif self.language:
             rows = language.persistent_rows([], timestamps, unit.task, unit.records)
-            columns |= language.columns(rows, n)
-        table = pa.table({k: columns[k] for k in self.features if k in columns})
-        return table.replace_schema_metadata(self.schema_metadata), stats, placed
+        return pa.table(columns), stats, placed, rows
+
+    def _groups(self, table: pa.Table, rows: list[dict[str, Any]] | None) -> Iterator[pa.Table]:
+        """An episode's frames as parquet row groups: one, unless the language rows every frame
+        carries make it too large to read back (:func:`.lerobot_language.frames_per_group`);
+        the language columns of a group are built as it is written, so memory holds one."""
+        if rows is None:
+            yield self._ordered({}, table)
+            return
+        n = len(table)
+        step = language.frames_per_group(rows, n)
+        full = language.columns(rows, step)  # every frame carries the same rows
+        for start in range(0, n, step):
+            size = min(step, n - start)
+            yield self._ordered(
+                full if size == step else language.columns(rows, size), table.slice(start, size)
+            )
+
+    def _ordered(self, extra: dict[str, Any], table: pa.Table) -> pa.Table:
+        """``table``'s columns and ``extra`` in the features' order, with the parquet
+        metadata lerobot reads."""
+        columns = {name: table.column(name) for name in table.column_names} | extra
+        ordered = pa.table({k: columns[k] for k in self.features if k in columns})
+        return ordered.replace_schema_metadata(self.schema_metadata)
 
     # ----- meta ---------------------------------------------------------------------------
 

@@ -14,7 +14,12 @@ Rows, as lerobot's own writer makes them (``lerobot.datasets.language``):
 
 - ``subtask`` (role ``assistant``) at the first frame of each span, its timestamp exactly that
   frame's ``timestamp`` (float32);
-- ``plan`` at the same frames: the numbered list of the segment spans still to come;
+- ``plan`` at the same frames, when it differs from the one before: the numbered list of the
+  segment spans still to come — the next ``plan_ahead`` of them (5 by default, then
+  ``(K more)``; ``None``: all of them, as lerobot's annotation pipeline writes it; ``0``: no
+  plan rows). Every frame carries the episode's whole list of rows, so a plan repeating the
+  whole future at every boundary would grow with segments² × frames (300 segments of 200
+  characters in a 10-minute episode: over 100 GB); capped, the rows grow with the segments;
 - ``task_aug`` (role ``user``) at the first frame when valid episode-level annotations carry a
   description: the episode's task first, then each description (lerobot rotates ``${task}``
   through them);
@@ -54,6 +59,10 @@ EVENT_ROW = pa.struct(
     ]
 )
 PERSISTENT = pa.list_(PERSISTENT_ROW)
+PLAN_AHEAD = 5
+"""How many segments to come a plan row lists by default."""
+GROUP_BYTES = 256 * 1024 * 1024
+"""The language text of one parquet row group, at most (see :func:`frames_per_group`)."""
 EVENTS = pa.list_(EVENT_ROW)
 COLUMNS = ("language_persistent", "language_events")
 SAY_TOOL = {  # the tool lerobot declares by default (``meta/info.json["tools"]``)
@@ -126,9 +135,14 @@ def spans(
 
 
 def persistent_rows(
-    found: list[Span], timestamps: np.ndarray, task: str, records: list[AnnotationRecord]
+    found: list[Span],
+    timestamps: np.ndarray,
+    task: str,
+    records: list[AnnotationRecord],
+    ahead: int | None = PLAN_AHEAD,
 ) -> list[dict[str, Any]]:
-    """The ``language_persistent`` rows of one episode (the same list on each of its frames)."""
+    """The ``language_persistent`` rows of one episode (the same list on each of its frames);
+    plans list the next ``ahead`` segments (None: every one still to come)."""
     rows: list[dict[str, Any]] = []
     described = [
         a.description
@@ -139,13 +153,22 @@ def persistent_rows(
         t0 = float(timestamps[0])
         for content in dict.fromkeys([task, *described]):
             rows.append(_row("user", content, "task_aug", t0))
+    to_come = np.cumsum([0] + [s.segment for s in found])  # segments before each span
+    segments = [s.text for s in found if s.segment]
+    previous = None
     for i, span in enumerate(found):
         t = float(timestamps[span.first])
         rows.append(_row("assistant", span.text, "subtask", t))
-        remaining = [s.text for s in found[i:] if s.segment]
-        if remaining:
-            plan = "\n".join(f"{k}. {item}" for k, item in enumerate(remaining, start=1))
+        if ahead == 0:
+            continue
+        first = int(to_come[i])
+        shown = segments[first:] if ahead is None else segments[first : first + ahead]
+        plan = "\n".join(f"{k}. {item}" for k, item in enumerate(shown, start=1))
+        if more := len(segments) - first - len(shown):
+            plan += f"\n({more} more)"
+        if shown and plan != previous:
             rows.append(_row("assistant", plan, "plan", t))
+        previous = plan
     rows.sort(key=lambda r: (r["timestamp"], r["style"], r["role"]))
     return rows
 
@@ -165,14 +188,22 @@ def columns(rows: list[dict[str, Any]], n: int) -> dict[str, pa.Array]:
     """Both language columns for ``n`` frames: ``rows`` on every frame, no events."""
     atoms = _structs(rows, PERSISTENT_ROW)
     k = len(rows)  # the same rows on every frame, without n Python lists
-    offsets = np.arange(n + 1, dtype=np.int32) * k
-    persistent = pa.ListArray.from_arrays(
-        pa.array(offsets), atoms.take(pa.array(np.tile(np.arange(k), n), pa.int64())), PERSISTENT
-    )
+    offsets = pa.array(np.arange(n + 1, dtype=np.int32) * k)
+    repeated = atoms.take(pa.array(np.tile(np.arange(k), n), pa.int64()))
+    persistent = pa.ListArray.from_arrays(offsets, repeated, PERSISTENT)
     events = pa.ListArray.from_arrays(
         pa.array(np.zeros(n + 1, dtype=np.int32)), _structs([], EVENT_ROW), EVENTS
     )
     return {"language_persistent": persistent, "language_events": events}
+
+
+def frames_per_group(rows: list[dict[str, Any]], n: int) -> int:
+    """How many of an episode's ``n`` frames one parquet row group holds: all of them, unless
+    ``rows`` on every frame add up to more than :data:`GROUP_BYTES` of text — more than an
+    Arrow string array holds (2 GB), and more than the ``datasets`` library lerobot reads with
+    converts at once ("nested data conversions not implemented for chunked array outputs")."""
+    size = sum(len((r["content"] or "").encode()) + 32 for r in rows)
+    return max(1, min(n, GROUP_BYTES // max(1, size)))
 
 
 def _structs(rows: list[dict[str, Any]], kind: pa.StructType) -> pa.StructArray:

@@ -76,12 +76,63 @@ class Grid:
         return int(np.argmin(np.abs(self.t_ns - t_ns)))
 
 
-def rate_of(episode: Any, rate_hz: float | None) -> float:
-    """The export rate: the one asked for, else the episode's fastest camera, else its fastest
-    signal (so a signals-only episode keeps its own rate), else 30 Hz."""
+SAME_RATE = 0.05
+"""Rates within 5 % are the same rate: MCAP rates are measured (messages over the episode's
+span), so a 15 Hz camera reads 15.075 Hz in a 2 s recording."""
+
+
+def whole_rate(rate: float) -> int | None:
+    """``rate`` as a whole number of frames per second, when it is one (within ``SAME_RATE``)."""
+    nearest = round(rate)
+    return nearest if nearest > 0 and abs(rate - nearest) <= SAME_RATE * nearest else None
+
+
+def common_whole_rate(episodes: list[Any], *, cameras: bool = True) -> int:
+    """The frame rate an export of ``episodes`` keeps when none is asked for (LeRobot: one
+    integer fps per dataset): their own, when they share one whole-number rate; else a
+    :class:`ValidationError` naming each episode's rate and asking for ``rate_hz``."""
+    own = {e.name: rate_of(e, None, cameras=cameras) for e in episodes}
+    whole = {name: whole_rate(rate) for name, rate in own.items()}
+    if odd := [f"{name} {own[name]:g} Hz" for name, fps in whole.items() if fps is None]:
+        raise ValidationError(
+            f"LeRobot stores a whole number of frames per second; {', '.join(odd[:5])} "
+            f"{'is' if len(odd) == 1 else 'are'} not: pass rate_hz= to resample on purpose"
+        )
+    rates = sorted(set(whole.values()))
+    if len(rates) > 1:
+        groups = "; ".join(
+            f"{fps} Hz: {', '.join([n for n, r in whole.items() if r == fps][:3])}"
+            + (" ..." if sum(r == fps for r in whole.values()) > 3 else "")
+            for fps in rates
+        )
+        raise ValidationError(
+            f"the episodes have different frame rates ({groups}); one LeRobot dataset has one "
+            f"fps: pass rate_hz= to resample them to one, or export them apart"
+        )
+    return int(rates[0])
+
+
+def resampling(episode: Any, rate: float, names: list[str]) -> str | None:
+    """What exporting ``episode``'s streams ``names`` at ``rate`` changes, said for the
+    export's record (None when each keeps its own rate)."""
+    streams = {s["name"]: s for s in [*episode.streams, *episode.cameras]}
+    changed = [
+        f"{name} {own:g} Hz"
+        for name in names
+        if (own := streams.get(name, {}).get("rate_hz")) and abs(own - rate) > SAME_RATE * rate
+    ]
+    if not changed:
+        return None
+    return f"episode {episode.name}: resampled to {rate:g} Hz from {', '.join(changed)}"
+
+
+def rate_of(episode: Any, rate_hz: float | None, *, cameras: bool = True) -> float:
+    """The export rate: the one asked for, else the episode's fastest camera (when cameras are
+    exported), else its fastest signal (so a signals-only export keeps the signals' own rate),
+    else 30 Hz."""
     if rate_hz:
         return float(rate_hz)
-    rates = [c.get("rate_hz") for c in episode.cameras if c.get("rate_hz")]
+    rates = [c.get("rate_hz") for c in episode.cameras if cameras and c.get("rate_hz")]
     if not rates:
         rates = [
             s.get("rate_hz")

@@ -73,6 +73,11 @@ def workspace(tmp_path_factory):
     rm_task = ws.tasks.create("robomimic", datasets=robomimic, annotators=["ann"])
     ws.tasks.start(rm_task.id)
     add(rm_task.id, robomimic[0], start_ns=0, end_ns=SECOND // 2, description="lift")
+    aloha_file = synthetic.write_aloha_hdf5(
+        root / "src/aloha/episode_0.hdf5", duration_s=2, fps=50, cameras=("top",)
+    )
+    aloha = ws.import_datasets(aloha_file, progress=False).dataset_ids
+    aloha_task = ws.tasks.create("aloha", datasets=aloha, annotators=["ann"])
     return (
         ws,
         root,
@@ -81,6 +86,7 @@ def workspace(tmp_path_factory):
             "sample": sample.id,
             "g1": g1_task.id,
             "robomimic": rm_task.id,
+            "aloha": aloha_task.id,
         },
     )
 
@@ -194,9 +200,26 @@ def test_g1_keeps_every_source_frame(workspace):
     lerobot_loads(folder, "0.6.1")
 
 
+def _same_everywhere(source: h5py.Group, out: h5py.Group) -> list[str]:
+    """The keys and attributes of ``source`` that ``out`` lacks or holds otherwise."""
+    differ = [k for k, v in source.attrs.items() if not np.array_equal(out.attrs.get(k), v)]
+
+    def visit(name, item):
+        if isinstance(item, h5py.Dataset):
+            mine = out.get(name)
+            if mine is None or mine.dtype != item.dtype or not np.array_equal(mine[()], item[()]):
+                differ.append(name)
+
+    source.visititems(visit)
+    return differ
+
+
 @pytest.mark.parametrize("layout", ["robomimic", "io"])
 def test_hdf5_exports_load_in_robomimic_and_import_again(workspace, layout):
-    ws, _root, _tasks = workspace
+    """The robomimic layout of a robomimic source is its source in every key and attribute it
+    has (rewards, dones, obs, next_obs, states, model_file; the file's env_args), at its own
+    20 Hz, loaded through robomimic's own SequenceDataset; nothing was derived."""
+    ws, _root, tasks = workspace
     folder = export(workspace, "robomimic", f"rm-{layout}", fmt="hdf5", layout=layout)
     [path] = folder.glob("*.hdf5")
     with (
@@ -206,10 +229,52 @@ def test_hdf5_exports_load_in_robomimic_and_import_again(workspace, layout):
         key = "data/demo_1/actions" if layout == "robomimic" else "data/episode_000/action"
         assert out[key].dtype == src["data/demo_1/actions"].dtype
         assert np.array_equal(out[key][()], src["data/demo_1/actions"][()])
+        if layout == "robomimic":
+            for demo in ("demo_1", "demo_2", "demo_3"):
+                assert _same_everywhere(src[f"data/{demo}"], out[f"data/{demo}"]) == []
+            assert src["data/demo_1/rewards"][()].sum() == 4.0
+            assert out["data"].attrs["env_args"] == src["data"].attrs["env_args"]
+    [record] = ws.exports.list_exports(limit=1)
+    assert not [c for c in record.cleaned if "derived" in c or "resampled" in c]
     if layout == "robomimic":
         run("robomimic", "robomimic_check.py", path)
     again = ws.import_datasets(folder, progress=False).dataset_ids
     assert len(again) == 3
+
+
+def test_a_10_fps_lerobot_source_keeps_its_rate_frames_and_values(workspace):
+    """lerobot's own 10 fps sample exported with defaults: 10 fps, the same frames per episode
+    and the same values (it became 30 fps with states repeated before)."""
+    folder = export(workspace, "sample", "sample-defaults")
+    info = json.loads((folder / "meta/info.json").read_text())
+    assert info["fps"] == 10
+    source = SAMPLE_DATA / "lerobot/synthetic_v30_image"
+    rows = pd.read_parquet(folder / "meta/episodes/chunk-000/file-000.parquet")
+    assert list(rows["length"]) == [5, 6, 7]
+    ours = pd.read_parquet(folder / "data/chunk-000/file-000.parquet")
+    theirs = pd.concat(pd.read_parquet(p) for p in sorted((source / "data").rglob("*.parquet")))
+    for key in ("observation.state", "action"):
+        assert np.array_equal(np.stack(ours[key]), np.stack(theirs[key]))
+    lerobot_loads(folder, "0.6.1")
+
+
+def test_a_50_hz_aloha_episode_keeps_every_sample(workspace):
+    """An ALOHA episode at 50 Hz exported with defaults keeps its 100 samples and their values,
+    to LeRobot (video at 50 fps, loaded by lerobot 0.6.1) and to HDF5."""
+    ws, root, _tasks = workspace
+    with h5py.File(root / "src/aloha/episode_0.hdf5") as f:
+        qpos, action = f["observations/qpos"][()], f["action"][()]
+    folder = export(workspace, "aloha", "aloha-lerobot")
+    info = json.loads((folder / "meta/info.json").read_text())
+    assert info["fps"] == 50 and info["total_frames"] == len(qpos) == 100
+    data = pd.read_parquet(folder / "data/chunk-000/file-000.parquet")
+    assert np.array_equal(np.stack(data["observation.state"]), qpos.astype(np.float32))
+    assert np.array_equal(np.stack(data["action"]), action.astype(np.float32))
+    lerobot_loads(folder, "0.6.1")
+    out = export(workspace, "aloha", "aloha-hdf5", fmt="hdf5")
+    with h5py.File(next(out.glob("*.hdf5"))) as f:
+        assert f["data/episode_000"].attrs["fps"] == 50
+        assert np.array_equal(f["data/episode_000/observation.state"][()], qpos)
 
 
 def test_a_task_pass_covers_annotations_nobody_judged(workspace):

@@ -143,7 +143,8 @@ def test_hdf5_layouts_read_with_h5py_and_import_again(team, tmp_path):
         images = group["observation.images.cam_high"]
         assert images.dtype == np.uint8
         assert np.array_equal(images[()], original["observation.images.cam_high"][()])
-        assert group.attrs["fps"] == 30.0 and group.attrs["task"] == "h5"
+        # the source's own task, as the LeRobot export carries it (not the annotation task)
+        assert group.attrs["fps"] == 30.0 and group.attrs["task"] == original.attrs["task"]
         notes = group["annotations"]
         assert list(notes["start_ns"][()]) == [3 * step] and list(notes["end_index"][()]) == [20]
         assert notes["skill"][0].decode() == "pick"
@@ -394,10 +395,9 @@ def test_lerobot_v30_video_export_matches_the_spec(passed):
     # the segments: back-to-back subtask rows on frames (gaps are "idle"), a plan at each
     rows = [(a["style"], a["content"], a["timestamp"]) for a in first[0]["language_persistent"]]
     at = np.float32  # row timestamps are the frames' own float32 timestamps
-    assert rows == [
+    assert rows == [  # a plan only where it changes (the gap before XSS has XSS's plan)
         ("plan", f"1. {XSS}\n2. place", 0.0),
         ("subtask", "idle", 0.0),
-        ("plan", f"1. {XSS}\n2. place", at(8 / 15)),
         ("subtask", XSS, at(8 / 15)),
         ("plan", "1. place", 2.0),
         ("subtask", "place", 2.0),
@@ -490,6 +490,7 @@ def test_lerobot_v21_and_strict_match(passed):
     maya.export(task, "lerobot", tmp / "v21", options={"version": "v2.1", "cameras": "none"})
     info = json.loads((tmp / "v21/meta/info.json").read_text())
     assert info["codebase_version"] == "v2.1" and info["total_chunks"] == 1
+    assert info["fps"] == 100  # the source's signals' own rate, no camera exported
     files = sorted(p.name for p in (tmp / "v21/data/chunk-000").iterdir())
     assert files == ["episode_000000.parquet", "episode_000001.parquet"]
     episodes = [json.loads(line) for line in (tmp / "v21/meta/episodes.jsonl").open()]
@@ -509,7 +510,9 @@ def test_lerobot_v21_and_strict_match(passed):
     assert strict.counts["lerobot_episodes"] == 3  # one per segment
     rows = pq.read_table(tmp / "strict/meta/episodes/chunk-000/file-000.parquet").to_pylist()
     assert [r["tasks"] for r in rows] == [[XSS], ["place"], ["pick"]]
-    assert rows[0]["length"] == 46  # 0.5 s to 2.0 s at 30 Hz, both ends included
+    # the joints' own 100 Hz (no camera exported): 0.5 s to 2.0 s, both ends included
+    assert rows[0]["length"] == 151
+    assert not [c for c in strict.cleaned if "resampled" in c]
 
 
 def test_export_to_object_storage(passed, s3_endpoint):
@@ -599,3 +602,40 @@ def pa_equal(table, episode):
     import pyarrow.compute as pc
 
     return pc.equal(table["episode_index"], episode)
+
+
+def test_plugins_are_looked_up_once_per_process(team, tmp_path, monkeypatch):
+    """``entry_points()`` re-reads every installed package's metadata: an import of 20 files,
+    an export of 20 episodes and 10 task-detail refreshes ask it at most once in all."""
+    import importlib.metadata
+
+    from annotation_kit import _plugins
+    from annotation_kit.widgets import task_detail
+    from tests.integration.test_controllers import Host
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args or kwargs)
+        return importlib.metadata.entry_points(*args, **kwargs)
+
+    monkeypatch.setattr(_plugins, "entry_points", counted)
+    _plugins.forget()
+    maya, ann = team["maya"], team["ann"]
+    files = [
+        synthetic.write_mcap(tmp_path / f"ep{i}.mcap", duration_s=1, seed=i, cameras=())
+        for i in range(20)
+    ]
+    ids = maya.import_datasets(files, progress=False).dataset_ids
+    task = maya.tasks.create("plugins", datasets=ids, annotators=["ann"], reviewers=["rita"])
+    ann.tasks.start(task.id)
+    for dataset in ids:
+        ann.annotations.add(task.id, dataset, start_ns=0, end_ns=SECOND // 2)
+    ann.tasks.submit(task.id)
+    team["rita"].tasks.approve(task.id)
+    assert maya.export(task.id, "hdf5", tmp_path / "out").counts["annotations"] == 20
+    host = Host(task_detail.SPEC, maya, set(), task=task.id)
+    for n in range(10):
+        host.set(dataset_search=f"ep{n}")
+    assert {"hdf5", "webvtt"} <= set(host.formats)
+    assert len(calls) <= 1
