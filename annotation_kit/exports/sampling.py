@@ -76,8 +76,8 @@ class Grid:
         return int(np.argmin(np.abs(self.t_ns - t_ns)))
 
 
-SAME_RATE = 0.05
-"""Rates within 5 % are the same rate: MCAP rates are measured (messages over the episode's
+SAME_RATE = 0.02
+"""Rates within 2 % are the same rate: MCAP rates are measured (messages over the episode's
 span), so a 15 Hz camera reads 15.075 Hz in a 2 s recording."""
 
 

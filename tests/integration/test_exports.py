@@ -639,3 +639,38 @@ def test_plugins_are_looked_up_once_per_process(team, tmp_path, monkeypatch):
         host.set(dataset_search=f"ep{n}")
     assert {"hdf5", "webvtt"} <= set(host.formats)
     assert len(calls) <= 1
+
+
+def test_frame_rates_are_the_sources_unless_asked(team, tmp_path):
+    """LeRobot keeps the episodes' own rate; episodes of different rates, or a rate that is no
+    whole number, are refused with the rates named; ``rate_hz`` resamples on purpose, and
+    every resampling is named in the record and the manifest."""
+    maya = team["maya"]
+    files = [
+        synthetic.write_mcap(tmp_path / "a.mcap", duration_s=2, fps=10, cameras=("wrist",)),
+        synthetic.write_mcap(tmp_path / "b.mcap", duration_s=2, fps=25, cameras=("wrist",)),
+        synthetic.write_mcap(tmp_path / "c.mcap", duration_s=2, fps=12.5, cameras=("wrist",)),
+        synthetic.write_mcap(tmp_path / "d.mcap", duration_s=2, fps=10, cameras=("wrist",)),
+    ]
+    a, b, c, d = maya.import_datasets(files, progress=False).dataset_ids
+    mixed = maya.tasks.create("mixed", datasets=[a, b], annotators=["ann"]).id
+    with pytest.raises(ak.ValidationError, match=r"different frame rates \(10 Hz: a; 25 Hz: b\)"):
+        maya.export(mixed, "lerobot", tmp_path / "mixed", any_status=True)
+    odd = maya.tasks.create("odd", datasets=[c], annotators=["ann"]).id
+    with pytest.raises(ak.ValidationError, match=r"whole number .* c 12\.\d+ Hz is not"):
+        maya.export(odd, "lerobot", tmp_path / "odd", any_status=True)
+    assert not (tmp_path / "mixed").exists() and not (tmp_path / "odd").exists()
+    one = maya.tasks.create("one", datasets=[d], annotators=["ann"]).id
+    kept = maya.export(one, "lerobot", tmp_path / "kept", any_status=True)
+    assert json.loads((tmp_path / "kept/meta/info.json").read_text())["fps"] == 10
+    assert [c for c in kept.cleaned if "resampled" in c] == [
+        "episode d: resampled to 10 Hz from /robot/joint_states 100.503 Hz, "
+        "/robot/joint_cmd 100.503 Hz"
+    ]  # one fps for the dataset: the joints follow the camera, and it says so
+    asked = maya.export(
+        mixed, "lerobot", tmp_path / "asked", any_status=True, options={"rate_hz": 25}
+    )
+    said = [c for c in asked.cleaned if "resampled" in c]
+    assert any(s.startswith("episode a: resampled to 25 Hz from") and "wrist" in s for s in said)
+    manifest = json.loads((tmp_path / "asked/manifest.json").read_text())
+    assert manifest["cleaned"] == asked.cleaned
