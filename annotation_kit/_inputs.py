@@ -20,6 +20,7 @@ import numbers
 from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
+from pathlib import PurePath
 from typing import Any
 
 from .errors import ValidationError
@@ -256,11 +257,13 @@ _SIMPLE: dict[str, Callable[[Any], str]] = {
     "bool": _bool,
     "str": _text,
     "datetime": _datetime,
+    "Path": lambda v: "" if isinstance(v, PurePath) else "must be a path",
     "Any": lambda v: "",
 }
 
 _NAMES = {
     "None": "None",
+    "Path": "a path",
     "int": "an integer",
     "float": "a number",
     "bool": "True or False",

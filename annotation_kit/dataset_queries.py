@@ -11,6 +11,7 @@ from sqlalchemy import Select, Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import projects, visibility
+from ._inputs import check_call
 from ._paging import Page, check_page, contains
 from .database import readonly
 from .errors import ValidationError
@@ -19,6 +20,14 @@ from .workflow import ACTIVE
 
 ASSIGNMENT = ("", "unassigned", "assigned", "annotated", "not_annotated")
 SECOND = 1_000_000_000
+MAX_S = 2**62 / SECOND
+"""The longest duration a filter may name (the clock is 64-bit nanoseconds)."""
+
+
+def _checked(filters: dict[str, Any]) -> dict[str, Any]:
+    """``filters`` once each fits its declared type (unknown ones named)."""
+    check_call(_filtered, (None,), filters)
+    return filters
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,10 @@ def _filtered(
     assignment: str | None = None,
 ) -> Select[Any]:
     query = query.where(visibility.datasets_seen(by))
+    if min_duration_s is not None and abs(min_duration_s) > MAX_S:
+        raise ValidationError(f"min_duration_s is {min_duration_s}; at most {MAX_S:.0f} s")
+    if max_duration_s is not None and abs(max_duration_s) > MAX_S:
+        raise ValidationError(f"max_duration_s is {max_duration_s}; at most {MAX_S:.0f} s")
     if search:
         query = query.where(
             Dataset.name.ilike(contains(search), escape="\\")
@@ -115,6 +128,7 @@ def list_datasets(
     (``unassigned``, ``assigned`` to an active task, ``annotated``, ``not_annotated``).
     """
     check_page(page, page_size)
+    filters = _checked(filters)
     total = (
         session.scalar(
             _filtered(session, select(func.count()).select_from(Dataset), by=by, **filters)
@@ -158,7 +172,7 @@ def list_datasets(
 @readonly
 def matching_ids(session: Session, *, by: User, **filters: Any) -> list[int]:
     """Ids of every dataset ``by`` may see matching the filters, across all pages."""
-    query = _filtered(session, select(Dataset.id), by=by, **filters)
+    query = _filtered(session, select(Dataset.id), by=by, **_checked(filters))
     return list(session.scalars(query.order_by(Dataset.id)))
 
 

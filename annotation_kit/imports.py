@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tqdm.auto import tqdm
 
 from . import checks, datasets, events, projects, settings
-from .errors import AnnotationKitError
+from .errors import AnnotationKitError, ValidationError
 from .formats import FormatError, detect, readers, suffixes
 from .formats.base import EpisodeInfo
 from .locations import Location, locate, require_within, scrub
@@ -219,7 +219,14 @@ def import_datasets(
             projects.get(session, project)
         accepted = settings.get(session, "upload_formats")
     allowed = set(readers() if accepted is None else accepted)
-    items = [sources] if isinstance(sources, (str, Path)) else list(sources)
+    if isinstance(sources, (str, Path)):
+        items: list[Any] = [sources]
+    elif isinstance(sources, Iterable) and not isinstance(sources, (bytes, dict)):
+        items = list(sources)
+    else:
+        raise ValidationError(
+            f"sources are paths or URLs (one, or a list of them), not {type(sources).__name__}"
+        )
     report = ImportReport()
     admin = me.role == Role.ADMIN
     for item in items:  # before anything is listed or read

@@ -65,9 +65,23 @@ class Location:
         return isinstance(self.fs, LocalFileSystem)
 
 
+PATH_MAX = 4096
+"""The longest path or URL taken (Linux's own limit for a path)."""
+
+
 def locate(source: str | Path) -> Location:
-    """A :class:`Location` for a local path, a ``file://`` URL or any fsspec URL."""
-    return _locate(str(source))
+    """A :class:`Location` for a local path, a ``file://`` URL or any fsspec URL; a
+    :class:`ValidationError` for anything else (not text, a NUL, over :data:`PATH_MAX`)."""
+    if not isinstance(source, str | Path):
+        raise ValidationError(f"a path or URL is text, not {type(source).__name__}")
+    text = str(source)
+    if not text.strip():
+        raise ValidationError("a path or URL must not be empty")
+    if "\x00" in text:
+        raise ValidationError("a path or URL must not hold a NUL character")
+    if len(text) > PATH_MAX:
+        raise ValidationError(f"a path or URL of {len(text)} characters; at most {PATH_MAX}")
+    return _locate(text)
 
 
 CONNECTIONS: Callable[[str], tuple[Any, str]] | None = None

@@ -105,8 +105,11 @@ def edit(
     found = get(session, skill)
     if requires is not None:
         found.requires = _requirements(session, found, requires)
-    if name is not None:
-        found.name = _text.name(name, "skill name")
+    if name is not None and name != found.name:
+        _text.name(name, "skill name")
+        if session.scalar(select(Skill.id).where(Skill.name == name)) is not None:
+            raise ValidationError(f"a skill named {name!r} already exists; merge into it instead")
+        found.name = name
     if category is not None:
         found.category = _text.optional_name(category, "skill category")
     if description is not None:

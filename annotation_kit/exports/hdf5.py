@@ -62,22 +62,14 @@ def write(
     images: bool = True,
 ) -> dict[str, Any]:
     """Write ``plan`` as HDF5 files in ``folder`` (one per episode, in the ``layout`` chosen)."""
-    if layout not in LAYOUTS:
-        raise ValidationError(f"HDF5 layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
-    if not isinstance(episodes_per_file, int) or episodes_per_file < 1:
-        raise ValidationError(f"episodes_per_file must be ≥ 1, got {episodes_per_file!r}")
-    for episode in plan.episodes:  # refuse a bad mapping before writing anything
-        mapped = mapping_for(episode.streams, mapping)
-        if not mapped:
-            raise ValidationError(
-                f"episode {episode.name!r} has no signal to map to observation.state or action; "
-                "pass mapping={'observation.state': ..., 'action': ...}"
-            )
-        if layout == "robomimic" and "action" not in mapped:
-            raise ValidationError(
-                f"episode {episode.name!r} has no signal to map to action, which robomimic needs; "
-                "pass mapping={'action': ...}"
-            )
+    check(
+        plan,
+        layout=layout,
+        rate_hz=rate_hz,
+        mapping=mapping,
+        episodes_per_file=episodes_per_file,
+        images=images,
+    )
     frames = 0
     if layout == "io":
         chunks = math.ceil(len(plan.episodes) / episodes_per_file) if plan.episodes else 0
@@ -110,6 +102,51 @@ def write(
             data.attrs["fps"] = rates.pop()
         out.create_dataset("mask/train", data=np.array(names, dtype=object), dtype=TEXT)
     return {"files": 1, "frames": frames}
+
+
+def check(
+    plan: Plan,
+    *,
+    layout: str,
+    rate_hz: float | None,
+    mapping: dict[str, str] | None,
+    episodes_per_file: int,
+    images: bool,
+    **_: Any,
+) -> None:
+    """Refuse options that do not fit ``plan``, naming the problem, before anything is
+    recorded or written (the export runs this first)."""
+    if layout not in LAYOUTS:
+        raise ValidationError(f"HDF5 layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if isinstance(episodes_per_file, bool) or not isinstance(episodes_per_file, int):
+        raise ValidationError(f"episodes_per_file must be ≥ 1, got {episodes_per_file!r}")
+    if episodes_per_file < 1:
+        raise ValidationError(f"episodes_per_file must be ≥ 1, got {episodes_per_file!r}")
+    if rate_hz is not None and (
+        isinstance(rate_hz, bool)
+        or not isinstance(rate_hz, int | float)
+        or not 0 < rate_hz < float("inf")
+    ):
+        raise ValidationError(
+            f"rate_hz must be a number of frames per second above 0, not {rate_hz!r}"
+        )
+    if not isinstance(images, bool):
+        raise ValidationError(f"images must be True or False, not {images!r}")
+    for episode in plan.episodes:  # refuse a bad mapping before writing anything
+        mapped = mapping_for(episode.streams, mapping)
+        if not mapped:
+            raise ValidationError(
+                f"episode {episode.name!r} has no signal to map to observation.state or action; "
+                "pass mapping={'observation.state': ..., 'action': ...}"
+            )
+        if layout == "robomimic" and "action" not in mapped:
+            raise ValidationError(
+                f"episode {episode.name!r} has no signal to map to action, which robomimic needs; "
+                "pass mapping={'action': ...}"
+            )
+
+
+write.check = check  # type: ignore[attr-defined]
 
 
 @contextmanager

@@ -98,6 +98,50 @@ def write(
 ) -> dict[str, Any]:
     """Write ``plan`` as a LeRobot dataset in ``folder`` (see the module's docstring for the
     options)."""
+    layout = check(
+        plan,
+        version=version,
+        language=language,
+        rate_hz=rate_hz,
+        mapping=mapping,
+        cameras=cameras,
+        codec=codec,
+        dtype=dtype,
+        strict_match=strict_match,
+        task_text=task_text,
+        gap_subtask=gap_subtask,
+        plan_ahead=plan_ahead,
+        data_file_mb=data_file_mb,
+        video_file_mb=video_file_mb,
+    )
+    exported = [*layout.signals.values(), *layout.camera_keys]
+    for episode in plan.episodes:
+        if said := resampling(episode, layout.fps, exported):
+            plan.cleaned.append(said)
+    layout.write(folder, robot_type)
+    return {"lerobot_episodes": len(layout.units), "frames": layout.total}
+
+
+def check(
+    plan: Plan,
+    *,
+    version: str,
+    language: bool,
+    rate_hz: float | None,
+    mapping: dict[str, str] | None,
+    cameras: str,
+    codec: str,
+    dtype: str,
+    strict_match: bool,
+    task_text: str,
+    gap_subtask: str,
+    plan_ahead: int | None,
+    data_file_mb: float,
+    video_file_mb: float,
+    **_: Any,
+) -> _Layout:
+    """Refuse options that do not fit ``plan``, naming the problem, before anything is
+    recorded or written (the export runs this first); the layout to write, when they fit."""
     if version not in VERSIONS:
         raise ValidationError(f"LeRobot version must be one of {', '.join(VERSIONS)}")
     if cameras not in CAMERA_MODES:
@@ -116,12 +160,12 @@ def write(
         raise ValidationError(f"plan_ahead must be a whole number ≥ 0 or None, not {plan_ahead!r}")
     fps = _fps(rate_hz, plan, cameras != "none")
     for name, value in (("data_file_mb", data_file_mb), ("video_file_mb", video_file_mb)):
-        if not isinstance(value, int | float) or value <= 0:
+        if not isinstance(value, int | float) or not 0 < value < float("inf"):
             raise ValidationError(f"{name} must be above 0, got {value!r}")
     units = _units(plan, strict_match, task_text)
     if not units:
         raise ValidationError("nothing to export: no episodes (or, with strict_match, segments)")
-    layout = _Layout(
+    return _Layout(
         plan,
         units,
         version,
@@ -136,12 +180,9 @@ def write(
         data_mb=data_file_mb,
         video_mb=video_file_mb,
     )
-    exported = [*layout.signals.values(), *layout.camera_keys]
-    for episode in plan.episodes:
-        if said := resampling(episode, fps, exported):
-            plan.cleaned.append(said)
-    layout.write(folder, robot_type)
-    return {"lerobot_episodes": len(units), "frames": layout.total}
+
+
+write.check = check  # type: ignore[attr-defined]
 
 
 def _fps(rate_hz: float | None, plan: Plan, cameras: bool) -> int:

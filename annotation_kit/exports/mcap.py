@@ -75,15 +75,23 @@ ANNOTATION_TOPIC = "/annotations"
 ANNOTATION_FIELDS = tuple(ANNOTATION_SCHEMA["properties"])
 
 
+def check(plan: Plan, *, chunk_s: float | None, chunk_mb: float | None, **_: Any) -> None:
+    """Refuse chunk sizes that are not sizes, before anything is recorded or written."""
+    for name, value in (("chunk_s", chunk_s), ("chunk_mb", chunk_mb)):
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value < float("inf")
+        ):
+            raise ValidationError(f"{name} must be above 0, got {value!r}")
+
+
 def write(
     plan: Plan, folder: Path, *, chunk_s: float | None = None, chunk_mb: float | None = None
 ) -> dict[str, Any]:
     """Write ``plan`` as MCAP files in ``folder``: each episode's messages and its annotations,
     optionally split in chunks of ``chunk_s`` seconds or ``chunk_mb`` MB."""
-    if chunk_s is not None and chunk_s <= 0:
-        raise ValidationError(f"chunk_s must be above 0, got {chunk_s}")
-    if chunk_mb is not None and chunk_mb <= 0:
-        raise ValidationError(f"chunk_mb must be above 0, got {chunk_mb}")
+    check(plan, chunk_s=chunk_s, chunk_mb=chunk_mb)
     (folder / "episodes").mkdir()
     files = 0
     for episode in plan.episodes:
@@ -358,3 +366,6 @@ def _camera_messages(data: Any, episode: EpisodePlan, camera: dict[str, Any]) ->
             "data": base64.b64encode(found.data).decode(),
         }
         yield schema, channel, stamp, stamp, _json(body)
+
+
+write.check = check  # type: ignore[attr-defined]

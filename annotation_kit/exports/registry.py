@@ -77,6 +77,18 @@ def check_options(name: str, writer: Writer, options: dict[str, Any]) -> None:
         )
 
 
+def precheck(writer: Writer, plan: Any, options: dict[str, Any]) -> None:
+    """Run the writer's own check of its options against ``plan`` (its ``check`` attribute,
+    given every option with the writer's defaults), before anything is recorded or written."""
+    check = getattr(writer, "check", None)
+    if not callable(check):
+        return
+    bound = inspect.signature(writer).bind_partial(plan, None, **options)
+    bound.apply_defaults()
+    given = dict(list(bound.arguments.items())[2:])
+    check(plan, **given)
+
+
 def write_with(writer: Writer, plan: Any, folder: Path, options: dict[str, Any]) -> dict[str, Any]:
     """Run ``writer`` on ``plan`` into ``folder``; what it reports, as a dict."""
     return dict(writer(plan, folder, **options) or {})

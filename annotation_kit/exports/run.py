@@ -24,6 +24,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .. import _text, events, settings
+from .._inputs import check_call
 from ..database import readonly
 from ..errors import NotFound, ValidationError
 from ..locations import locate, require_within, scrub
@@ -31,7 +32,7 @@ from ..models import Export, ExportItem, utcnow
 from ..workflow import Role, require_supervisor
 from . import plan as planning
 from . import staging
-from .registry import check_options, exporter
+from .registry import check_options, exporter, precheck
 
 __all__ = [
     "abandon",
@@ -70,6 +71,13 @@ def export(
     ``job`` is the background job running it (set by the queue): if its worker dies, the
     record is marked failed and its staging folder removed when the job is reaped.
     """
+    check_call(
+        export,
+        (tasks, format, destination),
+        {"datasets": datasets, "changed_between": changed_between, "options": options},
+    )
+    if release is not None:
+        _text.name(release, "release name")
     writer = exporter(format)
     label = format if isinstance(format, str) else getattr(format, "__name__", "custom")
     options = _with_default_rate(workspace, writer, options or {})
@@ -100,6 +108,7 @@ def export(
             include_invalid=include_invalid,
             exclude=exclude,
         )
+        precheck(writer, built, options)  # a bad option: refused, nothing recorded
         record = Export(
             format=label,
             destination=target.url,

@@ -98,7 +98,7 @@ def common_whole_rate(episodes: list[Any], *, cameras: bool = True) -> int:
             f"LeRobot stores a whole number of frames per second; {', '.join(odd[:5])} "
             f"{'is' if len(odd) == 1 else 'are'} not: pass rate_hz= to resample on purpose"
         )
-    rates = sorted(set(whole.values()))
+    rates = sorted({fps for fps in whole.values() if fps is not None})
     if len(rates) > 1:
         groups = "; ".join(
             f"{fps} Hz: {', '.join([n for n, r in whole.items() if r == fps][:3])}"

@@ -283,11 +283,21 @@ def clear(session: Session, *, by: User) -> int:
     return cleared
 
 
+KEEP_MAX = timedelta(days=36_500)
+"""The longest history :func:`clean` can be told to keep (a hundred years)."""
+
+
 def clean(session: Session, *, older_than: timedelta = timedelta(hours=24), by: User) -> int:
     """Delete completed and failed jobs that finished more than ``older_than`` ago."""
     require_admin(by, "clean the job history")
+    if not isinstance(older_than, timedelta):
+        raise ValidationError(
+            f"older_than is a timedelta such as timedelta(hours=24), not {older_than!r:.40}"
+        )
     if older_than < timedelta(0):
         raise ValidationError("older_than must not be negative")
+    if older_than > KEEP_MAX:
+        raise ValidationError(f"older_than is at most {KEEP_MAX.days} days, not {older_than}")
     cutoff = utcnow() - older_than
     cleaned = _count(
         session.execute(

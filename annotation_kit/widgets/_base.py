@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import AnnotationKitError
+from .._inputs import json_problem
+from ..errors import AnnotationKitError, ValidationError
 from ..workspace import Workspace
 
 HERE = Path(__file__).parent
@@ -113,6 +114,13 @@ class _Driver:
             updates = {"_error": ""} | step(self._state())
         except AnnotationKitError as exc:  # the library said no: show it, change nothing
             updates = {"_error": str(exc), "_notice": ""}
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+            if not _read_from_the_request(exc):
+                log.exception("%s failed", self._spec.name)
+                updates = {"_error": f"internal error ({type(exc).__name__}): {exc}"}
+            else:  # a field missing or of the wrong kind: no button sends that
+                updates = {"_error": f"bad request: {_what(exc)}"}
+            updates["_notice"] = ""
         except Exception as exc:  # a bug: say so in the widget, not only in a server log
             log.exception("%s failed", self._spec.name)
             updates = {"_error": f"internal error ({type(exc).__name__}): {exc}", "_notice": ""}
@@ -144,11 +152,35 @@ class _Driver:
 
     def _on_request(self, request: dict[str, Any]) -> None:
         if request:
-            self._run(lambda state: self._controller.handle(request, state))
+            self._run(lambda state: self._controller.handle(checked(request), state))
 
     def _on_watched(self) -> None:
         if not getattr(self, "_applying", False):
             self._run(self._controller.refresh)
+
+
+def checked(request: dict[str, Any]) -> dict[str, Any]:
+    """``request`` when every value in it is clean JSON (64-bit integers, finite numbers, text
+    without NUL characters or lone surrogates, within the length limit); else the library's
+    :class:`ValidationError` naming the value, before any controller reads it."""
+    if problem := json_problem(request):
+        raise ValidationError(f"bad request: it {problem}")
+    return request
+
+
+def _read_from_the_request(exc: BaseException) -> bool:
+    """Whether ``exc`` came from a controller reading a request (``int(request["task"])`` on a
+    missing or non-numeric field): raised in a widget module's own code, not in a service."""
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and Path(frame.tb_frame.f_code.co_filename).parent == HERE
+
+
+def _what(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"the request has no field {exc.args[0]!r}" if exc.args else "a field is missing"
+    return f"a field of the wrong kind ({exc})"
 
 
 def notebook_class(spec: Spec) -> type:

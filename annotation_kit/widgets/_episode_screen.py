@@ -33,7 +33,8 @@ class EpisodeScreen:
     def _screen(self, state: dict[str, Any]) -> dict[str, Any]:
         """Signal windows and frames, only where what they depend on changed."""
         episode = self.episode
-        assert episode is not None
+        if episode is None:  # none open (nothing to review yet): nothing to draw
+            return {}
         out: dict[str, Any] = {}
         start, end = (int(v) for v in (state["view"] or [0, episode.duration_ns]))
         start, end = max(0, start), min(episode.duration_ns, max(end, start + 1))

@@ -219,7 +219,7 @@ def test_hdf5_exports_load_in_robomimic_and_import_again(workspace, layout):
     """The robomimic layout of a robomimic source is its source in every key and attribute it
     has (rewards, dones, obs, next_obs, states, model_file; the file's env_args), at its own
     20 Hz, loaded through robomimic's own SequenceDataset; nothing was derived."""
-    ws, _root, tasks = workspace
+    ws, _root, _tasks = workspace
     folder = export(workspace, "robomimic", f"rm-{layout}", fmt="hdf5", layout=layout)
     [path] = folder.glob("*.hdf5")
     with (
@@ -261,7 +261,7 @@ def test_a_10_fps_lerobot_source_keeps_its_rate_frames_and_values(workspace):
 def test_a_50_hz_aloha_episode_keeps_every_sample(workspace):
     """An ALOHA episode at 50 Hz exported with defaults keeps its 100 samples and their values,
     to LeRobot (video at 50 fps, loaded by lerobot 0.6.1) and to HDF5."""
-    ws, root, _tasks = workspace
+    _ws, root, _tasks = workspace
     with h5py.File(root / "src/aloha/episode_0.hdf5") as f:
         qpos, action = f["observations/qpos"][()], f["action"][()]
     folder = export(workspace, "aloha", "aloha-lerobot")

@@ -1,6 +1,10 @@
-"""Fixtures shared by the export tests."""
+"""Fixtures shared by the integration tests: a passed task for exports, three episodes in a
+task for the widget controllers, a queue beside the workspace."""
+
+import uuid
 
 import pytest
+import redis
 
 from annotation_kit import synthetic
 
@@ -42,3 +46,32 @@ def passed(team, tmp_path):
     team["rita"].reviews.judge(made[0].id, "pass")
     team["rita"].tasks.approve(task.id)
     return team, task.id, ids, made, tmp_path
+
+
+@pytest.fixture
+def work(team, tmp_path):
+    """Three generated episodes (two cameras, signals), two in a task for ann and rita."""
+    maya = team["maya"]
+    maya.skills.create("pick")
+    maya.skills.create("place")
+    maya.dictionaries.create("objects", ["cup", "bowl"])
+    files = [synthetic.write_mcap(tmp_path / f"ep{i}.mcap", duration_s=4, seed=i) for i in range(3)]
+    ids = maya.import_datasets(files, progress=False).dataset_ids
+    task = maya.tasks.create(
+        "controllers", datasets=ids[:2], annotators=["ann"], reviewers=["rita"]
+    )
+    return team, task.id, ids
+
+
+@pytest.fixture
+def queue_url(team, tmp_path, monkeypatch):
+    """SQLite workspace: the SQLite queue file; PostgreSQL workspace: a Redis database."""
+    if team["ada"].db.dialect == "sqlite":
+        url = f"sqlite:///{tmp_path / 'queue.db'}"
+    else:
+        url = f"redis://127.0.0.1:6379/{1 + uuid.uuid4().int % 14}"
+        redis.Redis.from_url(url).flushdb()
+    monkeypatch.setenv("ANNOTATION_KIT_QUEUE", url)
+    yield url
+    if url.startswith("redis"):
+        redis.Redis.from_url(url).flushdb()

@@ -656,3 +656,106 @@ def test_hypothesis_finds_no_raw_error_and_no_silent_write(world, data):
     value = data.draw(STRATEGIES[spec[4][param]], label="value")
     outcome = _call(team, spec, param, value)
     assert outcome == "ok", f"{spec[0]}.{spec[1]}({param}={_safe_repr(value)}): {outcome}"
+
+
+def _residue(team, w, tmp: str) -> dict[str, Any]:
+    """Entry points outside the service modules (the export, imports, list filters, CSV
+    imports, the queue's clean-up) with one bad value each: what an outside attack found."""
+    from datetime import timedelta
+
+    from annotation_kit import dataset_queries
+
+    maya, ada, task = team["maya"], team["ada"], w["task"]
+
+    def listed(**filters: Any) -> Any:
+        with maya.transaction(write=False) as session:
+            return dataset_queries.list_datasets(session, by=maya.me(session), **filters)
+
+    def export(destination: Any = None, **kwargs: Any) -> Any:
+        where = f"{tmp}/out" if destination is None else destination
+        return maya.export(task, kwargs.pop("fmt", "json"), where, any_status=True, **kwargs)
+
+    return {
+        "filter format NUL": lambda: listed(format="a\x00"),
+        "filter min_duration_s text": lambda: listed(min_duration_s="abc"),
+        "filter min_duration_s huge": lambda: listed(min_duration_s=1e300),
+        "filter since text": lambda: listed(since="yesterday"),
+        "filter tag 1 MB": lambda: listed(tag=MB),
+        "filter unknown": lambda: listed(bogus=1),
+        "filter project huge": lambda: listed(project=2**64),
+        "filter robot list": lambda: listed(robot=["x"]),
+        "users CSV int": lambda: ada.users.import_csv(5),
+        "users CSV bytes": lambda: ada.users.import_csv(b"username,role\nq,annotator\n"),
+        "users CSV 1 MB field": lambda: ada.users.import_csv(f"username,role\n{MB},annotator\n"),
+        "skills rename onto another": lambda: maya.skills.edit("pick", name="place"),
+        "queue clean text": lambda: ada.queue.clean("1h"),
+        "queue clean int": lambda: ada.queue.clean(5),
+        "queue clean huge": lambda: ada.queue.clean(timedelta(days=999_999_999)),
+        "export destination NUL": lambda: export(f"{tmp}/o\x00x"),
+        "export destination int": lambda: export(5),
+        "export destination 1 MB": lambda: export(f"{tmp}/{MB}"),
+        "export changed_between text": lambda: export(changed_between="2020"),
+        "export changed_between naive": lambda: export(
+            changed_between=(datetime(2020, 1, 1), None)
+        ),
+        "export changed_between 3": lambda: export(changed_between=(None, None, None)),
+        "export datasets text": lambda: export(datasets="12"),
+        "export datasets None": lambda: export(datasets=[None]),
+        "export datasets huge": lambda: export(datasets=[2**64]),
+        "export release 1 MB": lambda: export(release=MB),
+        "export release NUL": lambda: export(release="a\x00"),
+        "export rate_hz NaN": lambda: export(fmt="hdf5", options={"rate_hz": math.nan}),
+        "export rate_hz text": lambda: export(fmt="hdf5", options={"rate_hz": "5"}),
+        "export rate_hz negative": lambda: export(fmt="hdf5", options={"rate_hz": -5}),
+        "export rate_hz inf lerobot": lambda: export(fmt="lerobot", options={"rate_hz": math.inf}),
+        "export rate_hz 2.5 lerobot": lambda: export(fmt="lerobot", options={"rate_hz": 2.5}),
+        "export plan_ahead -1": lambda: export(fmt="lerobot", options={"plan_ahead": -1}),
+        "export mapping unknown": lambda: export(fmt="hdf5", options={"mapping": {"action": "?"}}),
+        "export chunk_s 0": lambda: export(fmt="mcap", options={"chunk_s": 0}),
+        "import NUL": lambda: maya.import_datasets("a\x00b", progress=False),
+        "import int": lambda: maya.import_datasets(5, progress=False),
+        "import 1 MB": lambda: maya.import_datasets(MB, progress=False),
+        "register tags NUL": lambda: maya.datasets.register(
+            name="r1", source_uri="file:///r1.mcap", format="mcap", duration_ns=1, tags=["a\x00"]
+        ),
+        "register tags 1 MB": lambda: maya.datasets.register(
+            name="r2", source_uri="file:///r2.mcap", format="mcap", duration_ns=1, tags=[MB]
+        ),
+    }
+
+
+RESIDUE = [
+    "filter format NUL", "filter min_duration_s text", "filter min_duration_s huge",
+    "filter since text", "filter tag 1 MB", "filter unknown", "filter project huge",
+    "filter robot list", "users CSV int", "users CSV bytes", "users CSV 1 MB field",
+    "skills rename onto another", "queue clean text", "queue clean int", "queue clean huge",
+    "export destination NUL", "export destination int", "export destination 1 MB",
+    "export changed_between text", "export changed_between naive", "export changed_between 3",
+    "export datasets text", "export datasets None", "export datasets huge",
+    "export release 1 MB", "export release NUL", "export rate_hz NaN", "export rate_hz text",
+    "export rate_hz negative", "export rate_hz inf lerobot", "export rate_hz 2.5 lerobot",
+    "export plan_ahead -1", "export mapping unknown", "export chunk_s 0", "import NUL",
+    "import int", "import 1 MB", "register tags NUL", "register tags 1 MB",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", RESIDUE)
+def test_the_last_residue_is_refused_and_writes_nothing(world, tmp_path, case):
+    """Each is refused with one of our errors (never a raw exception, never half a record);
+    the filters of a list may instead find nothing."""
+    team, w = world
+    if "place" not in [s.name for s in team["maya"].skills.list_skills()]:
+        team["maya"].skills.create("place")
+    call = _residue(team, w, str(tmp_path))[case]
+    before = _fingerprint(team["ada"])
+    try:
+        call()
+    except ak.AnnotationKitError:
+        outcome = "refused"
+    except Exception as exc:
+        outcome = f"raw {type(exc).__name__}: {str(exc)[:200]}"
+    else:
+        outcome = "accepted" if not case.startswith("filter") else "refused"
+    assert outcome == "refused", f"{case}: {outcome}"
+    assert _fingerprint(team["ada"]) == before, f"{case} wrote something"
+    assert not (tmp_path / "out").exists()

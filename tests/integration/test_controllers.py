@@ -8,11 +8,7 @@ import ast
 import copy
 import inspect
 import itertools
-import uuid
 from typing import Any
-
-import pytest
-import redis
 
 from annotation_kit import synthetic
 from annotation_kit.jobs.worker import execute
@@ -95,35 +91,6 @@ def request_kinds(module: Any) -> set[str]:
 
 def every_kind_sent(module: Any, sent: set[str]) -> None:
     assert request_kinds(module) - sent == set(), f"request kinds of {module.__name__} not tested"
-
-
-@pytest.fixture
-def work(team, tmp_path):
-    """Three generated episodes (two cameras, signals), two in a task for ann and rita."""
-    maya = team["maya"]
-    maya.skills.create("pick")
-    maya.skills.create("place")
-    maya.dictionaries.create("objects", ["cup", "bowl"])
-    files = [synthetic.write_mcap(tmp_path / f"ep{i}.mcap", duration_s=4, seed=i) for i in range(3)]
-    ids = maya.import_datasets(files, progress=False).dataset_ids
-    task = maya.tasks.create(
-        "controllers", datasets=ids[:2], annotators=["ann"], reviewers=["rita"]
-    )
-    return team, task.id, ids
-
-
-@pytest.fixture
-def queue_url(team, tmp_path, monkeypatch):
-    """SQLite workspace: the SQLite queue file; PostgreSQL workspace: a Redis database."""
-    if team["ada"].db.dialect == "sqlite":
-        url = f"sqlite:///{tmp_path / 'queue.db'}"
-    else:
-        url = f"redis://127.0.0.1:6379/{1 + uuid.uuid4().int % 14}"
-        redis.Redis.from_url(url).flushdb()
-    monkeypatch.setenv("ANNOTATION_KIT_QUEUE", url)
-    yield url
-    if url.startswith("redis"):
-        redis.Redis.from_url(url).flushdb()
 
 
 def test_data_browser(work, tmp_path):

@@ -46,5 +46,5 @@ def test_the_address_behind_a_trusted_proxy_only():
     assert proxied.address("127.0.0.1", "198.51.100.7, 10.2.3.4") == "198.51.100.7"
     assert proxied.address("127.0.0.1", None) == "127.0.0.1"
     assert proxied.address("203.0.113.5", "198.51.100.7") == "203.0.113.5"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 network"):
         Throttle(("not an address",))
