@@ -44,7 +44,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from .hdf5_source import copy_demo, env_args, robomimic_source
-from .plan import EpisodePlan, Plan
+from .plan import EpisodePlan, Plan, Unfit
 from .sampling import Grid, camera_pixels, mapping_for, rate_of, resampling
 
 LAYOUTS = ("io", "robomimic")
@@ -135,14 +135,16 @@ def check(
     for episode in plan.episodes:  # refuse a bad mapping before writing anything
         mapped = mapping_for(episode.streams, mapping)
         if not mapped:
-            raise ValidationError(
-                f"episode {episode.name!r} has no signal to map to observation.state or action; "
-                "pass mapping={'observation.state': ..., 'action': ...}"
+            raise Unfit(
+                episode.name,
+                "has no signal to map to observation.state or action; "
+                "pass mapping={'observation.state': ..., 'action': ...}",
             )
         if layout == "robomimic" and "action" not in mapped:
-            raise ValidationError(
-                f"episode {episode.name!r} has no signal to map to action, which robomimic needs; "
-                "pass mapping={'action': ...}"
+            raise Unfit(
+                episode.name,
+                "has no signal to map to action, which robomimic needs; "
+                "pass mapping={'action': ...}",
             )
 
 

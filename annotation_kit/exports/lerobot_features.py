@@ -9,10 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ValidationError
 from . import lerobot_language as language
 from .lerobot_video import feature_info
+from .plan import Unfit
 from .sampling import Grid, camera_pixels, mapping_for
+
+
+NO_SIGNAL = (
+    "has no signal to map to observation.state or action; "
+    "pass mapping={'observation.state': ..., 'action': ...}"
+)
 
 
 def plan_features(layout: Any) -> None:
@@ -21,10 +27,7 @@ def plan_features(layout: Any) -> None:
     first = layout.units[0].episode
     layout.signals = mapping_for(first.streams, layout.mapping)
     if not layout.signals:
-        raise ValidationError(
-            f"episode {first.name!r} has no signal to map to observation.state or action; "
-            "pass mapping={'observation.state': ..., 'action': ...}"
-        )
+        raise Unfit(first.name, NO_SIGNAL)
     fields = {s["name"]: s.get("fields") or [] for s in first.streams}
     dims = {}
     data = first.open()
@@ -61,16 +64,20 @@ def plan_features(layout: Any) -> None:
         data.close()
     for unit in layout.units[1:]:  # every episode must have the same features
         mapped = mapping_for(unit.episode.streams, layout.mapping)
+        if not mapped:
+            raise Unfit(unit.episode.name, NO_SIGNAL)
         if set(mapped) != set(layout.signals):
-            raise ValidationError(
-                f"episode {unit.episode.name!r} maps {sorted(mapped)}, the first one "
-                f"{sorted(layout.signals)}: a LeRobot dataset needs the same features"
+            raise Unfit(
+                unit.episode.name,
+                f"maps {sorted(mapped)}, the first one {sorted(layout.signals)}: a LeRobot "
+                "dataset needs the same features",
             )
         names = {c["name"] for c in unit.episode.cameras if not c.get("missing")}
         if layout.cameras != "none" and names != set(layout.camera_keys):
-            raise ValidationError(
-                f"episode {unit.episode.name!r} has cameras {sorted(names)}, the first one "
-                f"{sorted(layout.camera_keys)}: a LeRobot dataset needs the same cameras"
+            raise Unfit(
+                unit.episode.name,
+                f"has cameras {sorted(names)}, the first one {sorted(layout.camera_keys)}: a "
+                "LeRobot dataset needs the same cameras",
             )
     scalar = {"dtype": "float32", "shape": [1], "names": None}
     index = {"dtype": "int64", "shape": [1], "names": None}

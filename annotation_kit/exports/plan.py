@@ -133,6 +133,15 @@ class EpisodePlan:
         return [a for a in self.annotations if a.kind == "segment"]
 
 
+class Unfit(ValidationError):
+    """One episode of the plan does not fit the export's format (no signal to map, other
+    cameras or another rate than the rest): refused, or left out with ``skip_unfit=True``."""
+
+    def __init__(self, episode: str, reason: str, message: str | None = None) -> None:
+        super().__init__(message or f"episode {episode!r} {reason}")
+        self.episode, self.reason = episode, reason
+
+
 @dataclass
 class Plan:
     """Everything one export writes, in episode order."""
@@ -159,6 +168,11 @@ class Plan:
         """Every annotation record of every episode, in plan order."""
         for episode in self.episodes:
             yield from episode.annotations
+
+    def leave_out(self, episode: str, reason: str) -> None:
+        """Drop ``episode`` (and its annotations) from what is written, saying why."""
+        self.episodes = [e for e in self.episodes if e.name != episode]
+        self.cleaned.append(f"left out episode {episode}: {reason}")
 
     def counts(self) -> dict[str, int]:
         """How many tasks, episodes and annotations the plan holds."""

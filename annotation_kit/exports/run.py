@@ -57,6 +57,7 @@ def export(
     include_invalid: bool = False,
     release: str | None = None,
     overwrite: bool = False,
+    skip_unfit: bool = False,
     options: dict[str, Any] | None = None,
     progress: Callable[[float | None, str | None], None] | None = None,
     job: int | None = None,
@@ -67,6 +68,9 @@ def export(
     same destination already held at the same version; ``release`` names the export as a
     version of a project's training data (its parent is the previous release of that name).
     ``options`` go to the format's writer (``layout``, ``rate_hz``, ``mapping``, ``chunk_s``...).
+    An episode that does not fit the format (no signal to map, other cameras or another frame
+    rate than the rest) is refused, naming it; ``skip_unfit=True`` leaves such episodes out
+    instead, each named with its reason in the record's ``cleaned`` list and the manifest.
     Returns the export record; raises with a clear message (and writes nothing) on bad input.
     ``job`` is the background job running it (set by the queue): if its worker dies, the
     record is marked failed and its staging folder removed when the job is reaped.
@@ -91,6 +95,7 @@ def export(
             v.isoformat() if v else None for v in (changed_between or (None, None))
         ],
         "include_invalid": include_invalid,
+        "skip_unfit": skip_unfit,
         "writer": options,
     } | ({"job": job} if job is not None else {})
     with workspace.transaction() as session:
@@ -108,7 +113,7 @@ def export(
             include_invalid=include_invalid,
             exclude=exclude,
         )
-        precheck(writer, built, options)  # a bad option: refused, nothing recorded
+        _fit(writer, built, options, skip_unfit)  # a bad option: refused, nothing recorded
         record = Export(
             format=label,
             destination=target.url,
@@ -170,6 +175,23 @@ def export(
         session.flush()
         session.expunge(row)
         return row
+
+
+def _fit(writer: Any, built: planning.Plan, options: dict[str, Any], skip: bool) -> None:
+    """Check the writer's options against the plan; with ``skip``, episodes that do not fit
+    the format are left out one by one (each named, with its reason, in ``cleaned``)."""
+    while True:
+        try:
+            precheck(writer, built, options)
+            return
+        except planning.Unfit as unfit:
+            if not skip:
+                raise
+            built.leave_out(unfit.episode, unfit.reason)
+            if not built.episodes:
+                raise ValidationError(
+                    f"no episode fits this format; {'; '.join(built.cleaned[-3:])}"
+                ) from None
 
 
 def check_destination(workspace: Any, destination: str | Path, *, overwrite: bool = False) -> Any:

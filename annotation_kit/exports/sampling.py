@@ -11,6 +11,7 @@ overridden per export: ``mapping={"observation.state": "/arm/q", "action": "/arm
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ValidationError
+from .plan import Unfit
 
 STATE = re.compile(r"(joint_?states?$|(^|[/.])qpos$|observation\.state$|(^|/)states?$)", re.I)
 ACTION = re.compile(r"(joint_?(cmd|command)s?$|(^|/)commands?$|(^|[/.])actions?$)", re.I)
@@ -91,23 +93,34 @@ def common_whole_rate(episodes: list[Any], *, cameras: bool = True) -> int:
     """The frame rate an export of ``episodes`` keeps when none is asked for (LeRobot: one
     integer fps per dataset): their own, when they share one whole-number rate; else a
     :class:`ValidationError` naming each episode's rate and asking for ``rate_hz``."""
-    own = {e.name: rate_of(e, None, cameras=cameras) for e in episodes}
+    stated = {e.name: _stated(e, cameras) for e in episodes}
+    own = {name: rate for name, rate in stated.items() if rate is not None}
+    if not own:
+        return int(DEFAULT_RATE)
     whole = {name: whole_rate(rate) for name, rate in own.items()}
-    if odd := [f"{name} {own[name]:g} Hz" for name, fps in whole.items() if fps is None]:
-        raise ValidationError(
-            f"LeRobot stores a whole number of frames per second; {', '.join(odd[:5])} "
-            f"{'is' if len(odd) == 1 else 'are'} not: pass rate_hz= to resample on purpose"
+    if odd := [name for name, fps in whole.items() if fps is None]:
+        said = ", ".join(f"{name} {own[name]:g} Hz" for name in odd[:5])
+        raise Unfit(
+            odd[0],
+            f"is at {own[odd[0]]:g} Hz, not a whole number of frames per second",
+            f"LeRobot stores a whole number of frames per second; {said} "
+            f"{'is' if len(odd) == 1 else 'are'} not: pass rate_hz= to resample on purpose",
         )
-    rates = sorted({fps for fps in whole.values() if fps is not None})
+    counted = Counter(fps for fps in whole.values() if fps is not None)
+    rates = sorted(counted)
     if len(rates) > 1:
         groups = "; ".join(
             f"{fps} Hz: {', '.join([n for n, r in whole.items() if r == fps][:3])}"
-            + (" ..." if sum(r == fps for r in whole.values()) > 3 else "")
+            + (" ..." if counted[fps] > 3 else "")
             for fps in rates
         )
-        raise ValidationError(
+        usual = counted.most_common(1)[0][0]
+        other = next(name for name, fps in whole.items() if fps != usual)
+        raise Unfit(
+            other,
+            f"is at {whole[other]} Hz, the others at {usual} Hz",
             f"the episodes have different frame rates ({groups}); one LeRobot dataset has one "
-            f"fps: pass rate_hz= to resample them to one, or export them apart"
+            f"fps: pass rate_hz= to resample them to one, or export them apart",
         )
     return int(rates[0])
 
@@ -132,6 +145,17 @@ def rate_of(episode: Any, rate_hz: float | None, *, cameras: bool = True) -> flo
     else 30 Hz."""
     if rate_hz:
         return float(rate_hz)
+    stated = _stated(episode, cameras)
+    return DEFAULT_RATE if stated is None else stated
+
+
+DEFAULT_RATE = 30.0
+"""The rate of an episode whose index states none (registered from metadata alone)."""
+
+
+def _stated(episode: Any, cameras: bool) -> float | None:
+    """The episode's own rate: its fastest camera (when cameras are exported), else its fastest
+    signal; None when its index states none."""
     rates = [c.get("rate_hz") for c in episode.cameras if cameras and c.get("rate_hz")]
     if not rates:
         rates = [
@@ -139,7 +163,7 @@ def rate_of(episode: Any, rate_hz: float | None, *, cameras: bool = True) -> flo
             for s in episode.streams
             if s.get("kind") == "signal" and s.get("rate_hz")
         ]
-    return float(max(rates)) if rates else 30.0
+    return float(max(rates)) if rates else None
 
 
 def pixels(frame: Any) -> np.ndarray:

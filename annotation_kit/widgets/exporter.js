@@ -9,7 +9,7 @@ function render({ model, el }) {
   let searchTimer = 0;
   /** what the form holds between redraws */
   const form = { destination: "", release: "", only_new: false, any_status: false,
-    include_invalid: false, overwrite: false, since: "", until: "", datasets: "", options: "" };
+    include_invalid: false, skip_unfit: false, overwrite: false, since: "", until: "", datasets: "", options: "" };
   /** the two exports picked for a diff */
   let picked = [];
 
@@ -90,6 +90,7 @@ function render({ model, el }) {
         h("label", {}, [field("only_new", { type: "checkbox" }), " only new since the last export here"]),
         h("label", {}, [field("include_invalid", { type: "checkbox" }), " include invalid marks"]),
         h("label", {}, [field("any_status", { type: "checkbox" }), " tasks in any status"]),
+        h("label", {}, [field("skip_unfit", { type: "checkbox" }), " leave out episodes that do not fit the format"]),
         h("label", {}, [field("overwrite", { type: "checkbox" }), " replace what is at the destination"]),
       ]),
       h("div", { class: "ak-toolbar" }, [

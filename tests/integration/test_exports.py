@@ -674,3 +674,41 @@ def test_frame_rates_are_the_sources_unless_asked(team, tmp_path):
     assert any(s.startswith("episode a: resampled to 25 Hz from") and "wrist" in s for s in said)
     manifest = json.loads((tmp_path / "asked/manifest.json").read_text())
     assert manifest["cleaned"] == asked.cleaned
+
+
+def test_episodes_that_do_not_fit_are_refused_or_left_out_when_asked(team, tmp_path):
+    """Mixed sources: an episode with other cameras, one with no signal to map. By default the
+    export is refused naming the episode; with ``skip_unfit=True`` they are left out, each
+    named with its reason, and the rest is written (also through the Export page's controller)."""
+    maya = team["maya"]
+    files = [
+        synthetic.write_mcap(tmp_path / "two.mcap", duration_s=1, cameras=("wrist", "front")),
+        synthetic.write_mcap(tmp_path / "one.mcap", duration_s=1, cameras=("wrist",)),
+        synthetic.write_mcap(tmp_path / "same.mcap", duration_s=1, cameras=("wrist", "front")),
+    ]
+    ids = maya.import_datasets(files, progress=False).dataset_ids
+    bare = maya.datasets.register(
+        name="bare", source_uri=str(files[0]) + "#bare", format="mcap", duration_ns=SECOND
+    )  # metadata only: no stream to map
+    task = maya.tasks.create("mixed", datasets=[*ids, bare.id], annotators=["ann"]).id
+    with pytest.raises(ak.ValidationError, match="episode 'one' has cameras"):
+        maya.export(task, "lerobot", tmp_path / "refused", any_status=True)
+    assert not (tmp_path / "refused").exists()
+    record = maya.export(task, "lerobot", tmp_path / "kept", any_status=True, skip_unfit=True)
+    left = [c for c in record.cleaned if c.startswith("left out")]
+    assert left == [
+        "left out episode one: has cameras ['/camera/wrist/image/compressed'], the first one "
+        "['/camera/front/image/compressed', '/camera/wrist/image/compressed']: a LeRobot "
+        "dataset needs the same cameras",
+        "left out episode bare: has no signal to map to observation.state or action; "
+        "pass mapping={'observation.state': ..., 'action': ...}",
+    ]
+    assert record.counts["episodes"] == 2 and record.counts["lerobot_episodes"] == 2
+    manifest = json.loads((tmp_path / "kept/manifest.json").read_text())
+    assert [e["name"] for e in manifest["episodes"]] == ["two", "same"]
+    assert manifest["options"]["skip_unfit"] is True
+    h5 = maya.export(task, "hdf5", tmp_path / "h5", any_status=True, skip_unfit=True)
+    assert [c for c in h5.cleaned if c.startswith("left out")] == [
+        "left out episode bare: has no signal to map to observation.state or action; "
+        "pass mapping={'observation.state': ..., 'action': ...}"
+    ]
