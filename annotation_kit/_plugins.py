@@ -17,6 +17,7 @@ def _everything() -> EntryPoints:
     return entry_points()
 
 
+@cache
 def installed(group: str) -> tuple[EntryPoint, ...]:
     """The entry points of ``group`` installed in this environment (read once per process)."""
     return tuple(_everything().select(group=group))
@@ -25,3 +26,4 @@ def installed(group: str) -> tuple[EntryPoint, ...]:
 def forget() -> None:
     """Look the installed plug-ins up again on the next call."""
     _everything.cache_clear()
+    installed.cache_clear()

@@ -63,6 +63,42 @@ def register(
     Registering the same ``source_uri`` again updates its metadata instead of adding a copy.
     """
     require_registrar(by)
+    values = checked(
+        session,
+        name=name,
+        source_uri=source_uri,
+        format=format,
+        duration_ns=duration_ns,
+        start_time_ns=start_time_ns,
+        streams=streams,
+        cameras=cameras,
+        size_bytes=size_bytes,
+        robot=robot,
+        tags=tags,
+        meta=meta,
+        project=project,
+    )
+    existing = session.scalar(select(Dataset).where(Dataset.source_uri == source_uri))
+    return store(session, source_uri, values, existing, by=by)
+
+
+def checked(
+    session: Session,
+    *,
+    name: str,
+    source_uri: str,
+    format: str,
+    duration_ns: int,
+    start_time_ns: int = 0,
+    streams: Sequence[dict[str, Any]] = (),
+    cameras: Sequence[dict[str, Any]] = (),
+    size_bytes: int = 0,
+    robot: str = "",
+    tags: Sequence[str] = (),
+    meta: dict[str, Any] | None = None,
+    project: str | int | None = None,
+) -> dict[str, Any]:
+    """The column values of one episode's registration, once each is checked."""
     _text.name(name, "dataset name")
     _text.name(source_uri, "source URI")
     if holds_credentials(source_uri):
@@ -79,7 +115,7 @@ def register(
     ):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValidationError(f"{field} must be a non-negative integer, got {value!r}")
-    values = {
+    return {
         "name": name,
         "format": format,
         "duration_ns": duration_ns,
@@ -92,19 +128,48 @@ def register(
         "meta": dict(meta or {}),
         "project_id": projects.get(session, project).id if project is not None else None,
     }
-    dataset = session.scalar(select(Dataset).where(Dataset.source_uri == source_uri))
-    action = "update" if dataset else "register"
-    if dataset is None:
+
+
+def store(
+    session: Session,
+    source_uri: str,
+    values: dict[str, Any],
+    existing: Dataset | None,
+    *,
+    by: User,
+) -> Dataset:
+    """Write checked ``values`` (:func:`checked`) as the dataset of ``source_uri``: a new one,
+    or ``existing`` updated; recorded in the audit log."""
+    dataset = place(session, source_uri, values, existing)
+    session.flush()
+    recorded(session, dataset, updated=existing is not None, by=by)
+    return dataset
+
+
+def place(
+    session: Session, source_uri: str, values: dict[str, Any], existing: Dataset | None
+) -> Dataset:
+    """Checked ``values`` as the dataset of ``source_uri`` in the session (not flushed: an
+    import flushes a batch at once); record it with :func:`recorded` once it has its id."""
+    if existing is None:
         dataset = Dataset(source_uri=source_uri, **values)
         session.add(dataset)
-    else:
-        for key, value in values.items():
-            setattr(dataset, key, value)
-    session.flush()
+        return dataset
+    for key, value in values.items():
+        setattr(existing, key, value)
+    return existing
+
+
+def recorded(session: Session, dataset: Dataset, *, updated: bool, by: User) -> None:
+    """The audit event of a dataset registered (or updated) by ``by``."""
     events.record(
-        session, by=by, object_type="dataset", object_id=dataset.id, action=action, note=source_uri
+        session,
+        by=by,
+        object_type="dataset",
+        object_id=dataset.id,
+        action="update" if updated else "register",
+        note=dataset.source_uri,
     )
-    return dataset
 
 
 @readonly

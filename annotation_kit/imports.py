@@ -22,7 +22,7 @@ from .errors import AnnotationKitError, ValidationError
 from .formats import FormatError, detect, readers, suffixes
 from .formats.base import EpisodeInfo
 from .locations import Location, locate, require_within, scrub
-from .models import Dataset, User
+from .models import Dataset
 from .workflow import Role
 
 if TYPE_CHECKING:
@@ -108,15 +108,16 @@ def _is_dataset(location: Location) -> bool:
     )
 
 
-def register(
+def planned(
     session: Session,
     info: EpisodeInfo,
     *,
-    project: str | int | None = None,
-    tags: Sequence[str] = (),
-    by: User,
-) -> tuple[Dataset, str]:
-    """Store one episode's index; returns the dataset and ``created``/``updated``/``unchanged``."""
+    project: str | int | None,
+    tags: Sequence[str],
+    existing: Dataset | None,
+) -> dict[str, Any] | None:
+    """The checked column values of one episode's index (None: ``existing`` already holds
+    them), or a :class:`ValidationError` naming what does not fit — before anything is added."""
     meta = {
         **info.meta,
         "locator": info.locator,
@@ -134,7 +135,6 @@ def register(
         "cameras": [s.to_json() for s in info.cameras],
         "meta": meta,
     }
-    existing = session.scalar(select(Dataset).where(Dataset.source_uri == info.source_uri))
     project_id = projects.get(session, project).id if project is not None else None
     if (
         existing is not None
@@ -142,21 +142,19 @@ def register(
         and (set(tags) <= set(existing.tags))
         and project_id in (None, existing.project_id)
     ):
-        return existing, "unchanged"
+        return None
     merged_tags: list[str] = list(dict.fromkeys([*(existing.tags if existing else []), *tags]))
-    dataset = datasets.register(
+    return datasets.checked(
         session,
         source_uri=info.source_uri,
         tags=merged_tags,
         project=project if project is not None else (existing.project_id if existing else None),
-        by=by,
         **values,
     )
-    return dataset, "updated" if existing is not None else "created"
 
 
 BATCH = 64
-"""Scanned files stored per transaction (each in its own savepoint)."""
+"""Scanned files stored per transaction."""
 
 
 def _store(
@@ -166,34 +164,57 @@ def _store(
     project: str | int | None,
     tags: Sequence[str],
 ) -> None:
-    """Register a batch of scanned files in one short transaction, one savepoint per file, so
-    a file that fails rolls back alone and registers nothing."""
+    """Register a batch of scanned files in one short transaction. Every episode of a file is
+    checked before any is added, so a file that does not fit registers nothing and the others
+    go on; the batch is flushed at once (one multi-row insert), then audited."""
     if not scanned:
         return
     with workspace.transaction() as session:
         me = workspace.me(session)
+        datasets.require_registrar(me)
+        uris = [info.source_uri for _, episodes in scanned for info in episodes]
+        known = {  # one query for the batch, not one per episode
+            d.source_uri: d
+            for d in session.scalars(select(Dataset).where(Dataset.source_uri.in_(uris)))
+        }
+        placed: list[tuple[FileResult, Dataset, bool]] = []
+        stored: list[tuple[FileResult, int]] = []
         for result, episodes in scanned:
             try:
-                with session.begin_nested():
-                    for info in episodes:
-                        dataset, outcome = register(
-                            session, info, project=project, tags=tags, by=me
-                        )
-                        getattr(result, outcome).append(dataset.id)
-                        result.problems += info.problems
-                    events.record(
-                        session,
-                        by=me,
-                        object_type="import",
-                        object_id=0,
-                        action="import",
-                        note=result.source,
-                        episodes=len(episodes),
-                    )
+                plans = [
+                    (info, known.get(info.source_uri), planned(
+                        session, info, project=project, tags=tags,
+                        existing=known.get(info.source_uri),
+                    ))
+                    for info in episodes
+                ]  # fmt: skip
             except AnnotationKitError as exc:
-                result.created, result.updated, result.unchanged = [], [], []
-                result.problems = []
                 result.error = f"{result.source}: {exc}"
+                continue
+            for info, existing, values in plans:
+                result.problems += info.problems
+                if values is None:
+                    assert existing is not None
+                    result.unchanged.append(existing.id)
+                    continue
+                dataset = datasets.place(session, info.source_uri, values, existing)
+                known[info.source_uri] = dataset
+                placed.append((result, dataset, existing is not None))
+            stored.append((result, len(episodes)))
+        session.flush()
+        for result, dataset, updated in placed:
+            datasets.recorded(session, dataset, updated=updated, by=me)
+            (result.updated if updated else result.created).append(dataset.id)
+        for result, count in stored:
+            events.record(
+                session,
+                by=me,
+                object_type="import",
+                object_id=0,
+                action="import",
+                note=result.source,
+                episodes=count,
+            )
         checks.on_import(session, [i for r, _ in scanned for i in (*r.created, *r.updated)], by=me)
 
 

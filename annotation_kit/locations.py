@@ -44,14 +44,20 @@ class Location:
 
     def exists(self) -> bool:
         """Whether something is there."""
+        if self.is_local:  # one stat, not fsspec's info() per question
+            return os.path.exists(self.path)
         return self.fs.exists(self.path)
 
     def isdir(self) -> bool:
         """Whether it is a folder."""
+        if self.is_local:
+            return os.path.isdir(self.path)
         return self.fs.isdir(self.path)
 
     def size(self) -> int:
         """Size in bytes."""
+        if self.is_local:
+            return os.path.getsize(self.path)
         return int(self.fs.size(self.path) or 0)
 
     @property

@@ -14,7 +14,6 @@ from .lerobot_video import feature_info
 from .plan import Unfit
 from .sampling import Grid, camera_pixels, mapping_for
 
-
 NO_SIGNAL = (
     "has no signal to map to observation.state or action; "
     "pass mapping={'observation.state': ..., 'action': ...}"

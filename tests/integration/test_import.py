@@ -53,14 +53,14 @@ def test_corrupt_file_alone_writes_nothing(team):
 def test_a_failure_while_registering_rolls_back_that_file_only(team, tmp_path, monkeypatch):
     good = synthetic.write_mcap(tmp_path / "good.mcap", duration_s=1, cameras=())
     multi = synthetic.write_io_hdf5(tmp_path / "multi.hdf5", episodes=3, duration_s=1)
-    real = imports.register
+    real = imports.planned
 
     def flaky(session, info, **kwargs):
         if info.source_uri.endswith("episode_002"):
             raise ak.ValidationError("disk quota")
         return real(session, info, **kwargs)
 
-    monkeypatch.setattr(imports, "register", flaky)
+    monkeypatch.setattr(imports, "planned", flaky)
     report = team["maya"].import_datasets([multi, good], progress=False)
     assert [f.ok for f in report.files] == [False, True]
     assert "disk quota" in report.files[0].error
