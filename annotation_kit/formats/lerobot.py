@@ -4,7 +4,8 @@ parquet file + parquet meta), read with pyarrow; video frames decoded with PyAV.
 Each episode becomes one dataset (``<folder URL>#episode=N``). The episode clock is
 ``frame_index / fps``. Annotations already in the dataset — its tasks, ``subtask_index`` runs
 (with ``meta/subtasks.parquet``) and ``language_persistent`` / ``language_events`` columns — are
-returned as source segments and imported with provenance ``import``.
+returned as source segments and imported with provenance ``import``. An annotation_kit export
+read back (``meta/annotation_kit.jsonl``) gives exactly the records it holds, each once.
 """
 
 from __future__ import annotations
@@ -113,12 +114,13 @@ def _existing_videos(location: Location, info: dict[str, Any]) -> set[str]:
     return {p.removeprefix(root) for p in location.fs.find(videos.path)}
 
 
-def _exported(location: Location) -> dict[int, list[dict[str, Any]]]:
+def _exported(location: Location) -> dict[int, list[dict[str, Any]]] | None:
     """Annotations an annotation_kit export wrote (``meta/annotation_kit.jsonl``), by episode,
-    with their ns bounds on each LeRobot episode's own clock."""
+    with their ns bounds on each LeRobot episode's own clock; None for a dataset that is not
+    an annotation_kit export."""
     path = location.child(ANNOTATIONS_FILE)
     if not path.exists():
-        return {}
+        return None
     out: dict[int, list[dict[str, Any]]] = {}
     for record in _jsonl(path):
         offset = int(record.get("unit_start_ns") or 0)
@@ -249,8 +251,9 @@ def _episode(
         "videos": files,
         "video_from": {k: row.get(f"videos/{k}/from_timestamp", 0.0) for k in files},
     }
-    if exported and index in exported:  # our own export: its records, with their origin
-        segments += exported_segments(exported[index], duration)
+    if exported is not None:  # our own export: its records (with their origin) and nothing else
+        # — its task strings came from those records or from the task's name, never twice
+        segments = exported_segments(exported.get(index, []), duration)
     elif wants_columns:
         segments += _source_segments(location, locator, wants_columns, duration, subtasks)
     return EpisodeInfo(

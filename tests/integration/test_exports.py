@@ -712,3 +712,32 @@ def test_episodes_that_do_not_fit_are_refused_or_left_out_when_asked(team, tmp_p
         "left out episode bare: has no signal to map to observation.state or action; "
         "pass mapping={'observation.state': ..., 'action': ...}"
     ]
+
+
+def test_our_lerobot_export_read_back_gives_each_record_once(team, tmp_path):
+    """lerobot's own sample (task strings: imported segments) annotated and exported, then
+    imported again: the new task holds exactly the exported records, once each — the task
+    string is not added a second time beside its own record."""
+    from tests.conftest import SAMPLE_DATA
+
+    maya, ann = team["maya"], team["ann"]
+    ids = maya.import_datasets(
+        SAMPLE_DATA / "lerobot/synthetic_v30_image", progress=False
+    ).dataset_ids
+    task = maya.tasks.create("sample", datasets=ids, annotators=["ann"]).id
+    ann.tasks.start(task)
+    ann.annotations.add(task, ids[0], start_ns=0, end_ns=200_000_000, description="grab")
+    record = maya.export(task, "lerobot", tmp_path / "out", any_status=True)
+    again = maya.import_datasets(tmp_path / "out", progress=False).dataset_ids
+    back = maya.tasks.create("back", datasets=again, annotators=["ann"]).id
+    read = sorted(
+        (a.description, a.start_ns, a.end_ns, a.attributes["origin"]["provenance"])
+        for a in maya.annotations.list_annotations(back)
+    )
+    assert read == [
+        ("grab", 0, 200_000_000, "human"),
+        ("pick cube", 0, 400_000_000, "import"),
+        ("pick cube", 0, 600_000_000, "import"),
+        ("place cube", 0, 500_000_000, "import"),
+    ]
+    assert len(read) == record.counts["annotations"]
