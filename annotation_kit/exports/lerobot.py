@@ -415,13 +415,16 @@ class _Layout:
                 )
         elif self.language:
             rows = language.persistent_rows([], timestamps, unit.task, unit.records)
+        if rows is not None and language.frames_per_group(rows, n) >= n:
+            columns |= language.columns(rows, n)  # one row group: built here, in the thread
+            rows = None
         return pa.table(columns), stats, placed, rows
 
     def _groups(self, table: pa.Table, rows: list[dict[str, Any]] | None) -> Iterator[pa.Table]:
         """An episode's frames as parquet row groups: one, unless the language rows every frame
         carries make it too large to read back (:func:`.lerobot_language.frames_per_group`);
         the language columns of a group are built as it is written, so memory holds one."""
-        if rows is None:
+        if rows is None:  # no language columns, or already built with the frames
             yield self._ordered({}, table)
             return
         n = len(table)
