@@ -136,6 +136,11 @@ def scan(location: Location, *, probe_cameras: bool = True) -> list[EpisodeInfo]
                 stats = summary.statistics
                 counts = dict(stats.channel_message_counts)
                 first, last = stats.message_start_time, stats.message_end_time
+                chunks = [c for c in summary.chunk_indexes if c.message_index_offsets]
+                if stats.message_count and chunks:  # trust, but check: a writer's statistics
+                    # may start after its first message; the chunks holding messages know
+                    first = min(first, *(c.message_start_time for c in chunks))
+                    last = max(last, *(c.message_end_time for c in chunks))
                 channels, schemas = summary.channels, summary.schemas
             duration = max(0, last - first) if counts else 0
             streams = []

@@ -118,6 +118,47 @@ def test_mcap_without_summary_falls_back_to_a_linear_scan(tmp_path):
     assert scanned.duration_ns == indexed.duration_ns
 
 
+def _copy_mcap(source, target, *, start_shift_ns: int = 0) -> None:
+    """``source`` written again by the mcap library's own writer; its statistics record's
+    message start moved ``start_shift_ns`` later than the first message (a writer's bug)."""
+    with source.open("rb") as src, target.open("wb") as out:
+        writer = McapWriter(out)
+        writer.start(profile="ros2", library="test")
+        schemas, channels = {}, {}
+        for schema, channel, message in make_reader(src).iter_messages():
+            if schema.id not in schemas:
+                schemas[schema.id] = writer.register_schema(
+                    schema.name, schema.encoding, schema.data
+                )
+            if channel.id not in channels:
+                channels[channel.id] = writer.register_channel(
+                    channel.topic, channel.message_encoding, schemas[schema.id]
+                )
+            writer.add_message(
+                channels[channel.id], message.log_time, message.data, message.publish_time
+            )
+        writer._Writer__statistics.message_start_time += start_shift_ns  # noqa: SLF001
+        writer.finish()
+
+
+def test_an_mcap_whose_statistics_start_late_keeps_its_clock(tmp_path):
+    """The summary's statistics say the first message is 0.3 s later than it is: the chunks
+    holding the messages know better, and the episode clock and every time stay the source's."""
+    source = synthetic.write_mcap(tmp_path / "a.mcap", duration_s=2, cameras=("wrist",))
+    late = tmp_path / "late.mcap"
+    _copy_mcap(source, late, start_shift_ns=300_000_000)
+    with late.open("rb") as stream:
+        stats = make_reader(stream).get_summary().statistics
+    [good], [odd] = scan(source), scan(late)
+    assert stats.message_start_time == good.start_time_ns + 300_000_000  # the forged record
+    assert (odd.start_time_ns, odd.duration_ns) == (good.start_time_ns, good.duration_ns)
+    reader = reader_for(odd)
+    times, values = reader.signal("/robot/joint_states")
+    expected_times, expected = reader_for(good).signal("/robot/joint_states")
+    assert times[0] == 0 and np.array_equal(times, expected_times)
+    assert np.array_equal(values, expected)
+
+
 def test_truncated_files_are_refused(tmp_path):
     source = synthetic.write_mcap(tmp_path / "a.mcap", duration_s=2, cameras=())
     cut = tmp_path / "cut.mcap"
