@@ -87,6 +87,7 @@ class VideoFile:
     def append(self, frames: Iterable[np.ndarray]) -> tuple[float, float, list[np.ndarray]]:
         """Encode ``frames``; the file time span they cover and a few of them (for the stats)."""
         import av
+        from av.video.frame import PictureType
 
         first = self.frames
         sample = []
@@ -103,6 +104,8 @@ class VideoFile:
                 format="rgb24",
             )
             picture.pts = self.frames
+            if i == 0:  # each episode starts on a keyframe, as lerobot's writer starts them
+                picture.pict_type = PictureType.I
             self._mux(self.stream.encode(picture))
             self.frames += 1
             if i % 10 == 0:

@@ -386,10 +386,13 @@ def test_lerobot_v30_video_export_matches_the_spec(passed):
     assert info["fps"] == 15 and record.counts["lerobot_episodes"] == 2
     video = tmp / "lr/videos/observation.images.wrist/chunk-000/file-000.mp4"
     with av.open(str(video)) as container:
-        decoded = sum(1 for _ in container.decode(video=0))
+        keys = [frame.key_frame for frame in container.decode(video=0)]
+    decoded = len(keys)
     import pyarrow.parquet as pq
 
     rows = pq.read_table(tmp / "lr/data/chunk-000/file-000.parquet").to_pylist()
+    second = sum(1 for r in rows if r["episode_index"] == 0)
+    assert keys[0] and keys[second]  # each episode starts on a keyframe
     first = [r for r in rows if r["episode_index"] == 0]
     assert decoded == len(rows)  # both episodes, one after the other in one file
     # the segments: back-to-back subtask rows on frames (gaps are "idle"), a plan at each
@@ -741,3 +744,30 @@ def test_our_lerobot_export_read_back_gives_each_record_once(team, tmp_path):
         ("place cube", 0, 500_000_000, "import"),
     ]
     assert len(read) == record.counts["annotations"]
+
+
+@pytest.mark.parametrize("codec", ["av1", "h264"])
+def test_each_episode_of_a_video_file_starts_on_a_keyframe(team, tmp_path, codec):
+    """Episodes of odd lengths one after the other in one file (15 and 21 frames, a keyframe
+    every 2): each starts on a keyframe, as lerobot's own writer starts them."""
+    import av
+    import pyarrow.parquet as pq
+
+    maya = team["maya"]
+    files = [
+        synthetic.write_mcap(tmp_path / f"e{i}.mcap", duration_s=s, seed=i, cameras=("wrist",))
+        for i, s in enumerate((1.0, 1.4, 1.0))
+    ]
+    ids = maya.import_datasets(files, progress=False).dataset_ids
+    task = maya.tasks.create("keys", datasets=ids, annotators=["ann"]).id
+    maya.export(task, "lerobot", tmp_path / "out", any_status=True, options={"codec": codec})
+    episodes = pq.read_table(tmp_path / "out/meta/episodes/chunk-000/file-000.parquet")
+    starts = [
+        round(t * 15)
+        for t in episodes["videos/observation.images.wrist/from_timestamp"].to_pylist()
+    ]
+    assert starts == [0, 15, 36]
+    [video] = (tmp_path / "out/videos").rglob("*.mp4")
+    with av.open(str(video)) as container:
+        keys = [frame.key_frame for frame in container.decode(video=0)]
+    assert [keys[s] for s in starts] == [True, True, True]

@@ -137,7 +137,7 @@ def _copy_mcap(source, target, *, start_shift_ns: int = 0) -> None:
             writer.add_message(
                 channels[channel.id], message.log_time, message.data, message.publish_time
             )
-        writer._Writer__statistics.message_start_time += start_shift_ns  # noqa: SLF001
+        writer._Writer__statistics.message_start_time += start_shift_ns
         writer.finish()
 
 
