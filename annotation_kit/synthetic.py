@@ -216,9 +216,17 @@ def write_io_hdf5(
 
 
 def write_lerobot_v30(
-    folder: str | Path, *, episodes: int = 3, frames: int = 60, fps: float = 30.0, seed: int = 0
+    folder: str | Path,
+    *,
+    episodes: int = 3,
+    frames: int = 60,
+    fps: float = 30.0,
+    seed: int = 0,
+    rewards: bool = False,
 ) -> Path:
-    """Write a signals-only LeRobot v3.0 dataset (each episode its own parquet row group)."""
+    """Write a signals-only LeRobot v3.0 dataset (each episode its own parquet row group);
+    ``rewards=True`` adds the features an RL dataset has: ``next.reward`` (float32),
+    ``next.done`` (bool) and ``observation.velocity`` (float32[8])."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -237,6 +245,15 @@ def write_lerobot_v30(
             ("index", pa.int64()),
             ("task_index", pa.int64()),
         ]
+        + (
+            [
+                ("next.reward", pa.float32()),
+                ("next.done", pa.bool_()),
+                ("observation.velocity", state_type),
+            ]
+            if rewards
+            else []
+        )
     )
     rows = []
     with pq.ParquetWriter(folder / "data/chunk-000/file-000.parquet", schema) as writer:
@@ -257,7 +274,23 @@ def write_lerobot_v30(
                     "episode_index": np.full(frames, e),
                     "index": np.arange(first, first + frames),
                     "task_index": np.full(frames, e % 2),
-                },
+                }
+                | (
+                    {
+                        "next.reward": pa.array(np.linspace(0, 1, frames), pa.float32()),
+                        "next.done": pa.array(np.arange(frames) == frames - 1),
+                        "observation.velocity": pa.FixedSizeListArray.from_arrays(
+                            pa.array(
+                                (np.gradient(scene.joints(t), axis=0) * fps)
+                                .astype(np.float32)
+                                .ravel()
+                            ),
+                            8,
+                        ),
+                    }
+                    if rewards
+                    else {}
+                ),
                 schema=schema,
             )
             writer.write_table(table, row_group_size=frames)
@@ -291,6 +324,15 @@ def write_lerobot_v30(
         "features": {
             "observation.state": feature,
             "action": feature,
+            **(
+                {
+                    "next.reward": {"dtype": "float32", "shape": [1], "names": None},
+                    "next.done": {"dtype": "bool", "shape": [1], "names": None},
+                    "observation.velocity": feature,
+                }
+                if rewards
+                else {}
+            ),
             **{
                 k: {
                     "dtype": "int64" if k != "timestamp" else "float32",

@@ -114,7 +114,7 @@ def write(
         data_file_mb=data_file_mb,
         video_file_mb=video_file_mb,
     )
-    exported = [*layout.signals.values(), *layout.camera_keys]
+    exported = [*layout.signals.values(), *layout.carried, *layout.camera_keys]
     for episode in plan.episodes:
         if said := resampling(episode, layout.fps, exported):
             plan.cleaned.append(said)
@@ -258,6 +258,8 @@ class _Layout:
         self.total = 0
         self.features: dict[str, dict[str, Any]] = {}
         self.signals: dict[str, str] = {}
+        self.carried: dict[str, str] = {}
+        """Other features of LeRobot sources, carried as they are: name → dtype."""
         self.camera_keys: dict[str, str] = {}
         self.dims: dict[str, int] = {}
         self.schema_metadata: dict[str, str] = {}
@@ -356,8 +358,8 @@ class _Layout:
         placed = {}
         data = unit.episode.open()
         try:
-            if hasattr(data.reader, "prefetch"):  # both streams in one read
-                data.reader.prefetch(list(self.signals.values()))
+            if hasattr(data.reader, "prefetch"):  # every stream in one read
+                data.reader.prefetch([*self.signals.values(), *self.carried])
             for key, stream in self.signals.items():
                 t, values = data.reader.signal(stream)
                 picked = values[absolute.nearest(t)].astype(self.dtype)
@@ -371,6 +373,10 @@ class _Layout:
                     pa.array(picked.ravel(), arrow), picked.shape[1]
                 )
                 stats[key] = stats_of.of(picked)
+            for key, dtype in self.carried.items():
+                t, values = data.reader.signal(key)
+                columns[key] = _carried(values[absolute.nearest(t)], dtype, self.dims[key])
+                stats[key] = stats_of.of(values[absolute.nearest(t)])
             for camera, key in self.camera_keys.items():
                 frames = camera_pixels(data, camera, absolute)
                 if self.cameras == "images":
@@ -444,6 +450,18 @@ class _Layout:
         return ordered.replace_schema_metadata(self.schema_metadata)
 
     # ----- meta ---------------------------------------------------------------------------
+
+
+def _carried(values: np.ndarray, dtype: str, dims: int) -> pa.Array:
+    """A carried feature's column: its source dtype back (readers give float64), a scalar
+    column for a one-value feature, a fixed-size list otherwise."""
+    kind = np.dtype("bool" if dtype == "bool" else dtype)
+    typed = values != 0 if kind == np.bool_ else values.astype(kind)
+    if values.shape[1] != dims:
+        raise ValidationError(f"a carried feature has {values.shape[1]} values, not {dims}")
+    if dims == 1:
+        return pa.array(typed[:, 0])
+    return pa.FixedSizeListArray.from_arrays(pa.array(typed.ravel()), dims)
 
 
 def language_text(record: AnnotationRecord) -> str:

@@ -28,15 +28,16 @@ def plan_features(layout: Any) -> None:
     if not layout.signals:
         raise Unfit(first.name, NO_SIGNAL)
     fields = {s["name"]: s.get("fields") or [] for s in first.streams}
+    layout.carried = carried(layout)
     dims = {}
     data = first.open()
     try:
-        for key, stream in layout.signals.items():
+        for key, stream in [*layout.signals.items(), *((c, c) for c in layout.carried)]:
             _t, values = data.reader.signal(stream)
             dims[key] = values.shape[1]
             names = list(fields.get(stream) or [])
             layout.features[key] = {
-                "dtype": layout.dtype.name,
+                "dtype": layout.carried.get(key) or layout.dtype.name,
                 "shape": [values.shape[1]],
                 "names": names if len(names) == values.shape[1] else None,
             }
@@ -98,6 +99,38 @@ def plan_features(layout: Any) -> None:
     }
 
 
+BOOKKEEPING = {"timestamp", "frame_index", "episode_index", "index", "task_index", "subtask_index"}
+
+
+def carried(layout: Any) -> dict[str, str]:
+    """The features a LeRobot source has besides state and action (rewards, dones,
+    velocities...), by name with their dtype: carried as they are when every episode has them
+    with one dtype; any other is named in the export's ``cleaned`` list, never dropped
+    silently."""
+    episodes = [unit.episode for unit in layout.units]
+    mapped = set(layout.signals.values())
+    per_episode = [
+        {
+            s["name"]: s.get("encoding") or "float32"
+            for s in e.streams
+            if e.format.startswith("lerobot")
+            and s.get("kind") == "signal"
+            and s["name"] not in mapped | BOOKKEEPING | set(layout.signals)
+        }
+        for e in {e.name: e for e in episodes}.values()
+    ]
+    everywhere = {
+        name: dtype
+        for name, dtype in per_episode[0].items()
+        if all(found.get(name) == dtype for found in per_episode)
+    }
+    for name in sorted({n for found in per_episode for n in found} - set(everywhere)):
+        said = f"feature {name} is not carried: not every episode has it (with one dtype)"
+        if said not in layout.plan.cleaned:  # the export checks before it writes
+            layout.plan.cleaned.append(said)
+    return everywhere
+
+
 def hf_features(layout: Any) -> dict[str, Any]:
     """The ``datasets`` features of the parquet columns (``Sequence`` in v2.1, read by
     datasets 3; ``List`` in v3.0, read by datasets 4), as lerobot writes them."""
@@ -109,7 +142,9 @@ def hf_features(layout: Any) -> dict[str, Any]:
             continue
         if dtype == "image":
             out[key] = {"_type": "Image"}
-        elif key in layout.signals:
+        elif key in layout.carried and feature["shape"] == [1]:  # one value: a scalar column
+            out[key] = {"dtype": dtype, "_type": "Value"}
+        elif key in layout.signals or key in layout.carried:
             value = {"dtype": dtype, "_type": "Value"}
             out[key] = {"feature": value, "length": feature["shape"][0], "_type": sequence}
         else:

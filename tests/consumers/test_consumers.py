@@ -20,6 +20,7 @@ import pytest
 
 import annotation_kit as ak
 from annotation_kit import synthetic
+from annotation_kit.tasks import DatasetsInActiveTask
 from tests.conftest import SAMPLE_DATA
 from tests.consumers import LR_HOME, lerobot_items, lerobot_loads, run
 
@@ -322,3 +323,41 @@ def test_lerobot_doctor_finds_nothing_it_does_not_find_on_lerobots_own_output(wo
     run("v06", "lerobot_rewrite.py", ours, theirs)
     extra = _findings(ours) - _findings(theirs)
     assert not extra, extra
+
+
+def test_a_lerobot_sources_other_features_are_carried(tmp_path):
+    """An RL-style LeRobot source (next.reward, next.done, observation.velocity besides state
+    and action) exported to LeRobot with defaults: every feature with its dtype, shape and
+    values, at its own 10 fps; loaded by lerobot 0.6.1. An episode lacking one is named."""
+    source = synthetic.write_lerobot_v30(
+        tmp_path / "rl", episodes=3, frames=25, fps=10, rewards=True
+    )
+    ws = ak.connect(f"sqlite:///{tmp_path / 'ws.db'}", user="ada")
+    ws.users.create("ann", "annotator")
+    ids = ws.import_datasets(source, progress=False).dataset_ids
+    task = ws.tasks.create("rl", datasets=ids, annotators=["ann"]).id
+    record = ws.export(task, "lerobot", tmp_path / "out", any_status=True)
+    assert [c for c in record.cleaned if "carried" in c or "resampled" in c] == []
+    theirs = json.loads((source / "meta/info.json").read_text())["features"]
+    ours = json.loads((tmp_path / "out/meta/info.json").read_text())["features"]
+    for key in ("next.reward", "next.done", "observation.velocity"):
+        assert (ours[key]["dtype"], ours[key]["shape"]) == (
+            theirs[key]["dtype"],
+            theirs[key]["shape"],
+        )
+    exported = pd.read_parquet(tmp_path / "out/data/chunk-000/file-000.parquet")
+    original = pd.read_parquet(source / "data/chunk-000/file-000.parquet")
+    for key in ("next.reward", "next.done", "observation.velocity", "observation.state"):
+        mine, theirs_ = exported[key].to_numpy(), original[key].to_numpy()
+        if mine.dtype == object:
+            mine, theirs_ = np.stack(mine), np.stack(theirs_)
+        assert mine.dtype == theirs_.dtype and np.array_equal(mine, theirs_), key
+    lerobot_loads(tmp_path / "out", "0.6.1")
+    plain = synthetic.write_lerobot_v30(tmp_path / "plain", episodes=1, frames=25, fps=10)
+    more = ws.import_datasets(plain, progress=False).dataset_ids
+    with pytest.warns(DatasetsInActiveTask):  # the same episodes in a second task: said
+        mixed = ws.tasks.create("mixed", datasets=[*ids, *more], annotators=["ann"]).id
+    both = ws.export(mixed, "lerobot", tmp_path / "mixed", any_status=True)
+    assert "feature next.reward is not carried: not every episode has it (with one dtype)" in (
+        both.cleaned
+    )
