@@ -121,3 +121,8 @@ def test_an_address_that_fails_often_waits_and_others_do_not(served):
         assert "from this address" in error_of(log_in(flood, "ann", PASSWORDS["ann"]))
     with client(served, "10.9.2.2") as other:
         assert log_in(other, "ann", PASSWORDS["ann"]).status_code == 303
+
+
+def test_serve_says_when_no_roots_confine_managers(served):
+    said = served.log.read_text()
+    assert "no $ANNOTATION_KIT_ROOTS: managers may import from and export to any path" in said
