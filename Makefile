@@ -45,6 +45,8 @@ bench: install consumers
 	$(BIN)/python bench/annotator_ui.py
 	$(BIN)/python bench/served_save.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/export_language.py
+	$(BIN)/python bench/login_flood.py
 	$(BIN)/python bench/video.py
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/analytics.py

@@ -43,7 +43,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,27 +53,18 @@ import pyarrow.parquet as pq
 from ..errors import ValidationError
 from . import lerobot_language as language
 from . import lerobot_stats as stats_of
-from .lerobot_features import plan_features
+from . import lerobot_units as cut
+from .lerobot_features import carried_column, plan_features
 from .lerobot_meta import CHUNK, write_meta
+from .lerobot_units import Unit
 from .lerobot_video import Videos, codec_name
-from .plan import AnnotationRecord, EpisodePlan, Plan
-from .sampling import Grid, camera_pixels, common_whole_rate, resampling
+from .plan import AnnotationRecord, Plan
+from .sampling import Grid, camera_pixels, resampling
 
 VERSIONS = ("v3.0", "v2.1")
 CAMERA_MODES = ("video", "images", "none")
 TASK_TEXTS = ("source", "task")
 IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
-
-
-@dataclass
-class Unit:
-    """One LeRobot episode: a span of one exported episode."""
-
-    episode: EpisodePlan
-    start_ns: int
-    end_ns: int
-    task: str
-    records: list[AnnotationRecord] = field(default_factory=list)
 
 
 def write(
@@ -158,11 +148,11 @@ def check(
         isinstance(plan_ahead, bool) or not isinstance(plan_ahead, int) or plan_ahead < 0
     ):
         raise ValidationError(f"plan_ahead must be a whole number ≥ 0 or None, not {plan_ahead!r}")
-    fps = _fps(rate_hz, plan, cameras != "none")
+    fps = cut.fps(rate_hz, plan, cameras != "none")
     for name, value in (("data_file_mb", data_file_mb), ("video_file_mb", video_file_mb)):
         if not isinstance(value, int | float) or not 0 < value < float("inf"):
             raise ValidationError(f"{name} must be above 0, got {value!r}")
-    units = _units(plan, strict_match, task_text)
+    units = cut.units(plan, strict_match, task_text)
     if not units:
         raise ValidationError("nothing to export: no episodes (or, with strict_match, segments)")
     return _Layout(
@@ -183,50 +173,6 @@ def check(
 
 
 write.check = check  # type: ignore[attr-defined]
-
-
-def _fps(rate_hz: float | None, plan: Plan, cameras: bool) -> int:
-    if rate_hz is None:
-        return common_whole_rate(plan.episodes, cameras=cameras)
-    try:
-        fps = int(rate_hz)
-    except (TypeError, ValueError, OverflowError):
-        raise ValidationError(f"rate_hz must be a whole number, got {rate_hz!r}") from None
-    if fps != rate_hz or fps <= 0:
-        raise ValidationError(
-            f"rate_hz must be a whole number of frames per second above 0 (LeRobot's fps is an "
-            f"integer), got {rate_hz!r}"
-        )
-    return fps
-
-
-def _task_text(episode: EpisodePlan, plan: Plan, task_text: str) -> str:
-    if task_text == "source" and episode.source_task:
-        return episode.source_task
-    names = {t["name"]: t for t in plan.tasks}
-    for name in episode.tasks:
-        if name in names:
-            return names[name].get("description") or name
-    return episode.name
-
-
-def _units(plan: Plan, strict: bool, task_text: str) -> list[Unit]:
-    units = []
-    for episode in plan.episodes:
-        if not strict:
-            units.append(
-                Unit(
-                    episode,
-                    0,
-                    episode.duration_ns,
-                    _task_text(episode, plan, task_text),
-                    list(episode.annotations),
-                )
-            )
-            continue
-        for a in sorted(episode.segments, key=lambda r: (r.start_ns or 0, r.annotation)):
-            units.append(Unit(episode, a.start_ns or 0, a.end_ns or 0, language.text(a), [a]))
-    return units
 
 
 class _Layout:
@@ -331,8 +277,8 @@ class _Layout:
                     | {
                         "lerobot_episode": number,
                         "unit_start_ns": unit.start_ns,
-                        "from_frame": _frame_of(a.start_ns, unit, self.fps),
-                        "to_frame": _frame_of(a.end_ns, unit, self.fps),
+                        "from_frame": cut.frame_of(a.start_ns, unit, self.fps),
+                        "to_frame": cut.frame_of(a.end_ns, unit, self.fps),
                     }
                     for a in unit.records
                 ]
@@ -375,7 +321,7 @@ class _Layout:
                 stats[key] = stats_of.of(picked)
             for key, dtype in self.carried.items():
                 t, values = data.reader.signal(key)
-                columns[key] = _carried(values[absolute.nearest(t)], dtype, self.dims[key])
+                columns[key] = carried_column(values[absolute.nearest(t)], dtype, self.dims[key])
                 stats[key] = stats_of.of(values[absolute.nearest(t)])
             for camera, key in self.camera_keys.items():
                 frames = camera_pixels(data, camera, absolute)
@@ -452,27 +398,9 @@ class _Layout:
     # ----- meta ---------------------------------------------------------------------------
 
 
-def _carried(values: np.ndarray, dtype: str, dims: int) -> pa.Array:
-    """A carried feature's column: its source dtype back (readers give float64), a scalar
-    column for a one-value feature, a fixed-size list otherwise."""
-    kind = np.dtype("bool" if dtype == "bool" else dtype)
-    typed = values != 0 if kind == np.bool_ else values.astype(kind)
-    if values.shape[1] != dims:
-        raise ValidationError(f"a carried feature has {values.shape[1]} values, not {dims}")
-    if dims == 1:
-        return pa.array(typed[:, 0])
-    return pa.FixedSizeListArray.from_arrays(pa.array(typed.ravel()), dims)
-
-
 def language_text(record: AnnotationRecord) -> str:
     """The subtask a record contributes, or nothing (not a valid segment)."""
     return language.text(record) if language.language_segments([record]) else ""
-
-
-def _frame_of(t_ns: int | None, unit: Unit, rate: float) -> int | None:
-    if t_ns is None:
-        return None
-    return round((t_ns - unit.start_ns) * rate / 1e9)
 
 
 def _png(pixels: np.ndarray) -> bytes:

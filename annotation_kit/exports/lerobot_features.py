@@ -8,7 +8,9 @@ import json
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
+from ..errors import ValidationError
 from . import lerobot_language as language
 from .lerobot_video import feature_info
 from .plan import Unfit
@@ -159,3 +161,15 @@ def label(name: str) -> str:
     generic = {"image", "images", "compressed", "camera", "observation", "observations", "raw"}
     parts = [p for p in name.replace(".", "/").split("/") if p and p not in generic]
     return "_".join(parts) or "camera"
+
+
+def carried_column(values: np.ndarray, dtype: str, dims: int) -> pa.Array:
+    """A carried feature's column: its source dtype back (readers give float64), a scalar
+    column for a one-value feature, a fixed-size list otherwise."""
+    kind = np.dtype("bool" if dtype == "bool" else dtype)
+    typed = values != 0 if kind == np.bool_ else values.astype(kind)
+    if values.shape[1] != dims:
+        raise ValidationError(f"a carried feature has {values.shape[1]} values, not {dims}")
+    if dims == 1:
+        return pa.array(typed[:, 0])
+    return pa.FixedSizeListArray.from_arrays(pa.array(typed.ravel()), dims)
