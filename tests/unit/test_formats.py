@@ -84,30 +84,15 @@ def test_corrupt_mcap_is_refused_clearly():
 def test_mcap_without_summary_falls_back_to_a_linear_scan(tmp_path):
     source = synthetic.write_mcap(tmp_path / "a.mcap", duration_s=2, cameras=("wrist",))
     bare = tmp_path / "bare.mcap"
-    with source.open("rb") as src, bare.open("wb") as out:
-        writer = McapWriter(
-            out,
-            use_statistics=False,
-            use_summary_offsets=False,
-            index_types=IndexType.NONE,
-            repeat_channels=False,
-            repeat_schemas=False,
-        )
-        writer.start(profile="ros2", library="test")
-        schemas, channels = {}, {}
-        for schema, channel, message in make_reader(src).iter_messages():
-            if schema.id not in schemas:
-                schemas[schema.id] = writer.register_schema(
-                    schema.name, schema.encoding, schema.data
-                )
-            if channel.id not in channels:
-                channels[channel.id] = writer.register_channel(
-                    channel.topic, channel.message_encoding, schemas[schema.id]
-                )
-            writer.add_message(
-                channels[channel.id], message.log_time, message.data, message.publish_time
-            )
-        writer.finish()
+    _copy_mcap(
+        source,
+        bare,
+        use_statistics=False,
+        use_summary_offsets=False,
+        index_types=IndexType.NONE,
+        repeat_channels=False,
+        repeat_schemas=False,
+    )
     with bare.open("rb") as stream:
         summary = make_reader(stream).get_summary()
     assert summary is None or summary.statistics is None  # so the scan path is taken
@@ -118,11 +103,12 @@ def test_mcap_without_summary_falls_back_to_a_linear_scan(tmp_path):
     assert scanned.duration_ns == indexed.duration_ns
 
 
-def _copy_mcap(source, target, *, start_shift_ns: int = 0) -> None:
-    """``source`` written again by the mcap library's own writer; its statistics record's
-    message start moved ``start_shift_ns`` later than the first message (a writer's bug)."""
+def _copy_mcap(source, target, *, start_shift_ns: int = 0, **options) -> None:
+    """``source`` written again by the mcap library's own writer (with ``options``); its
+    statistics record's message start moved ``start_shift_ns`` later than the first message
+    (a writer's bug)."""
     with source.open("rb") as src, target.open("wb") as out:
-        writer = McapWriter(out)
+        writer = McapWriter(out, **options)
         writer.start(profile="ros2", library="test")
         schemas, channels = {}, {}
         for schema, channel, message in make_reader(src).iter_messages():
@@ -137,7 +123,8 @@ def _copy_mcap(source, target, *, start_shift_ns: int = 0) -> None:
             writer.add_message(
                 channels[channel.id], message.log_time, message.data, message.publish_time
             )
-        writer._Writer__statistics.message_start_time += start_shift_ns
+        if start_shift_ns:
+            writer._Writer__statistics.message_start_time += start_shift_ns
         writer.finish()
 
 
