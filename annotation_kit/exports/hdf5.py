@@ -30,6 +30,7 @@ fastest camera's); see :mod:`.sampling` for how source samples are picked.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import math
@@ -219,7 +220,12 @@ class _Sink(io.RawIOBase):
         data = bytes(data)
         if self.error is None:
             try:
-                os.pwrite(self._file.fileno(), data, self._at)
+                done = 0
+                while done < len(data):  # a full disk may first take part of it
+                    wrote = os.pwrite(self._file.fileno(), data[done:], self._at + done)
+                    if wrote == 0:
+                        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                    done += wrote
             except OSError as exc:
                 self.error = exc
         if self.error is not None:
