@@ -201,6 +201,13 @@ def set_password(name: str, url: str | None, user: str | None, from_stdin: bool)
     help="Comma-separated addresses or networks of proxies in front of the server whose "
     "X-Forwarded-For names the client (login throttling counts per client address).",
 )
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Background jobs a worker started beside the server runs at once (default: 1 on an "
+    "SQLite workspace, 0 on PostgreSQL, whose workers run on machines of their own).",
+)
 @click.option("--show", is_flag=True, help="Open a browser on the login page.")
 def serve(
     url: str | None,
@@ -217,6 +224,7 @@ def serve(
     oidc_claim: str,
     oidc_name: str,
     forwarded_allow_ips: str,
+    workers: int | None,
     show: bool,
 ) -> None:
     """Serve the workspace's dashboards to a team: each person logs in as themselves.
@@ -242,6 +250,7 @@ def serve(
             oidc_claim=oidc_claim,
             oidc_name=oidc_name,
             forwarded_allow_ips=tuple(i for i in forwarded_allow_ips.split(",") if i.strip()),
+            workers=workers,
             show=show,
         )
     except (AnnotationKitError, PermissionError, ValueError) as exc:
@@ -266,13 +275,19 @@ def where() -> None:
 @click.option(
     "--threads", is_flag=True, help="Run jobs in threads instead of processes (light jobs)."
 )
-def worker(url: str | None, queue: str | None, workers: int, threads: bool) -> None:
+@click.option("--parent", type=int, default=None, hidden=True, help="Stop when this process ends.")
+def worker(
+    url: str | None, queue: str | None, workers: int, threads: bool, parent: int | None
+) -> None:
     """Run background jobs (exports, imports, data checks) until stopped (Ctrl+C / SIGTERM).
 
     Start any number, on any machine that reaches the database and the queue."""
     from .jobs.broker import default_queue
+    from .jobs.worker import stop_with
     from .jobs.worker import worker as run
 
+    if parent is not None:
+        stop_with(parent)
     url = url or default_url()
     queue = queue or default_queue(url)
     click.echo(f"worker: {workers} at once, database {url.split('@')[-1]}, queue {queue}")

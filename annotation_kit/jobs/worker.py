@@ -8,6 +8,8 @@ import contextlib
 import functools
 import logging
 import os
+import signal
+import sys
 import threading
 import time
 import traceback
@@ -174,6 +176,21 @@ def _keep_house(workspace_url: str, queue_url: str, parent: int) -> None:
             send_pending(ws)
         except Exception:
             log.exception("mailing notifications failed; trying again next round")
+
+
+def stop_with(parent: int) -> None:
+    """Have this worker stopped (SIGTERM: running jobs finish or are handed back) when the
+    process ``parent`` — the server that started it — ends, however it ends: the kernel is
+    asked to tell us (Linux's ``PR_SET_PDEATHSIG``; no thread, so forking workers stays safe).
+    Elsewhere the server stops its worker when it exits normally."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it ended before we asked
+        raise SystemExit(0)
 
 
 def worker(workspace_url: str, queue_url: str, *, workers: int = 2, kind: str = "process") -> None:

@@ -22,6 +22,8 @@ from ..workflow import Role
 from ..workspace import Workspace
 from .auth import COOKIE, Provider, Sessions, cookie_secret
 from .pages import BY_SLUG, PAGES, Page, home, navigation
+from .workers import how_many
+from .workers import start as start_workers
 
 __all__ = ["ADMIN_ENV", "ADMIN_PASSWORD_ENV", "ensure_admin", "secret_folder", "serve"]
 
@@ -171,6 +173,7 @@ def serve(
     oidc_claim: str = "email",
     oidc_name: str = "",
     forwarded_allow_ips: tuple[str, ...] = (),
+    workers: int | None = None,
     show: bool = False,
 ) -> None:
     """Serve the workspace at ``url`` until stopped (see ``annotation-kit serve --help``)."""
@@ -215,6 +218,12 @@ def serve(
     if ssl_certfile:
         extra |= {"ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile}
     scheme = "https" if ssl_certfile else "http"
+    jobs = how_many(url, workers)
+    if jobs:
+        from ..jobs.broker import default_queue
+
+        start_workers(url, default_queue(url), jobs)
+        print(f"a worker runs {jobs} background job(s) at once beside the server")
     print(f"serving the workspace at {scheme}://{address}:{port}{prefix}/")
     pn.serve(
         apps,

@@ -37,7 +37,7 @@ PAGES = {
     "rita": {"review", "setup"},
     "vic": {"statistics", "setup"},
 }
-SERVE = [sys.executable, "-m", "annotation_kit.cli", "serve"]
+SERVE = [sys.executable, "-m", "annotation_kit.cli", "serve", "--workers", "0"]  # tests run jobs
 EVERY_PAGE = {
     "work",
     "review",

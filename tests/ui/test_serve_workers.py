@@ -1,0 +1,49 @@
+"""Workers come with the server: ``annotation-kit serve`` on an embedded (SQLite) workspace
+starts one worker beside the dashboards, so a job queued from a page (or a notebook) runs
+without a second terminal; the worker ends with the server, also when the server is killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from tests.ui.test_served_app import Served
+
+
+def _workers_of(folder: Path) -> list[int]:
+    """Processes running ``annotation-kit worker`` on the workspace in ``folder``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"worker" in command and any(str(folder).encode() in part for part in command):
+            found.append(int(entry.name))
+    return found
+
+
+def test_serve_starts_a_worker_that_runs_jobs_and_ends_with_it(tmp_path, monkeypatch):
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    served = Served(f"sqlite:///{folder / 'workspace.db'}", folder, ["--workers", "1"])
+    try:
+        monkeypatch.setenv("ANNOTATION_KIT_QUEUE", served.queue)
+        maya = served.team["maya"]
+        job = maya.queue.enqueue("noop")
+        assert job.wait(timeout=60, progress=False).state == "completed"  # nobody else ran it
+        assert len(_workers_of(folder)) >= 1
+        assert "a worker runs 1 background job(s) at once" in served.log.read_text()
+    finally:
+        os.kill(served.process.pid, signal.SIGKILL)  # the server dies without a word
+        served.process.wait()
+        deadline = time.time() + 30
+        while _workers_of(folder) and time.time() < deadline:
+            time.sleep(0.2)
+        left = _workers_of(folder)
+        served.team["ada"].close()
+    assert left == []
