@@ -88,21 +88,26 @@ def write(
 ) -> dict[str, Any]:
     """Write ``plan`` as a LeRobot dataset in ``folder`` (see the module's docstring for the
     options)."""
-    layout = check(
-        plan,
-        version=version,
-        language=language,
-        rate_hz=rate_hz,
-        mapping=mapping,
-        cameras=cameras,
-        codec=codec,
-        dtype=dtype,
-        strict_match=strict_match,
-        task_text=task_text,
-        gap_subtask=gap_subtask,
-        plan_ahead=plan_ahead,
-        data_file_mb=data_file_mb,
-        video_file_mb=video_file_mb,
+    checked = plan.checked  # the export checked these very options a moment ago
+    layout = (
+        checked
+        if isinstance(checked, _Layout)
+        else check(
+            plan,
+            version=version,
+            language=language,
+            rate_hz=rate_hz,
+            mapping=mapping,
+            cameras=cameras,
+            codec=codec,
+            dtype=dtype,
+            strict_match=strict_match,
+            task_text=task_text,
+            gap_subtask=gap_subtask,
+            plan_ahead=plan_ahead,
+            data_file_mb=data_file_mb,
+            video_file_mb=video_file_mb,
+        )
     )
     exported = [*layout.signals.values(), *layout.carried, *layout.camera_keys]
     for episode in plan.episodes:

@@ -153,6 +153,9 @@ class Plan:
     options: dict[str, Any]
     cleaned: list[str] = field(default_factory=list)
     progress: Any = None
+    checked: Any = None
+    """What the writer's own check made of this plan before the export was recorded (a
+    writer may take it up instead of checking again)."""
     """Called as ``progress(fraction, line)`` while writing (a background job's progress)."""
     _done: int = 0
 

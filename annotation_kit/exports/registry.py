@@ -86,7 +86,7 @@ def precheck(writer: Writer, plan: Any, options: dict[str, Any]) -> None:
     bound = inspect.signature(writer).bind_partial(plan, None, **options)
     bound.apply_defaults()
     given = dict(list(bound.arguments.items())[2:])
-    check(plan, **given)
+    plan.checked = check(plan, **given)
 
 
 def write_with(writer: Writer, plan: Any, folder: Path, options: dict[str, Any]) -> dict[str, Any]:

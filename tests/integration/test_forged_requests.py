@@ -4,18 +4,10 @@ text where an id belongs, a list where a name belongs. Each gets an answer namin
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import pytest
 
-from annotation_kit.widgets import (
-    admin,
-    data_browser,
-    episode_annotator,
-    exporter,
-    queue_monitor,
-    review_form,
-    task_board,
-    task_detail,
-)
 from tests.integration.test_controllers import Host, request_kinds
 
 FORGED = [
@@ -26,22 +18,28 @@ FORGED = [
     dict.fromkeys(("task", "dataset", "annotation", "version", "start_ns", "end_ns"), 2**70),
 ]
 WIDGETS = [
-    admin,
-    data_browser,
-    episode_annotator,
-    exporter,
-    queue_monitor,
-    review_form,
-    task_board,
-    task_detail,
+    import_module(f"annotation_kit.widgets.{name}")
+    for name in (
+        "admin",
+        "data_browser",
+        "episode_annotator",
+        "exporter",
+        "queue_monitor",
+        "review_form",
+        "task_board",
+        "task_detail",
+    )
 ]
 
 
 @pytest.mark.parametrize("module", WIDGETS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_forged_requests_are_answered_with_the_problem(work, queue_url, module):
     team, task_id, _ids = work
-    options = {"task": task_id} if module in (episode_annotator, review_form, task_detail) else {}
-    if module in (exporter, queue_monitor):
+    name = module.__name__.rsplit(".", 1)[-1]
+    options = (
+        {"task": task_id} if name in ("episode_annotator", "review_form", "task_detail") else {}
+    )
+    if name in ("exporter", "queue_monitor"):
         options = {"queue": queue_url}
     internal = []
     for who in ("maya", "ann"):
