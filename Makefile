@@ -50,6 +50,7 @@ bench: install consumers
 	$(BIN)/python bench/video.py
 	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/analytics.py
+	$(BIN)/python bench/task_statistics.py
 
 clean:
 	rm -rf $(VENV) demo-workspace .pytest_cache .hypothesis
