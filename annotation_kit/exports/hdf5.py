@@ -30,13 +30,9 @@ fastest camera's); see :mod:`.sampling` for how source samples are picked.
 
 from __future__ import annotations
 
-import errno
-import io
 import json
 import math
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +40,7 @@ import h5py
 import numpy as np
 
 from ..errors import ValidationError
+from .hdf5_sink import hdf5_file
 from .hdf5_source import copy_demo, env_args, robomimic_source
 from .plan import EpisodePlan, Plan, Unfit
 from .sampling import Grid, camera_pixels, mapping_for, rate_of, resampling
@@ -76,14 +73,14 @@ def write(
         chunks = math.ceil(len(plan.episodes) / episodes_per_file) if plan.episodes else 0
         for chunk in range(chunks):
             part = plan.episodes[chunk * episodes_per_file : (chunk + 1) * episodes_per_file]
-            with _hdf5_file(folder / f"episodes_{chunk:03d}.hdf5") as (out, sink):
+            with hdf5_file(folder / f"episodes_{chunk:03d}.hdf5") as (out, sink):
                 data = out.create_group("data")
                 for number, episode in enumerate(part, start=chunk * episodes_per_file):
                     group = data.create_group(f"episode_{number:03d}")
                     frames += _episode(group, episode, plan, rate_hz, mapping, images, "io")
                     sink.check()
         return {"files": chunks, "frames": frames}
-    with _hdf5_file(folder / "robomimic.hdf5") as (out, sink):
+    with hdf5_file(folder / "robomimic.hdf5") as (out, sink):
         data = out.create_group("data")
         names = []
         for number, episode in enumerate(plan.episodes, start=1):
@@ -150,117 +147,6 @@ def check(
 
 
 write.check = check  # type: ignore[attr-defined]
-
-
-@contextmanager
-def _hdf5_file(path: Path) -> Iterator[tuple[h5py.File, _Sink]]:
-    """An HDF5 file written through :class:`_Sink`, closed deterministically on every path.
-
-    HDF5 cannot recover from a failed write (a full disk): the file can then be neither
-    flushed nor closed, and the process dies at the next garbage collection. So HDF5 never
-    sees one: the sink keeps what the disk refused in memory, the writer stops at the next
-    episode, the file closes cleanly, and the disk's error is raised afterwards.
-    """
-    sink = _Sink(path)
-    try:
-        out = h5py.File(sink, "w")
-        try:
-            yield out, sink
-        finally:
-            out.close()
-    finally:
-        sink.close()
-    sink.check()
-
-
-class _Sink(io.RawIOBase):
-    """A file for h5py whose writes never fail: what the disk refuses is kept in memory (so
-    reads still see it) and reported by :meth:`check`."""
-
-    def __init__(self, path: Path) -> None:
-        self._file = open(path, "w+b")  # noqa: SIM115 - closed by close()
-        self._path = path
-        self._at = 0
-        self._kept: list[tuple[int, bytes]] = []
-        self.error: OSError | None = None
-
-    def check(self) -> None:
-        if self.error is not None:
-            raise OSError(
-                self.error.errno,
-                f"could not write {self._path.name}: {self.error.strerror}; "
-                "the export was stopped and nothing was kept",
-            )
-
-    def seekable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return True
-
-    def writable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_END:
-            offset += self._size()
-        elif whence == io.SEEK_CUR:
-            offset += self._at
-        self._at = offset
-        return offset
-
-    def tell(self) -> int:
-        return self._at
-
-    def _size(self) -> int:
-        on_disk = os.fstat(self._file.fileno()).st_size
-        return max([on_disk] + [at + len(data) for at, data in self._kept])
-
-    def write(self, data: Any) -> int:
-        data = bytes(data)
-        if self.error is None:
-            try:
-                done = 0
-                while done < len(data):  # a full disk may first take part of it
-                    wrote = os.pwrite(self._file.fileno(), data[done:], self._at + done)
-                    if wrote == 0:
-                        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-                    done += wrote
-            except OSError as exc:
-                self.error = exc
-        if self.error is not None:
-            self._kept.append((self._at, data))
-        self._at += len(data)
-        return len(data)
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        data = bytearray(os.pread(self._file.fileno(), len(view), self._at))
-        data.extend(bytes(len(view) - len(data)))
-        for at, kept in self._kept:  # what the disk refused, in the order written
-            lo, hi = max(at, self._at), min(at + len(kept), self._at + len(view))
-            if lo < hi:
-                data[lo - self._at : hi - self._at] = kept[lo - at : hi - at]
-        view[:] = data
-        self._at += len(view)
-        return len(view)
-
-    def truncate(self, size: int | None = None) -> int:
-        size = self._at if size is None else size
-        if self.error is None:
-            try:
-                self._file.truncate(size)
-            except OSError as exc:
-                self.error = exc
-        return size
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-        super().close()
 
 
 def _episode(
