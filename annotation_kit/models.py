@@ -781,3 +781,24 @@ class DatabaseLogin(Base):
 
     def __repr__(self) -> str:
         return f"<DatabaseLogin {self.role!r} → user #{self.user_id}>"
+
+
+class AppliedWrite(Base):
+    """A write a page or a notebook sent with its own id, applied once (:mod:`.writes`): a copy
+    of the same id arriving again (a re-send after a reconnect or a reload) is not applied."""
+
+    __tablename__ = "applied_writes"
+
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WorkerPresence(Base):
+    """A worker process that runs queued jobs, as last heard from (:mod:`.jobs.presence`)."""
+
+    __tablename__ = "worker_presence"
+
+    name: Mapped[str] = mapped_column(String(NAME_MAX), primary_key=True)
+    """``host:pid``."""
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import database_logins, datasets, imports, users, visibility
+from . import database_logins, datasets, imports, users, visibility, writes
 from ._inputs import check_call
 from .database import Database, is_readonly
 from .episodes import Episode
@@ -212,6 +212,8 @@ class Workspace:
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """One transaction (committed at the end of the block, rolled back on error)."""
         with self.db.transaction(write=write) as session:
+            if write:
+                writes.record(session)  # a re-sent write is refused here, before it is applied
             yield session
 
     def me(self, session: Session) -> User:

@@ -40,7 +40,8 @@ class TasksDashboard(pn.viewable.Viewer):
     task below, and what is done in the details (start, submit, approve, delete...) shows on
     the board. *Annotate* / *Review…* in the details open an annotator or a review form of that
     task under them; what is saved there shows in the details. ``assignee`` and ``status``
-    start the board filtered (a person's own work)."""
+    start the board filtered (a person's own work); ``link`` (``{"task", "mode", "dataset",
+    "start_ns"}``, as a notification's anchor) opens a task, and an episode of it, at once."""
 
     def __init__(
         self,
@@ -48,6 +49,7 @@ class TasksDashboard(pn.viewable.Viewer):
         *,
         assignee: str = "",
         status: Sequence[str] = (),
+        link: dict[str, Any] | None = None,
         **params: Any,
     ) -> None:
         super().__init__(**params)
@@ -63,6 +65,8 @@ class TasksDashboard(pn.viewable.Viewer):
         self.board.param.watch(self._anchored, ["anchor"])
         self.detail.param.watch(lambda _event: self.board.reload(), ["info"])
         self.detail.param.watch(self._working, ["working"])
+        if link:  # the page's address named a task (and an episode, a time)
+            self._anchored(SimpleNamespace(new=link))
 
     def _opened(self, event: Any) -> None:
         if event.new:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import settings
 from .._inputs import check_call
-from . import kinds
+from . import kinds, presence
 from . import ledger as jobs
 from .broker import default_queue, send
 from .housekeeping import reap, reconcile
@@ -150,10 +150,11 @@ class Queue:
             jobs.cancel(session, job, by=self.ws.me(session))
 
     def status(self) -> dict[str, Any]:
-        """Paused or not, jobs per state and throughput (lost jobs reaped first)."""
+        """Paused or not, jobs per state, throughput (lost jobs reaped first), and the
+        ``workers`` heard from lately (:mod:`.presence`)."""
         reap(self.ws)
         with self.ws.transaction(write=False) as session:
-            return jobs.status(session)
+            return jobs.status(session) | {"workers": presence.present(session)}
 
     def jobs(self, **filters: Any) -> list[Any]:
         """The ledger, newest first: ``state=``, ``kind=``, ``limit=`` (100)."""

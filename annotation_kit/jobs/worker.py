@@ -18,7 +18,7 @@ from typing import Any
 from .. import events
 from ..errors import ValidationError
 from ..mail import send_pending
-from . import kinds, ledger
+from . import kinds, ledger, presence
 from .broker import engine, public_url, serve_with
 from .claims import Ledger, worker_name
 from .housekeeping import reap, reconcile
@@ -167,15 +167,34 @@ def _keep_house(workspace_url: str, queue_url: str, parent: int) -> None:
     every = max(1.0, ledger.LOST_AFTER.total_seconds() / 3)
     ws = _workspace(workspace_url, None)
     missing: set[int] = set()
-    while os.getppid() == parent:  # the consumer was killed: so is its housekeeping
-        time.sleep(every)
-        with contextlib.suppress(Exception):  # the database or broker is down: next round
-            reap(ws)
-            missing = reconcile(ws, queue_url, missing)
-        try:  # notifications by e-mail, where the workspace has an SMTP server
-            send_pending(ws)
-        except Exception:
-            log.exception("mailing notifications failed; trying again next round")
+    me = presence.name_of(parent)
+    last = 0.0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped with the consumer: say so
+    try:
+        while os.getppid() == parent:  # the consumer was killed: so is its housekeeping
+            # the database is down: next beat
+            with contextlib.suppress(Exception), ws.transaction() as session:
+                presence.beat(session, me)
+            time.sleep(presence.BEAT_S)
+            if time.monotonic() - last < every:
+                continue
+            last = time.monotonic()
+            _rounds(ws, queue_url, missing)
+    finally:
+        with contextlib.suppress(Exception), ws.transaction() as session:
+            presence.leave(session, me)
+
+
+def _rounds(ws: Any, queue_url: str, missing: set[int]) -> None:
+    with contextlib.suppress(Exception):  # the database or broker is down: next round
+        reap(ws)
+        found = reconcile(ws, queue_url, set(missing))
+        missing.clear()
+        missing.update(found)
+    try:  # notifications by e-mail, where the workspace has an SMTP server
+        send_pending(ws)
+    except Exception:
+        log.exception("mailing notifications failed; trying again next round")
 
 
 def stop_with(parent: int) -> None:

@@ -19,22 +19,44 @@ ALL = frozenset(Role)
 SUPERVISORS = frozenset({Role.MANAGER, Role.ADMIN})
 
 
+def linked(mode: str) -> dict[str, Any]:
+    """Where the page's address leads: ``?task=7`` opens task 7, ``&dataset=12`` its episode in
+    the annotator (``mode="annotate"``) or the review form, ``&at_ns=`` with the playhead
+    there; what is not a whole number is left out (the page opens as without it)."""
+    args = pn.state.session_args or {}
+    found: dict[str, Any] = {}
+    for name in ("task", "dataset", "at_ns"):
+        value = (args.get(name) or [b""])[0]
+        text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+        if text.isdigit() and len(text) < 19:
+            found[name] = int(text)
+    if "task" not in found:
+        return {}
+    anchor = {"task": found["task"]}
+    if "dataset" in found or mode == "review":
+        anchor |= {"mode": mode, "dataset": found.get("dataset", 0)}
+        anchor |= {"start_ns": found.get("at_ns", 0)}
+    return anchor
+
+
 def _work(ws: Workspace) -> Any:
     from ..dashboards import TasksDashboard
 
-    return TasksDashboard(ws, assignee=ws.user, status=["pending", "in_progress"])
+    return TasksDashboard(
+        ws, assignee=ws.user, status=["pending", "in_progress"], link=linked("annotate")
+    )
 
 
 def _review(ws: Workspace) -> Any:
     from ..dashboards import TasksDashboard
 
-    return TasksDashboard(ws, assignee=ws.user, status=["pending_review"])
+    return TasksDashboard(ws, assignee=ws.user, status=["pending_review"], link=linked("review"))
 
 
 def _tasks(ws: Workspace) -> Any:
     from ..dashboards import TasksDashboard
 
-    return TasksDashboard(ws)
+    return TasksDashboard(ws, link=linked("annotate"))
 
 
 def _data(ws: Workspace) -> Any:

@@ -13,15 +13,20 @@ service layer, so a forged request from a browser is refused exactly like a butt
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from .. import writes
 from .._inputs import json_problem
 from ..errors import AnnotationKitError, ValidationError
 from ..workspace import Workspace
+from ._lanes import Lane
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -42,7 +47,10 @@ COMMON = {
     "_notice": Trait(str, "", "What the last request did, shown to the user."),
     "user": Trait(str, "", "Who the widget acts as."),
     "_revision": Trait(int, 0, "Bumped after every answer from Python: the browser redraws then."),
+    "_done": Trait(list, [], "Ids of the last writes answered (applied, refused or sent twice)."),
+    "_kind": Trait(str, "", "Which widget this is: where the page keeps its unanswered writes."),
 }
+ANSWERED_KEPT = 64
 
 
 class Controller(Protocol):
@@ -80,19 +88,29 @@ class Spec:
 
 
 class _Driver:
-    """What both host classes share: run the controller and apply its updates."""
+    """What both host classes share: run the controller and apply its updates.
+
+    A request runs as :meth:`_answer` (the controller's work, the database's) and then
+    :meth:`_deliver` (its updates set on the widget). In a notebook both happen at once; a
+    served widget answers on its :class:`~._lanes.Lane`, off the event loop, and delivers on the
+    loop. Until an answer is delivered, the next request of the lane reads the state as that
+    answer left it (``_shadow``)."""
 
     _revision: int
     _controller: Controller
 
     def _start(self, spec: Spec, workspace: Workspace, options: dict[str, Any]) -> None:
         self._spec = spec
+        self._answered: deque[str] = deque(maxlen=ANSWERED_KEPT)
+        self._shadow: dict[str, Any] = {}
+        self._shadow_lock = threading.Lock()
         self._controller = spec.controller(workspace, **options)
-        self._apply({"user": workspace.user})
-        self._run(self._controller.refresh)
+        self._apply({"user": workspace.user, "_kind": spec.name})
+        self._answer_now(self._controller.refresh, None)
 
     def _state(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._spec.all_traits}
+        with self._shadow_lock:
+            return {name: getattr(self, name) for name in self._spec.all_traits} | self._shadow
 
     def _apply(self, updates: dict[str, Any]) -> None:
         unknown = set(updates) - set(self._spec.all_traits)
@@ -109,9 +127,44 @@ class _Driver:
         for name, value in updates.items():
             setattr(self, name, value)
 
-    def _run(self, step: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    def _run(
+        self, step: Callable[[dict[str, Any]], dict[str, Any]], write_id: str | None = None
+    ) -> None:
+        self._on_lane(lambda: self._answer_now(step, write_id))
+
+    def _on_lane(self, job: Callable[[], None]) -> None:
+        """Run ``job`` (served widgets: on their lane)."""
+        job()
+
+    def _on_loop(self, work: Callable[[], None]) -> None:
+        """Run ``work``, which sets traits (served widgets: on the event loop)."""
+        work()
+
+    def _answer_now(
+        self, step: Callable[[dict[str, Any]], dict[str, Any]], write_id: str | None
+    ) -> None:
+        updates = self._answer(step, self._state(), write_id)
+        with self._shadow_lock:
+            self._shadow.update(updates)
+        later = getattr(self._controller, "later", None)
+        if later is not None:  # work that may follow the answer (e.g. frames sent ahead)
+            setattr(self._controller, "later", None)  # noqa: B010 - not every controller has it
+        self._on_loop(lambda: self._deliver(updates, answer=True))
+        if later is not None:
+            self._on_lane(lambda: self._follow(later))
+
+    def _answer(
+        self,
+        step: Callable[[dict[str, Any]], dict[str, Any]],
+        state: dict[str, Any],
+        write_id: str | None,
+    ) -> dict[str, Any]:
+        updates: dict[str, Any]
         try:
-            updates = {"_error": ""} | step(self._state())
+            with writes.applying(write_id) if write_id else contextlib.nullcontext():
+                updates = {"_error": ""} | step(state)
+        except writes.AlreadyApplied:  # a copy of a write applied before: show what is stored
+            updates = {"_error": "", "_notice": "already saved"} | self._controller.refresh(state)
         except AnnotationKitError as exc:  # the library said no: show it, change nothing
             updates = {"_error": str(exc), "_notice": ""}
         except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
@@ -124,23 +177,32 @@ class _Driver:
         except Exception as exc:  # a bug: say so in the widget, not only in a server log
             log.exception("%s failed", self._spec.name)
             updates = {"_error": f"internal error ({type(exc).__name__}): {exc}", "_notice": ""}
+        if write_id:  # answered, whatever the answer: the page stops re-sending it
+            if write_id not in self._answered:
+                self._answered.append(write_id)
+            updates["_done"] = list(self._answered)
+        return updates
+
+    def _deliver(self, updates: dict[str, Any], *, answer: bool) -> None:
         self._apply(updates)
-        # on its own, after the answer: whatever order a host sends one batch in, the browser
-        # has every value of the answer when it redraws
-        self._apply({"_revision": self._revision + 1})
-        later = getattr(self._controller, "later", None)
-        if later is not None:  # work that may follow the answer (e.g. frames sent ahead)
-            setattr(self._controller, "later", None)  # noqa: B010 - not every controller has it
-            self._defer(lambda: self._follow(later))
+        if answer:
+            # on its own, after the answer: whatever order a host sends one batch in, the
+            # browser has every value of the answer when it redraws
+            self._apply({"_revision": self._revision + 1})
+        with self._shadow_lock:
+            for name, value in updates.items():
+                if self._shadow.get(name) is value:
+                    del self._shadow[name]
 
     def _follow(self, later: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         try:
-            self._apply(later(self._state()))
+            updates = later(self._state())
         except Exception:  # only an optimisation: the widget works without it
             log.exception("%s: follow-up work failed", self._spec.name)
-
-    def _defer(self, work: Callable[[], None]) -> None:
-        work()
+            return
+        with self._shadow_lock:
+            self._shadow.update(updates)
+        self._on_loop(lambda: self._deliver(updates, answer=False))
 
     def open_task(self, task: int) -> None:
         """Show this task (as when it is opened from the task board)."""
@@ -152,7 +214,9 @@ class _Driver:
 
     def _on_request(self, request: dict[str, Any]) -> None:
         if request:
-            self._run(lambda state: self._controller.handle(checked(request), state))
+            found = request.get("id")
+            write_id = found if writes.is_write_id(found) else None
+            self._run(lambda state: self._controller.handle(checked(request), state), write_id)
 
     def _on_watched(self) -> None:
         if not getattr(self, "_applying", False):
@@ -209,6 +273,8 @@ def notebook_class(spec: Spec) -> type:
         self._start(spec, workspace, options)
         self.observe(lambda change: self._on_request(change["new"]), names=["_request"])
         self.observe(lambda _change: self._on_watched(), names=list(self._controller.watched))
+        # requests the page sends as messages (`model.send`): none overwrites another
+        self.on_msg(lambda _widget, content, _buffers: self._on_request(content))
 
     def set_many(self: Any, updates: dict[str, Any]) -> None:
         with self.hold_sync():  # one comm message for the whole answer
@@ -246,35 +312,53 @@ def panel_class(spec: Spec) -> type:
 
     def init(self: Any, workspace: Workspace, **options: Any) -> None:
         AnyWidgetComponent.__init__(self, sizing_mode="stretch_width")
+        self._lane = Lane(spec.name)
+        self._doc = None
         self._start(spec, workspace, options)
-        # Handled on the next tick, not inside Panel's change callback: there, Bokeh is still
-        # writing its "OK" for the browser's message, and Panel, finding the socket busy, holds
-        # the answer back 10 ms; from a next-tick callback Bokeh sends it as soon as "OK" is out
-        self.param.watch(lambda e: self._defer(lambda: self._on_request(e.new)), ["_request"])
+        self.param.watch(lambda e: self._on_request(e.new), ["_request"])
 
         # several params changed in one browser message arrive as several events; our own
         # updates (while applying an answer) must not trigger a refresh: checked now, not later
         def changed(*_events: Any) -> None:
             if not getattr(self, "_applying", False):
-                self._defer(self._on_watched)
+                self._on_watched()
 
         self.param.watch(changed, list(self._controller.watched))
 
-    def defer(self: Any, work: Callable[[], None]) -> None:
-        # after this answer has gone to the browser: on the server's next tick
+    def handle_msg(self: Any, data: Any) -> None:
+        # a request the page sent as a message: each one arrives, none overwrites another
+        if isinstance(data, dict):
+            self._on_request(data)
+
+    def on_lane(self: Any, job: Callable[[], None]) -> None:
+        # on the event loop of a live session: onto the lane; else (tests, a thread) at once
         import panel as pn
 
         doc = pn.state.curdoc
         if doc is not None and doc.session_context is not None:
-            doc.add_next_tick_callback(work)
+            self._doc = doc
+            self._lane.submit(job)
         else:
+            job()
+
+    def on_loop(self: Any, work: Callable[[], None]) -> None:
+        # traits are set on the event loop, with the document locked, on its next tick
+        doc = self._doc
+        if doc is None or doc.session_context is None:
             work()
+            return
+        try:
+            doc.add_next_tick_callback(work)
+        except Exception:  # the session ended meanwhile: what was written stays written
+            log.debug("%s: answer not delivered, the session is gone", spec.name)
 
     def set_many(self: Any, updates: dict[str, Any]) -> None:
         self.param.update(updates)  # one Bokeh message for the whole answer
 
     body["__init__"] = init
-    body["_defer"] = defer
+    body["_handle_msg"] = handle_msg
+    body["_on_lane"] = on_lane
+    body["_on_loop"] = on_loop
     body["_set_many"] = set_many
     body["__doc__"] = spec.doc
     return type(f"{spec.name}Panel", (_Driver, AnyWidgetComponent), body)

@@ -35,21 +35,35 @@ function render({ model, el }) {
       text: `${name} ${counts[name] ?? 0}`,
       onclick: () => update(model, { state: model.get("state") === name ? "" : name }),
     }));
+    const workers = (s.workers || []).length;
     return h("div", { class: "ak-toolbar" }, [
       h("span", { class: `ak-status ${s.paused ? "ak-status-pending_review" : "ak-status-review_passed"}`,
         testid: "queue-state", text: s.paused ? "Paused" : "Running" }),
+      h("span", { class: workers ? "ak-muted" : "ak-status ak-status-pending_review", testid: "workers",
+        title: (s.workers || []).join(", "),
+        text: workers ? `${workers} worker${workers === 1 ? "" : "s"} connected` : "no worker connected" }),
       ...chips,
       h("span", { class: "ak-muted", testid: "throughput", text: `${s.completed_last_hour ?? 0} done in the last hour (${s.per_minute ?? 0}/min)` }),
       h("span", { class: "ak-user", text: `as ${model.get("user")}` }),
     ]);
   }
 
+  /** Nothing runs the queue: say so, and what to start. */
+  function noWorker() {
+    const s = model.get("status");
+    if ((s.workers || []).length) return [];
+    return [h("div", { class: "ak-error", testid: "no-worker",
+      text: "No worker is connected: waiting jobs will not start until one is. Start one with " +
+            "`annotation-kit worker` (or `annotation-kit serve --workers 1`)." })];
+  }
+
   function table() {
+    const idle = !(model.get("status").workers || []).length;
     const rows = model.get("jobs").map((j) => h("tr", {
       testid: `job-${j.id}`, class: j.id === model.get("selected") ? "ak-selected-row" : "",
       onclick: () => update(model, { selected: j.id }) }, [
       h("td", { text: `#${j.id}` }), h("td", { text: j.kind }),
-      h("td", { class: `ak-job-${j.state}`, text: j.state }),
+      h("td", { class: `ak-job-${j.state}`, text: idle && j.state === "waiting" ? "waiting · no worker" : j.state }),
       h("td", {}, [h("div", { class: "ak-bar" }, [h("div", { class: "ak-bar-fill", style: `width:${j.progress}%` })])]),
       h("td", { text: String(j.attempts) }), h("td", { text: j.owner }), h("td", { text: j.created }),
       h("td", { class: "ak-qc-error", text: j.error }),
@@ -79,7 +93,7 @@ function render({ model, el }) {
   }
 
   function draw() {
-    root.replaceChildren(summary(), ...controls(), ...messages(model), table(), ...detail());
+    root.replaceChildren(summary(), ...noWorker(), ...controls(), ...messages(model), table(), ...detail());
   }
 
   draw();

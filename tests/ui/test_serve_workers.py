@@ -27,6 +27,10 @@ def _workers_of(folder: Path) -> list[int]:
     return found
 
 
+def _connected(ws) -> list[str]:
+    return ws.queue.status()["workers"]
+
+
 def test_serve_starts_a_worker_that_runs_jobs_and_ends_with_it(tmp_path, monkeypatch):
     folder = tmp_path / "ws"
     folder.mkdir()
@@ -38,6 +42,7 @@ def test_serve_starts_a_worker_that_runs_jobs_and_ends_with_it(tmp_path, monkeyp
         assert job.wait(timeout=60, progress=False).state == "completed"  # nobody else ran it
         assert len(_workers_of(folder)) >= 1
         assert "a worker runs 1 background job(s) at once" in served.log.read_text()
+        assert len(_connected(maya)) == 1  # what the Queue page counts
     finally:
         os.kill(served.process.pid, signal.SIGKILL)  # the server dies without a word
         served.process.wait()
@@ -45,5 +50,10 @@ def test_serve_starts_a_worker_that_runs_jobs_and_ends_with_it(tmp_path, monkeyp
         while _workers_of(folder) and time.time() < deadline:
             time.sleep(0.2)
         left = _workers_of(folder)
+        deadline = time.time() + 30
+        while _connected(served.team["maya"]) and time.time() < deadline:
+            time.sleep(0.5)
+        connected = _connected(served.team["maya"])
         served.team["ada"].close()
     assert left == []
+    assert connected == []  # the Queue page says no worker is connected

@@ -81,7 +81,8 @@ class Served:
         self.log = folder / "serve.log"
         self.folder = folder
         self.queue = f"sqlite:///{folder / 'queue.db'}"
-        env = {
+        self.url = url
+        self.env = {
             **os.environ,
             "ANNOTATION_KIT_COOKIE_SECRET": SECRET,
             "ANNOTATION_KIT_QUEUE": self.queue,
@@ -90,7 +91,7 @@ class Served:
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
                 [*SERVE, "--url", url, "--port", str(self.port), *(extra or [])],
-                env=env,
+                env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
@@ -304,6 +305,9 @@ def test_an_admin_pauses_and_resumes_the_queue(served, browser):
     page = context.new_page()
     log_in(page, served, "ada", then="/queue")
     page.wait_for_selector("[data-testid=queue-monitor] >> text=Running", timeout=30_000)
+    # this server runs no worker (the tests run jobs themselves): the page says so
+    page.wait_for_selector("[data-testid=workers] >> text=no worker connected")
+    page.wait_for_selector("[data-testid=no-worker] >> text=annotation-kit worker")
     page.click("[data-testid=pause]")
     page.wait_for_selector("[data-testid=queue-state] >> text=Paused")
     page.click("[data-testid=resume]")

@@ -1,0 +1,385 @@
+"""The served app under a team's load, through the real protocol, beside Label Studio.
+
+For each level of people (default 1, 10, 20, 50) it starts ``annotation-kit serve`` on a fresh
+workspace (SQLite or PostgreSQL, ``--num-procs``), logs everyone in over HTTP and opens their
+pages with the protocol client of ``tests/protocol.py`` (Bokeh's websocket protocol, as BokehJS
+speaks it; no browser per person): every annotator saves a segment every 2 s (jittered) for
+``--seconds``, a manager re-opens the Statistics page every 5 s, and one real Chromium
+session, an annotator too, times Enter → the new row shown in its page. Then the same number of
+concurrent clients create annotations in Label Studio 1.23.2 over its REST API (installed in
+``~/.cache/annotation-kit-bench/ls``), one every 2 s each.
+
+Printed per level: saves sent, committed (counted in the database), lost; the p50/p95/max of
+the protocol saves (send → the answer naming its id) and of the Chromium session (Enter → row);
+Label Studio's create p50/p95; server CPU (% of one core) and memory per session; the load
+average. Run: ``python bench/served_load.py [--people 1,10,20] [--seconds 30]
+[--db sqlite|postgresql] [--num-procs 1] [--no-ls] [--no-browser]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+import annotation_kit as ak
+from annotation_kit import synthetic
+
+sys.path.insert(0, str(Path(__file__).parents[1]))  # tests.frontends, tests.protocol
+from tests.frontends import free_port, launch_chromium, stop, wait_http
+from tests.protocol import Page, log_in
+
+warnings.filterwarnings("ignore", message="datasets already in an active task")
+PASSWORD = "bench-password-1"
+EVERY_S = 2.0
+STEP_NS = 250_000_000  # segments 125 ms long, 250 ms apart
+EPISODE_S = 240
+LS_VENV = Path.home() / ".cache" / "annotation-kit-bench" / "ls"
+ENTER_JS = """
+async () => {
+  const all = (root, sel, out = []) => {
+    out.push(...root.querySelectorAll(sel));
+    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) all(el.shadowRoot, sel, out);
+    return out;
+  };
+  const widget = all(document, "[data-testid=episode-annotator]")[0];
+  const rows = () => widget.querySelectorAll("[data-testid^=row-]").length;
+  const key = (k) => widget.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
+  key("q"); key("ArrowRight"); key("r");
+  await new Promise((r) => setTimeout(r, 100));
+  const before = rows();
+  const start = performance.now();
+  await new Promise((resolve, reject) => {
+    setTimeout(() => reject(new Error("no new row 30 s after Enter")), 30000);
+    const watch = new MutationObserver(() => {
+      if (rows() > before) { watch.disconnect(); resolve(); }
+    });
+    watch.observe(widget, { childList: true, subtree: true });
+    key("Enter");
+  });
+  key("ArrowRight"); key("ArrowRight");
+  return performance.now() - start;
+}
+"""
+
+
+def pct(values: list[float], p: int) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+class Workspace:
+    """A fresh workspace with ``people`` annotators (each a task of their own on one long
+    episode), an observer annotator for Chromium and a manager."""
+
+    def __init__(self, folder: Path, db: str, people: int) -> None:
+        self.folder = folder
+        self.schema = ""
+        if db == "sqlite":
+            self.url = f"sqlite:///{folder / 'workspace.db'}"
+        else:
+            self.schema = f"bench_{uuid.uuid4().hex[:8]}"
+            base = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+            with ak.Database.open(base, upgrade=False).engine.begin() as conn:
+                conn.exec_driver_sql(f"CREATE SCHEMA {self.schema}")
+            self.url = f"{base}?options=-csearch_path%3D{self.schema}"
+        ws = self.ws = ak.connect(self.url, user="ada")
+        ws.logins.set_password("ada", PASSWORD)
+        episode = synthetic.write_mcap(folder / "ep.mcap", duration_s=EPISODE_S, seed=1)
+        [self.dataset] = ws.import_datasets(episode, progress=False).dataset_ids
+        self.tasks: dict[str, int] = {}
+        for name in [f"annotator{i}" for i in range(people)] + ["observer"]:
+            ws.users.create(name, "annotator")
+            ws.logins.set_password(name, PASSWORD)
+            task = ws.tasks.create(f"load {name}", datasets=[self.dataset], annotators=[name])
+            ws.as_user(name).tasks.start(task.id)
+            self.tasks[name] = task.id
+        ws.users.create("manager", "manager")
+        ws.logins.set_password("manager", PASSWORD)
+
+    def committed(self, names: list[str]) -> int:
+        return sum(len(self.ws.annotations.list_annotations(self.tasks[n])) for n in names)
+
+    def close(self) -> None:
+        self.ws.close()
+        if self.schema:
+            base = self.url.split("?")[0]
+            with ak.Database.open(base, upgrade=False).engine.begin() as conn:
+                conn.exec_driver_sql(f"DROP SCHEMA {self.schema} CASCADE")
+
+
+class Server:
+    def __init__(self, workspace: Workspace, procs: int) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = workspace.folder / "serve.log"
+        command = [sys.executable, "-m", "annotation_kit.cli", "serve", "--workers", "0"]
+        command += ["--url", workspace.url, "--port", str(self.port), "--num-procs", str(procs)]
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        wait_http(f"{self.base}/login", self.process, log=self.log)
+        self.ps = psutil.Process(self.process.pid)
+
+    def usage(self) -> tuple[float, float]:
+        """CPU seconds and resident MB of the server and its processes."""
+        cpu, rss = 0.0, 0.0
+        for proc in [self.ps, *self.ps.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                cpu += times.user + times.system
+                rss += proc.memory_info().rss / 2**20
+        return cpu, rss
+
+    def stop(self) -> None:
+        stop(self.process)
+
+
+async def annotator(
+    base: str, name: str, task: int, dataset: int, until: float, out: dict[str, Any]
+) -> None:
+    cookies = await log_in(base, name, PASSWORD)
+    page = await Page.open(base, cookies, f"/work?task={task}&dataset={dataset}")
+    await page.wait(lambda: "EpisodeAnnotator" in _kinds(page), timeout=60)
+    sent: dict[str, float] = {}
+    step = 0
+    await asyncio.sleep(random.uniform(0, EVERY_S))
+    while time.perf_counter() < until:
+        write_id = f"w-{uuid.uuid4().hex}"
+        sent[write_id] = time.perf_counter()
+        await page.send(
+            "EpisodeAnnotator",
+            {
+                "id": write_id,
+                "action": "add",
+                "start_ns": step * STEP_NS,
+                "end_ns": step * STEP_NS + STEP_NS // 2,
+                "skill": "",
+            },
+        )
+        step += 1
+        await asyncio.sleep(EVERY_S * random.uniform(0.8, 1.2))
+    with contextlib.suppress(TimeoutError):  # what is still coming
+        await page.wait(lambda: all(i in page.answered for i in sent), timeout=60)
+    out["sent"] += len(sent)
+    out["times"] += [(page.answered[i] - t) * 1000 for i, t in sent.items() if i in page.answered]
+    page.close()
+
+
+def _kinds(page: Page) -> set[str]:
+    return {attrs.get("_kind", "") for attrs in page.models.values()}
+
+
+async def manager(base: str, until: float) -> None:
+    cookies = await log_in(base, "manager", PASSWORD)
+    while time.perf_counter() < until:
+        page = await Page.open(base, cookies, "/statistics")
+        await asyncio.sleep(5)
+        page.close()
+
+
+def observer(base: str, task: int, dataset: int, until: float, out: list[float]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(f"{base}/work?task={task}&dataset={dataset}")
+        page.fill("#username", "observer")
+        page.fill("#password", PASSWORD)
+        page.click("[data-testid=login]")
+        page.wait_for_selector("[data-testid=episode-annotator] img", timeout=120_000)
+        while time.perf_counter() < until:
+            began = time.perf_counter()
+            out.append(page.evaluate(ENTER_JS))
+            time.sleep(max(0.0, EVERY_S - (time.perf_counter() - began)))
+        browser.close()
+
+
+def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Workspace(Path(tmp), args.db, people)
+        server = Server(workspace, args.num_procs)
+        names = [f"annotator{i}" for i in range(people)]
+        out: dict[str, Any] = {"sent": 0, "times": []}
+        seen: list[float] = []
+        try:
+            cpu0, _ = server.usage()
+            began = time.perf_counter()
+            until = began + 10 + args.seconds  # ~10 s to log everyone in and open the pages
+            watcher = None
+            if args.browser:
+                watcher = threading.Thread(
+                    target=observer,
+                    args=(server.base, workspace.tasks["observer"], workspace.dataset, until, seen),
+                )
+                watcher.start()
+
+            async def everyone() -> None:
+                jobs = [
+                    annotator(server.base, n, workspace.tasks[n], workspace.dataset, until, out)
+                    for n in names
+                ]
+                await asyncio.gather(*jobs, manager(server.base, until))
+
+            asyncio.run(everyone())
+            if watcher is not None:
+                watcher.join()
+            cpu1, rss = server.usage()
+            wall = time.perf_counter() - began
+            committed = workspace.committed(names)
+        finally:
+            server.stop()
+            workspace.close()
+    return {
+        "people": people,
+        "sent": out["sent"],
+        "committed": committed,
+        "lost": out["sent"] - committed,
+        "p50": pct(out["times"], 50),
+        "p95": pct(out["times"], 95),
+        "max": max(out["times"], default=float("nan")),
+        "seen": seen,
+        "cpu": 100 * (cpu1 - cpu0) / wall,
+        "mb_per_session": rss / (people + 2),
+        "load": os.getloadavg()[0],
+    }
+
+
+class LabelStudio:
+    """Label Studio 1.23.2 on SQLite, one text project with a task per client."""
+
+    TOKEN = "0123456789abcdef0123456789abcdef01234567"
+
+    def __init__(self, folder: Path, clients: int) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "LABEL_STUDIO_USERNAME": "bench@example.org",
+            "LABEL_STUDIO_PASSWORD": PASSWORD,
+            "LABEL_STUDIO_USER_TOKEN": self.TOKEN,
+            "LABEL_STUDIO_BASE_DATA_DIR": str(folder),
+            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        }
+        command = [str(LS_VENV / "bin" / "label-studio"), "start", "--no-browser"]
+        command += ["--port", str(self.port), "--data-dir", str(folder)]
+        self.log = folder / "ls.log"
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        wait_http(f"{self.base}/health", self.process, timeout=300, log=self.log)
+        self.headers = {"Authorization": f"Token {self.TOKEN}"}
+        with httpx.Client(base_url=self.base, headers=self.headers, timeout=60) as http:
+            config = (
+                '<View><Text name="text" value="$text"/><Labels name="label" toName="text">'
+                '<Label value="pick"/></Labels></View>'
+            )
+            project = http.post("/api/projects", json={"title": "bench", "label_config": config})
+            project.raise_for_status()
+            self.project = project.json()["id"]
+            tasks = [{"data": {"text": "x" * 400}} for _ in range(clients)]
+            http.post(f"/api/projects/{self.project}/import", json=tasks).raise_for_status()
+            listed = http.get("/api/tasks", params={"project": self.project, "page_size": 1000})
+            body = listed.json()
+            self.tasks = [t["id"] for t in (body["tasks"] if isinstance(body, dict) else body)]
+
+    async def client(self, task: int, until: float, times: list[float]) -> None:
+        async with httpx.AsyncClient(base_url=self.base, headers=self.headers, timeout=60) as http:
+            await asyncio.sleep(random.uniform(0, EVERY_S))
+            step = 0
+            while time.perf_counter() < until:
+                result = [
+                    {
+                        "from_name": "label",
+                        "to_name": "text",
+                        "type": "labels",
+                        "value": {"start": step % 390, "end": step % 390 + 5, "labels": ["pick"]},
+                    }
+                ]
+                began = time.perf_counter()
+                answer = await http.post(f"/api/tasks/{task}/annotations", json={"result": result})
+                answer.raise_for_status()
+                times.append((time.perf_counter() - began) * 1000)
+                step += 1
+                await asyncio.sleep(max(0.0, EVERY_S * random.uniform(0.8, 1.2)))
+
+    def stop(self) -> None:
+        stop(self.process)
+
+
+def run_label_studio(clients: int, seconds: float) -> list[float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        server = LabelStudio(Path(tmp), clients)
+        times: list[float] = []
+        try:
+            until = time.perf_counter() + seconds
+
+            async def everyone() -> None:
+                await asyncio.gather(
+                    *(
+                        server.client(server.tasks[i % len(server.tasks)], until, times)
+                        for i in range(clients)
+                    )
+                )
+
+            asyncio.run(everyone())
+        finally:
+            server.stop()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", default="1,10,20,50")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--num-procs", type=int, default=1)
+    parser.add_argument("--no-ls", dest="ls", action="store_false")
+    parser.add_argument("--no-browser", dest="browser", action="store_false")
+    args = parser.parse_args()
+    print(
+        f"{args.db}, --num-procs {args.num_procs}, {args.seconds:.0f} s per level, a save "
+        f"every {EVERY_S:.0f} s per person, {os.cpu_count()} cores"
+    )
+    for people in [int(p) for p in args.people.split(",")]:
+        row = run_level(args, people)
+        seen = row["seen"]
+        line = (
+            f"{people:3d} people: sent {row['sent']:5d} committed {row['committed']:5d} "
+            f"lost {row['lost']:3d} | protocol save p50 {row['p50']:7.1f} p95 {row['p95']:7.1f} "
+            f"max {row['max']:7.1f} ms"
+        )
+        if seen:
+            line += f" | Chromium Enter->row p50 {pct(seen, 50):6.1f} p95 {pct(seen, 95):6.1f} ms"
+        line += (
+            f" | server CPU {row['cpu']:5.1f}%, {row['mb_per_session']:5.1f} MB/session, "
+            f"load {row['load']:.2f}"
+        )
+        print(line, flush=True)
+        if args.ls and LS_VENV.exists():
+            ls = run_label_studio(people, args.seconds)
+            print(
+                f"    Label Studio 1.23.2, {people} clients: create p50 {pct(ls, 50):7.1f} "
+                f"p95 {pct(ls, 95):7.1f} max {max(ls, default=float('nan')):7.1f} ms "
+                f"({len(ls)} creates), load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
