@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from . import _text, visibility
@@ -44,7 +44,25 @@ def record(
         data=scrub_all(data),
     )
     session.add(row)
+    if news_worthy(action) and session.get_bind().dialect.name == "postgresql":
+        # told to every listening server process when (and only if) the change commits
+        session.execute(
+            text("SELECT pg_notify(:channel, :what)"),
+            {"channel": CHANNEL, "what": f"{row.object_type}:{object_id}:{action}"},
+        )
     return row
+
+
+CHANNEL = "annotation_kit_news"
+"""PostgreSQL's NOTIFY channel of events that concern people (:mod:`.server.news`)."""
+
+
+def news_worthy(action: str) -> bool:
+    """Whether an event of ``action`` may be news to someone (a notification, a task that
+    appears on their board): served pages are told at once."""
+    from .notifications import ANNOTATION_ACTIONS, JOB_ACTIONS, TASK_ACTIONS
+
+    return action in TASK_ACTIONS or action in ANNOTATION_ACTIONS or action in JOB_ACTIONS
 
 
 @readonly

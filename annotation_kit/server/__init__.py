@@ -20,6 +20,7 @@ from ..locations import ROOTS_ENV, roots
 from ..models import User
 from ..workflow import Role
 from ..workspace import Workspace
+from . import news
 from .auth import COOKIE, Provider, Sessions, cookie_secret
 from .pages import BY_SLUG, PAGES, Page, home, navigation
 from .workers import how_many
@@ -148,9 +149,14 @@ class _App:
             document = pn.state.curdoc
             if document is not None:  # freed when the tab has been closed a while
                 document.on_session_destroyed(lambda _context: log.info("%s closed a page", name))
+            view = page.build(SessionWorkspace(self.db, name, epoch))
+            board = getattr(view, "board", None)
+            if board is not None:  # news written anywhere (another server, a notebook) shows
+                news.start(self.db)
+                news.watch(board, board.poke)
             return pn.Column(
                 navigation(name, role, self.prefix, page.slug, logout=token),
-                page.build(SessionWorkspace(self.db, name, epoch)),
+                view,
                 sizing_mode="stretch_width",
             )
 

@@ -50,7 +50,7 @@ COMMON = {
     "_done": Trait(list, [], "Ids of the last writes answered (applied, refused or sent twice)."),
     "_kind": Trait(str, "", "Which widget this is: where the page keeps its unanswered writes."),
 }
-ANSWERED_KEPT = 64
+ANSWERED_KEPT = 16
 
 
 class Controller(Protocol):
@@ -312,9 +312,14 @@ def panel_class(spec: Spec) -> type:
 
     def init(self: Any, workspace: Workspace, **options: Any) -> None:
         AnyWidgetComponent.__init__(self, sizing_mode="stretch_width")
+        import panel as pn
+
         self._lane = Lane(spec.name)
         self._doc = None
-        self._start(spec, workspace, options)
+        self._start(spec, workspace, options)  # the first state goes out with the page
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            self._doc = doc
         self.param.watch(lambda e: self._on_request(e.new), ["_request"])
 
         # several params changed in one browser message arrive as several events; our own
@@ -352,6 +357,19 @@ def panel_class(spec: Spec) -> type:
         except Exception:  # the session ended meanwhile: what was written stays written
             log.debug("%s: answer not delivered, the session is gone", spec.name)
 
+    def poke(self: Any) -> None:
+        # told (from another thread) that something changed elsewhere: read everything again
+        # on the lane, once however often it is told meanwhile
+        if self._doc is None or getattr(self, "_poked", False):
+            return
+        self._poked = True
+
+        def again() -> None:
+            self._poked = False
+            self._answer_now(self._controller.refresh, None)
+
+        self._lane.submit(again)
+
     def set_many(self: Any, updates: dict[str, Any]) -> None:
         self.param.update(updates)  # one Bokeh message for the whole answer
 
@@ -359,6 +377,7 @@ def panel_class(spec: Spec) -> type:
     body["_handle_msg"] = handle_msg
     body["_on_lane"] = on_lane
     body["_on_loop"] = on_loop
+    body["poke"] = poke
     body["_set_many"] = set_many
     body["__doc__"] = spec.doc
     return type(f"{spec.name}Panel", (_Driver, AnyWidgetComponent), body)
