@@ -4,7 +4,8 @@ For each level of people (default 1, 10, 20, 50) it starts ``annotation-kit serv
 workspace (SQLite or PostgreSQL, ``--num-procs``), logs everyone in over HTTP and opens their
 pages with the protocol client of ``tests/protocol.py`` (Bokeh's websocket protocol, as BokehJS
 speaks it; no browser per person): every annotator saves a segment every 2 s (jittered) for
-``--seconds``, a manager re-opens the Statistics page every 5 s, and one real Chromium
+``--seconds``, a manager keeps the Statistics page open (opened
+afresh every 30 s), and one real Chromium
 session, an annotator too, times Enter → the new row shown in its page. Then the same number of
 concurrent clients create annotations in Label Studio 1.23.2 over its REST API (installed in
 ``~/.cache/annotation-kit-bench/ls``), one every 2 s each.
@@ -186,10 +187,11 @@ def _kinds(page: Page) -> set[str]:
 
 
 async def manager(base: str, until: float) -> None:
+    """A manager with the Statistics page open, opening it afresh every 30 s."""
     cookies = await log_in(base, "manager", PASSWORD)
     while time.perf_counter() < until:
         page = await Page.open(base, cookies, "/statistics")
-        await asyncio.sleep(5)
+        await asyncio.sleep(min(30, max(0.0, until - time.perf_counter())))
         page.close()
 
 

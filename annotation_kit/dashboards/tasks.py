@@ -60,6 +60,7 @@ class TasksDashboard(pn.viewable.Viewer):
         self.detail = TaskDetailPanel(workspace)
         self.work: Any = None
         self._pending: Any = None
+        self._whole = False  # a save below asks for the whole details, not their progress
         self._page = pn.Column(self.board, self.detail, sizing_mode="stretch_width")
         self.board.param.watch(self._opened, ["opened"])
         self.board.param.watch(self._anchored, ["anchor"])
@@ -90,15 +91,17 @@ class TasksDashboard(pn.viewable.Viewer):
         elif value.get("mode"):
             self.work = ReviewFormPanel(self.ws, task=value["task"])
         if self.work is not None:
-            self.work.param.watch(lambda *_events: self._saved(), saved_traits(value["mode"]))
+            whole = value["mode"] != "annotate"  # a verdict may change the task's status
+            self.work.param.watch(lambda *_events: self._saved(whole), saved_traits(value["mode"]))
         self._page.objects = [self.board, self.detail] + ([self.work] if self.work else [])
 
-    def _saved(self) -> None:
+    def _saved(self, whole: bool = False) -> None:
         """The work below saved: the details follow once the saving pauses (rapid saves —
         a segment a second — reload them once, after the answers have gone out)."""
         doc = pn.state.curdoc
+        self._whole = self._whole or whole
         if doc is None or doc.session_context is None:
-            self.detail.reload()
+            self._reload_detail()
             return
         if self._pending is not None:
             with contextlib.suppress(ValueError):  # it may have run meanwhile
@@ -107,7 +110,11 @@ class TasksDashboard(pn.viewable.Viewer):
 
     def _reload_detail(self) -> None:
         self._pending = None
-        self.detail.reload()
+        whole, self._whole = self._whole, False
+        if whole:
+            self.detail.reload()
+        else:  # an annotator's saves change progress and lists, not history or people
+            self.detail.follow_saves()
 
     @property
     def objects(self) -> list[Any]:
@@ -138,7 +145,8 @@ def tasks_view(workspace: Workspace, *, panel: bool = False) -> Any:
         elif value.get("mode"):
             widget = ReviewForm(workspace, task=value["task"])
         if widget is not None:
-            widget.observe(lambda _change: detail.reload(), names=saved_traits(value["mode"]))
+            follow = detail.follow_saves if value["mode"] == "annotate" else detail.reload
+            widget.observe(lambda _change: follow(), names=saved_traits(value["mode"]))
         box.children = (board, detail) + ((widget,) if widget is not None else ())
 
     def opened(change: dict[str, Any]) -> None:

@@ -231,6 +231,16 @@ def serve(
         start_workers(url, default_queue(url), jobs)
         print(f"a worker runs {jobs} background job(s) at once beside the server")
     print(f"serving the workspace at {scheme}://{address}:{port}{prefix}/")
+    if num_procs != 1:  # the processes tornado forks end with this one, however it ends
+        from ..jobs.worker import stop_with
+
+        parent = os.getpid()
+
+        def end_with_the_parent() -> None:
+            if os.getppid() == parent:  # tornado's processes, not what they fork themselves
+                stop_with(parent)
+
+        os.register_at_fork(after_in_child=end_with_the_parent)
     pn.serve(
         apps,
         port=port,

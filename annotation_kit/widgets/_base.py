@@ -212,6 +212,11 @@ class _Driver:
         """Read everything again from the database (as the browser's refresh button does)."""
         self._run(self._controller.refresh)
 
+    def follow_saves(self) -> None:
+        """Read again what a save made below this widget changes (its controller's
+        ``progressed``; everything when it has none)."""
+        self._run(getattr(self._controller, "progressed", self._controller.refresh))
+
     def _on_request(self, request: dict[str, Any]) -> None:
         if request:
             found = request.get("id")

@@ -81,14 +81,8 @@ class TaskDetailController:
             me = self.ws.me(session)
             task = visibility.require_task(session, task_id, me)
             allowed = tasks.permissions(session, task, by=me)
-            blocked = (
-                {"submit": problems[0]}
-                if "submit" in allowed
-                and (problems := transitions.submit_problems(session, task.id, by=me))
-                else {}
-            )
-            status = progress.dataset_status(session, task.id)
-            names = {d.id: d.name for d in status}
+            progressed = self._progress(session, task, me, allowed, state)
+            names = {d["id"]: d["name"] for d in progressed["datasets"]}
             issues = [
                 {
                     "id": i.id,
@@ -105,18 +99,6 @@ class TaskDetailController:
                 }
                 for i in feedback.list_issues(session, task.id)
             ]
-            stats = progress.statistics(session, task.id)
-            done = progress.task_progress(session, task.id)
-            # an annotator sees only their own work on independently annotated datasets
-            author = me.id if Duty.ANNOTATOR in duties(task, me) else None
-            shown = annotations.page_annotations(
-                session,
-                task.id,
-                author=author,
-                page=max(1, state["page"]),
-                page_size=ANNOTATIONS_PER_PAGE,
-            )
-            invalid = annotations.list_annotations(session, task.id, valid=False, author=author)
             comments = [
                 {
                     "round": r.round,
@@ -169,32 +151,66 @@ class TaskDetailController:
                 "annotators": [u.name for u in task.annotators],
                 "reviewers": [u.name for u in task.reviewers],
             }
-            per_annotator = [
-                {"user": p.user, "annotations": p.annotations, "datasets": p.datasets}
-                for p in done.per_annotator
-            ]
-            remaining = done.remaining
-            lookup = {
-                "datasets": names,
-                "skills": skills.names(session),
-                "users": users.names(session),
-            }
-            shown_json = [annotation_json(a, lookup) for a in shown.items]
-            invalid_json = [annotation_json(a, lookup) for a in invalid]
-        return {
+        return progressed | {
             "task": task_id,
             "info": info,
             "people": people,
             "allowed": allowed,
-            "blocked": blocked,
             "issues": issues,
+            "comments": comments,
+            "history": history,
+            "candidates": candidates,
+            "formats": _formats(),
+        }
+
+    def progressed(self, state: dict[str, Any]) -> dict[str, Any]:
+        """What a save in the annotator or review form below changes here — counts, episode
+        statuses, statistics, the annotations listed, whether it may be submitted — read
+        without the history, issues, comments and people, which a save leaves as they were."""
+        if not state["task"]:
+            return {}
+        with self.ws.transaction(write=False) as session:
+            me = self.ws.me(session)
+            task = visibility.require_task(session, state["task"], me)
+            allowed = tasks.permissions(session, task, by=me)
+            return self._progress(session, task, me, allowed, state) | {"allowed": allowed}
+
+    def _progress(
+        self, session: Any, task: Any, me: Any, allowed: Any, state: dict[str, Any]
+    ) -> dict[str, Any]:
+        blocked = (
+            {"submit": problems[0]}
+            if "submit" in allowed
+            and (problems := transitions.submit_problems(session, task.id, by=me))
+            else {}
+        )
+        status = progress.dataset_status(session, task.id)
+        stats = progress.statistics(session, task.id)
+        done = progress.task_progress(session, task.id)
+        # an annotator sees only their own work on independently annotated datasets
+        author = me.id if Duty.ANNOTATOR in duties(task, me) else None
+        shown = annotations.page_annotations(
+            session,
+            task.id,
+            author=author,
+            page=max(1, state["page"]),
+            page_size=ANNOTATIONS_PER_PAGE,
+        )
+        invalid = annotations.list_annotations(session, task.id, valid=False, author=author)
+        lookup = {
+            "datasets": {d.id: d.name for d in status},
+            "skills": skills.names(session),
+            "users": users.names(session),
+        }
+        return {
+            "blocked": blocked,
             "counts": {
                 "datasets": done.counts.datasets,
                 "annotated": done.counts.annotated,
                 "annotations": done.counts.annotations,
                 "invalid": stats.invalid,
                 "completion": round(100 * done.completion),
-                "remaining": _remaining(remaining),
+                "remaining": _remaining(done.remaining),
             },
             "datasets": [
                 {
@@ -207,9 +223,12 @@ class TaskDetailController:
                 }
                 for d in status
             ],
-            "per_annotator": per_annotator,
-            "invalid": invalid_json,
-            "annotations": shown_json,
+            "per_annotator": [
+                {"user": p.user, "annotations": p.annotations, "datasets": p.datasets}
+                for p in done.per_annotator
+            ],
+            "invalid": [annotation_json(a, lookup) for a in invalid],
+            "annotations": [annotation_json(a, lookup) for a in shown.items],
             "page": shown.page,
             "pages": shown.pages,
             "stats": {
@@ -219,10 +238,6 @@ class TaskDetailController:
                 "per_provenance": stats.per_provenance,
                 "segments": stats.segments,
             },
-            "comments": comments,
-            "history": history,
-            "candidates": candidates,
-            "formats": _formats(),
         }
 
     def handle(self, request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:

@@ -57,3 +57,40 @@ def test_serve_starts_a_worker_that_runs_jobs_and_ends_with_it(tmp_path, monkeyp
         served.team["ada"].close()
     assert left == []
     assert connected == []  # the Queue page says no worker is connected
+
+
+def _servers_of(folder: Path) -> list[int]:
+    """Processes running ``annotation-kit serve`` on the workspace in ``folder``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in command and any(str(folder).encode() in part for part in command):
+            found.append(int(entry.name))
+    return found
+
+
+def test_the_processes_of_num_procs_end_with_the_server(tmp_path):
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    served = Served(
+        f"sqlite:///{folder / 'workspace.db'}", folder, ["--num-procs", "2"]
+    )
+    try:
+        deadline = time.time() + 30
+        while len(_servers_of(folder)) < 3 and time.time() < deadline:  # the parent and two
+            time.sleep(0.2)
+        assert len(_servers_of(folder)) == 3
+    finally:
+        os.kill(served.process.pid, signal.SIGKILL)
+        served.process.wait()
+        deadline = time.time() + 30
+        while _servers_of(folder) and time.time() < deadline:
+            time.sleep(0.2)
+        left = _servers_of(folder)
+        served.team["ada"].close()
+    assert left == []
