@@ -55,14 +55,27 @@ def record(
 
 CHANNEL = "annotation_kit_news"
 """PostgreSQL's NOTIFY channel of events that concern people (:mod:`.server.news`)."""
+TASK_ACTIONS = (
+    "assign_annotators",
+    "assign_reviewers",
+    "submit",
+    "approve",
+    "reject",
+    "consensus",
+    "feedback",
+    "feedback_reply",
+    "feedback_resolved",
+)
+"""Actions on a task that concern its people (:mod:`.notifications` tells them)."""
+ANNOTATION_ACTIONS = ("review_pass", "review_reject")
+JOB_ACTIONS = ("complete", "fail")
+NEWS = frozenset((*TASK_ACTIONS, *ANNOTATION_ACTIONS, *JOB_ACTIONS))
 
 
 def news_worthy(action: str) -> bool:
     """Whether an event of ``action`` may be news to someone (a notification, a task that
     appears on their board): served pages are told at once."""
-    from .notifications import ANNOTATION_ACTIONS, JOB_ACTIONS, TASK_ACTIONS
-
-    return action in TASK_ACTIONS or action in ANNOTATION_ACTIONS or action in JOB_ACTIONS
+    return action in NEWS
 
 
 @readonly

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from .database import readonly
 from .errors import ValidationError
+from .events import ANNOTATION_ACTIONS, JOB_ACTIONS, TASK_ACTIONS
 from .models import Annotation, AnnotationVerdict, Event, Review, Task, TaskMember, User
 from .workflow import Duty
 
@@ -40,19 +41,6 @@ PREFERENCE = "notifications"
 """Where what I have read is kept (:func:`annotation_kit.users.set_preference`)."""
 KEPT_READ = 500
 """How many ids read one by one are kept above the mark of everything read."""
-TASK_ACTIONS = (
-    "assign_annotators",
-    "assign_reviewers",
-    "submit",
-    "approve",
-    "reject",
-    "consensus",
-    "feedback",
-    "feedback_reply",
-    "feedback_resolved",
-)
-ANNOTATION_ACTIONS = ("review_pass", "review_reject")
-JOB_ACTIONS = ("complete", "fail")
 KINDS = (
     "assigned",
     "submitted",

@@ -152,14 +152,23 @@ class Server:
 
 
 async def annotator(
-    base: str, name: str, task: int, dataset: int, until: float, out: dict[str, Any]
+    base: str,
+    name: str,
+    task: int,
+    dataset: int,
+    clock: Clock,
+    out: dict[str, Any],
+    closed: bool = False,
 ) -> None:
+    """Saves every 2 s (jittered); ``closed``: each save as soon as the last was answered."""
     cookies = await log_in(base, name, PASSWORD)
     page = await Page.open(base, cookies, f"/work?task={task}&dataset={dataset}")
-    await page.wait(lambda: "EpisodeAnnotator" in _kinds(page), timeout=60)
+    await page.wait(lambda: "EpisodeAnnotator" in _kinds(page), timeout=120)
+    until = await clock.ready()
     sent: dict[str, float] = {}
     step = 0
-    await asyncio.sleep(random.uniform(0, EVERY_S))
+    if not closed:
+        await asyncio.sleep(random.uniform(0, EVERY_S))
     while time.perf_counter() < until:
         write_id = f"w-{uuid.uuid4().hex}"
         sent[write_id] = time.perf_counter()
@@ -174,7 +183,11 @@ async def annotator(
             },
         )
         step += 1
-        await asyncio.sleep(EVERY_S * random.uniform(0.8, 1.2))
+        if closed:
+            with contextlib.suppress(TimeoutError):
+                await page.wait(lambda w=write_id: w in page.answered, timeout=60)
+        else:
+            await asyncio.sleep(EVERY_S * random.uniform(0.8, 1.2))
     with contextlib.suppress(TimeoutError):  # what is still coming
         await page.wait(lambda: all(i in page.answered for i in sent), timeout=60)
     out["sent"] += len(sent)
@@ -186,16 +199,39 @@ def _kinds(page: Page) -> set[str]:
     return {attrs.get("_kind", "") for attrs in page.models.values()}
 
 
-async def manager(base: str, until: float) -> None:
+class Clock:
+    """The run starts once every page is open (logging 50 people in takes a while)."""
+
+    def __init__(self, pages: int, seconds: float) -> None:
+        self.waiting, self.seconds = pages, seconds
+        self.started = threading.Event()
+        self.began = self.until = 0.0
+        self._opened: asyncio.Event | None = None
+
+    async def ready(self) -> float:
+        if self._opened is None:
+            self._opened = asyncio.Event()
+        self.waiting -= 1
+        if self.waiting == 0:
+            self.began = time.perf_counter()
+            self.until = self.began + self.seconds
+            self.started.set()
+            self._opened.set()
+        await self._opened.wait()
+        return self.until
+
+
+async def manager(base: str, clock: Clock) -> None:
     """A manager with the Statistics page open, opening it afresh every 30 s."""
     cookies = await log_in(base, "manager", PASSWORD)
+    until = await clock.ready()
     while time.perf_counter() < until:
         page = await Page.open(base, cookies, "/statistics")
         await asyncio.sleep(min(30, max(0.0, until - time.perf_counter())))
         page.close()
 
 
-def observer(base: str, task: int, dataset: int, until: float, out: list[float]) -> None:
+def observer(base: str, task: int, dataset: int, clock: Clock, out: list[float]) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -206,7 +242,8 @@ def observer(base: str, task: int, dataset: int, until: float, out: list[float])
         page.fill("#password", PASSWORD)
         page.click("[data-testid=login]")
         page.wait_for_selector("[data-testid=episode-annotator] img", timeout=120_000)
-        while time.perf_counter() < until:
+        clock.started.wait(600)
+        while time.perf_counter() < clock.until:
             began = time.perf_counter()
             out.append(page.evaluate(ENTER_JS))
             time.sleep(max(0.0, EVERY_S - (time.perf_counter() - began)))
@@ -221,29 +258,43 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
         out: dict[str, Any] = {"sent": 0, "times": []}
         seen: list[float] = []
         try:
-            cpu0, _ = server.usage()
-            began = time.perf_counter()
-            until = began + 10 + args.seconds  # ~10 s to log everyone in and open the pages
+            clock = Clock(people + 1, args.seconds)
             watcher = None
             if args.browser:
                 watcher = threading.Thread(
                     target=observer,
-                    args=(server.base, workspace.tasks["observer"], workspace.dataset, until, seen),
+                    args=(server.base, workspace.tasks["observer"], workspace.dataset, clock, seen),
                 )
                 watcher.start()
 
             async def everyone() -> None:
                 jobs = [
-                    annotator(server.base, n, workspace.tasks[n], workspace.dataset, until, out)
+                    annotator(
+                        server.base,
+                        n,
+                        workspace.tasks[n],
+                        workspace.dataset,
+                        clock,
+                        out,
+                        args.closed,
+                    )
                     for n in names
                 ]
-                await asyncio.gather(*jobs, manager(server.base, until))
+                await asyncio.gather(*jobs, manager(server.base, clock), measure())
+
+            usage: dict[str, float] = {}
+
+            async def measure() -> None:  # the server's CPU during the run, not the logins
+                while not clock.started.is_set():
+                    await asyncio.sleep(0.05)
+                usage["cpu0"], _ = server.usage()
+                await asyncio.sleep(max(0.0, clock.until - time.perf_counter()))
+                usage["cpu1"], usage["rss"] = server.usage()
 
             asyncio.run(everyone())
             if watcher is not None:
                 watcher.join()
-            cpu1, rss = server.usage()
-            wall = time.perf_counter() - began
+            wall = clock.until - clock.began
             committed = workspace.committed(names)
         finally:
             server.stop()
@@ -257,9 +308,10 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
         "p95": pct(out["times"], 95),
         "max": max(out["times"], default=float("nan")),
         "seen": seen,
-        "cpu": 100 * (cpu1 - cpu0) / wall,
-        "mb_per_session": rss / (people + 2),
+        "cpu": 100 * (usage["cpu1"] - usage["cpu0"]) / wall,
+        "mb_per_session": usage["rss"] / (people + 2),
         "load": os.getloadavg()[0],
+        "per_s": committed / wall,
     }
 
 
@@ -353,10 +405,14 @@ def main() -> None:
     parser.add_argument("--num-procs", type=int, default=1)
     parser.add_argument("--no-ls", dest="ls", action="store_false")
     parser.add_argument("--no-browser", dest="browser", action="store_false")
+    parser.add_argument(
+        "--closed", action="store_true", help="each person saves again as soon as answered"
+    )
     args = parser.parse_args()
+    pace = "saving again once answered" if args.closed else f"a save every {EVERY_S:.0f} s"
     print(
-        f"{args.db}, --num-procs {args.num_procs}, {args.seconds:.0f} s per level, a save "
-        f"every {EVERY_S:.0f} s per person, {os.cpu_count()} cores"
+        f"{args.db}, --num-procs {args.num_procs}, {args.seconds:.0f} s per level, {pace} "
+        f"per person, {os.cpu_count()} cores"
     )
     for people in [int(p) for p in args.people.split(",")]:
         row = run_level(args, people)
@@ -369,7 +425,8 @@ def main() -> None:
         if seen:
             line += f" | Chromium Enter->row p50 {pct(seen, 50):6.1f} p95 {pct(seen, 95):6.1f} ms"
         line += (
-            f" | server CPU {row['cpu']:5.1f}%, {row['mb_per_session']:5.1f} MB/session, "
+            f" | {row['per_s']:5.1f} saves/s | server CPU {row['cpu']:5.1f}%, "
+            f"{row['mb_per_session']:5.1f} MB/session, "
             f"load {row['load']:.2f}"
         )
         print(line, flush=True)

@@ -21,9 +21,8 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 
 from ..database import Database
-from ..events import CHANNEL
+from ..events import CHANNEL, NEWS
 from ..models import Event
-from ..notifications import ANNOTATION_ACTIONS, JOB_ACTIONS, TASK_ACTIONS
 
 log = logging.getLogger(__name__)
 POLL_S = 1.0
@@ -85,7 +84,7 @@ def _listen(db: Database) -> None:
 
 
 def _poll(db: Database) -> None:
-    actions = (*TASK_ACTIONS, *ANNOTATION_ACTIONS, *JOB_ACTIONS)
+    actions = sorted(NEWS)
     last = None
     while True:
         time.sleep(POLL_S)

@@ -77,9 +77,7 @@ def _servers_of(folder: Path) -> list[int]:
 def test_the_processes_of_num_procs_end_with_the_server(tmp_path):
     folder = tmp_path / "ws"
     folder.mkdir()
-    served = Served(
-        f"sqlite:///{folder / 'workspace.db'}", folder, ["--num-procs", "2"]
-    )
+    served = Served(f"sqlite:///{folder / 'workspace.db'}", folder, ["--num-procs", "2"])
     try:
         deadline = time.time() + 30
         while len(_servers_of(folder)) < 3 and time.time() < deadline:  # the parent and two
