@@ -70,6 +70,9 @@ TABLES = (
 ledger or exports (destinations)."""
 TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 """Table functions raw SQL may call (the scanners and file readers may not)."""
+THREADS_ENV = "ANNOTATION_KIT_ANALYTICS_THREADS"
+"""How many threads DuckDB may use (its default: every core); ``serve`` sets 1, so a report
+never takes the cores the people saving need."""
 _EXTENSIONS = {
     "sqlite": ("duckdb_extension_sqlite_scanner", "sqlite_scanner"),
     "postgresql": ("duckdb_extension_postgres_scanner", "postgres_scanner"),
@@ -283,9 +286,13 @@ class _Store:
             raise ValidationError(
                 f"analytics reads SQLite and PostgreSQL workspaces, not {backend}"
             )
-        con = duckdb.connect(
-            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-        )
+        config: dict[str, Any] = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+        if threads := os.environ.get(THREADS_ENV):  # a served app: leave cores to the pages
+            config["threads"] = max(1, int(threads))
+        con = duckdb.connect(config=config)
         con.load_extension(_extension(backend))
         if backend == "sqlite":
             path = url.database or ""

@@ -73,6 +73,8 @@ class Page:
             subprotocols=["bokeh", found.group(1)],
             max_message_size=200 * 1024 * 1024,
         )
+        if socket.protocol is not None:  # our frames go out at once, as a browser's do
+            socket.protocol.set_nodelay(True)
         assert (await _receive(socket))[0]["msgtype"] == "ACK"
         await _send(socket, "PULL-DOC-REQ", {})
         header_, content = await _receive(socket)

@@ -3,14 +3,19 @@ password) as served pages. Both act through the workspace's services, as the use
 
 from __future__ import annotations
 
+import contextlib
 import html
+import logging
 from typing import Any
 
 import panel as pn
 
 from ..errors import AnnotationKitError, ValidationError
+from ..widgets._lanes import pool
 from ..workflow import Role, Status, is_supervisor
 from ..workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 
 class StatisticsDashboard(pn.viewable.Viewer):
@@ -111,25 +116,42 @@ class StatisticsDashboard(pn.viewable.Viewer):
         return io.StringIO(report_html(self.figures, title="annotation_kit overview"))
 
     def _overview(self) -> None:
-        """The plotly overview for managers and admins (a visitor sees the tables only), as
-        this person saved it; PNG from each chart's own toolbar (the camera)."""
-        if not self.supervisor:
-            self.charts.objects = []
-            return
-        from ..charts import overview
-
-        self.figures = overview(self.ws)
-        self.charts.objects = [
-            pn.pane.Plotly(figure, width=560, height=330, css_classes=[f"chart-{name}"])
-            for name, figure in self.figures.items()
-        ]
+        self._show(self._read(figures_only=True))
 
     def reload(self) -> None:
-        """Read the figures again."""
-        self._overview()
+        """Read the figures again: on a served page off the event loop (the charts take a
+        while and everyone else's saves must not wait for them), shown when read."""
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            self._show(self._read())
+            return
+        self.message.object = "<p class='ak-muted' data-testid='charts-loading'>Reading…</p>"
+
+        def read() -> None:
+            try:
+                found = self._read()
+            except Exception as exc:  # shown on the page, not only in a log
+                log.exception("statistics failed")
+                found = {"error": f"{type(exc).__name__}: {exc}"}
+            with contextlib.suppress(Exception):  # the page was closed meanwhile
+                doc.add_next_tick_callback(lambda: self._show(found))
+
+        pool().submit(read)
+
+    def _read(self, *, figures_only: bool = False) -> dict[str, Any]:
+        """The plotly overview for managers and admins (a visitor sees the tables only), as
+        this person saved it; PNG from each chart's own toolbar (the camera). Then the tasks
+        per status and each task's progress."""
+        found: dict[str, Any] = {"figures": {}}
+        if self.supervisor:
+            from ..charts import overview
+
+            found["figures"] = overview(self.ws)
+        if figures_only:
+            return found
         board = self.ws.task_queries.board(per_status=0)
-        found = self.ws.task_queries.list_tasks(page_size=500, sort="-updated_at")
-        self.summary.object = (
+        tasks = self.ws.task_queries.list_tasks(page_size=500, sort="-updated_at")
+        found["summary"] = (
             "<p data-testid='per-status'>"
             + " · ".join(f"{html.escape(s.label)}: <b>{board.counts.get(s, 0)}</b>" for s in Status)
             + "</p>"
@@ -147,14 +169,32 @@ class StatisticsDashboard(pn.viewable.Viewer):
                 completion=round(100 * card.completion),
                 people=html.escape(", ".join(card.annotators)),
             )
-            for card in found.items
+            for card in tasks.items
         )
-        self.table.object = (
+        found["table"] = (
             "<table data-testid='progress'><thead><tr><th>Task</th><th>Status</th>"
             "<th>Datasets</th><th>Annotated</th><th>Annotations</th><th>Done</th>"
             f"<th>Annotators</th></tr></thead><tbody>{rows}</tbody></table>"
-            f"<p>{found.total} task(s)</p>"
+            f"<p>{tasks.total} task(s)</p>"
         )
+        return found
+
+    def _show(self, found: dict[str, Any]) -> None:
+        if "error" in found:
+            self.message.object = (
+                f"<p class='ak-error' data-testid='charts-error'>{html.escape(found['error'])}</p>"
+            )
+            return
+        if self.message.object and "charts-loading" in str(self.message.object):
+            self.message.object = ""
+        self.figures = found["figures"]
+        self.charts.objects = [
+            pn.pane.Plotly(figure, width=560, height=330, css_classes=[f"chart-{name}"])
+            for name, figure in self.figures.items()
+        ]
+        if "summary" in found:
+            self.summary.object = found["summary"]
+            self.table.object = found["table"]
 
     def __panel__(self) -> pn.Column:
         return self._page

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy.orm import Session
 
 from .. import database_logins, logins, users
+from ..analytics import THREADS_ENV
 from ..database import Database
 from ..errors import PermissionDenied, ValidationError
 from ..locations import ROOTS_ENV, roots
@@ -163,6 +164,23 @@ class _App:
         return build
 
 
+def _answers_without_delay() -> None:
+    """Panel's websocket handler, with Nagle's algorithm off: a Bokeh message is several
+    websocket frames written one after another, and the kernel would otherwise hold the later
+    ones until the browser acknowledges the first (a delayed ACK: up to 40 ms per answer)."""
+    from bokeh.server.urls import per_app_patterns
+    from panel.io.server import WSHandler
+
+    class NoDelay(WSHandler):
+        def open(self, *args: Any, **kwargs: Any) -> Any:
+            self.set_nodelay(True)
+            return super().open(*args, **kwargs)
+
+    for i, (path, handler, *rest) in enumerate(per_app_patterns):
+        if handler is WSHandler:
+            per_app_patterns[i] = cast(Any, (path, NoDelay, *rest))
+
+
 def serve(
     url: str | None = None,
     *,
@@ -241,6 +259,12 @@ def serve(
                 stop_with(parent)
 
         os.register_at_fork(after_in_child=end_with_the_parent)
+    _answers_without_delay()
+    os.environ.setdefault(THREADS_ENV, "1")  # reports take one core, never the pages' others
+    # a thread waiting for the GIL (a save back from the database, the event loop) gets it
+    # within 0.5 ms of a long computation's turn (a report's charts), not 5 ms: otherwise each
+    # of a save's statements waits behind the report in turn
+    sys.setswitchinterval(0.0005)
     pn.serve(
         apps,
         port=port,
