@@ -138,7 +138,7 @@ class Page:
                 for event in content.get("events", []):
                     if event.get("kind") == "ModelChanged":
                         target = self.models.setdefault(event["model"]["id"], {})
-                        target[event["attr"]] = event["new"]
+                        target[event["attr"]] = decode(event["new"])
                         if event["attr"] == "_done":
                             for done in event["new"]:
                                 self.answered.setdefault(done, now)
@@ -150,6 +150,17 @@ class Page:
             pass
         finally:
             self.closed = True
+
+
+def decode(value: Any) -> Any:
+    """A value as Bokeh sent it, as plain Python (maps as dicts)."""
+    if isinstance(value, dict):
+        if value.get("type") == "map":
+            return {decode(k): decode(v) for k, v in value.get("entries", [])}
+        return {k: decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:
@@ -168,7 +179,9 @@ def _collect(doc: dict[str, Any], models: dict[str, dict[str, Any]]) -> None:
         if isinstance(value, dict):
             if value.get("type") == "object" and "id" in value:
                 attributes = value.get("attributes", {})
-                models.setdefault(value["id"], {}).update(attributes)
+                models.setdefault(value["id"], {}).update(
+                    {k: decode(v) for k, v in attributes.items()}
+                )
             for item in value.values():
                 walk(item)
         elif isinstance(value, list):
