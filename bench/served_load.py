@@ -16,7 +16,9 @@ Printed per level: saves sent, committed (counted in the database), lost; the p5
 the protocol saves (send → the answer naming its id) and of the Chromium session (Enter → row);
 Label Studio's create p50/p95; server CPU (% of one core) and memory per session; the load
 average. Run: ``python bench/served_load.py [--people 1,10,20] [--seconds 30]
-[--db sqlite|postgresql] [--num-procs 1] [--no-ls] [--no-browser]``.
+[--db sqlite|postgresql] [--num-procs 1] [--no-ls] [--no-browser] [--no-manager] [--closed]
+[--flood 4]`` (``--closed``: each person saves again as soon as answered, for throughput;
+``--flood N``: N clients post wrong passwords from one address meanwhile).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import asyncio
 import contextlib
 import os
 import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -234,6 +237,18 @@ async def manager(base: str, clock: Clock) -> None:
         page.close()
 
 
+async def flood(base: str, clock: Clock, tried: list[int]) -> None:
+    """Wrong passwords for the admin's name from one address, as fast as answers come."""
+    await clock.ready()
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        while time.perf_counter() < clock.until:
+            form = await http.get("/login")
+            found = re.search(r'name="_xsrf" value="([^"]*)"', form.text)
+            data = {"username": "ada", "password": "wrong-password-1", "next": "/"}
+            await http.post("/login", data=data | {"_xsrf": found.group(1) if found else ""})
+            tried[0] += 1
+
+
 def observer(base: str, task: int, dataset: int, clock: Clock, out: list[float]) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -262,6 +277,7 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
         seen: list[float] = []
         try:
             clock = Clock(people + 1, args.seconds)
+            tried = [0]
             watcher = None
             if args.browser:
                 watcher = threading.Thread(
@@ -287,6 +303,9 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
                     jobs.append(manager(server.base, clock))
                 else:
                     clock.waiting -= 1
+                for _ in range(args.flood):
+                    clock.waiting += 1
+                    jobs.append(flood(server.base, clock, tried))
                 await asyncio.gather(*jobs, measure())
 
             usage: dict[str, float] = {}
@@ -319,6 +338,7 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
         "mb_per_session": usage["rss"] / (people + 2),
         "load": os.getloadavg()[0],
         "per_s": committed / wall,
+        "flood": tried[0],
     }
 
 
@@ -417,6 +437,9 @@ def main() -> None:
     parser.add_argument("--no-browser", dest="browser", action="store_false")
     parser.add_argument("--no-manager", dest="manager", action="store_false")
     parser.add_argument(
+        "--flood", type=int, default=0, help="clients posting wrong passwords meanwhile"
+    )
+    parser.add_argument(
         "--closed", action="store_true", help="each person saves again as soon as answered"
     )
     args = parser.parse_args()
@@ -440,6 +463,8 @@ def main() -> None:
             f"{row['mb_per_session']:5.1f} MB/session, "
             f"load {row['load']:.2f}"
         )
+        if args.flood:
+            line += f" | {row['flood']} wrong logins meanwhile"
         print(line, flush=True)
         if args.ls and LS_VENV.exists():
             ls = run_label_studio(people, args.seconds)
