@@ -12,7 +12,8 @@ each (installed once in ``~/.cache/annotation-kit-bench/ls``: ``python3.12 -m ve
 ls/bin/pip install label-studio==1.23.2 'sentry-sdk<3'`` — Label Studio's Sentry set-up does
 not start with sentry-sdk 3).
 
-Printed per level: saves sent, committed (counted in the database), lost; the p50/p95/max of
+Printed per level: saves sent, committed (counted in the database), refused (answered with a
+reason, e.g. a database that stayed locked), lost (neither); the p50/p95/max of
 the protocol saves (send → the answer naming its id) and of the Chromium session (Enter → row);
 Label Studio's create p50/p95; server CPU (% of one core) and memory per session; the load
 average. Run: ``python bench/served_load.py [--people 1,10,20] [--seconds 30]
@@ -197,6 +198,7 @@ async def annotator(
     with contextlib.suppress(TimeoutError):  # what is still coming
         await page.wait(lambda: all(i in page.answered for i in sent), timeout=60)
     out["sent"] += len(sent)
+    out["refused"] += [page.refused[i] for i in sent if i in page.refused]
     out["times"] += [(page.answered[i] - t) * 1000 for i, t in sent.items() if i in page.answered]
     page.close()
 
@@ -273,7 +275,7 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
         workspace = Workspace(Path(tmp), args.db, people)
         server = Server(workspace, args.num_procs)
         names = [f"annotator{i}" for i in range(people)]
-        out: dict[str, Any] = {"sent": 0, "times": []}
+        out: dict[str, Any] = {"sent": 0, "times": [], "refused": []}
         seen: list[float] = []
         try:
             clock = Clock(people + 1, args.seconds)
@@ -329,7 +331,8 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
         "people": people,
         "sent": out["sent"],
         "committed": committed,
-        "lost": out["sent"] - committed,
+        "lost": out["sent"] - len(out["refused"]) - committed,
+        "refused": out["refused"],
         "p50": pct(out["times"], 50),
         "p95": pct(out["times"], 95),
         "max": max(out["times"], default=float("nan")),
@@ -453,7 +456,8 @@ def main() -> None:
         seen = row["seen"]
         line = (
             f"{people:3d} people: sent {row['sent']:5d} committed {row['committed']:5d} "
-            f"lost {row['lost']:3d} | protocol save p50 {row['p50']:7.1f} p95 {row['p95']:7.1f} "
+            f"lost {row['lost']:3d} refused {len(row['refused']):3d} | "
+            f"protocol save p50 {row['p50']:7.1f} p95 {row['p95']:7.1f} "
             f"max {row['max']:7.1f} ms"
         )
         if seen:
@@ -466,6 +470,8 @@ def main() -> None:
         if args.flood:
             line += f" | {row['flood']} wrong logins meanwhile"
         print(line, flush=True)
+        for reason in sorted(set(row["refused"])):
+            print(f"    refused {row['refused'].count(reason)}x: {reason}")
         if args.ls and LS_VENV.exists():
             ls = run_label_studio(people, args.seconds)
             print(

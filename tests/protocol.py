@@ -57,6 +57,8 @@ class Page:
         self.closed = False
         self.answered: dict[str, float] = {}
         """Write id → when its answer (``_done``) arrived (``time.perf_counter``)."""
+        self.refused: dict[str, str] = {}
+        """Write id → the refusal (``_error``) its answer carried."""
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
@@ -135,13 +137,25 @@ class Page:
                 if header["msgtype"] != "PATCH-DOC":
                     continue
                 now = time.perf_counter()
-                for event in content.get("events", []):
+                events = content.get("events", [])
+                error = next(
+                    (
+                        e["new"]
+                        for e in events
+                        if e.get("kind") == "ModelChanged" and e.get("attr") == "_error"
+                    ),
+                    "",
+                )
+                for event in events:
                     if event.get("kind") == "ModelChanged":
                         target = self.models.setdefault(event["model"]["id"], {})
                         target[event["attr"]] = decode(event["new"])
                         if event["attr"] == "_done":
                             for done in event["new"]:
-                                self.answered.setdefault(done, now)
+                                if done not in self.answered:
+                                    self.answered[done] = now
+                                    if error:
+                                        self.refused[done] = error
                     elif event.get("kind") == "RootAdded":
                         _collect({"roots": [event["model"]]}, self.models)
                     for found in _objects(event):
