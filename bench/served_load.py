@@ -46,6 +46,7 @@ import psutil
 
 import annotation_kit as ak
 from annotation_kit import synthetic
+from annotation_kit.database import Database
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # tests.frontends, tests.protocol
 from tests.frontends import free_port, launch_chromium, stop, wait_http
@@ -104,7 +105,7 @@ class Workspace:
         else:
             self.schema = f"bench_{uuid.uuid4().hex[:8]}"
             base = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
-            with ak.Database.open(base, upgrade=False).engine.begin() as conn:
+            with Database.open(base, upgrade=False).engine.begin() as conn:
                 conn.exec_driver_sql(f"CREATE SCHEMA {self.schema}")
             self.url = f"{base}?options=-csearch_path%3D{self.schema}"
         ws = self.ws = ak.connect(self.url, user="ada")
@@ -128,7 +129,7 @@ class Workspace:
         self.ws.close()
         if self.schema:
             base = self.url.split("?")[0]
-            with ak.Database.open(base, upgrade=False).engine.begin() as conn:
+            with Database.open(base, upgrade=False).engine.begin() as conn:
                 conn.exec_driver_sql(f"DROP SCHEMA {self.schema} CASCADE")
 
 

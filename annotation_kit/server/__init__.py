@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .. import database_logins, logins, users
 from ..analytics import THREADS_ENV
-from ..database import Database
+from ..database import OPENED, Database
 from ..errors import PermissionDenied, ValidationError
 from ..locations import ROOTS_ENV, roots
 from ..models import User
@@ -257,6 +257,10 @@ def serve(
         def end_with_the_parent() -> None:
             if os.getppid() == parent:  # tornado's processes, not what they fork themselves
                 stop_with(parent)
+                # connections opened before the fork are the parent's: a child uses its own
+                for opened in OPENED:
+                    if (database := opened()) is not None:
+                        database.engine.dispose(close=False)
 
         os.register_at_fork(after_in_child=end_with_the_parent)
     _answers_without_delay()

@@ -92,3 +92,48 @@ def test_the_processes_of_num_procs_end_with_the_server(tmp_path):
         left = _servers_of(folder)
         served.team["ada"].close()
     assert left == []
+
+
+def _six_saves(served: Served, dataset: int) -> list[str]:
+    """Six people's pages (new logins, new connections: both processes) each save once."""
+    import asyncio
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.protocol import Page, log_in
+    from tests.ui.test_served_app import PASSWORDS
+
+    async def save(i: int) -> str:
+        cookies = await log_in(served.base, "ann", PASSWORDS["ann"])
+        path = f"/work?task={served.task.id}&dataset={dataset}"
+        page = await Page.open(served.base, cookies, path)
+        await page.wait(lambda: "EpisodeAnnotator" in str(page.models))
+        write = f"w-{uuid.uuid4().hex}"
+        message = {"id": write, "action": "add", "skill": "pick"}
+        message |= {"start_ns": i * 100_000_000, "end_ns": i * 100_000_000 + 50_000_000}
+        await page.send("EpisodeAnnotator", message)
+        await page.wait(lambda: write in page.answered)
+        page.close()
+        return page.refused.get(write, "")
+
+    async def everyone() -> list[str]:
+        return list(await asyncio.gather(*(save(i) for i in range(6))))
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(everyone())).result()
+
+
+def test_num_procs_on_postgresql_logs_people_in_and_saves_in_every_process(tmp_path):
+    """The processes tornado forks open their own database connections (sharing the
+    parent's broke logins with a 500)."""
+    from tests.conftest import _pg_schema
+
+    for url in _pg_schema():
+        served = Served(url, tmp_path, ["--num-procs", "2"])
+        try:
+            [dataset, _other] = served.team["maya"].tasks.task_dataset_ids(served.task.id)
+            served.team["ann"].tasks.start(served.task.id)
+            assert _six_saves(served, dataset) == [""] * 6
+            assert len(served.team["ada"].annotations.list_annotations(served.task.id)) == 6
+        finally:
+            served.stop()
