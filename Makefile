@@ -44,6 +44,7 @@ bench: install consumers
 	$(BIN)/python bench/board_ui.py
 	$(BIN)/python bench/annotator_ui.py
 	$(BIN)/python bench/served_save.py
+	$(BIN)/python bench/served_load.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/export_language.py
 	$(BIN)/python bench/login_flood.py
