@@ -14,6 +14,15 @@ from tests.ui.test_served_app import Served
 
 def _workers_of(folder: Path) -> list[int]:
     """Processes running ``annotation-kit worker`` on the workspace in ``folder``."""
+    return _processes_of(folder, b"worker")
+
+
+def _servers_of(folder: Path) -> list[int]:
+    """Processes running ``annotation-kit serve`` on the workspace in ``folder``."""
+    return _processes_of(folder, b"serve")
+
+
+def _processes_of(folder: Path, command_name: bytes) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -22,7 +31,7 @@ def _workers_of(folder: Path) -> list[int]:
             command = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"worker" in command and any(str(folder).encode() in part for part in command):
+        if command_name in command and any(str(folder).encode() in part for part in command):
             found.append(int(entry.name))
     return found
 
@@ -57,21 +66,6 @@ def test_serve_starts_a_worker_that_runs_jobs_and_ends_with_it(tmp_path, monkeyp
         served.team["ada"].close()
     assert left == []
     assert connected == []  # the Queue page says no worker is connected
-
-
-def _servers_of(folder: Path) -> list[int]:
-    """Processes running ``annotation-kit serve`` on the workspace in ``folder``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"serve" in command and any(str(folder).encode() in part for part in command):
-            found.append(int(entry.name))
-    return found
 
 
 def test_the_processes_of_num_procs_end_with_the_server(tmp_path):
