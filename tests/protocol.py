@@ -170,7 +170,10 @@ def decode(value: Any) -> Any:
     """A value as Bokeh sent it, as plain Python (maps as dicts)."""
     if isinstance(value, dict):
         if value.get("type") == "map":
-            return {decode(k): decode(v) for k, v in value.get("entries", [])}
+            entries = [(decode(k), decode(v)) for k, v in value.get("entries", [])]
+            if all(isinstance(k, str | int | float | bool) for k, _ in entries):
+                return dict(entries)
+            return entries  # keys that are not plain values: kept as pairs
         return {k: decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [decode(v) for v in value]
