@@ -10,7 +10,9 @@ import asyncio
 import json
 import re
 import time
+import traceback
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -47,6 +49,11 @@ async def log_in(base: str, name: str, password: str) -> httpx.Cookies:
         return http.cookies
 
 
+DIAGNOSES: list[Callable[[], str]] = []
+"""What a test's servers can tell when a page waited in vain (their log, their database's
+waits): added to the error, read at that moment rather than after the test cleaned up."""
+
+
 class Page:
     """One open page (one Bokeh session) of one logged-in person."""
 
@@ -59,6 +66,11 @@ class Page:
         """Write id → when its answer (``_done``) arrived (``time.perf_counter``)."""
         self.refused: dict[str, str] = {}
         """Write id → the refusal (``_error``) its answer carried."""
+        self.ended = ""
+        """Why the page stopped reading (the server closed it, or it was closed)."""
+        self.problems: list[str] = []
+        """Messages this client could not read (the page went on reading the next ones)."""
+        self.received = 0
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
@@ -118,15 +130,31 @@ class Page:
         )
 
     async def wait(self, condition: Any, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        received = self.received
         while not condition():
-            if self.closed or time.monotonic() > deadline:
-                raise TimeoutError("the page did not get the awaited answer")
+            if self.closed or time.monotonic() > started + timeout:
+                raise TimeoutError(self._why(time.monotonic() - started, received))
             await asyncio.sleep(0.01)
+
+    def _why(self, waited: float, received: int) -> str:
+        lines = [
+            f"the page did not get the awaited answer: waited {waited:.1f} s, "
+            f"{self.received - received} message(s) came meanwhile, "
+            + (f"the page had ended ({self.ended})" if self.closed else "the page was open")
+        ]
+        lines += [f"could not read a message: {p}" for p in self.problems[-3:]]
+        for diagnose in list(DIAGNOSES):
+            try:
+                lines.append(diagnose())
+            except Exception as exc:  # a diagnosis must not hide the failure
+                lines.append(f"(diagnosis failed: {exc!r})")
+        return "\n".join(lines)
 
     def close(self) -> None:
         """Close the connection at once, as a closed tab does (nothing waits for answers)."""
         self.closed = True
+        self.ended = self.ended or "closed by the client"
         self._reader.cancel()
         self.socket.close()
 
@@ -134,36 +162,45 @@ class Page:
         try:
             while True:
                 header, content = await _receive(self.socket)
+                self.received += 1
                 if header["msgtype"] != "PATCH-DOC":
                     continue
-                now = time.perf_counter()
-                events = content.get("events", [])
-                error = next(
-                    (
-                        e["new"]
-                        for e in events
-                        if e.get("kind") == "ModelChanged" and e.get("attr") == "_error"
-                    ),
-                    "",
-                )
-                for event in events:
-                    if event.get("kind") == "ModelChanged":
-                        target = self.models.setdefault(event["model"]["id"], {})
-                        target[event["attr"]] = decode(event["new"])
-                        if event["attr"] == "_done":
-                            for done in event["new"]:
-                                if done not in self.answered:
-                                    self.answered[done] = now
-                                    if error:
-                                        self.refused[done] = error
-                    elif event.get("kind") == "RootAdded":
-                        _collect({"roots": [event["model"]]}, self.models)
-                    for found in _objects(event):
-                        _collect({"roots": [found]}, self.models)
-        except (asyncio.CancelledError, ConnectionError, TypeError):
-            pass
+                try:
+                    self._patch(content)
+                except Exception:  # this client's bug: say so, and go on reading
+                    self.problems.append(traceback.format_exc(limit=3))
+        except (asyncio.CancelledError, ConnectionError) as exc:
+            self.ended = self.ended or repr(exc)
+        except Exception as exc:  # said in the error of whoever waits
+            self.ended = self.ended or f"{exc!r}: {traceback.format_exc(limit=3)}"
         finally:
             self.closed = True
+
+    def _patch(self, content: dict[str, Any]) -> None:
+        now = time.perf_counter()
+        events = content.get("events", [])
+        error = next(
+            (
+                e["new"]
+                for e in events
+                if e.get("kind") == "ModelChanged" and e.get("attr") == "_error"
+            ),
+            "",
+        )
+        for event in events:
+            if event.get("kind") == "ModelChanged":
+                target = self.models.setdefault(event["model"]["id"], {})
+                target[event["attr"]] = decode(event["new"])
+                if event["attr"] == "_done":
+                    for done in event["new"]:
+                        if done not in self.answered:
+                            self.answered[done] = now
+                            if error:
+                                self.refused[done] = error
+            elif event.get("kind") == "RootAdded":
+                _collect({"roots": [event["model"]]}, self.models)
+            for found in _objects(event):
+                _collect({"roots": [found]}, self.models)
 
 
 def decode(value: Any) -> Any:

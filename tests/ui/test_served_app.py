@@ -6,6 +6,7 @@ browser sends chooses the user; an admin pauses and resumes the queue from the Q
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from annotation_kit import events, synthetic
 from annotation_kit.jobs.worker import execute
 from annotation_kit.models import Task
 from annotation_kit.workflow import Status
+from tests import protocol
 from tests.conftest import _empty_database, make_team
 from tests.frontends import free_port, stop, wait_http
 from tests.ui.conftest import box, shot
@@ -96,8 +98,26 @@ class Served:
                 stderr=subprocess.STDOUT,
             )
         wait_http(f"{self.base}/login", self.process, log=self.log)
+        protocol.DIAGNOSES.append(self.diagnosis)
+
+    def diagnosis(self) -> str:
+        """The server's last log lines and, on PostgreSQL, who waits in the database now."""
+        lines = self.log.read_text(errors="replace").splitlines()[-40:]
+        said = [f"serve.log of the server on port {self.port} (last lines):", *lines]
+        ada = self.team["ada"]
+        if ada.db.dialect == "postgresql":
+            query = text(
+                "SELECT pid, state, wait_event_type, wait_event, "
+                "now() - xact_start AS age, left(query, 120) AS query FROM pg_stat_activity "
+                "WHERE datname = current_database() AND state <> 'idle' AND pid <> pg_backend_pid()"
+            )
+            with ada.db.engine.connect() as conn:
+                said += ["PostgreSQL, connections not idle:", *map(str, conn.execute(query))]
+        return "\n".join(said)
 
     def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            protocol.DIAGNOSES.remove(self.diagnosis)
         stop(self.process)
         self.team["ada"].close()
 
