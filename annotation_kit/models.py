@@ -308,9 +308,18 @@ class TaskMember(Base):
     task_id: Mapped[int] = mapped_column(
         ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     duty: Mapped[Duty] = mapped_column(_enum(Duty), primary_key=True)
     user: Mapped[User] = relationship(lazy="joined")
+    # The task's status and creation time, copied by the database (triggers of migration 0016)
+    # whenever a member is added or the task's status changes: a person's board counts and
+    # lists their tasks from one index of this table, without touching ``tasks``.
+    status: Mapped[Status | None] = mapped_column(_enum(Status), nullable=True)
+    created_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_task_members_person", "user_id", "status", "created_at", "task_id", "duty"),
+    )
 
 
 class TaskDataset(Base):

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, union_all
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import ColumnElement, Select, func, select, union_all
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from . import _text, feedback, progress, projects, visibility
 from ._paging import Page, check_page, contains
 from .database import readonly
 from .errors import ValidationError
 from .models import Task, TaskMember, User
-from .workflow import Status
+from .workflow import Duty, Status, is_supervisor
 
 __all__ = [
     "Board",
@@ -73,31 +73,107 @@ def _filtered(
     project: str | int | None = None,
     assignee: str | None = None,
     search: str | None = None,
+    person: int | None = None,
 ) -> Select[Any]:
-    query = query.where(visibility.tasks_seen(by))
-    if status is not None:
-        wanted = [status] if isinstance(status, str) else list(status)
-        try:
-            query = query.where(Task.status.in_([Status(s) for s in wanted]))
-        except ValueError:
-            raise ValidationError(
-                f"unknown status in {wanted!r}; statuses: {', '.join(Status)}"
-            ) from None
+    if person is not None:  # the filters select this person's own tasks (see _person)
+        query = query.where(Task.id.in_(select(TaskMember.task_id).where(_once(person))))
+    else:
+        query = query.where(visibility.tasks_seen(by))
+        if assignee:
+            query = query.where(
+                select(TaskMember.task_id)
+                .join(User, User.id == TaskMember.user_id)
+                .where(TaskMember.task_id == Task.id, User.name == assignee)
+                .exists()
+            )
+    if (statuses := _statuses(status)) is not None:
+        query = query.where(Task.status.in_(statuses))
     if project is not None:
         query = query.where(Task.project_id == projects.get(session, project).id)
-    if assignee:
-        query = query.where(
-            select(TaskMember.task_id)
-            .join(User, User.id == TaskMember.user_id)
-            .where(TaskMember.task_id == Task.id, User.name == assignee)
-            .exists()
-        )
     if search:
         pattern = contains(search)
         query = query.where(
             Task.name.ilike(pattern, escape="\\") | Task.description.ilike(pattern, escape="\\")
         )
     return query
+
+
+def _person(
+    session: Session,
+    by: User,
+    *,
+    project: str | int | None = None,
+    assignee: str | None = None,
+    search: str | None = None,
+) -> int | None:
+    """The id of the person whose own tasks (as annotator or reviewer) are exactly what ``by``
+    sees under these filters — their board and lists are then read from the members' index
+    (migration 0016), however many tasks they are on — or None when the filters select
+    something else (a search, a project, someone else's tasks in one's projects...)."""
+    if search or project is not None:
+        return None
+    if assignee:
+        if assignee == by.name:
+            return by.id  # everyone sees the tasks they are on
+        if not is_supervisor(by):
+            return None
+        return session.scalar(select(User.id).where(User.name == assignee)) or 0  # 0: nobody's
+    if is_supervisor(by) or visibility.sees_project_tasks(session, by):
+        return None
+    return by.id
+
+
+def _once(person: int) -> ColumnElement[bool]:
+    """Member rows of ``person``, one per task: their annotator row, or their reviewer row on
+    a task they do not also annotate."""
+    also = aliased(TaskMember)
+    annotates = (
+        select(also.task_id)
+        .where(
+            also.task_id == TaskMember.task_id,
+            also.user_id == person,
+            also.duty == Duty.ANNOTATOR,
+        )
+        .exists()
+    )
+    return (TaskMember.user_id == person) & ((TaskMember.duty == Duty.ANNOTATOR) | ~annotates)
+
+
+def _person_counts(session: Session, person: int) -> dict[Status, int]:
+    """The person's tasks per status: one index range, grouped in its order."""
+    counts = dict.fromkeys(Status, 0)
+    query = select(TaskMember.status, func.count()).where(_once(person))
+    for status, n in session.execute(query.group_by(TaskMember.status)):
+        if status is not None:
+            counts[Status(status)] = n
+    return counts
+
+
+def _person_ids(person: int, statuses: Sequence[Status] | None, sort: str) -> Select[Any]:
+    """Ids of the person's tasks (of these statuses) in creation order, from the index."""
+    query = select(TaskMember.task_id).where(_once(person))
+    if statuses is not None:
+        query = query.where(TaskMember.status.in_(list(statuses)))
+    if sort.startswith("-"):
+        return query.order_by(TaskMember.created_at.desc(), TaskMember.task_id.desc())
+    return query.order_by(TaskMember.created_at.asc(), TaskMember.task_id.asc())
+
+
+def _statuses(status: Status | str | Sequence[Status | str] | None) -> list[Status] | None:
+    if status is None:
+        return None
+    wanted = [status] if isinstance(status, str) else list(status)
+    try:
+        return [Status(s) for s in wanted]
+    except ValueError:
+        raise ValidationError(
+            f"unknown status in {wanted!r}; statuses: {', '.join(Status)}"
+        ) from None
+
+
+def _by_ids(session: Session, ids: Sequence[int], sort: str) -> list[Task]:
+    query = select(Task).options(lazyload(Task.creator)).where(Task.id.in_(list(ids)))
+    return list(session.scalars(query.order_by(*_order(sort))).unique().all())
 
 
 def _order(sort: str) -> list[Any]:
@@ -159,20 +235,33 @@ def list_tasks(
     descending. Only tasks ``by`` may see are listed (:mod:`annotation_kit.visibility`).
     """
     check_page(page, page_size)
+    order = _order(sort)
+    person = _person(session, by, project=project, assignee=assignee, search=search)
     filters = {
         "by": by,
         "status": status,
         "project": project,
         "assignee": assignee,
         "search": search,
+        "person": person,
     }
+    found: Sequence[Task]
+    if person is not None and sort.lstrip("-") == "created_at":  # one index, in its order
+        statuses = _statuses(status)
+        counts = _person_counts(session, person)
+        total = sum(n for s, n in counts.items() if statuses is None or s in statuses)
+        ids = session.scalars(
+            _person_ids(person, statuses, sort).limit(page_size).offset((page - 1) * page_size)
+        ).all()
+        found = _by_ids(session, ids, sort)
+        return Page(items=cards(session, found), total=total, page=page, page_size=page_size)
     total = (
         session.scalar(_filtered(session, select(func.count()).select_from(Task), **filters)) or 0
     )
     found = (
         session.scalars(
             _filtered(session, select(Task).options(lazyload(Task.creator)), **filters)
-            .order_by(*_order(sort))
+            .order_by(*order)
             .limit(page_size)
             .offset((page - 1) * page_size)
         )
@@ -219,38 +308,44 @@ def board(
 ) -> Board:
     """Counts per status and the first ``per_status`` cards of each column, of the tasks ``by``
     may see."""
-    filters = {"by": by, "project": project, "assignee": assignee, "search": search}
     _text.at_least(per_status, "per_status")
     order = _order(sort)
-    # One count per status (an index range each; cheaper than GROUP BY on SQLite) ...
-    row = session.execute(
-        select(
-            *(
-                _filtered(
-                    session, select(func.count()).select_from(Task), status=status, **filters
-                ).scalar_subquery()
-                for status in Status
+    person = _person(session, by, project=project, assignee=assignee, search=search)
+    filters = {
+        "by": by,
+        "project": project,
+        "assignee": assignee,
+        "search": search,
+        "person": person,
+    }
+    if person is not None:  # a person's own tasks: counted from the members' index
+        counts = _person_counts(session, person)
+    else:  # one count per status (an index range each; cheaper than GROUP BY on SQLite) ...
+        row = session.execute(
+            select(
+                *(
+                    _filtered(
+                        session, select(func.count()).select_from(Task), status=status, **filters
+                    ).scalar_subquery()
+                    for status in Status
+                )
             )
-        )
-    ).one()
-    counts = dict(zip(Status, row, strict=True))
+        ).one()
+        counts = dict(zip(Status, row, strict=True))
     # ... and the ids of every column's first cards in one statement.
     heads = [
-        _filtered(session, select(Task.id), status=status, **filters)
-        .order_by(*order)
+        (
+            _person_ids(person, [status], sort)
+            if person is not None and sort.lstrip("-") == "created_at"
+            else _filtered(session, select(Task.id), status=status, **filters).order_by(*order)
+        )
         .limit(per_status)
         .subquery()
         for status in Status
-        if counts[status]
+        if counts[status] and per_status
     ]
-    ids = set(session.scalars(union_all(*(select(h.c.id) for h in heads)))) if heads else set()
-    found = (
-        session.scalars(
-            select(Task).options(lazyload(Task.creator)).where(Task.id.in_(ids)).order_by(*order)
-        )
-        .unique()
-        .all()
-    )
+    ids = set(session.scalars(union_all(*(select(h.c[0]) for h in heads)))) if heads else set()
+    found = _by_ids(session, sorted(ids), sort)
     columns: dict[Status, list[TaskCard]] = {status: [] for status in Status}
     for card in cards(session, found):
         columns[card.status].append(card)

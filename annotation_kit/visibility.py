@@ -32,6 +32,7 @@ __all__ = [
     "require_dataset",
     "require_project",
     "require_task",
+    "sees_project_tasks",
     "tasks_seen",
 ]
 
@@ -56,6 +57,15 @@ def tasks_seen(user: User) -> ColumnElement[bool]:
         select(projects.id).where(projects.project_id.in_(_projects(user))),
     )
     return Task.id.in_(theirs)
+
+
+def sees_project_tasks(session: Session, user: User) -> bool:
+    """Whether ``user`` sees any task beyond their own through a project (a supervisor sees
+    every task: True when there is one)."""
+    found = select(Task.id).limit(1)
+    if not is_supervisor(user):
+        found = found.where(Task.project_id.in_(_projects(user)))
+    return session.scalar(found) is not None
 
 
 def datasets_seen(user: User) -> ColumnElement[bool]:

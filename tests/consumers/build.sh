@@ -23,6 +23,10 @@ py311() {
 }
 export LR_PYTHON312="${LR_PYTHON312:-$(py312)}" LR_PYTHON="${LR_PYTHON:-$(py311)}"
 quiet() { "$@" 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2); }
+# one build at a time (a second `make` waits rather than deleting what the first installs)
+mkdir -p "$LR_HOME"
+exec 9>"$LR_HOME/.build.lock"
+flock 9
 
 bash "$here/lerobot06_venv.sh"
 bash "$here/lerobot_venv.sh" | grep -v 'check a dataset\|bin/python lerobot_check'
@@ -30,7 +34,7 @@ bash "$here/lerobot_venv.sh" | grep -v 'check a dataset\|bin/python lerobot_chec
 pinned_venv() {  # name, python, stamp text, then pip arguments
   local name="$1" python="$2" want="$3"; shift 3
   local venv="$LR_HOME/$name"
-  if [[ -f "$venv/.stamp" && "$(cat "$venv/.stamp")" == "$want" ]]; then
+  if [[ -f "$venv/.stamp" && -x "$venv/bin/python" && "$(cat "$venv/.stamp")" == "$want" ]]; then
     echo "$name: up to date ($venv)"; return
   fi
   rm -rf "$venv"
