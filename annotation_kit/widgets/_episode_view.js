@@ -25,11 +25,42 @@ function episodeView(model, opts) {
   const absorb = () => {
     const p = model.get("prefetch");
     if (!p || !p.at) return;
-    for (const [id, src] of Object.entries(p.src)) { cached.src.delete(id); cached.src.set(id, src); }
+    for (const [id, image] of Object.entries(p.src)) {
+      const url = cached.src.get(id);
+      cached.src.delete(id);
+      cached.src.set(id, url || imageUrl(image));
+    }
     for (const [camera, times] of Object.entries(p.at))
       for (const [t, id] of Object.entries(times)) cached.at.set(`${p.dataset}|${camera}|${t}`, id);
-    for (const map of [cached.src, cached.at]) while (map.size > CACHE) map.delete(map.keys().next().value);
+    while (cached.src.size > CACHE) {
+      const [id, url] = cached.src.entries().next().value;
+      cached.src.delete(id);
+      URL.revokeObjectURL(url);
+    }
+    while (cached.at.size > CACHE) cached.at.delete(cached.at.keys().next().value);
   };
+  // A frame's bytes arrive as a binary buffer (ArrayBuffer from Bokeh, DataView from Jupyter):
+  // shown through a blob: address, made once per frame and freed when the frame is dropped.
+  const shownUrls = new Map();  // the frames Python sent for the playhead, by their bytes
+  function imageUrl(image) {
+    const data = image.data;
+    const bytes = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data;
+    return URL.createObjectURL(new Blob([bytes], { type: image.mime }));
+  }
+  function shownUrl(frame) {
+    if (!frame?.data) return "";
+    let url = shownUrls.get(frame.data);
+    if (!url) {
+      url = imageUrl(frame);
+      shownUrls.set(frame.data, url);
+      while (shownUrls.size > 32) {  // a few screens' worth: older ones are no longer shown
+        const [key, old] = shownUrls.entries().next().value;
+        shownUrls.delete(key);
+        URL.revokeObjectURL(old);
+      }
+    }
+    return url;
+  }
   model.on("change:prefetch", absorb);
   /** The frame of ``camera`` at the playhead: sent ahead, else the last one Python sent. */
   /** The figure shown per camera, kept while its frame is the same. */
@@ -39,7 +70,8 @@ function episodeView(model, opts) {
     const t = model.get("playhead");
     const id = cached.at.get(`${model.get("dataset")}|${camera}|${t}`);
     if (id && cached.src.has(id)) return { src: cached.src.get(id), at: t };
-    return model.get("frames")[camera];
+    const sent = model.get("frames")[camera];
+    return sent && { src: shownUrl(sent), at: sent.at, error: sent.error };
   }
 
   function seek(ns) {

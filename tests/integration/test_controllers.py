@@ -440,12 +440,15 @@ def test_episode_annotator(work):
     ann = Host(episode_annotator.SPEC, team["ann"], sent, task=task_id)
     assert (ann.dataset, ann.can_edit, ann.segments) == (ids[0], True, [])
     assert ann.cameras and set(ann.frames) == set(ann.shown_cameras)
-    assert all(f["src"].startswith("data:image/") for f in ann.frames.values())
+    # the encoded image itself (sent as a binary buffer), not base64 text
+    assert all(f["mime"].startswith("image/") for f in ann.frames.values())
+    assert all(isinstance(f["data"], bytes) and f["data"] for f in ann.frames.values())
     assert [w["name"] for w in ann.windows] == ann.shown_signals
     assert (ann.skills, ann.labels) == (["pick", "place"], ["bowl", "cup"])
     ann.set(playhead=SECOND)
     assert {f["at"] for f in ann.frames.values()} == {SECOND}
     assert ann.prefetch["at"], "frames near the playhead were not sent ahead"
+    assert all(isinstance(f["data"], bytes) for f in ann.prefetch["src"].values())
 
     note = ann.ok("add", start_ns=SECOND, end_ns=2 * SECOND, skill="pick", labels=["cup"])
     [segment] = ann.segments

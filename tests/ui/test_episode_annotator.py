@@ -223,7 +223,19 @@ def test_annotate_in_jupyterlab(workspace, jupyter_lab, page):
     [made] = wait_count(page, team, task, first, 1)
     assert (made.start_ns, made.end_ns) == (0, 2 * SECOND)
     assert team["ada"].skills.get(made.skill_id).name == "pour"
+    assert_frames_drawn(page)  # bytes through the Jupyter widget protocol: real pictures
     shot(page, "episode_annotator_jupyterlab")
+
+
+def assert_frames_drawn(page) -> None:
+    """Every camera's frame on screen is a decoded picture from the frame's bytes (a blob:
+    address made of the binary buffer the host sent)."""
+    images = page.locator("[data-testid=episode-annotator] img").all()
+    assert images
+    for image in images:
+        image.evaluate("i => i.decode()")  # fails on bytes that are not a picture
+        drawn = image.evaluate("i => [i.src.slice(0, 5), i.naturalWidth > 0]")
+        assert drawn == ["blob:", True]
 
 
 def test_forged_requests_are_refused_and_undo_restores_a_deletion(workspace):
@@ -279,6 +291,7 @@ def test_space_plays_and_pauses(workspace, panel_app, page):
     at = {img.get_attribute("data-at") for img in page.locator("img").all()}
     seconds = float(paused.split(" /")[0])
     assert len(at) == 1 and abs(int(at.pop()) / 1e9 - seconds) < 0.001
+    assert_frames_drawn(page)  # frames sent ahead (bytes over Bokeh's websocket) as pictures
 
 
 def test_the_project_s_skills_labels_and_guideline_beside_the_timeline(workspace, panel_app, page):
