@@ -318,7 +318,7 @@ class TaskMember(Base):
     created_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("ix_task_members_person", "user_id", "status", "created_at", "task_id", "duty"),
+        Index("ix_task_members_person", "user_id", "duty", "status", "created_at", "task_id"),
     )
 
 

@@ -139,19 +139,49 @@ def _once(person: int) -> ColumnElement[bool]:
     return (TaskMember.user_id == person) & ((TaskMember.duty == Duty.ANNOTATOR) | ~annotates)
 
 
-def _person_counts(session: Session, person: int) -> dict[Status, int]:
-    """The person's tasks per status: one index range, grouped in its order."""
-    counts = dict.fromkeys(Status, 0)
-    query = select(TaskMember.status, func.count()).where(_once(person))
-    for status, n in session.execute(query.group_by(TaskMember.status)):
-        if status is not None:
-            counts[Status(status)] = n
-    return counts
+def _person_counts(session: Session, person: int) -> tuple[dict[Status, int], list[Duty]]:
+    """The person's tasks per status, and the duties they hold: a count of one index range
+    per duty and status (the database counts a range without reading rows). Someone who both
+    annotates and reviews a task is on it once: the tasks of the duty they hold less often
+    are checked for the other."""
+    cells = [(duty, status) for duty in Duty for status in Status]
+    ranges = (
+        select(func.count())
+        .select_from(TaskMember)
+        .where(TaskMember.user_id == person, TaskMember.duty == duty, TaskMember.status == status)
+        .scalar_subquery()
+        for duty, status in cells
+    )
+    per = dict(zip(cells, session.execute(select(*ranges)).one(), strict=True))
+    held = {d: sum(per[d, s] for s in Status) for d in Duty if any(per[d, s] for s in Status)}
+    counts = {status: sum(per[d, status] for d in Duty) for status in Status}
+    if len(held) > 1:
+        fewer = min(held, key=held.__getitem__)
+        other = Duty.REVIEWER if fewer == Duty.ANNOTATOR else Duty.ANNOTATOR
+        also = aliased(TaskMember)
+        both = (
+            select(also.task_id)
+            .where(also.task_id == TaskMember.task_id, also.user_id == person, also.duty == other)
+            .exists()
+        )
+        twice = select(TaskMember.status, func.count()).where(
+            TaskMember.user_id == person, TaskMember.duty == fewer, both
+        )
+        for status, n in session.execute(twice.group_by(TaskMember.status)):
+            counts[Status(status)] -= n
+    return counts, list(held)
 
 
-def _person_ids(person: int, statuses: Sequence[Status] | None, sort: str) -> Select[Any]:
-    """Ids of the person's tasks (of these statuses) in creation order, from the index."""
-    query = select(TaskMember.task_id).where(_once(person))
+def _person_ids(
+    person: int, duties: Sequence[Duty], statuses: Sequence[Status] | None, sort: str
+) -> Select[Any]:
+    """Ids of the person's tasks (of these statuses) in creation order: the index's own order
+    for someone of one duty (the usual case)."""
+    query = select(TaskMember.task_id)
+    if len(duties) == 1:
+        query = query.where(TaskMember.user_id == person, TaskMember.duty == duties[0])
+    else:
+        query = query.where(_once(person))
     if statuses is not None:
         query = query.where(TaskMember.status.in_(list(statuses)))
     if sort.startswith("-"):
@@ -248,11 +278,10 @@ def list_tasks(
     found: Sequence[Task]
     if person is not None and sort.lstrip("-") == "created_at":  # one index, in its order
         statuses = _statuses(status)
-        counts = _person_counts(session, person)
+        counts, duties = _person_counts(session, person)
         total = sum(n for s, n in counts.items() if statuses is None or s in statuses)
-        ids = session.scalars(
-            _person_ids(person, statuses, sort).limit(page_size).offset((page - 1) * page_size)
-        ).all()
+        mine = _person_ids(person, duties, statuses, sort)
+        ids = session.scalars(mine.limit(page_size).offset((page - 1) * page_size)).all()
         found = _by_ids(session, ids, sort)
         return Page(items=cards(session, found), total=total, page=page, page_size=page_size)
     total = (
@@ -318,8 +347,9 @@ def board(
         "search": search,
         "person": person,
     }
+    duties: list[Duty] = []
     if person is not None:  # a person's own tasks: counted from the members' index
-        counts = _person_counts(session, person)
+        counts, duties = _person_counts(session, person)
     else:  # one count per status (an index range each; cheaper than GROUP BY on SQLite) ...
         row = session.execute(
             select(
@@ -335,7 +365,7 @@ def board(
     # ... and the ids of every column's first cards in one statement.
     heads = [
         (
-            _person_ids(person, [status], sort)
+            _person_ids(person, duties, [status], sort)
             if person is not None and sort.lstrip("-") == "created_at"
             else _filtered(session, select(Task.id), status=status, **filters).order_by(*order)
         )

@@ -6,10 +6,10 @@ Create Date: 2026-12-07 13:00:00
 
 ``task_members`` gets the task's ``status`` and ``created_at``, kept by triggers whoever
 writes (the ORM, a bulk statement, plain SQL): copied when a member is added, followed when
-the task's status (or creation time) changes. The index ``(user_id, status, created_at,
-task_id, duty)`` answers a person's counts per status and newest tasks per status without
-touching ``tasks`` (a person on every one of 100k tasks: an index range per status). It
-replaces the index on ``user_id`` alone.
+the task's status (or creation time) changes. The index ``(user_id, duty, status,
+created_at, task_id)`` answers a person's counts per status and newest tasks per status without
+touching ``tasks`` (a person on every one of 100k tasks: an index range per duty and status).
+It replaces the index on ``user_id`` alone.
 """
 
 from collections.abc import Sequence
@@ -38,7 +38,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_task_members_person",
         "task_members",
-        ["user_id", "status", "created_at", "task_id", "duty"],
+        ["user_id", "duty", "status", "created_at", "task_id"],
     )
     if op.get_bind().dialect.name == "sqlite":
         op.execute(
