@@ -164,6 +164,31 @@ class _App:
         return build
 
 
+def _one_page_built_at_a_time() -> None:
+    """Pages are built one at a time, still off the event loop. Bokeh 3.10 builds each new
+    session's page in a worker thread, and Panel's page set-up is not safe to run in two
+    threads at once: reading the page's address (``Location.from_request``) lifts and restores
+    the read-only flags of parameters every page shares, so two pages opened together could
+    fail with "Read-only parameter 'port' cannot be modified" (seen when five people reopened
+    their pages after a restart). Building them in turn costs little: the build is Python work
+    that takes turns for the interpreter anyway."""
+    import threading
+
+    from panel.io.application import Application
+
+    if getattr(Application.initialize_document, "_in_turn", False):
+        return
+    build = Application.initialize_document
+    turn = threading.Lock()
+
+    def in_turn(self: Any, doc: Any) -> Any:
+        with turn:
+            return build(self, doc)
+
+    in_turn._in_turn = True  # type: ignore[attr-defined]
+    Application.initialize_document = in_turn
+
+
 def _answers_without_delay() -> None:
     """Panel's websocket handler, with Nagle's algorithm off: a Bokeh message is several
     websocket frames written one after another, and the kernel would otherwise hold the later
@@ -264,6 +289,7 @@ def serve(
 
         os.register_at_fork(after_in_child=end_with_the_parent)
     _answers_without_delay()
+    _one_page_built_at_a_time()
     os.environ.setdefault(THREADS_ENV, "1")  # reports take one core, never the pages' others
     # a thread waiting for the GIL (a save back from the database, the event loop) gets it
     # within 0.5 ms of a long computation's turn (a report's charts), not 5 ms: otherwise each

@@ -198,3 +198,24 @@ def test_a_save_the_server_cannot_answer_shows_saving_survives_a_closed_tab_and_
     assert len(team.stored(name)) == before + 1
     assert again.locator("[data-testid=pending]").count() == 0
     context.close()
+
+
+def test_pages_opened_together_are_all_built(team):
+    """Fifteen pages opened at once (five people, three tabs each, as after a restart): every
+    one is built whole and no page build fails in the server (Panel's page set-up is not safe
+    in two threads at once; the server builds pages in turn). A fresh server: its first pages."""
+    team.restart()
+    before = len(team.log.read_text(errors="replace"))
+
+    async def run() -> list[bool]:
+        pages = await asyncio.gather(*(_open(team, n) for n in team.people * 3))
+        built = [_has(page, ANNOTATE) for page in pages]
+        for page in pages:
+            page.close()
+        return built
+
+    with ThreadPoolExecutor(1) as pool:
+        built = pool.submit(lambda: asyncio.run(run())).result()
+    assert built == [True] * 15
+    said = team.log.read_text(errors="replace")[before:]
+    assert "Traceback" not in said, said[said.index("Traceback") :][:3000]
