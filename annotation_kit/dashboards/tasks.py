@@ -4,6 +4,7 @@ or the review form opened from the details."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -33,6 +34,9 @@ DETAIL_DELAY_MS = 1500
 """How long after the last save below them the details are read again: long enough that an
 annotator saving steadily (a segment every second or two) is not slowed by reloads of counts
 and history, which on a busy server would otherwise follow every save."""
+DETAIL_EVERY_S = 6.0
+"""And no more often than this while the saves go on: the counts above the annotator lag a
+few seconds behind a steady stream of saves (each save's own answer is never delayed)."""
 
 
 class TasksDashboard(pn.viewable.Viewer):
@@ -60,6 +64,7 @@ class TasksDashboard(pn.viewable.Viewer):
         self.detail = TaskDetailPanel(workspace)
         self.work: Any = None
         self._pending: Any = None
+        self._followed = 0.0  # when the details last followed the saves below (monotonic)
         self._whole = False  # a save below asks for the whole details, not their progress
         self._page = pn.Column(self.board, self.detail, sizing_mode="stretch_width")
         self.board.param.watch(self._opened, ["opened"])
@@ -106,10 +111,12 @@ class TasksDashboard(pn.viewable.Viewer):
         if self._pending is not None:
             with contextlib.suppress(ValueError):  # it may have run meanwhile
                 doc.remove_timeout_callback(self._pending)
-        self._pending = doc.add_timeout_callback(self._reload_detail, DETAIL_DELAY_MS)
+        wait_s = max(DETAIL_DELAY_MS / 1000, self._followed + DETAIL_EVERY_S - time.monotonic())
+        self._pending = doc.add_timeout_callback(self._reload_detail, int(wait_s * 1000))
 
     def _reload_detail(self) -> None:
         self._pending = None
+        self._followed = time.monotonic()
         whole, self._whole = self._whole, False
         if whole:
             self.detail.reload()

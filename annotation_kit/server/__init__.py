@@ -164,6 +164,15 @@ class _App:
         return build
 
 
+def _charts_imported() -> None:
+    """Import now what the first chart on a page would import: plotly loads its figure
+    classes on first use (about a second of imports holding the interpreter), which would
+    otherwise land on whoever opens Statistics first and on every page served meanwhile."""
+    import plotly.graph_objs as go
+
+    _ = go.Figure, go.FigureWidget
+
+
 def _one_page_built_at_a_time() -> None:
     """Pages are built one at a time, still off the event loop. Bokeh 3.10 builds each new
     session's page in a worker thread, and Panel's page set-up is not safe to run in two
@@ -260,6 +269,7 @@ def serve(
     pn.config.authorize_callback = app.authorize
     pn.config.auth_template = str(Path(__file__).parent / "denied.html")
     pn.extension("plotly")
+    _charts_imported()
     apps: dict[str, Any] = {"/": app.page(None)}
     apps |= {page.slug: app.page(page) for page in PAGES}
     origins = list(websocket_origins) or [f"{address}:{port}", f"localhost:{port}"]
