@@ -18,8 +18,11 @@ the protocol saves (send → the answer naming its id) and of the Chromium sessi
 Label Studio's create p50/p95; server CPU (% of one core) and memory per session; the load
 average. Run: ``python bench/served_load.py [--people 1,10,20] [--seconds 30]
 [--db sqlite|postgresql] [--num-procs 1] [--no-ls] [--no-browser] [--no-manager] [--closed]
-[--flood 4]`` (``--closed``: each person saves again as soon as answered, for throughput;
-``--flood N``: N clients post wrong passwords from one address meanwhile).
+[--flood 4] [--timeline] [--profile FILE]`` (``--closed``: each person saves again as soon as
+answered, for throughput; ``--flood N``: N clients post wrong passwords from one address
+meanwhile; ``--timeline``: the slowest save of each second; ``--profile``: py-spy's raw stacks
+of the server during each level, in FILE.<people> — sampling slows the server, so its latency
+figures are not the run's).
 """
 
 from __future__ import annotations
@@ -201,6 +204,11 @@ async def annotator(
     out["sent"] += len(sent)
     out["refused"] += [page.refused[i] for i in sent if i in page.refused]
     out["times"] += [(page.answered[i] - t) * 1000 for i, t in sent.items() if i in page.answered]
+    out.setdefault("timeline", []).extend(
+        (t - clock.began, (page.answered[i] - t) * 1000)
+        for i, t in sent.items()
+        if i in page.answered
+    )
     page.close()
 
 
@@ -317,14 +325,44 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
                 while not clock.started.is_set():
                     await asyncio.sleep(0.05)
                 usage["cpu0"], _ = server.usage()
+                spy = None
+                if args.profile:  # py-spy on the server for the run (raw: one stack a line)
+                    seconds = max(1, int(clock.until - time.perf_counter()))
+                    spy = subprocess.Popen(
+                        [
+                            Path(sys.executable).parent / "py-spy",
+                            "record",
+                            "--pid",
+                            str(server.process.pid),
+                            "--subprocesses",
+                            "--threads",
+                            "-r",
+                            "200",
+                            "-f",
+                            "raw",
+                            "-o",
+                            f"{args.profile}.{people}",
+                            "-d",
+                            str(seconds),
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
                 await asyncio.sleep(max(0.0, clock.until - time.perf_counter()))
                 usage["cpu1"], usage["rss"] = server.usage()
+                if spy is not None:
+                    await asyncio.to_thread(spy.wait)
 
             asyncio.run(everyone())
             if watcher is not None:
                 watcher.join()
             wall = clock.until - clock.began
             committed = workspace.committed(names)
+            if args.timeline:  # the slowest save answered per second of the run
+                buckets: dict[int, list[float]] = {}
+                for at, ms in out.get("timeline", []):
+                    buckets.setdefault(int(at), []).append(ms)
+                print(" ".join(f"{k}:{max(v):.0f}" for k, v in sorted(buckets.items())))
         finally:
             server.stop()
             workspace.close()
@@ -442,6 +480,12 @@ def main() -> None:
     parser.add_argument("--no-manager", dest="manager", action="store_false")
     parser.add_argument(
         "--flood", type=int, default=0, help="clients posting wrong passwords meanwhile"
+    )
+    parser.add_argument(
+        "--timeline", action="store_true", help="the slowest save per second of each run"
+    )
+    parser.add_argument(
+        "--profile", default="", help="py-spy the server into PROFILE.<people> (raw stacks)"
     )
     parser.add_argument(
         "--closed", action="store_true", help="each person saves again as soon as answered"

@@ -91,11 +91,19 @@ class Page:
             socket.protocol.set_nodelay(True)
         assert (await _receive(socket))[0]["msgtype"] == "ACK"
         await _send(socket, "PULL-DOC-REQ", {})
-        header_, content = await _receive(socket)
-        assert header_["msgtype"] == "PULL-DOC-REPLY", header_
+        early: list[dict[str, Any]] = []  # changes sent before the document: BokehJS keeps them
+        while True:
+            header_, content = await _receive(socket)
+            if header_["msgtype"] == "PULL-DOC-REPLY":
+                break
+            assert header_["msgtype"] == "PATCH-DOC", header_
+            early.append(content)
         models: dict[str, dict[str, Any]] = {}
         _collect(content["doc"], models)
-        return cls(socket, models)
+        page = cls(socket, models)
+        for patch in early:
+            page._patch(patch)
+        return page
 
     def widget(self, kind: str) -> tuple[str, str]:
         """The ids of the Panel component of the widget ``kind`` and of its synced state."""

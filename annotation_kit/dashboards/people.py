@@ -14,6 +14,7 @@ from ..errors import AnnotationKitError, ValidationError
 from ..widgets._lanes import pool
 from ..workflow import Role, Status, is_supervisor
 from ..workspace import Workspace
+from . import _drawing as drawing
 
 log = logging.getLogger(__name__)
 
@@ -116,20 +117,22 @@ class StatisticsDashboard(pn.viewable.Viewer):
         return io.StringIO(report_html(self.figures, title="annotation_kit overview"))
 
     def _overview(self) -> None:
-        self._show(self._read(figures_only=True))
+        self.reload(figures_only=True)
 
-    def reload(self) -> None:
-        """Read the figures again: on a served page off the event loop (the charts take a
-        while and everyone else's saves must not wait for them), shown when read."""
+    def reload(self, *, figures_only: bool = False) -> None:
+        """Read the figures again: on a served page off the event loop and their drawing in a
+        process of its own (the charts take a while and everyone else's saves must not wait
+        for them), shown when read."""
         doc = pn.state.curdoc
         if doc is None or doc.session_context is None:
-            self._show(self._read())
+            self._show(self._read(figures_only=figures_only))
             return
-        self.message.object = "<p class='ak-muted' data-testid='charts-loading'>Reading…</p>"
+        if not figures_only:  # after "Save view": that message stays while the charts follow
+            self.message.object = "<p class='ak-muted' data-testid='charts-loading'>Reading…</p>"
 
         def read() -> None:
             try:
-                found = self._read()
+                found = self._read(figures_only=figures_only, served=True)
             except Exception as exc:  # shown on the page, not only in a log
                 log.exception("statistics failed")
                 found = {"error": f"{type(exc).__name__}: {exc}"}
@@ -138,15 +141,16 @@ class StatisticsDashboard(pn.viewable.Viewer):
 
         pool().submit(read)
 
-    def _read(self, *, figures_only: bool = False) -> dict[str, Any]:
+    def _read(self, *, figures_only: bool = False, served: bool = False) -> dict[str, Any]:
         """The plotly overview for managers and admins (a visitor sees the tables only), as
         this person saved it; PNG from each chart's own toolbar (the camera). Then the tasks
-        per status and each task's progress."""
+        per status and each task's progress. ``served``: the charts are drawn in a process of
+        their own (:mod:`._drawing`)."""
         found: dict[str, Any] = {"figures": {}}
         if self.supervisor:
             from ..charts import overview
 
-            found["figures"] = overview(self.ws)
+            found["figures"] = (drawing.overview if served else overview)(self.ws)
         if figures_only:
             return found
         board = self.ws.task_queries.board(per_status=0)

@@ -270,6 +270,10 @@ def serve(
     pn.config.auth_template = str(Path(__file__).parent / "denied.html")
     pn.extension("plotly")
     _charts_imported()
+    if num_procs == 1:  # else each of tornado's processes starts its own on first use
+        from ..dashboards import _drawing
+
+        _drawing.start()
     apps: dict[str, Any] = {"/": app.page(None)}
     apps |= {page.slug: app.page(page) for page in PAGES}
     origins = list(websocket_origins) or [f"{address}:{port}", f"localhost:{port}"]

@@ -4,6 +4,7 @@ without a second terminal; the worker ends with the server, also when the server
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -131,3 +132,39 @@ def test_num_procs_on_postgresql_logs_people_in_and_saves_in_every_process(tmp_p
             assert len(served.team["ada"].annotations.list_annotations(served.task.id)) == 6
         finally:
             served.stop()
+
+
+def test_charts_are_drawn_in_a_process_that_ends_with_the_server(tmp_path):
+    """The Statistics page's charts are drawn beside the server (plotly's figure building
+    would otherwise hold everyone's saves); that process ends with the server, killed or not."""
+    import psutil
+
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    served = Served(f"sqlite:///{folder / 'workspace.db'}", folder, ["--workers", "0"])
+    try:
+        deadline = time.time() + 30
+        drawing: list[psutil.Process] = []
+        while not drawing and time.time() < deadline:
+            children = psutil.Process(served.process.pid).children(recursive=True)
+            drawing = [c for c in children if "spawn_main" in " ".join(c.cmdline())]
+            time.sleep(0.2)
+        assert len(drawing) == 1
+        from annotation_kit import charts
+        from annotation_kit.dashboards import _drawing
+
+        maya = served.team["maya"]
+        try:  # a drawing process of this test's own, used as a served page uses its own
+            drawn = _drawing.overview(maya)
+        finally:
+            _drawing._forget()
+        here = charts.overview(maya)
+        assert list(drawn) == list(here)
+        for name, figure in here.items():  # the same figures, taken up without a second check
+            assert json.loads(drawn[name].to_json()) == json.loads(figure.to_json()), name
+    finally:
+        os.kill(served.process.pid, signal.SIGKILL)
+        served.process.wait()
+        _drawing_gone = psutil.wait_procs(drawing, timeout=30)[1] if drawing else []
+        served.team["ada"].close()
+    assert _drawing_gone == []
