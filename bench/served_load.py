@@ -4,25 +4,26 @@ For each level of people (default 1, 10, 20, 50) it starts ``annotation-kit serv
 workspace (SQLite or PostgreSQL, ``--num-procs``), logs everyone in over HTTP and opens their
 pages with the protocol client of ``tests/protocol.py`` (Bokeh's websocket protocol, as BokehJS
 speaks it; no browser per person): every annotator saves a segment every 2 s (jittered) for
-``--seconds``, a manager keeps the Statistics page open (opened
-afresh every 30 s), and one real Chromium
-session, an annotator too, times Enter → the new row shown in its page. Then the same number of
+``--seconds``, one person in ten (from ten people on) is a reviewer judging an annotation
+every 2 s in the review form (four passes, then a rejection with a comment), a manager keeps
+the Statistics page open (opened afresh every 30 s), and one real Chromium session, an
+annotator too, times Enter → the new row shown in its page. Then the same number of
 concurrent clients create annotations in Label Studio 1.23.2 over its REST API, one every 2 s
 each (installed once in ``~/.cache/annotation-kit-bench/ls``: ``python3.12 -m venv ls &&
 ls/bin/pip install label-studio==1.23.2 'sentry-sdk<3'`` — Label Studio's Sentry set-up does
 not start with sentry-sdk 3).
 
-Printed per level: saves sent, committed (counted in the database), refused (answered with a
-reason, e.g. a database that stayed locked), lost (neither); the p50/p95/max of
-the protocol saves (send → the answer naming its id) and of the Chromium session (Enter → row);
-Label Studio's create p50/p95; server CPU (% of one core) and memory per session; the load
-average. Run: ``python bench/served_load.py [--people 1,10,20] [--seconds 30]
-[--db sqlite|postgresql] [--num-procs 1] [--no-ls] [--no-browser] [--no-manager] [--closed]
-[--flood 4] [--timeline] [--profile FILE]`` (``--closed``: each person saves again as soon as
-answered, for throughput; ``--flood N``: N clients post wrong passwords from one address
-meanwhile; ``--timeline``: the slowest save of each second; ``--profile``: py-spy's raw stacks
-of the server during each level, in FILE.<people> — sampling slows the server, so its latency
-figures are not the run's).
+Printed per level: saves and verdicts sent, committed (counted in the database), refused
+(answered with a reason, e.g. a database that stayed locked), lost (neither); the p50/p95/max
+of the protocol writes (send → the answer naming its id; the verdicts' p95 apart) and of the
+Chromium session (Enter → row); Label Studio's create p50/p95; server CPU (% of one core) and
+memory per session; the load average. Run: ``python bench/served_load.py [--people 1,10,20]
+[--seconds 30] [--db sqlite|postgresql] [--num-procs 1] [--no-ls] [--no-browser]
+[--no-manager] [--no-reviewers] [--closed] [--flood 4] [--timeline] [--profile FILE]``
+(``--closed``: each person saves again as soon as answered, for throughput; ``--flood N``: N
+clients post wrong passwords from one address meanwhile; ``--timeline``: the slowest save of
+each second; ``--profile``: py-spy's raw stacks of the server during each level, in
+FILE.<people> — sampling slows the server, so its latency figures are not the run's).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ PASSWORD = "bench-password-1"
 EVERY_S = 2.0
 STEP_NS = 250_000_000  # segments 125 ms long, 250 ms apart
 EPISODE_S = 240
+JUDGED = 60  # annotations waiting for each reviewer (a verdict every 2 s: 30 s needs 15)
+REVIEWERS_PER = 10  # one reviewer in ten people (none below ten)
 LS_VENV = Path.home() / ".cache" / "annotation-kit-bench" / "ls"
 ENTER_JS = """
 async () => {
@@ -100,7 +103,7 @@ class Workspace:
     """A fresh workspace with ``people`` annotators (each a task of their own on one long
     episode), an observer annotator for Chromium and a manager."""
 
-    def __init__(self, folder: Path, db: str, people: int) -> None:
+    def __init__(self, folder: Path, db: str, people: int, reviewers: int = 0) -> None:
         self.folder = folder
         self.schema = ""
         if db == "sqlite":
@@ -124,6 +127,45 @@ class Workspace:
             self.tasks[name] = task.id
         ws.users.create("manager", "manager")
         ws.logins.set_password("manager", PASSWORD)
+        self.reviews: dict[str, int] = {}
+        """Reviewer → their task, Pending Review, whose annotations they judge."""
+        self.judged: dict[str, list[tuple[int, int]]] = {}
+        """Reviewer → the (id, version) of each annotation to judge, in order."""
+        if reviewers:
+            ws.users.create("author", "annotator")
+        author = ws.as_user("author") if reviewers else ws
+        for name in [f"reviewer{i}" for i in range(reviewers)]:
+            ws.users.create(name, "reviewer")
+            ws.logins.set_password(name, PASSWORD)
+            task = ws.tasks.create(
+                f"review {name}", datasets=[self.dataset], annotators=["author"], reviewers=[name]
+            )
+            author.tasks.start(task.id)
+            made = [
+                author.annotations.add(
+                    task.id, self.dataset, start_ns=i * STEP_NS, end_ns=i * STEP_NS + STEP_NS // 2
+                )
+                for i in range(JUDGED)
+            ]
+            author.tasks.submit(task.id)
+            self.reviews[name] = task.id
+            self.judged[name] = [(a.id, a.version) for a in made]
+
+    def verdicts(self) -> int:
+        """Verdicts stored on the reviewers' tasks."""
+        from sqlalchemy import func, select
+
+        from annotation_kit.models import AnnotationVerdict
+
+        with self.ws.transaction(write=False) as session:
+            return (
+                session.scalar(
+                    select(func.count()).where(
+                        AnnotationVerdict.task_id.in_(list(self.reviews.values()) or [0])
+                    )
+                )
+                or 0
+            )
 
     def committed(self, names: list[str]) -> int:
         return sum(len(self.ws.annotations.list_annotations(self.tasks[n])) for n in names)
@@ -212,6 +254,45 @@ async def annotator(
     page.close()
 
 
+async def reviewer(
+    base: str,
+    name: str,
+    task: int,
+    dataset: int,
+    judged: list[tuple[int, int]],
+    clock: Clock,
+    out: dict[str, Any],
+) -> None:
+    """Judges the next annotation every 2 s (jittered): four passes, then a rejection with a
+    comment, anchored to the annotation's time, as the review form sends them."""
+    cookies = await log_in(base, name, PASSWORD)
+    page = await Page.open(base, cookies, f"/review?task={task}&dataset={dataset}")
+    await page.wait(lambda: "ReviewForm" in _kinds(page), timeout=120)
+    until = await clock.ready()
+    sent: dict[str, float] = {}
+    await asyncio.sleep(random.uniform(0, EVERY_S))
+    for step, (annotation, version) in enumerate(judged):
+        if time.perf_counter() >= until:
+            break
+        write_id = f"w-{uuid.uuid4().hex}"
+        sent[write_id] = time.perf_counter()
+        message = {"id": write_id, "action": "judge", "annotation": annotation}
+        message |= {"version": version, "decision": "pass"}
+        if step % 5 == 4:
+            message |= {"decision": "reject", "comment": "ends too early"}
+            message |= {"start_ns": step * STEP_NS, "end_ns": step * STEP_NS + STEP_NS // 2}
+        await page.send("ReviewForm", message)
+        await asyncio.sleep(EVERY_S * random.uniform(0.8, 1.2))
+    with contextlib.suppress(TimeoutError):
+        await page.wait(lambda: all(i in page.answered for i in sent), timeout=60)
+    out["judged"] += len(sent)
+    out["refused"] += [page.refused[i] for i in sent if i in page.refused]
+    out["judge_times"] += [
+        (page.answered[i] - t) * 1000 for i, t in sent.items() if i in page.answered
+    ]
+    page.close()
+
+
 def _kinds(page: Page) -> set[str]:
     return {attrs.get("_kind", "") for attrs in page.models.values()}
 
@@ -281,13 +362,15 @@ def observer(base: str, task: int, dataset: int, clock: Clock, out: list[float])
 
 def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        workspace = Workspace(Path(tmp), args.db, people)
+        reviewers = people // REVIEWERS_PER if args.reviewers else 0
+        workspace = Workspace(Path(tmp), args.db, people - reviewers, reviewers)
         server = Server(workspace, args.num_procs)
-        names = [f"annotator{i}" for i in range(people)]
+        names = [f"annotator{i}" for i in range(people - reviewers)]
         out: dict[str, Any] = {"sent": 0, "times": [], "refused": []}
+        out |= {"judged": 0, "judge_times": []}
         seen: list[float] = []
         try:
-            clock = Clock(people + 1, args.seconds)
+            clock = Clock(people + 1, args.seconds)  # annotators, reviewers, the observer
             tried = [0]
             watcher = None
             if args.browser:
@@ -309,6 +392,18 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
                         args.closed,
                     )
                     for n in names
+                ]
+                jobs += [
+                    reviewer(
+                        server.base,
+                        n,
+                        workspace.reviews[n],
+                        workspace.dataset,
+                        workspace.judged[n],
+                        clock,
+                        out,
+                    )
+                    for n in workspace.reviews
                 ]
                 if args.manager:
                     jobs.append(manager(server.base, clock))
@@ -358,6 +453,7 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
                 watcher.join()
             wall = clock.until - clock.began
             committed = workspace.committed(names)
+            verdicts = workspace.verdicts()
             if args.timeline:  # the slowest save answered per second of the run
                 buckets: dict[int, list[float]] = {}
                 for at, ms in out.get("timeline", []):
@@ -368,18 +464,21 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
             workspace.close()
     return {
         "people": people,
-        "sent": out["sent"],
-        "committed": committed,
-        "lost": out["sent"] - len(out["refused"]) - committed,
+        "sent": out["sent"] + out["judged"],
+        "committed": committed + verdicts,
+        "lost": out["sent"] + out["judged"] - len(out["refused"]) - committed - verdicts,
+        "reviewers": reviewers,
+        "judged": out["judged"],
+        "judge_p95": pct(out["judge_times"], 95),
         "refused": out["refused"],
-        "p50": pct(out["times"], 50),
-        "p95": pct(out["times"], 95),
-        "max": max(out["times"], default=float("nan")),
+        "p50": pct(out["times"] + out["judge_times"], 50),
+        "p95": pct(out["times"] + out["judge_times"], 95),
+        "max": max(out["times"] + out["judge_times"], default=float("nan")),
         "seen": seen,
         "cpu": 100 * (usage["cpu1"] - usage["cpu0"]) / wall,
         "mb_per_session": usage["rss"] / (people + 2),
         "load": os.getloadavg()[0],
-        "per_s": committed / wall,
+        "per_s": (committed + verdicts) / wall,
         "flood": tried[0],
     }
 
@@ -478,6 +577,7 @@ def main() -> None:
     parser.add_argument("--no-ls", dest="ls", action="store_false")
     parser.add_argument("--no-browser", dest="browser", action="store_false")
     parser.add_argument("--no-manager", dest="manager", action="store_false")
+    parser.add_argument("--no-reviewers", dest="reviewers", action="store_false")
     parser.add_argument(
         "--flood", type=int, default=0, help="clients posting wrong passwords meanwhile"
     )
@@ -505,10 +605,15 @@ def main() -> None:
             f"protocol save p50 {row['p50']:7.1f} p95 {row['p95']:7.1f} "
             f"max {row['max']:7.1f} ms"
         )
+        if row["reviewers"]:
+            line += (
+                f" (of which {row['judged']} verdicts by {row['reviewers']} reviewers, "
+                f"p95 {row['judge_p95']:.1f} ms)"
+            )
         if seen:
             line += f" | Chromium Enter->row p50 {pct(seen, 50):6.1f} p95 {pct(seen, 95):6.1f} ms"
         line += (
-            f" | {row['per_s']:5.1f} saves/s | server CPU {row['cpu']:5.1f}%, "
+            f" | {row['per_s']:5.1f} writes/s | server CPU {row['cpu']:5.1f}%, "
             f"{row['mb_per_session']:5.1f} MB/session, "
             f"load {row['load']:.2f}"
         )

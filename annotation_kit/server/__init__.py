@@ -154,7 +154,7 @@ class _App:
             board = getattr(view, "board", None)
             if board is not None:  # news written anywhere (another server, a notebook) shows
                 news.start(self.db)
-                news.watch(board, board.poke)
+                news.watch(board, board.poke, name)
             return pn.Column(
                 navigation(name, role, self.prefix, page.slug, logout=token),
                 view,

@@ -7,6 +7,11 @@ On PostgreSQL the writer's transaction ``NOTIFY``-s and one connection per serve
 ``LISTEN``-s; on SQLite (one machine) one query a second per process looks for new such
 events. Either way one watcher per process, not a loop per page: the pages that asked
 (:func:`watch`) are told, and each reads what it shows again on its own lane.
+
+Only the pages the news may change are told: news of tasks (an assignment, a submit, a pass...)
+and of jobs reaches every page, a verdict on an annotation only its author's pages (their
+notifications), not the pages of everyone else — a reviewer judging every 2 s had every open
+page of the team read its board again every 2 s.
 """
 
 from __future__ import annotations
@@ -22,39 +27,68 @@ from sqlalchemy import func, select
 
 from ..database import Database
 from ..events import CHANNEL, NEWS
-from ..models import Event
+from ..models import Annotation, Event, User
 
 log = logging.getLogger(__name__)
 POLL_S = 1.0
 """SQLite: how often this process looks for new events."""
+NEWS_READ = 500
+"""SQLite: at most this many new events are read a round; more, and every page is told."""
 _watchers: weakref.WeakSet[_Watcher] = weakref.WeakSet()
 _lock = threading.Lock()
 _started: list[Database] = []
 
 
 class _Watcher:
-    def __init__(self, tell: Callable[[], None]) -> None:
+    def __init__(self, tell: Callable[[], None], person: str) -> None:
         self.tell = tell
+        self.person = person
 
 
-def watch(owner: object, tell: Callable[[], None]) -> None:
-    """Call ``tell`` (from the watcher's thread) whenever there is news, for as long as
-    ``owner`` (a page's widget) lives."""
-    watcher = _Watcher(tell)
+EVERYONE = None
+"""News that may concern every page (tasks, jobs, or not known in detail)."""
+
+
+def watch(owner: object, tell: Callable[[], None], person: str) -> None:
+    """Call ``tell`` (from the watcher's thread) whenever there is news that may concern
+    ``person``'s page, for as long as ``owner`` (a page's widget) lives."""
+    watcher = _Watcher(tell, person)
     with _lock:
         _watchers.add(watcher)
     # the watcher lives as long as its owner, and no longer
     setattr(owner, "_news_watcher", watcher)  # noqa: B010
 
 
-def _tell_everyone() -> None:
+def _tell(people: set[str] | None) -> None:
+    """Tell the pages of ``people`` (:data:`EVERYONE`: every page)."""
     with _lock:
         watchers = list(_watchers)
     for watcher in watchers:
+        if people is not None and watcher.person not in people:
+            continue
         try:
             watcher.tell()
         except Exception:
             log.exception("a page could not be told the news")
+
+
+def _tell_everyone() -> None:
+    _tell(EVERYONE)
+
+
+def _concerned(db: Database, news: list[tuple[str, str, int]]) -> set[str] | None:
+    """Whose pages the news ``(object_type, action, object_id)`` may change: the authors of
+    the annotations judged, or :data:`EVERYONE` when any of it is about tasks or jobs."""
+    if not news or any(kind != "annotation" for kind, _action, _id in news):
+        return EVERYONE
+    with db.transaction(write=False) as session:
+        return set(
+            session.scalars(
+                select(User.name)
+                .join(Annotation, Annotation.author_id == User.id)
+                .where(Annotation.id.in_({object_id for _kind, _action, object_id in news}))
+            )
+        )
 
 
 def start(db: Database) -> None:
@@ -76,11 +110,18 @@ def _listen(db: Database) -> None:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(f"LISTEN {CHANNEL}")
                 _tell_everyone()  # whatever happened while we were not listening
-                for _note in conn.notifies():
-                    _tell_everyone()
+                for note in conn.notifies():
+                    _tell(_concerned(db, _parsed(note.payload)))
         except Exception as exc:  # the database restarted: listen again
             log.warning("news: listening on PostgreSQL failed (%s); again in 2 s", exc)
             time.sleep(2)
+
+
+def _parsed(payload: str) -> list[tuple[str, str, int]]:
+    """``object_type:object_id:action`` (:func:`annotation_kit.events.record`'s NOTIFY)."""
+    kind, _, rest = payload.partition(":")
+    object_id, _, action = rest.partition(":")
+    return [(kind, action, int(object_id))] if object_id.isdigit() else []
 
 
 def _poll(db: Database) -> None:
@@ -96,9 +137,12 @@ def _poll(db: Database) -> None:
                     continue
                 if newest <= last:
                     continue
-                worthy = session.scalar(
-                    select(Event.id).where(Event.id > last, Event.action.in_(actions)).limit(1)
-                )
+                worthy = session.execute(
+                    select(Event.object_type, Event.action, Event.object_id)
+                    .where(Event.id > last, Event.id <= newest, Event.action.in_(actions))
+                    .limit(NEWS_READ)
+                ).all()
             last = newest
-            if worthy is not None:
-                _tell_everyone()
+            if worthy:
+                news = [(str(k), str(a), int(i)) for k, a, i in worthy]
+                _tell(EVERYONE if len(worthy) == NEWS_READ else _concerned(db, news))
