@@ -83,7 +83,8 @@ class Page:
         header = "; ".join(f"{k}={v}" for k, v in cookies.items())
         url = base.replace("http", "ws", 1) + path.split("?")[0] + "/ws"
         socket = await websocket_connect(
-            HTTPRequest(url, headers={"Cookie": header}),
+            # a browser's websocket waits as long as the server takes (tornado's client: 20 s)
+            HTTPRequest(url, headers={"Cookie": header}, connect_timeout=120, request_timeout=120),
             subprotocols=["bokeh", found.group(1)],
             max_message_size=200 * 1024 * 1024,
         )
