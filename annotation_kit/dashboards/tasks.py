@@ -34,9 +34,11 @@ DETAIL_DELAY_MS = 1500
 """How long after the last save below them the details are read again: long enough that an
 annotator saving steadily (a segment every second or two) is not slowed by reloads of counts
 and history, which on a busy server would otherwise follow every save."""
-DETAIL_EVERY_S = 6.0
-"""And no more often than this while the saves go on: the counts above the annotator lag a
-few seconds behind a steady stream of saves (each save's own answer is never delayed)."""
+DETAIL_EVERY_S = 15.0
+"""And no more often than this while the saves go on: the counts above the annotator lag up
+to this behind a steady stream of saves (each save's own answer is never delayed, and the
+annotator shows its segments at once). At 6 s these reads were a fifth of the server's work
+with 20 people saving (py-spy), more than the saves themselves."""
 
 
 class TasksDashboard(pn.viewable.Viewer):
@@ -77,12 +79,14 @@ class TasksDashboard(pn.viewable.Viewer):
     def _opened(self, event: Any) -> None:
         if event.new:
             self.detail.open_task(int(event.new))
+            self._followed = time.monotonic()  # just read: the saves' first follow-up waits
 
     def _anchored(self, event: Any) -> None:
         """A notification opened: its task, and the annotator (or review form) at its place."""
         anchor = event.new or {}
         if anchor.get("task"):
             self.detail.open_task(int(anchor["task"]))
+            self._followed = time.monotonic()  # (twenty pages opened together: not together)
         if anchor.get("mode"):
             self._working(SimpleNamespace(new=anchor | {"at": anchor.get("start_ns", 0)}))
 
@@ -96,8 +100,12 @@ class TasksDashboard(pn.viewable.Viewer):
         elif value.get("mode"):
             self.work = ReviewFormPanel(self.ws, task=value["task"])
         if self.work is not None:
-            whole = value["mode"] != "annotate"  # a verdict may change the task's status
-            self.work.param.watch(lambda *_events: self._saved(whole), saved_traits(value["mode"]))
+            # a review form's status or round changed (a task passed or sent back): history,
+            # people and actions change too; a verdict alone changes progress and lists
+            self.work.param.watch(
+                lambda *events: self._saved(any(e.name in ("status", "round") for e in events)),
+                saved_traits(value["mode"]),
+            )
         self._page.objects = [self.board, self.detail] + ([self.work] if self.work else [])
 
     def _saved(self, whole: bool = False) -> None:
@@ -111,7 +119,9 @@ class TasksDashboard(pn.viewable.Viewer):
         if self._pending is not None:
             with contextlib.suppress(ValueError):  # it may have run meanwhile
                 doc.remove_timeout_callback(self._pending)
-        wait_s = max(DETAIL_DELAY_MS / 1000, self._followed + DETAIL_EVERY_S - time.monotonic())
+        wait_s = DETAIL_DELAY_MS / 1000  # a status changed: at once, whatever came before
+        if not self._whole:
+            wait_s = max(wait_s, self._followed + DETAIL_EVERY_S - time.monotonic())
         self._pending = doc.add_timeout_callback(self._reload_detail, int(wait_s * 1000))
 
     def _reload_detail(self) -> None:
