@@ -4,10 +4,10 @@ plotly builds a figure in pure Python, checking every property against its schem
 seven charts take most of a second of interpreter time. In the server process that second is
 taken from everyone else (the interpreter runs one thread at a time), so a manager opening
 Statistics made twenty annotators' saves wait up to half a second. Served pages therefore have
-:func:`overview` drawn in one process beside each server process (started on first use), which
-opens the workspace itself and sends each figure back as plotly's JSON; the server takes it up
-again without checking it twice (a few milliseconds). Notebooks call
-:func:`annotation_kit.charts.overview` directly.
+:func:`overview` drawn in one process beside each server process (started with ``serve``, or
+on first use in each of ``--num-procs``' processes), which opens the workspace itself and sends
+each figure back as plotly's JSON; the server takes it up again without checking it twice (a
+few milliseconds). Notebooks call :func:`annotation_kit.charts.overview` directly.
 """
 
 from __future__ import annotations
