@@ -246,7 +246,7 @@ async def annotator(
     out["sent"] += len(sent)
     out["refused"] += [page.refused[i] for i in sent if i in page.refused]
     out["times"] += [(page.answered[i] - t) * 1000 for i, t in sent.items() if i in page.answered]
-    out.setdefault("timeline", []).extend(
+    out["timeline"].extend(
         (t - clock.began, (page.answered[i] - t) * 1000)
         for i, t in sent.items()
         if i in page.answered
@@ -360,6 +360,52 @@ def observer(base: str, task: int, dataset: int, clock: Clock, out: list[float])
         browser.close()
 
 
+def profile(path: str, server: Server, people: int, clock: Clock) -> subprocess.Popen[bytes]:
+    """py-spy on the server for the rest of the run, into ``path.<people>`` (raw: a stack a
+    line; without pausing the server, though sampling still slows it)."""
+    seconds = max(1, int(clock.until - time.perf_counter()))
+    command = [Path(sys.executable).parent / "py-spy", "record", "--pid", str(server.process.pid)]
+    command += ["--subprocesses", "--threads", "--nonblocking", "-r", "100", "-f", "raw"]
+    command += ["-o", f"{path}.{people}", "-d", str(seconds)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def print_timeline(timeline: list[tuple[float, float]]) -> None:
+    """The slowest write answered in each second of the run (``second:ms``)."""
+    buckets: dict[int, list[float]] = {}
+    for at, ms in timeline:
+        buckets.setdefault(int(at), []).append(ms)
+    print(" ".join(f"{k}:{max(v):.0f}" for k, v in sorted(buckets.items())))
+
+
+def team(
+    args: argparse.Namespace,
+    base: str,
+    workspace: Workspace,
+    names: list[str],
+    clock: Clock,
+    out: dict[str, Any],
+    tried: list[int],
+) -> list[Any]:
+    """Everyone's coroutine: annotators, reviewers, the manager, the flood."""
+    jobs: list[Any] = [
+        annotator(base, n, workspace.tasks[n], workspace.dataset, clock, out, args.closed)
+        for n in names
+    ]
+    jobs += [
+        reviewer(base, n, workspace.reviews[n], workspace.dataset, workspace.judged[n], clock, out)
+        for n in workspace.reviews
+    ]
+    if args.manager:
+        jobs.append(manager(base, clock))
+    else:
+        clock.waiting -= 1
+    for _ in range(args.flood):
+        clock.waiting += 1
+        jobs.append(flood(base, clock, tried))
+    return jobs
+
+
 def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         reviewers = people // REVIEWERS_PER if args.reviewers else 0
@@ -367,7 +413,7 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
         server = Server(workspace, args.num_procs)
         names = [f"annotator{i}" for i in range(people - reviewers)]
         out: dict[str, Any] = {"sent": 0, "times": [], "refused": []}
-        out |= {"judged": 0, "judge_times": []}
+        out |= {"judged": 0, "judge_times": [], "timeline": []}
         seen: list[float] = []
         try:
             clock = Clock(people + 1, args.seconds)  # annotators, reviewers, the observer
@@ -381,37 +427,7 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
                 watcher.start()
 
             async def everyone() -> None:
-                jobs = [
-                    annotator(
-                        server.base,
-                        n,
-                        workspace.tasks[n],
-                        workspace.dataset,
-                        clock,
-                        out,
-                        args.closed,
-                    )
-                    for n in names
-                ]
-                jobs += [
-                    reviewer(
-                        server.base,
-                        n,
-                        workspace.reviews[n],
-                        workspace.dataset,
-                        workspace.judged[n],
-                        clock,
-                        out,
-                    )
-                    for n in workspace.reviews
-                ]
-                if args.manager:
-                    jobs.append(manager(server.base, clock))
-                else:
-                    clock.waiting -= 1
-                for _ in range(args.flood):
-                    clock.waiting += 1
-                    jobs.append(flood(server.base, clock, tried))
+                jobs = team(args, server.base, workspace, names, clock, out, tried)
                 await asyncio.gather(*jobs, measure())
 
             usage: dict[str, float] = {}
@@ -420,29 +436,7 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
                 while not clock.started.is_set():
                     await asyncio.sleep(0.05)
                 usage["cpu0"], _ = server.usage()
-                spy = None
-                if args.profile:  # py-spy on the server for the run (raw: one stack a line)
-                    seconds = max(1, int(clock.until - time.perf_counter()))
-                    spy = subprocess.Popen(
-                        [
-                            Path(sys.executable).parent / "py-spy",
-                            "record",
-                            "--pid",
-                            str(server.process.pid),
-                            "--subprocesses",
-                            "--threads",
-                            "-r",
-                            "200",
-                            "-f",
-                            "raw",
-                            "-o",
-                            f"{args.profile}.{people}",
-                            "-d",
-                            str(seconds),
-                        ],
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
+                spy = profile(args.profile, server, people, clock) if args.profile else None
                 await asyncio.sleep(max(0.0, clock.until - time.perf_counter()))
                 usage["cpu1"], usage["rss"] = server.usage()
                 if spy is not None:
@@ -454,11 +448,8 @@ def run_level(args: argparse.Namespace, people: int) -> dict[str, Any]:
             wall = clock.until - clock.began
             committed = workspace.committed(names)
             verdicts = workspace.verdicts()
-            if args.timeline:  # the slowest save answered per second of the run
-                buckets: dict[int, list[float]] = {}
-                for at, ms in out.get("timeline", []):
-                    buckets.setdefault(int(at), []).append(ms)
-                print(" ".join(f"{k}:{max(v):.0f}" for k, v in sorted(buckets.items())))
+            if args.timeline:
+                print_timeline(out["timeline"])
         finally:
             server.stop()
             workspace.close()
