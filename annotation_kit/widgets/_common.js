@@ -23,6 +23,20 @@ function h(tag, props = {}, children = []) {
   return node;
 }
 
+const FILLED = new WeakMap();
+
+/**
+ * Put ``build()`` in ``container`` only when ``key`` differs from the last time: a redraw that
+ * changes nothing there leaves its nodes in place. A button removed between a press and its
+ * release loses its click (even when put back), and answers redraw widgets at any moment.
+ * @param {HTMLElement} container @param {string} key @param {() => (Node|string)[]} build
+ */
+function refill(container, key, build) {
+  if (FILLED.get(container) === key) return;
+  FILLED.set(container, key);
+  container.replaceChildren(...build());
+}
+
 // ----- requests: sent as messages; writes carry their own id until Python answers it -----
 // Every request is a message (none overwrites another, as a synced trait would). A write gets a
 // client-made id ("w-…"), is kept in this page's outbox and in localStorage until Python's

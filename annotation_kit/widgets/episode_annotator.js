@@ -216,7 +216,7 @@ function render({ model, el }) {
       h("span", { class: "ak-user", text: `as ${model.get("user")}${model.get("can_edit") ? "" : " (read only)"}` })]), ...messages(model));
     media.replaceChildren(...view.media());
     form.hidden = invalidBar.hidden = !model.get("can_edit");
-    list.replaceChildren(...segmentList());
+    refill(list, JSON.stringify([selected, ...["segments", "findings", "comments"].map((n) => model.get(n))]), segmentList);
   }
 
   main.append(media, form, invalidBar, list);

@@ -9,6 +9,10 @@ function render({ model, el }) {
   const root = h("div", { class: "ak-widget ak-annotator ak-review", testid: "review-form", tabindex: "0" });
   el.append(root);
   const top = h("div");
+  const title = h("div");
+  const sampling = h("div");
+  const notes = h("div");
+  top.append(title, sampling, notes);
   const header = h("div");
   const media = h("div");
   const judgeBox = h("div", { class: "ak-form ak-judge" });
@@ -193,8 +197,6 @@ function render({ model, el }) {
     const s = current();
     if (!s) return [h("span", { class: "ak-muted", text: "Select an annotation (J / K, or click it) to judge it." })];
     const c = model.get("changes").find((x) => x.annotation === s.id);
-    anchorInfo.textContent = anchor.start === null ? "comment anchor: whole episode (Q / R to anchor it)"
-      : `comment anchor: ${fmt(Math.min(anchor.start, anchor.end ?? anchor.start))}–${fmt(Math.max(anchor.start, anchor.end ?? anchor.start))} s`;
     const can = model.get("can_review");
     return [
       h("div", { testid: "judging", text: `Annotation #${s.id} · ${s.kind === "segment" ? `${fmt(s.start_ns)}–${fmt(s.end_ns)} s` : "whole episode"} · ${s.skill || "(no skill)"}` +
@@ -267,17 +269,25 @@ function render({ model, el }) {
   const marks = () => anchor.start !== null ? [{ start_ns: Math.min(anchor.start, anchor.end ?? anchor.start),
     end_ns: Math.max(anchor.start, anchor.end ?? anchor.start), draft: true }] : [];
 
+  /** What a part of the form shows: it is built again only when this changes (refill). */
+  const shows = (names, ...more) => JSON.stringify([...names.map((n) => model.get(n)), ...more]);
+
   function draw() {
-    top.replaceChildren(h("div", { class: "ak-toolbar" }, [
+    refill(title, shows(["task_name", "status", "round", "user"]), () => [h("div", { class: "ak-toolbar" }, [
       h("strong", { class: "ak-title", text: `Review · ${model.get("task_name") || "—"}` }),
       h("span", { class: `ak-status ak-status-${model.get("status")}`, testid: "status", text: model.get("status").replace(/_/g, " ") }),
       h("span", { class: "ak-muted", testid: "round", text: `round ${model.get("round")}` }),
       h("span", { class: "ak-user", text: `as ${model.get("user")}` }),
-    ]), sampleBar(), ...messages(model));
+    ])]);
+    refill(sampling, shows(["task", "policy", "sample", "progress", "can_review", "status"]), () => [sampleBar()]);
+    notes.replaceChildren(...messages(model));
+    const deciding = shows(["can_review", "status", "user"]);
     if (!model.get("dataset")) {
-      header.replaceChildren(); media.replaceChildren(); list.replaceChildren(); disagree.replaceChildren();
+      header.replaceChildren(); media.replaceChildren(); disagree.replaceChildren();
+      refill(list, "", () => []);
       judgeBox.hidden = true;
-      decide.replaceChildren(...(model.get("sample").mode ? decisionPanel() : []));
+      FILLED.delete(judgeBox);
+      refill(decide, `${deciding}|${Boolean(model.get("sample").mode)}`, () => model.get("sample").mode ? decisionPanel() : []);
       return;
     }
     const all = segments();
@@ -295,9 +305,12 @@ function render({ model, el }) {
     media.replaceChildren(...view.media(marks()));
     disagree.replaceChildren(...disagreement());
     judgeBox.hidden = false;
-    judgeBox.replaceChildren(...judgePanel());
-    list.replaceChildren(...annotationTable());
-    decide.replaceChildren(...decisionPanel());
+    const s = current();
+    anchorInfo.textContent = anchor.start === null ? "comment anchor: whole episode (Q / R to anchor it)"
+      : `comment anchor: ${fmt(Math.min(anchor.start, anchor.end ?? anchor.start))}–${fmt(Math.max(anchor.start, anchor.end ?? anchor.start))} s`;
+    refill(judgeBox, shows(["can_review", "guidelines", "changes"], s ?? null), judgePanel);
+    refill(list, shows(["segments", "verdicts", "changes", "findings", "comments"], selected), annotationTable);
+    refill(decide, `${deciding}|true`, decisionPanel);
   }
 
   root.append(top, header, media, disagree, judgeBox, list, decide);

@@ -57,20 +57,24 @@ def wait_for(check, page, what):
 
 
 def judged(page, annotation: int, decision: str, act) -> None:
-    """Act until the verdict shows: under load a click may land while the form redraws after
-    an earlier answer (frames sent ahead); a second click is what a reviewer would do. What the
-    form said is in the failure."""
-    said: list[str] = []
-    for _ in range(3):
-        act()
-        try:
-            page.wait_for_selector(
-                f"[data-testid=verdict-{annotation}] >> text={decision}", timeout=10_000
-            )
-            return
-        except PlaywrightTimeout:
-            said = page.locator("[data-testid=error]").all_inner_texts()
-    raise AssertionError(f"no {decision} verdict on #{annotation}; the form said {said}")
+    """Act once and wait for the verdict; what the form said is in the failure."""
+    act()
+    try:
+        page.wait_for_selector(f"[data-testid=verdict-{annotation}] >> text={decision}")
+    except PlaywrightTimeout:
+        said = page.locator("[data-testid=error]").all_inner_texts()
+        raise AssertionError(
+            f"no {decision} verdict on #{annotation}; the form said {said}"
+        ) from None
+
+
+def redrawn(page) -> None:
+    """Have the form answered and redrawn now (as when frames or news arrive), and wait until
+    it has been: its episode picker is a new element."""
+    picker = page.locator("[data-testid=episode]")
+    picker.evaluate("node => { node.__before = true; }")
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # asks for a refresh
+    wait_for(lambda: not picker.evaluate("node => Boolean(node.__before)"), page, "a redraw")
 
 
 def test_review_round_trip_under_panel(workspace, panel_app, page):
@@ -175,6 +179,37 @@ def test_review_round_trip_under_panel(workspace, panel_app, page):
     assert (str(again.decision), again.annotation_version) == ("pass", fixed.version)
     page.wait_for_selector("[data-testid=status] >> text=review passed")
     assert page.locator("[data-testid=pass-task]").count() == 0  # nothing left to decide
+
+
+def test_a_button_held_down_while_the_form_redraws_still_clicks(workspace, panel_app, page):
+    """Answers redraw the form at any moment (frames sent ahead, news, a refresh): a button
+    pressed before one and released after it still acts — a redrawn button would lose it."""
+    url, team, task, _ids = workspace
+    reviewer = panel_app(review_app(task), url, "rita")
+    page.goto(reviewer.url)
+    page.wait_for_selector("[data-testid=review-form] >> text=No sample chosen yet")
+    page.select_option("[data-testid=sample-mode]", "full")
+    page.click("[data-testid=draw-sample]")
+    page.wait_for_selector("[data-testid=judging] >> text=Annotation #")
+    page.fill("[data-testid=verdict-comment]", "too early")
+    first = page.inner_text("[data-testid=judging]").split("#")[1].split(" ")[0]
+    button = box(page, "[data-testid=reject-annotation]")
+    page.mouse.move(button["x"] + button["width"] / 2, button["y"] + button["height"] / 2)
+    page.mouse.down()
+    redrawn(page)
+    page.mouse.up()
+    page.wait_for_selector(f"[data-testid=verdict-{first}] >> text=reject: too early")
+    [verdict] = team["ada"].reviews.verdicts(task, round=1)
+    assert (verdict.annotation_id, str(verdict.decision)) == (int(first), "reject")
+    # the task's buttons too
+    page.fill("[data-testid=task-comment]", "start again")
+    button = box(page, "[data-testid=fail-task]")
+    page.mouse.move(button["x"] + button["width"] / 2, button["y"] + button["height"] / 2)
+    page.mouse.down()
+    redrawn(page)
+    page.mouse.up()
+    page.wait_for_selector("[data-testid=notice] >> text=task failed")
+    assert str(team["ada"].tasks.get(task).status) == "in_progress"
 
 
 def test_review_in_jupyterlab(workspace, jupyter_lab, page):
