@@ -261,12 +261,19 @@ function render({ model, el }) {
     ]);
   }
 
+  // the tasks are built again only when what they show changed: news answered while someone
+  // presses a card's link would otherwise replace it under the pointer, and lose the click
+  const upper = h("div");
+  const tasks = h("div");
+  root.append(upper, tasks);
   function draw() {
-    root.replaceChildren(
+    upper.replaceChildren(
       h("div", { class: "ak-user", text: `as ${model.get("user")}` }),
       toolbar(), ...bell(), ...personPage(), statusChips(), selectionBar(), ...messages(model),
-      model.get("view") === "list" ? list() : board(),
     );
+    const shown = ["view", "statuses", "columns", "counts", "rows", "selected", "sort", "page", "pages", "total"];
+    refill(tasks, JSON.stringify([...shown.map((n) => model.get(n)), isPending()]),
+      () => [model.get("view") === "list" ? list() : board()]);
   }
 
   draw();

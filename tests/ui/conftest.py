@@ -51,6 +51,23 @@ def box(page, selector: str, *, first: bool = False, timeout: float = 10) -> dic
     raise AssertionError(f"{selector} was not shown within {timeout} s")
 
 
+def press_across_a_redraw(page, selector: str, redrawn: str) -> None:
+    """Press ``selector``, have the widget answered and redrawn meanwhile (as when news or
+    frames arrive; ``redrawn`` is an element each draw builds anew), then release: a person's
+    click that an answer happens to interrupt."""
+    button = box(page, selector)
+    page.mouse.move(button["x"] + button["width"] / 2, button["y"] + button["height"] / 2)
+    page.mouse.down()
+    marker = page.locator(redrawn)
+    marker.evaluate("node => { node.__before = true; }")
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # asks for a refresh
+    deadline = time.time() + 10
+    while marker.evaluate("node => Boolean(node.__before)"):
+        assert time.time() < deadline, f"no redraw of {redrawn} within 10 s"
+        page.wait_for_timeout(50)
+    page.mouse.up()
+
+
 def shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -9,7 +9,14 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 import annotation_kit as ak
 from annotation_kit import synthetic
 from tests.conftest import make_team
-from tests.ui.conftest import app_source, box, run_all_cells, shot, write_notebook
+from tests.ui.conftest import (
+    app_source,
+    box,
+    press_across_a_redraw,
+    run_all_cells,
+    shot,
+    write_notebook,
+)
 
 SECOND = 1_000_000_000
 XSS = '<img src=x onerror="window.__xss=1">starts <b>late</b>'
@@ -66,15 +73,6 @@ def judged(page, annotation: int, decision: str, act) -> None:
         raise AssertionError(
             f"no {decision} verdict on #{annotation}; the form said {said}"
         ) from None
-
-
-def redrawn(page) -> None:
-    """Have the form answered and redrawn now (as when frames or news arrive), and wait until
-    it has been: its episode picker is a new element."""
-    picker = page.locator("[data-testid=episode]")
-    picker.evaluate("node => { node.__before = true; }")
-    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # asks for a refresh
-    wait_for(lambda: not picker.evaluate("node => Boolean(node.__before)"), page, "a redraw")
 
 
 def test_review_round_trip_under_panel(workspace, panel_app, page):
@@ -193,21 +191,13 @@ def test_a_button_held_down_while_the_form_redraws_still_clicks(workspace, panel
     page.wait_for_selector("[data-testid=judging] >> text=Annotation #")
     page.fill("[data-testid=verdict-comment]", "too early")
     first = page.inner_text("[data-testid=judging]").split("#")[1].split(" ")[0]
-    button = box(page, "[data-testid=reject-annotation]")
-    page.mouse.move(button["x"] + button["width"] / 2, button["y"] + button["height"] / 2)
-    page.mouse.down()
-    redrawn(page)
-    page.mouse.up()
+    press_across_a_redraw(page, "[data-testid=reject-annotation]", "[data-testid=episode]")
     page.wait_for_selector(f"[data-testid=verdict-{first}] >> text=reject: too early")
     [verdict] = team["ada"].reviews.verdicts(task, round=1)
     assert (verdict.annotation_id, str(verdict.decision)) == (int(first), "reject")
     # the task's buttons too
     page.fill("[data-testid=task-comment]", "start again")
-    button = box(page, "[data-testid=fail-task]")
-    page.mouse.move(button["x"] + button["width"] / 2, button["y"] + button["height"] / 2)
-    page.mouse.down()
-    redrawn(page)
-    page.mouse.up()
+    press_across_a_redraw(page, "[data-testid=fail-task]", "[data-testid=episode]")
     page.wait_for_selector("[data-testid=notice] >> text=task failed")
     assert str(team["ada"].tasks.get(task).status) == "in_progress"
 

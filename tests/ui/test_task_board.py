@@ -5,7 +5,7 @@ import pytest
 
 import annotation_kit as ak
 from tests.conftest import make_team
-from tests.ui.conftest import app_source, run_all_cells, shot, write_notebook
+from tests.ui.conftest import app_source, press_across_a_redraw, run_all_cells, shot, write_notebook
 
 XSS = '<img src=x onerror="window.__xss=1">Pick & <b>place</b>'
 PANEL_APP = app_source("TaskBoardPanel")
@@ -88,6 +88,21 @@ def test_board_under_panel_serve(workspace, panel_app, page):
     page.wait_for_selector("[data-testid=notice] >> text=deleted 2 task(s)")
     assert team["ada"].task_queries.list_tasks(search="doomed").total == 0
     assert team["ada"].task_queries.list_tasks().total == 28
+
+
+def test_a_link_held_down_while_news_redraws_the_board_still_opens(workspace, panel_app, page):
+    """News redraws the board at any moment (someone else saved): a card's link pressed
+    before and released after still opens what it names."""
+    url, team = workspace
+    server = panel_app(PANEL_APP, url, "maya")
+    page.goto(server.url)
+    page.wait_for_selector("[data-testid=task-board]", timeout=30_000)
+    [task] = team["ada"].task_queries.list_tasks(search="doomed 0").items
+    name = task.annotators[0]
+    press_across_a_redraw(
+        page, f"[data-testid=person-{task.id}-{name}]", "[data-testid=status-pending]"
+    )
+    page.wait_for_selector(f"[data-testid=person-page] >> text={name}")
 
 
 def test_annotator_sees_no_manager_actions(workspace, panel_app, page):
