@@ -1,5 +1,7 @@
 """annotation_kit: annotate robot episodes in Jupyter, review them, export training data."""
 
+from . import _moved
+from .access.workflow import Action, Role, Status
 from .errors import (
     AnnotationKitError,
     Busy,
@@ -9,8 +11,9 @@ from .errors import (
     PermissionDenied,
     ValidationError,
 )
-from .workflow import Action, Role, Status
 from .workspace import Workspace, connect
+
+_moved.install()  # old import paths (annotation_kit.tasks...) still work, with a warning
 
 __version__ = "0.1.0"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .database import Database, default_url
 from .errors import AnnotationKitError
+from .store.database import Database, default_url
 
 URL = click.option(
     "--url",
@@ -300,7 +300,7 @@ def worker(
 def mail(url: str | None, user: str | None) -> None:
     """Mail notifications now to whoever asked for them (workers also do it on their own
     schedule); the SMTP server comes from $ANNOTATION_KIT_SMTP."""
-    from .mail import SMTP_ENV, send_pending, smtp_settings
+    from .work.mail import SMTP_ENV, send_pending, smtp_settings
     from .workspace import connect
 
     try:

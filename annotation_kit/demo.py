@@ -9,21 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import (
-    annotations,
-    checks,
-    datasets,
-    dictionaries,
-    guidelines,
-    logins,
-    projects,
-    skills,
-    synthetic,
-    tasks,
-    users,
-)
-from .models import Task
-from .workflow import Status
+from .access import logins, projects, users
+from .access.workflow import Status
+from .data import checks, datasets, synthetic
+from .library import dictionaries, guidelines, skills
+from .store.models import Task
+from .work import annotations, tasks
 from .workspace import Workspace, connect
 
 PEOPLE = [
@@ -145,7 +136,7 @@ def build(url: str, *, seed: int = 7) -> DemoSummary:
             )
         _advance(ws, task, target, annotator, chunk, rng)
     with ws.transaction(write=False) as s:
-        from .task_queries import board
+        from .work.task_queries import board
 
         counts = board(s, by=ws.me(s), per_status=1).counts
     ws.close()

@@ -1,7 +1,7 @@
 """The workspace handle: one shared database, acting as one named user.
 
 Every service module is reachable as an attribute (``ws.tasks``, ``ws.annotations``...). Calling
-``ws.tasks.submit(12)`` runs :func:`annotation_kit.tasks.submit` in its own transaction with
+``ws.tasks.submit(12)`` runs :func:`annotation_kit.work.tasks.submit` in its own transaction with
 ``by=`` the workspace's user, exactly as a widget button or a dashboard handler does. For several
 steps in one transaction use :meth:`Workspace.transaction` and the service functions directly.
 """
@@ -23,42 +23,45 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import database_logins, datasets, imports, users, visibility, writes
-from ._inputs import check_call
-from .database import Database, is_readonly
-from .episodes import Episode
+from .access import database_logins, users, visibility
+from .access._inputs import check_call
+from .access.workflow import Role, is_supervisor, require_role
+from .data import datasets, imports
+from .data.episodes import Episode
+from .data.imports import ImportReport
 from .errors import NotFound, PermissionDenied
-from .imports import ImportReport
-from .models import Annotation, User
-from .workflow import Role, is_supervisor, require_role
+from .store import writes
+from .store.database import Database, is_readonly
+from .store.models import Annotation, User
 
 USER_ENV = "ANNOTATION_KIT_USER"
-SERVICE_MODULES = (
-    "annotations",
-    "checks",
-    "consensus",
-    "database_logins",
-    "datasets",
-    "dictionaries",
-    "events",
-    "feedback",
-    "gold",
-    "guidelines",
-    "logins",
-    "notifications",
-    "progress",
-    "projects",
-    "reviews",
-    "rules",
-    "settings",
-    "skills",
-    "storage",
-    "task_queries",
-    "tasks",
-    "users",
-    "workload",
-)
-"""Modules whose service functions a workspace exposes as attributes (``ws.tasks``...)."""
+SERVICE_MODULES = {
+    "annotations": "work.annotations",
+    "checks": "data.checks",
+    "consensus": "work.consensus",
+    "database_logins": "access.database_logins",
+    "datasets": "data.datasets",
+    "dictionaries": "library.dictionaries",
+    "events": "access.events",
+    "feedback": "work.feedback",
+    "gold": "quality.gold",
+    "guidelines": "library.guidelines",
+    "logins": "access.logins",
+    "notifications": "work.notifications",
+    "progress": "work.progress",
+    "projects": "access.projects",
+    "reviews": "work.reviews",
+    "rules": "work.rules",
+    "settings": "library.settings",
+    "skills": "library.skills",
+    "storage": "library.storage",
+    "task_queries": "work.task_queries",
+    "tasks": "work.tasks",
+    "users": "access.users",
+    "workload": "quality.workload",
+}
+"""Modules whose service functions a workspace exposes as attributes (``ws.tasks``...), by
+attribute, with where each lives in the package."""
 
 
 @functools.cache
@@ -86,7 +89,7 @@ def _own_parameters(fn: Callable[..., Any]) -> inspect.Signature:
 
 SCOPED = frozenset({"task", "dataset", "annotation_id"})
 """Parameters that name one task, dataset or annotation: a call through a workspace names
-only those its user may see (:mod:`annotation_kit.visibility`)."""
+only those its user may see (:mod:`annotation_kit.access.visibility`)."""
 
 
 def _require_seen(
@@ -159,8 +162,8 @@ class Workspace:
     def __init__(self, db: Database, user: str) -> None:
         self.db = db
         self.user = user
-        for name in SERVICE_MODULES:
-            setattr(self, name, Services(self, import_module(f".{name}", __package__)))
+        for name, where in SERVICE_MODULES.items():
+            setattr(self, name, Services(self, import_module(f".{where}", __package__)))
         self.exports = Services(self, import_module(".exports.run", __package__))
 
     annotations: Services
@@ -270,8 +273,9 @@ class Workspace:
 
     @functools.cached_property
     def analytics(self) -> Any:
-        """Reports and read-only SQL through DuckDB (see :mod:`annotation_kit.analytics`)."""
-        from .analytics import Analytics
+        """Reports and read-only SQL through DuckDB (see
+        :mod:`annotation_kit.quality.analytics`)."""
+        from .quality.analytics import Analytics
 
         return Analytics(self)
 
@@ -289,14 +293,14 @@ class Workspace:
 
     def episode(self, dataset: int | str) -> Episode:
         """Lazy access to one dataset's signals and frames (a context manager)."""
-        from .datasets import get
+        from .data.datasets import get
 
         with self.transaction(write=False) as session:
             return Episode(get(session, dataset))
 
     def close(self) -> None:
         """Close the workspace's database connections."""
-        from .analytics import close_store
+        from .quality.analytics import close_store
 
         close_store(self.db)  # DuckDB's side of this database, shared by its handles
         self.db.dispose()
@@ -315,8 +319,8 @@ def connect(url: str | None = None, *, user: str | None = None) -> Workspace:
     workspace becomes its admin.
 
     On a PostgreSQL workspace whose admins linked database logins to users
-    (:mod:`annotation_kit.database_logins`), the session's database login decides who you are:
-    ``user`` must then be that person, unless they are an admin.
+    (:mod:`annotation_kit.access.database_logins`), the session's database login decides who you
+    are: ``user`` must then be that person, unless they are an admin.
 
     Example::
 

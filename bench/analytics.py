@@ -39,7 +39,7 @@ import psycopg
 from sqlalchemy import case, func, insert, literal_column, select
 
 import annotation_kit as ak
-from annotation_kit import models as m
+from annotation_kit.store import models as m
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 SECOND = 1_000_000_000

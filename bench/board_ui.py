@@ -21,7 +21,7 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import func, select
 
 import annotation_kit as ak
-from annotation_kit.models import Task
+from annotation_kit.store.models import Task
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # tests.frontends
 sys.path.insert(0, str(Path(__file__).parent))

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from mcap.reader import make_reader
 
 import annotation_kit as ak
-from annotation_kit import synthetic
+from annotation_kit.data import synthetic
 from annotation_kit.formats import scan
 
 OUT = Path(__file__).resolve().parent / "out"

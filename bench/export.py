@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 import annotation_kit as ak
-from annotation_kit import synthetic
+from annotation_kit.data import synthetic
 
 CHILD = """
 import json, resource, sys, time

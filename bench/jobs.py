@@ -33,7 +33,7 @@ from sqlalchemy import update
 import annotation_kit as ak
 from annotation_kit import jobs
 from annotation_kit.jobs import broker as queue
-from annotation_kit.models import Job
+from annotation_kit.store.models import Job
 
 
 def consumer(huey, workers: int):

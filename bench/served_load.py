@@ -49,8 +49,8 @@ import httpx
 import psutil
 
 import annotation_kit as ak
-from annotation_kit import synthetic
-from annotation_kit.database import Database
+from annotation_kit.data import synthetic
+from annotation_kit.store.database import Database
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # tests.frontends, tests.protocol
 from tests.frontends import free_port, launch_chromium, stop, wait_http
@@ -155,7 +155,7 @@ class Workspace:
         """Verdicts stored on the reviewers' tasks."""
         from sqlalchemy import func, select
 
-        from annotation_kit.models import AnnotationVerdict
+        from annotation_kit.store.models import AnnotationVerdict
 
         with self.ws.transaction(write=False) as session:
             return (

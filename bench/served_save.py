@@ -23,7 +23,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 import annotation_kit as ak
-from annotation_kit import synthetic
+from annotation_kit.data import synthetic
 
 sys.path.insert(0, str(Path(__file__).parents[1]))  # tests.frontends
 from tests.frontends import free_port, launch_chromium, stop, wait_http

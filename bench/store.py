@@ -22,15 +22,8 @@ import psycopg
 from sqlalchemy import insert, select
 
 import annotation_kit as ak
-from annotation_kit.models import (
-    Annotation,
-    Dataset,
-    Task,
-    TaskDataset,
-    TaskMember,
-    User,
-)
-from annotation_kit.workflow import Status
+from annotation_kit.access.workflow import Status
+from annotation_kit.store.models import Annotation, Dataset, Task, TaskDataset, TaskMember, User
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 SECOND = 1_000_000_000

@@ -16,7 +16,8 @@ import uuid
 from sqlalchemy import create_engine, insert, text
 
 import annotation_kit as ak
-from annotation_kit import models, progress
+from annotation_kit.store import models
+from annotation_kit.work import progress
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LABELS = [[], ["cup"], ["cup", "red"], ["bowl"]]

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import annotation_kit as ak
-from annotation_kit import synthetic
+from annotation_kit.data import synthetic
 
 HERE = Path(__file__).resolve().parent
 LR_HOME = Path(os.environ.get("LR_HOME") or Path.home() / ".cache/lerobot-oracles")

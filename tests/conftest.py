@@ -12,9 +12,10 @@ import psycopg
 import pytest
 
 import annotation_kit as ak
-from annotation_kit import datasets, tasks
-from annotation_kit.models import Annotation, AnnotationKind
-from annotation_kit.workflow import Status
+from annotation_kit.access.workflow import Status
+from annotation_kit.data import datasets
+from annotation_kit.store.models import Annotation, AnnotationKind
+from annotation_kit.work import tasks
 
 PG = os.environ.get("ANNOTATION_KIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

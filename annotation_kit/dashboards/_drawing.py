@@ -7,7 +7,7 @@ Statistics made twenty annotators' saves wait up to half a second. Served pages 
 :func:`overview` drawn in one process beside each server process (started with ``serve``, or
 on first use in each of ``--num-procs``' processes), which opens the workspace itself and sends
 each figure back as plotly's JSON; the server takes it up again without checking it twice (a
-few milliseconds). Notebooks call :func:`annotation_kit.charts.overview` directly.
+few milliseconds). Notebooks call :func:`annotation_kit.quality.charts.overview` directly.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def _ready() -> None:
     """In the drawing process: the imports and plotly's first figure (its templates load)."""
     import plotly.express as px
 
-    from .. import analytics, charts  # noqa: F401 - imported for what they import
+    from ..quality import analytics, charts  # noqa: F401 - imported for what they import
 
     px.bar(x=[0], y=[0], template=charts._LAYOUT["template"])
 
@@ -84,8 +84,8 @@ def _forget() -> None:
 
 def _draw(url: str, user: str, chosen: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """In the drawing process: the figures as plotly JSON."""
-    from .. import charts
-    from ..database import Database
+    from ..quality import charts
+    from ..store.database import Database
     from ..workspace import Workspace
 
     workspace = _opened.get((url, user))

@@ -10,9 +10,9 @@ from typing import Any
 
 import panel as pn
 
+from ..access.workflow import Role, Status, is_supervisor
 from ..errors import AnnotationKitError, ValidationError
 from ..widgets._lanes import pool
-from ..workflow import Role, Status, is_supervisor
 from ..workspace import Workspace
 from . import _drawing as drawing
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 class StatisticsDashboard(pn.viewable.Viewer):
     """Tasks per status and each task's progress: datasets, annotated, annotations, people;
-    for managers and admins also the overview charts (:mod:`annotation_kit.charts`)."""
+    for managers and admins also the overview charts (:mod:`annotation_kit.quality.charts`)."""
 
     def __init__(self, workspace: Workspace, **params: Any) -> None:
         super().__init__(**params)
@@ -51,7 +51,7 @@ class StatisticsDashboard(pn.viewable.Viewer):
 
     def _controls(self) -> None:
         """Which charts, which project, which dates: saved for this person; the report."""
-        from .. import charts
+        from ..quality import charts
 
         kept = charts.settings(self.ws)
         projects = [p.name for p in self.ws.projects.list_projects()]
@@ -90,7 +90,7 @@ class StatisticsDashboard(pn.viewable.Viewer):
         ]
 
     def _save(self) -> None:
-        from .. import charts
+        from ..quality import charts
 
         try:
             charts.save_settings(
@@ -112,7 +112,7 @@ class StatisticsDashboard(pn.viewable.Viewer):
     def _report(self) -> Any:
         import io
 
-        from ..charts import report_html
+        from ..quality.charts import report_html
 
         return io.StringIO(report_html(self.figures, title="annotation_kit overview"))
 
@@ -148,7 +148,7 @@ class StatisticsDashboard(pn.viewable.Viewer):
         their own (:mod:`._drawing`)."""
         found: dict[str, Any] = {"figures": {}}
         if self.supervisor:
-            from ..charts import overview
+            from ..quality.charts import overview
 
             found["figures"] = (drawing.overview if served else overview)(self.ws)
         if figures_only:

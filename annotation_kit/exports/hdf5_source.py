@@ -17,7 +17,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ..locations import locate
+from ..store.locations import locate
 from .plan import EpisodePlan
 
 SKIPPED = ("annotations",)

@@ -30,7 +30,7 @@ from mcap.writer import CompressionType, Writer
 
 from ..errors import ValidationError
 from ..formats.mcap import ANNOTATIONS
-from ..locations import locate
+from ..store.locations import locate
 from .plan import AnnotationRecord, EpisodePlan, Plan
 
 ANNOTATION_SCHEMA = {

@@ -23,17 +23,9 @@ from typing import Any, cast
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..access.workflow import Status
 from ..errors import ValidationError
-from ..models import (
-    Annotation,
-    AnnotationVerdict,
-    Dataset,
-    Skill,
-    Task,
-    TaskDataset,
-    User,
-)
-from ..workflow import Status
+from ..store.models import Annotation, AnnotationVerdict, Dataset, Skill, Task, TaskDataset, User
 
 PASSED = (Status.REVIEW_PASSED, Status.DATA_SUBMITTED)
 NS = 1_000_000_000
@@ -98,10 +90,11 @@ class EpisodePlan:
     annotations: list[AnnotationRecord] = field(default_factory=list)
 
     def open(self) -> Any:
-        """The episode's data (an :class:`~annotation_kit.episodes.Episode`; close it after)."""
+        """The episode's data (an :class:`~annotation_kit.data.episodes.Episode`; close it
+        after)."""
         from types import SimpleNamespace
 
-        from ..episodes import Episode
+        from ..data.episodes import Episode
 
         return Episode(
             cast(Any, SimpleNamespace)(  # what Episode reads of a Dataset, without the ORM's

@@ -14,8 +14,8 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from .._plugins import installed
 from ..errors import ValidationError
+from ..store._plugins import installed
 
 Writer = Callable[..., dict[str, Any] | None]
 GROUP = "annotation_kit.exporters"

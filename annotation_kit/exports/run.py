@@ -23,13 +23,14 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from .. import _text, events, settings
-from .._inputs import check_call
-from ..database import readonly
+from ..access import _text, events
+from ..access._inputs import check_call
+from ..access.workflow import Role, require_supervisor
 from ..errors import NotFound, ValidationError
-from ..locations import locate, require_within, scrub
-from ..models import Export, ExportItem, utcnow
-from ..workflow import Role, require_supervisor
+from ..library import settings
+from ..store.database import readonly
+from ..store.locations import locate, require_within, scrub
+from ..store.models import Export, ExportItem, utcnow
 from . import plan as planning
 from . import staging
 from .registry import check_options, exporter, precheck

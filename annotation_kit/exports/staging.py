@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ValidationError
-from ..models import utcnow
+from ..store.models import utcnow
 from . import plan as planning
 from .registry import write_with
 
@@ -36,8 +36,8 @@ def write(
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
     """Write an export into a staging folder, check it, then move it to ``target`` whole (or leave
     nothing there)."""
+    final = Path(target.path)  # where a local export goes (an object store's is target.path)
     if target.is_local:
-        final = Path(target.path)
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = final.parent / f".{final.name}.partial-{export_id}-{uuid.uuid4().hex[:6]}"
     else:

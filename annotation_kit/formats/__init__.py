@@ -13,8 +13,8 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any
 
-from .._plugins import installed
-from ..locations import Location, locate
+from ..store._plugins import installed
+from ..store.locations import Location, locate
 from .base import EpisodeInfo, EpisodeReader, FormatError, Frame, SourceSegment, StreamInfo
 
 GROUP = "annotation_kit.readers"

@@ -83,7 +83,7 @@ def exported_segments(records: list[dict[str, Any]], duration_ns: int) -> list[S
 
 @dataclass
 class EpisodeInfo:
-    """The index of one episode, as stored on its :class:`~annotation_kit.models.Dataset`."""
+    """The index of one episode, as stored on its :class:`~annotation_kit.store.models.Dataset`."""
 
     name: str
     source_uri: str

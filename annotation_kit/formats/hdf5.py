@@ -17,16 +17,8 @@ from typing import Any, cast
 import h5py
 import numpy as np
 
-from ..locations import Location
-from .base import (
-    EpisodeInfo,
-    FormatError,
-    Frame,
-    StreamInfo,
-    encode_jpeg,
-    exported_segments,
-    rate,
-)
+from ..store.locations import Location
+from .base import EpisodeInfo, FormatError, Frame, StreamInfo, encode_jpeg, exported_segments, rate
 
 NAME = "hdf5"
 SUFFIXES = (".hdf5", ".h5", ".he5")

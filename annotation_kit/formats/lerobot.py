@@ -15,14 +15,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from ..locations import Location
-from .base import (
-    EpisodeInfo,
-    FormatError,
-    SourceSegment,
-    StreamInfo,
-    exported_segments,
-)
+from ..store.locations import Location
+from .base import EpisodeInfo, FormatError, SourceSegment, StreamInfo, exported_segments
 from .lerobot_episode import LeRobotEpisode
 
 NAME = "lerobot"

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..locations import Location
+from ..store.locations import Location
 from .base import FormatError, Frame, encode_jpeg
 
 _COMPUTE: Any = pc  # its functions are generated at import: the stubs do not list them

@@ -14,7 +14,7 @@ from mcap.reader import make_reader
 from mcap_protobuf.decoder import DecoderFactory as ProtobufDecoders
 from mcap_ros2.decoder import DecoderFactory as Ros2Decoders
 
-from ..locations import Location
+from ..store.locations import Location
 from .base import (
     EpisodeInfo,
     FormatError,

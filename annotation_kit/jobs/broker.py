@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..database import create_private
 from ..errors import ValidationError
+from ..store.database import create_private
 
 QUEUE_ENV = "ANNOTATION_KIT_QUEUE"
 NAME = "annotation_kit"
@@ -115,7 +115,7 @@ def public_url(workspace_url: str) -> str:
     finds the full URL in its own configuration (``--url`` / ``$ANNOTATION_KIT_URL``)."""
     from sqlalchemy import make_url
 
-    from ..database import normalise
+    from ..store.database import normalise
 
     try:
         workspace_url = normalise(workspace_url)

@@ -14,8 +14,8 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, case, false, or_, select, true
 
-from ..locations import scrub
-from ..models import Job, QueueState, User, utcnow
+from ..store.locations import scrub
+from ..store.models import Job, QueueState, User, utcnow
 
 _T = cast(Table, Job.__table__)
 _QS = cast(Table, QueueState.__table__)

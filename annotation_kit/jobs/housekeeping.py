@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import events
+from ..access import events
 from ..exports.run import abandon
-from ..models import Job
+from ..store.models import Job
 from . import ledger
 from .broker import engine, queued_ids, send
 

@@ -22,14 +22,14 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from .. import events
-from .._inputs import json_problem
-from .._text import at_least
-from ..database import readonly
+from ..access import events
+from ..access._inputs import json_problem
+from ..access._text import at_least
+from ..access.workflow import Role
 from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
-from ..locations import holds_credentials, scrub
-from ..models import Job, JobState, QueueState, User, utcnow
-from ..workflow import Role
+from ..store.database import readonly
+from ..store.locations import holds_credentials, scrub
+from ..store.models import Job, JobState, QueueState, User, utcnow
 from . import kinds
 from .claims import INSERT_ROWS, insert_jobs
 

@@ -11,8 +11,8 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..database import readonly
-from ..models import WorkerPresence, utcnow
+from ..store.database import readonly
+from ..store.models import WorkerPresence, utcnow
 
 BEAT_S = 5.0
 PRESENT_FOR = timedelta(seconds=20)

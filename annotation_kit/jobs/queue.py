@@ -13,8 +13,8 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .. import settings
-from .._inputs import check_call
+from ..access._inputs import check_call
+from ..library import settings
 from . import kinds, presence
 from . import ledger as jobs
 from .broker import default_queue, send

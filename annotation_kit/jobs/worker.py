@@ -15,9 +15,9 @@ import time
 import traceback
 from typing import Any
 
-from .. import events
+from ..access import events
 from ..errors import ValidationError
-from ..mail import send_pending
+from ..work.mail import send_pending
 from . import kinds, ledger, presence
 from .broker import engine, public_url, serve_with
 from .claims import Ledger, worker_name
@@ -57,7 +57,7 @@ def execute(job: int, workspace_url: str, queue_url: str) -> str:
 
 def _told(ws: Any, job: int, kind: str, action: str, note: str) -> None:
     """The end of a job in the audit log, as its owner's act, so the owner is notified
-    (:mod:`annotation_kit.notifications`); the ledger already holds the outcome, so a failure
+    (:mod:`annotation_kit.work.notifications`); the ledger already holds the outcome, so a failure
     to record it (the owner disabled meanwhile...) is logged, not raised."""
     if not kinds.tells(kind):
         return
@@ -127,9 +127,9 @@ def _system_user(workspace_url: str) -> str:
     """A user to read the ledger as (the workers act for nobody: each job runs as its owner)."""
     from sqlalchemy import select
 
-    from .. import database_logins
-    from ..database import Database
-    from ..models import User
+    from ..access import database_logins
+    from ..store.database import Database
+    from ..store.models import User
 
     database = Database.open(workspace_url)
     try:
@@ -147,7 +147,7 @@ def _system_user(workspace_url: str) -> str:
 
 def _housekeeping(workspace_url: str, queue_url: str) -> None:
     """The worker's own schedule, in a process of its own: reap lost jobs, re-send jobs whose
-    message is gone, and mail notifications (:mod:`annotation_kit.mail`).
+    message is gone, and mail notifications (:mod:`annotation_kit.work.mail`).
 
     A process, not a thread of the consumer: huey forks its worker processes from the consumer,
     and a fork taken while another thread holds SQLite's (or any) lock leaves that lock held

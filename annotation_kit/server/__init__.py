@@ -13,13 +13,13 @@ from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
-from .. import database_logins, logins, users
-from ..analytics import THREADS_ENV
-from ..database import OPENED, Database
+from ..access import database_logins, logins, users
+from ..access.workflow import Role
 from ..errors import PermissionDenied, ValidationError
-from ..locations import ROOTS_ENV, roots
-from ..models import User
-from ..workflow import Role
+from ..quality.analytics import THREADS_ENV
+from ..store.database import OPENED, Database
+from ..store.locations import ROOTS_ENV, roots
+from ..store.models import User
 from ..workspace import Workspace
 from . import news
 from .auth import COOKIE, Provider, Sessions, cookie_secret
@@ -237,7 +237,7 @@ def serve(
     """Serve the workspace at ``url`` until stopped (see ``annotation-kit serve --help``)."""
     import panel as pn
 
-    from ..database import default_url
+    from ..store.database import default_url
 
     url = url or default_url()
     db = Database.open(url)

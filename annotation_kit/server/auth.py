@@ -1,7 +1,7 @@
 """Who is asking: the login page, the session cookie and the check every request passes.
 
 The cookie (``annotation_kit``) is signed with the server's secret and says ``name|epoch``; it
-is only good while the user is active and their login epoch (:mod:`annotation_kit.logins`) is
+is only good while the user is active and their login epoch (:mod:`annotation_kit.access.logins`) is
 the same, so disabling a user or changing their password ends their open sessions at once.
 Nothing else a browser sends — query, URL or widget message — names a user.
 """
@@ -26,9 +26,9 @@ import tornado.web
 from bokeh.server.auth_provider import AuthProvider
 from tornado.web import decode_signed_value
 
-from .. import logins
-from ..database import Database
-from ..models import NAME_MAX
+from ..access import logins
+from ..store.database import Database
+from ..store.models import NAME_MAX
 from .throttle import FROM_ADDRESS, Throttle
 
 log = logging.getLogger(__name__)

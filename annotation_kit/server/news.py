@@ -1,5 +1,5 @@
 """News between server processes: an event that concerns people (an assignment, a submit, a
-verdict, a finished job — :func:`annotation_kit.events.news_worthy`) reaches the pages every
+verdict, a finished job — :func:`annotation_kit.access.events.news_worthy`) reaches the pages every
 server process holds, wherever it was written — another process, another machine, a notebook,
 a worker.
 
@@ -25,9 +25,9 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from ..database import Database
-from ..events import CHANNEL, NEWS
-from ..models import Annotation, Event, User
+from ..access.events import CHANNEL, NEWS
+from ..store.database import Database
+from ..store.models import Annotation, Event, User
 
 log = logging.getLogger(__name__)
 POLL_S = 1.0
@@ -118,7 +118,7 @@ def _listen(db: Database) -> None:
 
 
 def _parsed(payload: str) -> list[tuple[str, str, int]]:
-    """``object_type:object_id:action`` (:func:`annotation_kit.events.record`'s NOTIFY)."""
+    """``object_type:object_id:action`` (:func:`annotation_kit.access.events.record`'s NOTIFY)."""
     kind, _, rest = payload.partition(":")
     object_id, _, action = rest.partition(":")
     return [(kind, action, int(object_id))] if object_id.isdigit() else []

@@ -4,8 +4,8 @@ Optional: ``annotation-kit serve --oidc-issuer URL`` with the client's id and se
 ``$ANNOTATION_KIT_OIDC_CLIENT_ID`` / ``$ANNOTATION_KIT_OIDC_CLIENT_SECRET`` (never on the command
 line). The login page then offers "Log in with …"; the provider's answer (the ``email`` claim by
 default) is mapped to the workspace user with that e-mail address or name
-(:func:`annotation_kit.logins.sign_on`) and refused when there is none. The session that follows
-is the same signed cookie as a password login; the provider's tokens are not kept.
+(:func:`annotation_kit.access.logins.sign_on`) and refused when there is none. The session that
+follows is the same signed cookie as a password login; the provider's tokens are not kept.
 """
 
 from __future__ import annotations
@@ -97,12 +97,12 @@ def handler(oidc: Oidc, sessions: Sessions, prefix: str) -> type:
     class SignOn(GenericLoginHandler):
         # Panel's handler reads these as properties of its global config; ours are per server
         _login_endpoint = ENDPOINT
-        _OAUTH_AUTHORIZE_URL = oidc.authorize_url  # pyright: ignore[reportAssignmentType]
-        _OAUTH_ACCESS_TOKEN_URL = oidc.token_url  # pyright: ignore[reportAssignmentType]
-        _OAUTH_USER_URL = oidc.userinfo_url  # pyright: ignore[reportAssignmentType]
-        _OAUTH_LOGOUT_URL = None  # pyright: ignore[reportAssignmentType]
-        _USER_KEY = oidc.claim  # pyright: ignore[reportAssignmentType]
-        _SCOPE = ["openid", "email", "profile"]  # pyright: ignore[reportAssignmentType]
+        _OAUTH_AUTHORIZE_URL = oidc.authorize_url  # pyright: ignore[reportAssignmentType, reportIncompatibleMethodOverride]
+        _OAUTH_ACCESS_TOKEN_URL = oidc.token_url  # pyright: ignore[reportAssignmentType, reportIncompatibleMethodOverride]
+        _OAUTH_USER_URL = oidc.userinfo_url  # pyright: ignore[reportAssignmentType, reportIncompatibleMethodOverride]
+        _OAUTH_LOGOUT_URL = None  # pyright: ignore[reportAssignmentType, reportIncompatibleMethodOverride]
+        _USER_KEY = oidc.claim  # pyright: ignore[reportAssignmentType, reportIncompatibleMethodOverride]
+        _SCOPE = ["openid", "email", "profile"]  # pyright: ignore[reportAssignmentType, reportIncompatibleMethodOverride]
 
         @property
         def _redirect_uri(self) -> str:

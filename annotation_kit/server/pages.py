@@ -12,7 +12,7 @@ from typing import Any
 
 import panel as pn
 
-from ..workflow import Role
+from ..access.workflow import Role
 from ..workspace import Workspace
 
 ALL = frozenset(Role)

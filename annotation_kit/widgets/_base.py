@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .. import writes
-from .._inputs import json_problem
+from ..access._inputs import json_problem
 from ..errors import AnnotationKitError, ValidationError
+from ..store import writes
 from ..workspace import Workspace
 from ._lanes import Lane
 

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..episodes import Episode
+    from ..data.episodes import Episode
 
 POINTS = 400
 """Signal points per window sent to the browser (as min/max pairs over buckets)."""

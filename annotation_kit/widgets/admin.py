@@ -13,17 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import (
-    dictionaries,
-    guidelines,
-    logins,
-    projects,
-    settings,
-    skills,
-    users,
-)
+from ..access import logins, projects, users
+from ..access.workflow import Role, is_supervisor
 from ..errors import ValidationError
-from ..workflow import Role, is_supervisor
+from ..library import dictionaries, guidelines, settings, skills
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 

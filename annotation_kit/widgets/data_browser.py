@@ -7,10 +7,14 @@ import warnings
 from datetime import UTC, datetime
 from typing import Any
 
-from .. import _text, dataset_queries, storage, tasks, users, workload
+from ..access import _text, users
+from ..access.projects import list_projects
+from ..access.workflow import Role, is_supervisor
+from ..data import dataset_queries
 from ..errors import ValidationError
-from ..projects import list_projects
-from ..workflow import Role, is_supervisor
+from ..library import storage
+from ..quality import workload
+from ..work import tasks
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 

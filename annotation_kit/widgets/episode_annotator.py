@@ -12,27 +12,19 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from .. import (
-    annotations,
-    datasets,
-    dictionaries,
-    guidelines,
-    progress,
-    reviews,
-    rules,
-    skills,
-    tasks,
-    visibility,
-)
-from ..episodes import Episode
+from ..access import visibility
+from ..access.workflow import Duty, duties
+from ..data import datasets
+from ..data.episodes import Episode
 from ..errors import ConflictError, ValidationError
-from ..workflow import Duty, duties
+from ..library import dictionaries, guidelines, skills
+from ..work import annotations, progress, reviews, rules, tasks
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 from ._episode_screen import EpisodeScreen
 
 if TYPE_CHECKING:
-    from ..models import Annotation
+    from ..store.models import Annotation
 
 DEFAULT_VIEW_NS = 60 * 1_000_000_000
 UNDO_DEPTH = 100

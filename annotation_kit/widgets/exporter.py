@@ -9,13 +9,16 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .. import jobs, settings, task_queries, users, visibility
+from .. import jobs
+from ..access import users, visibility
+from ..access.projects import list_projects
+from ..access.workflow import Status, require_supervisor
 from ..errors import ValidationError
 from ..exports import exporters
 from ..exports.registry import check_options, exporter
 from ..exports.run import check_destination, diff, get_export, list_exports
-from ..projects import list_projects
-from ..workflow import Status, require_supervisor
+from ..library import settings
+from ..work import task_queries
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from .. import jobs, users
+from .. import jobs
+from ..access import users
+from ..access.workflow import Role
 from ..errors import ValidationError
-from ..workflow import Role
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 

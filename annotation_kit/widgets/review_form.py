@@ -4,8 +4,8 @@ The reviewer chooses a full review or a random sample of the task's datasets, wa
 annotations of each sampled episode, passes or rejects each one with a comment anchored to a
 time range, and passes or fails the task. From the second round on, each annotation says what
 the annotator changed since the task was sent back. The rules (who may, when, a rejection needs
-a comment, no pass while an annotation is rejected) live in :mod:`annotation_kit.reviews` and
-:mod:`annotation_kit.tasks`.
+a comment, no pass while an annotation is rejected) live in :mod:`annotation_kit.work.reviews` and
+:mod:`annotation_kit.work.tasks`.
 """
 
 from __future__ import annotations
@@ -13,18 +13,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .. import (
-    annotations,
-    consensus,
-    guidelines,
-    progress,
-    reviews,
-    skills,
-    tasks,
-    visibility,
-)
+from ..access import visibility
+from ..access.workflow import is_supervisor
 from ..errors import ConflictError, ValidationError
-from ..workflow import is_supervisor
+from ..library import guidelines, skills
+from ..work import annotations, consensus, progress, reviews, tasks
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 from .episode_annotator import SPEC as ANNOTATOR
 from .episode_annotator import EpisodeAnnotatorController

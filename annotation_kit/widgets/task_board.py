@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import notifications, task_queries, tasks, users, workload
+from ..access import users
+from ..access.workflow import ACTIVE, Status, is_supervisor
 from ..errors import ValidationError
-from ..mail import smtp_settings
-from ..task_queries import TaskCard
-from ..workflow import ACTIVE, Status, is_supervisor
+from ..quality import workload
+from ..work import notifications, task_queries, tasks
+from ..work.mail import smtp_settings
+from ..work.task_queries import TaskCard
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 from .task_detail import deadline_of
@@ -111,7 +113,7 @@ class TaskBoardController:
     def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
         """Counts, board columns and the list page under the filters. An annotator's or a
         reviewer's board opens on their own tasks; what else they may see is the library's
-        choice (:mod:`annotation_kit.visibility`), whatever the filter says."""
+        choice (:mod:`annotation_kit.access.visibility`), whatever the filter says."""
         with self.ws.transaction(write=False) as session:
             me = self.ws.me(session)
             mine = {}
@@ -142,7 +144,7 @@ class TaskBoardController:
                     **filters,
                 )
             people = [u.name for u in users.list_users(session) if u.active]
-            from ..projects import list_projects
+            from ..access.projects import list_projects
 
             projects = [p.name for p in list_projects(session, by=me)]
             manager = is_supervisor(me)

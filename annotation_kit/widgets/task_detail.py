@@ -6,25 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .. import (
-    annotations,
-    dataset_queries,
-    events,
-    feedback,
-    progress,
-    reviews,
-    skills,
-    tasks,
-    transitions,
-    users,
-    visibility,
-)
+from ..access import events, users, visibility
+from ..access.workflow import Duty, duties
+from ..data import dataset_queries
 from ..errors import PermissionDenied, ValidationError
-from ..workflow import Duty, duties
+from ..library import skills
+from ..work import annotations, feedback, progress, reviews, tasks, transitions
 from ..workspace import Workspace
 
 if TYPE_CHECKING:
-    from ..models import Annotation
+    from ..store.models import Annotation
 from ._base import HERE, Spec, Trait, notebook_class, panel_class
 
 ANNOTATIONS_PER_PAGE = 50
@@ -268,8 +259,8 @@ class TaskDetailController:
 
     def _export(self, request: dict[str, Any], task_id: int) -> dict[str, Any]:
         """Queue an export of this task as a background job (managers and admins)."""
+        from ..access.workflow import require_supervisor
         from ..exports import exporters
-        from ..workflow import require_supervisor
 
         with self.ws.transaction(write=False) as session:
             require_supervisor(self.ws.me(session), "export training data")

@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 import annotation_kit as ak
-from annotation_kit import synthetic
-from annotation_kit.tasks import DatasetsInActiveTask
+from annotation_kit.data import synthetic
+from annotation_kit.work.tasks import DatasetsInActiveTask
 from tests.conftest import SAMPLE_DATA
 from tests.consumers import LR_HOME, lerobot_items, lerobot_loads, run
 

@@ -6,7 +6,7 @@ import uuid
 import pytest
 import redis
 
-from annotation_kit import synthetic
+from annotation_kit.data import synthetic
 
 SECOND = 1_000_000_000
 XSS = 'grab the <b>cup</b> "slowly"; then, lift'

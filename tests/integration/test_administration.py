@@ -5,8 +5,8 @@ and archive, and who may do each."""
 
 import pytest
 
-from annotation_kit import guidelines
 from annotation_kit.errors import NotFound, PermissionDenied, ValidationError
+from annotation_kit.library import guidelines
 from tests.conftest import SECOND
 
 

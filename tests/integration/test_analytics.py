@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from annotation_kit.access.workflow import Status
 from annotation_kit.errors import NotFound, PermissionDenied, ValidationError
-from annotation_kit.models import Event, Review, Task
-from annotation_kit.workflow import Status
+from annotation_kit.store.models import Event, Review, Task
 from tests.conftest import SECOND
 
 HOUR = 3600 * SECOND
@@ -161,7 +161,7 @@ def test_active_editing_time_comes_from_the_event_log(reviewed):
     # worked out here from the raw events: gaps of at most 5 minutes between ann's edits of
     # annotations of her tasks (reviewers' verdicts are not editing)
     with maya.transaction(write=False) as s:
-        from annotation_kit.models import Annotation, User
+        from annotation_kit.store.models import Annotation, User
 
         ann_id = s.scalar(select(User.id).where(User.name == "ann"))
         tasks_of = dict(s.execute(select(Annotation.id, Annotation.task_id)).all())
@@ -459,7 +459,7 @@ def test_chart_settings_are_kept_per_person_and_the_charts_export_as_html_and_pn
 ):
     from PIL import Image
 
-    from annotation_kit import charts
+    from annotation_kit.quality import charts
 
     team, _a, _b = reviewed
     maya, ada = team["maya"], team["ada"]
@@ -497,7 +497,7 @@ def test_chart_settings_are_kept_per_person_and_the_charts_export_as_html_and_pn
 def test_duckdb_reads_snapshots_of_an_sqlite_workspace_never_the_live_file(team):
     """Two SQLite libraries in one process (Python's and the one DuckDB's scanner bundles) do
     not see each other's locks: DuckDB must never open the workspace file itself."""
-    from annotation_kit.analytics import store_for
+    from annotation_kit.quality.analytics import store_for
 
     maya = team["maya"]
     if maya.db.dialect != "sqlite":

@@ -134,7 +134,7 @@ def test_reviewer_verdicts_per_annotation(work):
 
 def test_event_log_is_append_only(work):
     team, task, _ = work
-    from annotation_kit import events
+    from annotation_kit.access import events
 
     def tamper(change):
         with team["ada"].transaction() as s:

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 import annotation_kit as ak
-from annotation_kit.database import is_readonly
-from annotation_kit.models import Base
+from annotation_kit.store.database import is_readonly
+from annotation_kit.store.models import Base
 
 SECOND = 1_000_000_000
 HUGE = 2**63
@@ -663,7 +663,7 @@ def _residue(team, w, tmp: str) -> dict[str, Any]:
     imports, the queue's clean-up) with one bad value each: what an outside attack found."""
     from datetime import timedelta
 
-    from annotation_kit import dataset_queries
+    from annotation_kit.data import dataset_queries
 
     maya, ada, task = team["maya"], team["ada"], w["task"]
 

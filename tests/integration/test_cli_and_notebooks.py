@@ -11,7 +11,7 @@ from nbclient import NotebookClient
 from sqlalchemy import inspect
 
 import annotation_kit as ak
-from annotation_kit.database import Database
+from annotation_kit.store.database import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "annotation_kit.cli"]
@@ -40,7 +40,7 @@ def test_models_match_the_migrations(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from annotation_kit.models import Base
+    from annotation_kit.store.models import Base
 
     db = Database.open(db_url)
     with db.engine.connect() as conn:

@@ -142,7 +142,7 @@ def test_annotators_are_measured_against_a_gold_episode_they_never_saw(team):
     maya.skills.create("reach")
     maya.projects.create("gold")
     with maya.transaction() as s:
-        from annotation_kit import datasets
+        from annotation_kit.data import datasets
 
         episode = datasets.register(
             s,

@@ -10,7 +10,7 @@ import inspect
 import itertools
 from typing import Any
 
-from annotation_kit import synthetic
+from annotation_kit.data import synthetic
 from annotation_kit.jobs.worker import execute
 from annotation_kit.widgets import (
     data_browser,

@@ -14,7 +14,7 @@ import pytest
 from mcap.reader import make_reader
 
 import annotation_kit as ak
-from annotation_kit import synthetic
+from annotation_kit.data import synthetic
 from tests.conftest import SAMPLE_DATA
 from tests.integration.conftest import XSS
 

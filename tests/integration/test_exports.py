@@ -18,7 +18,7 @@ import pytest
 from mcap.reader import make_reader
 
 import annotation_kit as ak
-from annotation_kit import synthetic
+from annotation_kit.data import synthetic
 from annotation_kit.exports import register
 from tests.consumers import lerobot_loads
 from tests.integration.conftest import XSS
@@ -612,7 +612,7 @@ def test_plugins_are_looked_up_once_per_process(team, tmp_path, monkeypatch):
     an export of 20 episodes and 10 task-detail refreshes ask it at most once in all."""
     import importlib.metadata
 
-    from annotation_kit import _plugins
+    from annotation_kit.store import _plugins
     from annotation_kit.widgets import task_detail
     from tests.integration.test_controllers import Host
 

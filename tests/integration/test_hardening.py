@@ -3,7 +3,7 @@
 import pytest
 
 import annotation_kit as ak
-from annotation_kit import dataset_queries, synthetic
+from annotation_kit.data import dataset_queries, synthetic
 from annotation_kit.formats import mcap as mcap_format
 
 SECOND = 1_000_000_000
@@ -124,7 +124,7 @@ def test_the_audit_log_cannot_be_rewritten_even_with_plain_sql(team, statement):
     from sqlalchemy import delete, func, select, text, update
     from sqlalchemy.exc import DBAPIError
 
-    from annotation_kit.models import Event
+    from annotation_kit.store.models import Event
 
     ada = team["ada"]
     with ada.transaction(write=False) as session:
@@ -281,7 +281,7 @@ def test_an_hdf5_export_into_a_full_disk_fails_cleanly_and_the_process_lives(pas
     import subprocess
     import sys
 
-    from annotation_kit import synthetic as make
+    from annotation_kit.data import synthetic as make
 
     team, task, _ids, _made, tmp = passed
     maya = team["maya"]
@@ -306,7 +306,7 @@ def test_every_table_whose_ids_are_never_reused_keeps_autoincrement_after_all_mi
     tmp_path,
 ):
     import annotation_kit as ak
-    from annotation_kit.models import Base
+    from annotation_kit.store.models import Base
 
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
     ws = ak.connect(url, user="ada")
@@ -350,7 +350,7 @@ def test_the_migration_keeps_every_number_the_audit_log_ever_named(tmp_path):
     from alembic.config import Config
     from sqlalchemy import text
 
-    from annotation_kit.database import _MIGRATIONS, Database
+    from annotation_kit.store.database import _MIGRATIONS, Database
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     db = Database.open(url, upgrade=False)
@@ -394,8 +394,8 @@ def test_a_write_race_is_a_conflict_naming_both_versions(team):
     locked when loaded for a change; SQLite has one writer at a time)."""
     import threading
 
-    from annotation_kit import annotations as annotation_service
-    from annotation_kit import tasks as task_service
+    from annotation_kit.work import annotations as annotation_service
+    from annotation_kit.work import tasks as task_service
 
     maya, ada = team["maya"], team["ada"]
     task = team.task("pending")

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 import annotation_kit as ak
-from annotation_kit import imports, synthetic
-from annotation_kit.models import Dataset
+from annotation_kit.data import imports, synthetic
+from annotation_kit.store.models import Dataset
 from tests.conftest import SAMPLE_DATA
 
 DATA = SAMPLE_DATA

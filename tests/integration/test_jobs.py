@@ -16,7 +16,7 @@ import redis
 
 import annotation_kit as ak
 from annotation_kit import jobs as ledger
-from annotation_kit.models import Job
+from annotation_kit.store.models import Job
 
 SECOND = 1_000_000_000
 
@@ -180,7 +180,7 @@ def test_batch_retry_of_more_than_a_thousand_failed_jobs(setup):
 
 
 def test_a_worker_killed_mid_export_leaves_it_retryable_and_absent(setup, tmp_path):
-    from annotation_kit import synthetic
+    from annotation_kit.data import synthetic
 
     team, admin, _ann, workers = setup
     maya = team["maya"]
@@ -271,7 +271,7 @@ def test_admin_operations_are_for_admins(setup):
 def test_imports_checks_and_delayed_jobs(setup, tmp_path):
     from datetime import UTC, datetime
 
-    from annotation_kit import synthetic
+    from annotation_kit.data import synthetic
 
     team, admin, _ann, workers = setup
     maya = team["maya"].queue_for(admin.url)
@@ -372,7 +372,7 @@ def _everything_stored(team, queue_url, tmp_path, s3, bucket) -> str:
     """Every row of every table, every queue message, every log and every exported file."""
     from sqlalchemy import select
 
-    from annotation_kit.models import Base
+    from annotation_kit.store.models import Base
 
     parts = []
     with team["ada"].transaction(write=False) as session:
@@ -398,7 +398,7 @@ def test_a_planted_secret_is_stored_sent_logged_and_exported_nowhere(setup, tmp_
     import s3fs
     from sqlalchemy import make_url
 
-    from annotation_kit import synthetic
+    from annotation_kit.data import synthetic
 
     team, _admin, _ann, _workers = setup
     secret = f"PLANTED-{uuid.uuid4().hex[:8]}"

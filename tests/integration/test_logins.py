@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select, text
 
 import annotation_kit as ak
-from annotation_kit import logins
-from annotation_kit.models import Login, User
+from annotation_kit.access import logins
+from annotation_kit.store.models import Login, User
 
 SECRET = "correct horse battery staple"
 
@@ -102,7 +102,7 @@ def test_the_first_admin(db_url):
 
 
 def _database(url):
-    from annotation_kit.database import Database
+    from annotation_kit.store.database import Database
 
     return Database.open(url).transaction()
 

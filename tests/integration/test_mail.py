@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from annotation_kit.errors import Busy, ValidationError
-from annotation_kit.mail import send_pending, smtp_settings
+from annotation_kit.work.mail import send_pending, smtp_settings
 from tests.frontends import free_port
 
 

@@ -64,7 +64,7 @@ def test_each_person_is_told_what_concerns_them(team):
 def test_my_background_jobs_and_my_failed_uploads_are_told_to_me(team, tmp_path, monkeypatch):
     """The worker records the end of a job as its owner's act: the owner, and only they, is
     told; a data check that fails on datasets someone uploaded tells that uploader."""
-    from annotation_kit import checks, datasets
+    from annotation_kit.data import checks, datasets
     from annotation_kit.jobs.worker import execute
 
     maya, col, ann = team["maya"], team["col"], team["ann"]

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text, update
 
-from annotation_kit import projects, task_queries
-from annotation_kit.models import Dataset, Task, TaskMember
-from annotation_kit.workflow import Status
+from annotation_kit.access import projects
+from annotation_kit.access.workflow import Status
+from annotation_kit.store.models import Dataset, Task, TaskMember
+from annotation_kit.work import task_queries
 
 
 @pytest.fixture

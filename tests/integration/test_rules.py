@@ -5,7 +5,7 @@ not, an invalid episode is not held to them, and bad rules are refused with the 
 import pytest
 
 from annotation_kit.errors import InvalidTransition, PermissionDenied, ValidationError
-from annotation_kit.rules import _Segment, check_episode
+from annotation_kit.work.rules import _Segment, check_episode
 from tests.conftest import SECOND
 
 
@@ -14,7 +14,7 @@ def seg(i, start, end, skill=None, labels=(), description=""):
 
 
 def findings(rules, segments, duration_s=20):
-    from annotation_kit.rules import validate
+    from annotation_kit.work.rules import validate
 
     return check_episode(
         validate(rules), segments, dataset_id=1, duration_ns=int(duration_s * SECOND)

@@ -8,7 +8,7 @@ import pytest
 
 from annotation_kit.errors import NotFound, PermissionDenied, ValidationError
 from annotation_kit.jobs.worker import execute
-from annotation_kit.models import Job, utcnow
+from annotation_kit.store.models import Job, utcnow
 from annotation_kit.widgets import exporter
 from tests.integration.test_controllers import Host
 
@@ -84,7 +84,7 @@ def test_where_the_settings_apply(team, tmp_path, monkeypatch):
 
 def test_export_rate_and_upload_formats(team, tmp_path):
     ada, maya = team["ada"], team["maya"]
-    from annotation_kit import synthetic
+    from annotation_kit.data import synthetic
 
     files = [
         synthetic.write_mcap(tmp_path / "a.mcap", duration_s=2, seed=1, cameras=("wrist",)),

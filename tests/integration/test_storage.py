@@ -13,7 +13,7 @@ import fsspec
 import pytest
 from sqlalchemy import text
 
-from annotation_kit import synthetic
+from annotation_kit.data import synthetic
 from annotation_kit.errors import NotFound, PermissionDenied, ValidationError
 from annotation_kit.jobs.worker import execute
 from tests.conftest import SECOND
@@ -130,7 +130,7 @@ def test_secrets_file_local_roots_and_refusals(team, tmp_path, monkeypatch):
     secrets.write_text(f'[storage.lab]\nkey = "{KEY}"\nsecret = "{SECRET}"\n')
     monkeypatch.setenv("ANNOTATION_KIT_SECRETS", str(secrets))
     ada.storage.create("lab", "s3", {"bucket": "nowhere", "endpoint_url": "http://127.0.0.1:9"})
-    from annotation_kit.storage import filesystem
+    from annotation_kit.library.storage import filesystem
 
     fs, path = filesystem("lab")
     assert (fs.key, fs.secret, path) == (KEY, SECRET, "nowhere")

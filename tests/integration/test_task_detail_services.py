@@ -90,7 +90,7 @@ def test_template_copies_segments_scaled_to_each_duration(team):
     team["maya"].skills.create("pick")
     maya = team["maya"]
     with maya.transaction() as s:
-        from annotation_kit.models import Dataset
+        from annotation_kit.store.models import Dataset
 
         ids = team.new_datasets(s, maya, 3)
         for dataset_id, seconds in zip(ids, (10, 20, 5), strict=True):

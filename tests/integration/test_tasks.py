@@ -6,8 +6,8 @@ import warnings
 import pytest
 
 import annotation_kit as ak
-from annotation_kit.tasks import DatasetsInActiveTask
-from annotation_kit.workflow import Status
+from annotation_kit.access.workflow import Status
+from annotation_kit.work.tasks import DatasetsInActiveTask
 
 SECOND = 1_000_000_000
 

@@ -5,7 +5,8 @@ import itertools
 import pytest
 
 import annotation_kit as ak
-from annotation_kit import events, tasks
+from annotation_kit.access import events
+from annotation_kit.work import tasks
 from tests.oracle import ACTORS, FLOW, STATUSES, may_edit_annotations, may_see, outcome_for
 
 SECOND = 1_000_000_000

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from annotation_kit import dataset_queries, projects, task_queries, visibility
+from annotation_kit.access import projects, visibility
+from annotation_kit.data import dataset_queries
 from annotation_kit.errors import NotFound
-from annotation_kit.models import Dataset
+from annotation_kit.store.models import Dataset
 from annotation_kit.widgets import (
     data_browser,
     episode_annotator,
@@ -17,6 +18,7 @@ from annotation_kit.widgets import (
     task_board,
     task_detail,
 )
+from annotation_kit.work import task_queries
 from tests.conftest import SECOND
 
 from .test_controllers import Host

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import annotation_kit as ak
-from annotation_kit import events
+from annotation_kit.access import events
 from tests.oracle import ACTORS, FLOW, may_edit_annotations, may_see, outcome_for
 
 SECOND = 1_000_000_000

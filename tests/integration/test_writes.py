@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from annotation_kit import writes
 from annotation_kit.errors import ValidationError
+from annotation_kit.store import writes
 
 SECOND = 1_000_000_000
 

@@ -3,7 +3,7 @@ warning about datasets already in an active task; then check the database."""
 
 import pytest
 
-from annotation_kit import synthetic
+from annotation_kit.data import synthetic
 from tests.conftest import make_team
 from tests.ui.conftest import app_source, run_all_cells, shot, write_notebook
 

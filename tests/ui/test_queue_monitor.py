@@ -11,7 +11,7 @@ import time
 import pytest
 
 import annotation_kit as ak
-from annotation_kit.models import Job
+from annotation_kit.store.models import Job
 from tests.conftest import make_team
 from tests.ui.conftest import app_source, run_all_cells, shot, write_notebook
 

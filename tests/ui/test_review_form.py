@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import annotation_kit as ak
-from annotation_kit import synthetic
+from annotation_kit.data import synthetic
 from tests.conftest import make_team
 from tests.ui.conftest import (
     app_source,

@@ -150,8 +150,8 @@ def test_charts_are_drawn_in_a_process_that_ends_with_the_server(tmp_path):
             drawing = [c for c in children if "spawn_main" in " ".join(c.cmdline())]
             time.sleep(0.2)
         assert len(drawing) == 1
-        from annotation_kit import charts
         from annotation_kit.dashboards import _drawing
+        from annotation_kit.quality import charts
 
         maya = served.team["maya"]
         try:  # a drawing process of this test's own, used as a served page uses its own

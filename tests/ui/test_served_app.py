@@ -20,10 +20,11 @@ import tornado.websocket
 from sqlalchemy import text
 from tornado.web import create_signed_value
 
-from annotation_kit import events, synthetic
+from annotation_kit.access import events
+from annotation_kit.access.workflow import Status
+from annotation_kit.data import synthetic
 from annotation_kit.jobs.worker import execute
-from annotation_kit.models import Task
-from annotation_kit.workflow import Status
+from annotation_kit.store.models import Task
 from tests import protocol
 from tests.conftest import _empty_database, make_team
 from tests.frontends import free_port, stop, wait_http
@@ -302,7 +303,7 @@ def test_the_statistics_page_shows_the_overview_charts_to_managers(served, brows
     page.get_by_role("button", name="Save view").click()
     page.wait_for_selector("[data-testid=charts-saved]")
     maya = served.team["maya"]
-    from annotation_kit import charts
+    from annotation_kit.quality import charts
 
     assert charts.settings(maya).since == "2000-01-01"
     charts.save_settings(maya, charts=("status", "skills"), since="2000-01-01")

@@ -233,7 +233,7 @@ def test_forged_approve_from_an_annotator_is_refused(workspace):
 
 
 def test_annotate_and_review_open_below_the_details(workspace, panel_app, browser, tmp_path):
-    from annotation_kit import synthetic
+    from annotation_kit.data import synthetic
 
     url, team, _task, _ids, _extra = workspace
     maya = team["maya"]
@@ -273,7 +273,7 @@ def test_annotate_and_review_open_below_the_details(workspace, panel_app, browse
 
 
 def test_manager_queues_an_export_from_the_statistics_tab(workspace, panel_app, page, tmp_path):
-    from annotation_kit.models import Job
+    from annotation_kit.store.models import Job
 
     url, team, task, _ids, _extra = workspace
     open_task(page, panel_app(VIEW_APP, url, "maya").url, task)

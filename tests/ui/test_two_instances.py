@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from annotation_kit import synthetic
+from annotation_kit.data import synthetic
 from tests.conftest import _pg_schema, make_team
 from tests.frontends import free_port, stop, wait_http
 from tests.protocol import Page, log_in

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from annotation_kit import synthetic
+from annotation_kit.access.workflow import Status
+from annotation_kit.data import synthetic
 from annotation_kit.jobs.worker import execute
-from annotation_kit.models import Task
-from annotation_kit.workflow import Status
+from annotation_kit.store.models import Task
 from tests.conftest import SECOND, make_team
 from tests.ui.conftest import run_all_cells, shot, write_notebook
 

@@ -2,7 +2,7 @@
 
 import math
 
-from annotation_kit.agreement import Segment, boundary_f1, compare, match, skill_alpha, tiou
+from annotation_kit.work.agreement import Segment, boundary_f1, compare, match, skill_alpha, tiou
 
 S = 1_000_000_000
 

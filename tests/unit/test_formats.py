@@ -10,7 +10,7 @@ from mcap.writer import IndexType
 from mcap.writer import Writer as McapWriter
 from mcap_ros2.decoder import DecoderFactory
 
-from annotation_kit import synthetic
+from annotation_kit.data import synthetic
 from annotation_kit.formats import FormatError, open_reader, scan
 from tests.conftest import SAMPLE_DATA
 
@@ -414,7 +414,7 @@ def test_readers_come_from_a_registry_like_exporters(tmp_path):
     import types
 
     from annotation_kit import formats
-    from annotation_kit.locations import locate
+    from annotation_kit.store.locations import locate
 
     assert {"mcap", "hdf5", "lerobot"} <= set(formats.readers())
     plugin = types.ModuleType("toy_reader")

@@ -1,6 +1,6 @@
 """Where sources and destinations are: URLs as stored and shown (no database)."""
 
-from annotation_kit.locations import locate
+from annotation_kit.store.locations import locate
 
 
 def test_urls_are_stored_once_and_without_credentials():

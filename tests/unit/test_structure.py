@@ -1,5 +1,6 @@
-"""The package's structure: no import cycle among its modules (top-level or inside
-functions; imports under ``if TYPE_CHECKING`` only name types and are left out)."""
+"""The package's structure: no import cycle among its modules, and no import going up the
+rooms' layers (top-level or inside functions; imports under ``if TYPE_CHECKING`` only name
+types and are left out). ARCHITECTURE.md draws the same layers."""
 
 import ast
 from pathlib import Path
@@ -79,4 +80,51 @@ def test_widgets_and_dashboards_reach_the_store_only_through_services():
                 imported = [node.module or "", *(f"{node.module or ''}.{a}" for a in imported)]
             for target in (t.strip(".") for t in imported):
                 assert not target.startswith("sqlalchemy"), f"{name} imports {target}"
-                assert target not in ("models", "annotation_kit.models"), f"{name}: models"
+                assert target.split(".")[-1] != "models", f"{name} imports {target}"
+
+
+LAYERS = [
+    {"errors", "_moved"},
+    {"store"},
+    {"access"},
+    {"library", "data", "formats"},
+    {"work"},
+    {"quality"},
+    {"exports", "jobs"},
+    {"workspace"},
+    {"widgets", "dashboards", "server", "demo", "cli", ""},
+]
+"""The rooms from the bottom up: a module imports its own layer and the ones below."""
+
+UPWARD = {
+    # a setting's check asks the layer that knows the values (settings are kept below it)
+    ("annotation_kit.library.settings", "annotation_kit.exports"),
+    ("annotation_kit.library.settings", "annotation_kit.work.reviews"),
+    # a worker process runs each job as a workspace user
+    ("annotation_kit.jobs.worker", "annotation_kit.workspace"),
+}
+"""The imports that go up, each inside the one function that needs it."""
+
+
+def _layer(module: str) -> int:
+    room = module.split(".")[1] if "." in module else ""
+    return next(i for i, rooms in enumerate(LAYERS) if room in rooms)
+
+
+def test_no_import_goes_up_the_layers():
+    modules = _modules()
+    rooms = {name.split(".")[1] for name in modules if "." in name}
+    assert rooms <= set().union(*LAYERS), f"rooms without a layer: {rooms - set().union(*LAYERS)}"
+    upward = {
+        (name, target)
+        for name, path in modules.items()
+        for target in _imports(name, path, modules)
+        if _layer(target) > _layer(name)
+    }
+    assert upward == UPWARD, f"imports going up the layers: {sorted(upward - UPWARD)}"
+
+
+def test_the_package_top_holds_only_the_facade():
+    """Everything else lives in a room: a newcomer reads the tree like a map."""
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert top == ["__init__.py", "_moved.py", "cli.py", "demo.py", "errors.py", "workspace.py"]

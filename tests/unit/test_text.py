@@ -2,9 +2,9 @@
 
 import pytest
 
-from annotation_kit import _text
+from annotation_kit.access import _text
 from annotation_kit.errors import ValidationError
-from annotation_kit.models import NAME_MAX, TEXT_MAX
+from annotation_kit.store.models import NAME_MAX, TEXT_MAX
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,7 @@ import itertools
 
 import pytest
 
-from annotation_kit.errors import InvalidTransition, PermissionDenied, ValidationError
-from annotation_kit.models import Task, TaskMember, User, UserStatus
-from annotation_kit.workflow import (
+from annotation_kit.access.workflow import (
     Action,
     Duty,
     Role,
@@ -15,6 +13,8 @@ from annotation_kit.workflow import (
     check,
     check_annotation_edit,
 )
+from annotation_kit.errors import InvalidTransition, PermissionDenied, ValidationError
+from annotation_kit.store.models import Task, TaskMember, User, UserStatus
 from tests.oracle import ACTORS, FLOW, STATUSES, may_edit_annotations, outcome
 
 

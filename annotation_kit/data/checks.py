@@ -1,0 +1,254 @@
+"""Data checks (QC): rules per project, evaluated on each dataset's index, results stored on it.
+
+A rule is a small dict::
+
+    {"kind": "min_rate", "streams": "/camera/*", "hz": 10, "severity": "error"}
+    {"kind": "required", "streams": ["/robot/joint_states"]}
+    {"kind": "forbidden", "streams": ["/debug/*"], "severity": "warning"}
+    {"kind": "duration", "min_s": 2, "max_s": 600}
+
+Stream names match as shell patterns. A dataset's ``qc_status`` is ``error`` when an
+error-severity rule fails, ``warning`` when only warnings fail, else ``pass``; a manager may
+override a failure with a reason (``overridden``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from fnmatch import fnmatchcase
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..access import _text, events, projects
+from ..access.workflow import require_supervisor
+from ..errors import ValidationError
+from ..store.database import readonly
+from ..store.models import Dataset, Project, QcStatus, User, utcnow
+from . import datasets
+
+__all__ = [
+    "evaluate",
+    "on_import",
+    "override",
+    "run",
+    "set_rules",
+    "status_of",
+    "validate",
+    "with_status",
+]
+
+KINDS = {"min_rate", "required", "forbidden", "duration"}
+SEVERITIES = ("error", "warning")
+STATUSES = tuple(QcStatus)
+
+
+def _patterns(rule: dict[str, Any]) -> list[str]:
+    streams = rule.get("streams", "*")
+    return [streams] if isinstance(streams, str) else list(streams)
+
+
+FIELDS = {  # the keys each kind of rule takes besides kind, severity and streams
+    "min_rate": {"hz"},
+    "required": set(),
+    "forbidden": set(),
+    "duration": {"min_s", "max_s"},
+}
+
+
+def _number(value: Any) -> bool:
+    import math
+
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def validate(rules: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Check rule dicts, filling in the default severity ``error``; raise naming the bad one.
+
+    Every field is checked on the way in (a rule stored wrong would fail every later import
+    into the project): ``streams`` is a pattern or a list of patterns, ``hz`` and the
+    ``duration`` bounds are finite numbers ≥ 0, ``min_s`` ≤ ``max_s``, and no unknown keys."""
+    if isinstance(rules, dict | str) or not isinstance(rules, Iterable):
+        raise ValidationError("rules must be a list of rule dicts")
+    checked = []
+    for n, rule in enumerate(rules, start=1):
+        if not isinstance(rule, dict) or rule.get("kind") not in KINDS:
+            raise ValidationError(f"rule {n}: kind must be one of {', '.join(sorted(KINDS))}")
+        rule = {"severity": "error", **rule}
+        kind = rule["kind"]
+        if unknown := sorted(set(rule) - {"kind", "severity", "streams"} - FIELDS[kind]):
+            raise ValidationError(f"rule {n}: {kind} takes no {', '.join(map(repr, unknown))}")
+        if rule["severity"] not in SEVERITIES:
+            raise ValidationError(f"rule {n}: severity must be 'error' or 'warning'")
+        streams = rule.get("streams", "*")
+        patterns = [streams] if isinstance(streams, str) else streams
+        if (
+            not isinstance(patterns, list | tuple)
+            or not patterns
+            or not all(
+                isinstance(p, str) and p.strip() and len(p) <= 500 and "\x00" not in p
+                for p in patterns
+            )
+        ):
+            raise ValidationError(
+                f"rule {n}: streams must be a stream pattern or a non-empty list of them"
+            )
+        rule["streams"] = streams if isinstance(streams, str) else list(streams)
+        if kind == "min_rate" and not (_number(rule.get("hz")) and rule["hz"] > 0):
+            raise ValidationError(f"rule {n}: min_rate needs a number 'hz' above 0")
+        if kind == "duration":
+            bounds = {k: rule[k] for k in ("min_s", "max_s") if k in rule}
+            if not bounds:
+                raise ValidationError(f"rule {n}: duration needs 'min_s' and/or 'max_s'")
+            for key, value in bounds.items():
+                if not (_number(value) and value >= 0):
+                    raise ValidationError(f"rule {n}: {key} must be a number of seconds ≥ 0")
+            if len(bounds) == 2 and bounds["min_s"] > bounds["max_s"]:
+                raise ValidationError(f"rule {n}: min_s is above max_s")
+        checked.append(rule)
+    return checked
+
+
+def evaluate(rules: Sequence[dict[str, Any]], dataset: Dataset) -> list[dict[str, Any]]:
+    """One result per rule: ``{"rule", "severity", "passed", "message"}`` (no data is read)."""
+    streams = {s["name"]: s for s in [*dataset.streams, *dataset.cameras]}
+    results = []
+    for rule in rules:
+        kind, patterns = rule["kind"], _patterns(rule)
+        matched = [n for n in streams if any(fnmatchcase(n, p) for p in patterns)]
+        if kind == "required":
+            missing = [p for p in patterns if not any(fnmatchcase(n, p) for n in streams)]
+            missing += [n for n in matched if streams[n].get("missing")]
+            passed, message = not missing, f"missing: {', '.join(missing)}" if missing else "ok"
+        elif kind == "forbidden":
+            passed = not matched
+            message = f"present: {', '.join(matched)}" if matched else "ok"
+        elif kind == "min_rate":
+            slow = [
+                f"{n} {streams[n].get('rate_hz') or 0:g} Hz"
+                for n in matched
+                if (streams[n].get("rate_hz") or 0) < rule["hz"]
+            ]
+            passed = not slow
+            message = f"below {rule['hz']:g} Hz: {', '.join(slow)}" if slow else "ok"
+        else:
+            seconds = dataset.duration_ns / 1e9
+            low, high = rule.get("min_s", 0), rule.get("max_s", float("inf"))
+            passed = low <= seconds <= high
+            message = "ok" if passed else f"{seconds:.2f} s is outside [{low}, {high}] s"
+        results.append(
+            {"rule": rule, "severity": rule["severity"], "passed": passed, "message": message}
+        )
+    return results
+
+
+def status_of(results: Sequence[dict[str, Any]]) -> str:
+    """A dataset's check status from its check results: error, warning or pass."""
+    failed = {r["severity"] for r in results if not r["passed"]}
+    return "error" if "error" in failed else "warning" if failed else "pass"
+
+
+def set_rules(
+    session: Session, project: str | int, rules: Iterable[dict[str, Any]], *, by: User
+) -> Project:
+    """Replace a project's data-check rules (managers and admins)."""
+    require_supervisor(by, "change data-check rules")
+    found = projects.get(session, project)
+    found.qc_rules = validate(rules)
+    events.record(
+        session,
+        by=by,
+        object_type="project",
+        object_id=found.id,
+        action="set_qc_rules",
+        rules=len(found.qc_rules),
+    )
+    return found
+
+
+def run(
+    session: Session,
+    dataset_ids: Iterable[int] | None = None,
+    *,
+    project: str | int | None = None,
+    by: User,
+) -> dict[int, str]:
+    """Evaluate the rules of each dataset's project; returns ``{dataset id: qc_status}``.
+
+    Datasets with no project or whose project has no rules stay ``unchecked``; an override
+    stays in force. It writes results: managers and admins only (imports run it for whoever
+    imports, through :func:`on_import`).
+    """
+    require_supervisor(by, "run data checks")
+    return on_import(session, dataset_ids, project=project, by=by)
+
+
+def on_import(
+    session: Session,
+    dataset_ids: Iterable[int] | None = None,
+    *,
+    project: str | int | None = None,
+    by: User,
+) -> dict[int, str]:
+    """:func:`run` for datasets just imported, as the user who imported them (anyone who may
+    import: the same rules, evaluated the same way)."""
+    datasets.require_registrar(by)
+    query = select(Dataset, Project.qc_rules).join(Project, Project.id == Dataset.project_id)
+    if dataset_ids is not None:
+        query = query.where(Dataset.id.in_(list(dataset_ids)))
+    if project is not None:
+        query = query.where(Dataset.project_id == projects.get(session, project).id)
+    outcome = {}
+    for dataset, rules in session.execute(query):
+        if not rules:
+            continue
+        dataset.qc_results = evaluate(rules, dataset)
+        if dataset.qc_override is None:
+            dataset.qc_status = status_of(dataset.qc_results)
+        outcome[dataset.id] = dataset.qc_status
+    if outcome:
+        failed = sorted(i for i, status in outcome.items() if status in ("error", "warning"))
+        events.record(
+            session,
+            by=by,
+            object_type="qc",
+            object_id=0,
+            action="run",
+            datasets=len(outcome),
+            failed=failed[:1000],  # whose uploaders are told (notifications)
+        )
+    return outcome
+
+
+def override(session: Session, dataset: int, reason: str, *, by: User) -> Dataset:
+    """Accept a dataset despite failed checks, with a reason (managers and admins)."""
+    require_supervisor(by, "override data checks")
+    _text.text(reason, "override reason", required=True)
+    found = session.get(Dataset, dataset)
+    if found is None:
+        raise ValidationError(f"no dataset with id {dataset}")
+    events.record(
+        session,
+        by=by,
+        object_type="dataset",
+        object_id=found.id,
+        action="qc_override",
+        from_state=found.qc_status,
+        to_state="overridden",
+        note=reason,
+    )
+    found.qc_override = {"reason": reason, "by": by.name, "at": utcnow().isoformat()}
+    found.qc_status = "overridden"
+    return found
+
+
+@readonly
+def with_status(session: Session, status: str, *, project: str | int | None = None) -> list[int]:
+    """Ids of datasets whose ``qc_status`` is ``status``."""
+    if status not in STATUSES:
+        raise ValidationError(f"qc status must be one of {', '.join(STATUSES)}")
+    query = select(Dataset.id).where(Dataset.qc_status == status).order_by(Dataset.id)
+    if project is not None:
+        query = query.where(Dataset.project_id == projects.get(session, project).id)
+    return list(session.scalars(query))

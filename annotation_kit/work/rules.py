@@ -1,0 +1,340 @@
+"""Rules on annotations, per project: what a finished episode must look like.
+
+A project keeps a list of rules (``set_rules``); each is a mapping with ``rule`` (its kind),
+``severity`` (``error``, the default, or ``warning``) and its settings:
+
+==========================  ==================================================================
+``required_skills``         ``skills``: each must have at least one segment on every episode
+``skill_order``             ``skills``: their first segments come in this order in time
+``segment_length``          ``min_s`` and/or ``max_s``: each segment's length
+``no_overlap``              segments of the same skill must not overlap
+``max_gap``                 ``seconds``: the longest stretch of an episode no segment covers
+``description``             ``required``, ``min_length``, ``max_length``, ``vocabulary`` (words
+                            allowed): each segment's description
+``labels_required``         each segment carries at least one label
+``skill_requires``          ``requires``: {skill: [skills that must start before it]}; added
+                            to every project's rules from the skill library's dependencies
+==========================  ==================================================================
+
+When an annotator submits a task, every episode with annotations is checked (an episode marked
+invalid is not): an error refuses the submit, naming the rule, the episode and the place on its
+clock; warnings are reported and recorded (:func:`evaluate`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, true
+from sqlalchemy.orm import Session
+
+from ..access import events, projects
+from ..access.workflow import require_supervisor
+from ..errors import ValidationError
+from ..library import skills
+from ..store.database import readonly
+from ..store.models import Annotation, Dataset, Project, Skill, Task, TaskDataset, User
+
+__all__ = [
+    "KINDS",
+    "Finding",
+    "check_episode",
+    "evaluate",
+    "get_rules",
+    "set_rules",
+    "task_rules",
+    "validate",
+]
+
+SECOND = 1_000_000_000
+KINDS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "required_skills": {"skills": list},
+    "skill_order": {"skills": list},
+    "skill_requires": {"requires": dict},
+    "segment_length": {"min_s": (int, float), "max_s": (int, float)},
+    "no_overlap": {},
+    "max_gap": {"seconds": (int, float)},
+    "description": {
+        "required": bool,
+        "min_length": int,
+        "max_length": int,
+        "vocabulary": list,
+    },
+    "labels_required": {},
+}
+"""Each rule kind and the settings it takes (with their types)."""
+_NEEDED = {"required_skills": ("skills",), "skill_order": ("skills",), "max_gap": ("seconds",)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One place where an episode breaks a rule."""
+
+    rule: str
+    severity: str
+    message: str
+    dataset_id: int
+    annotation_id: int | None = None
+    start_ns: int | None = None
+    end_ns: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The finding as a widget shows it."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "text": str(self),
+            "annotation": self.annotation_id,
+            "start_ns": self.start_ns,
+            "end_ns": self.end_ns,
+        }
+
+    def __str__(self) -> str:
+        where = ""
+        if self.start_ns is not None and self.end_ns is not None:
+            where = f" at {self.start_ns / SECOND:.2f}–{self.end_ns / SECOND:.2f} s"
+        segment = f" (segment #{self.annotation_id})" if self.annotation_id else ""
+        return f"{self.rule}: {self.message}{segment}{where}"
+
+
+def validate(rules: Iterable[Any]) -> list[dict[str, Any]]:
+    """Checked, normalised copies of ``rules``; a clear error names the first bad one."""
+    if isinstance(rules, dict | str) or not isinstance(rules, Iterable):
+        raise ValidationError("rules must be a list of mappings, each with a 'rule' kind")
+    out = []
+    for n, rule in enumerate(rules, 1):
+        if not isinstance(rule, dict):
+            raise ValidationError(f"rule {n} must be a mapping, not {type(rule).__name__}")
+        kind = rule.get("rule")
+        if kind not in KINDS:
+            raise ValidationError(f"rule {n}: unknown kind {kind!r}; kinds: {', '.join(KINDS)}")
+        severity = rule.get("severity", "error")
+        if severity not in ("error", "warning"):
+            raise ValidationError(f"rule {n} ({kind}): severity must be error or warning")
+        settings = {k: v for k, v in rule.items() if k not in ("rule", "severity")}
+        for key, value in settings.items():
+            expected = KINDS[kind].get(key)
+            if expected is None:
+                known = ", ".join(KINDS[kind]) or "none"
+                raise ValidationError(f"rule {n} ({kind}): unknown setting {key!r}; takes {known}")
+            if (isinstance(value, bool) and expected is not bool) or not isinstance(
+                value, expected
+            ):
+                raise ValidationError(f"rule {n} ({kind}): {key} has the wrong type")
+            if isinstance(value, list) and not all(isinstance(v, str) and v for v in value):
+                raise ValidationError(f"rule {n} ({kind}): {key} must be a list of names")
+            if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+                raise ValidationError(f"rule {n} ({kind}): {key} must not be negative")
+        for key in _NEEDED.get(kind, ()):
+            if not settings.get(key):
+                raise ValidationError(f"rule {n} ({kind}) needs {key}")
+        out.append({"rule": kind, "severity": severity, **settings})
+    return out
+
+
+def set_rules(
+    session: Session, project: str | int, rules: Iterable[dict[str, Any]], *, by: User
+) -> Project:
+    """Replace a project's annotation rules (managers and admins); skills they name must be in
+    the skill library."""
+    require_supervisor(by, "change annotation rules")
+    found = projects.get(session, project)
+    checked = validate(rules)
+    named = {s for r in checked for s in r.get("skills", [])}
+    known = set(session.scalars(select(Skill.name).where(Skill.name.in_(named))))
+    if unknown := sorted(named - known):
+        raise ValidationError(f"rules name skills the library does not have: {', '.join(unknown)}")
+    found.annotation_rules = checked
+    events.record(
+        session,
+        by=by,
+        object_type="project",
+        object_id=found.id,
+        action="set_annotation_rules",
+        rules=len(checked),
+    )
+    return found
+
+
+@readonly
+def get_rules(session: Session, project: str | int) -> list[dict[str, Any]]:
+    """A project's annotation rules."""
+    return list(projects.get(session, project).annotation_rules or [])
+
+
+@dataclass(frozen=True)
+class _Segment:
+    id: int
+    start_ns: int
+    end_ns: int
+    skill: str | None
+    labels: list[str]
+    description: str
+
+
+def check_episode(
+    rules: Sequence[dict[str, Any]],
+    segments: Sequence[_Segment],
+    *,
+    dataset_id: int,
+    duration_ns: int,
+) -> list[Finding]:
+    """What one episode's segments break (pure: the rules and the segments in, findings out)."""
+    found: list[Finding] = []
+    ordered = sorted(segments, key=lambda s: (s.start_ns, s.end_ns))
+
+    def add(rule: dict[str, Any], message: str, s: _Segment | None = None, **place: int) -> None:
+        found.append(
+            Finding(
+                rule["rule"],
+                rule["severity"],
+                message,
+                dataset_id,
+                s.id if s else None,
+                place.get("start_ns", s.start_ns if s else None),
+                place.get("end_ns", s.end_ns if s else None),
+            )
+        )
+
+    for rule in rules:
+        kind = rule["rule"]
+        if kind == "required_skills":
+            present = {s.skill for s in ordered}
+            for name in rule["skills"]:
+                if name not in present:
+                    add(rule, f"no segment of the required skill {name!r}")
+        elif kind == "skill_order":
+            firsts = [(next((s for s in ordered if s.skill == n), None), n) for n in rule["skills"]]
+            seen = [(s, n) for s, n in firsts if s is not None]
+            for (a, first), (b, second) in itertools.pairwise(seen):
+                if b.start_ns < a.start_ns:
+                    add(rule, f"{second!r} starts before {first!r}", b)
+        elif kind == "segment_length":
+            low, high = rule.get("min_s"), rule.get("max_s")
+            for s in ordered:
+                length = (s.end_ns - s.start_ns) / SECOND
+                if low is not None and length < low:
+                    add(rule, f"{length:.2f} s is shorter than {low:g} s", s)
+                elif high is not None and length > high:
+                    add(rule, f"{length:.2f} s is longer than {high:g} s", s)
+        elif kind == "no_overlap":
+            last: dict[str | None, _Segment] = {}
+            for s in ordered:
+                before = last.get(s.skill)
+                if before is not None and s.start_ns < before.end_ns:
+                    add(
+                        rule,
+                        f"overlaps segment #{before.id} of the same skill {s.skill!r}",
+                        s,
+                        start_ns=s.start_ns,
+                        end_ns=min(s.end_ns, before.end_ns),
+                    )
+                if before is None or s.end_ns > before.end_ns:
+                    last[s.skill] = s
+        elif kind == "max_gap":
+            limit = rule["seconds"] * SECOND
+            covered_to = 0
+            for s in [*ordered, _Segment(0, duration_ns, duration_ns, None, [], "")]:
+                if s.start_ns - covered_to > limit:
+                    gap = (s.start_ns - covered_to) / SECOND
+                    add(
+                        rule,
+                        f"{gap:.2f} s without a segment (at most {rule['seconds']:g} s)",
+                        start_ns=covered_to,
+                        end_ns=s.start_ns,
+                    )
+                covered_to = max(covered_to, s.end_ns)
+        elif kind == "description":
+            words = {w.lower() for w in rule.get("vocabulary", [])}
+            for s in ordered:
+                text = s.description.strip()
+                if rule.get("required") and not text:
+                    add(rule, "the description is empty", s)
+                    continue
+                if text and len(text) < rule.get("min_length", 0):
+                    add(rule, f"the description is shorter than {rule['min_length']}", s)
+                if "max_length" in rule and len(text) > rule["max_length"]:
+                    add(rule, f"the description is longer than {rule['max_length']}", s)
+                if words and (odd := sorted(set(text.lower().split()) - words)):
+                    add(rule, f"words outside the vocabulary: {', '.join(odd[:5])}", s)
+        elif kind == "skill_requires":
+            for name, needed in rule["requires"].items():
+                first = next((s for s in ordered if s.skill == name), None)
+                if first is None:
+                    continue
+                for other in needed:
+                    if not any(s.skill == other and s.start_ns < first.start_ns for s in ordered):
+                        add(rule, f"{name!r} needs a segment of {other!r} before it", first)
+        elif kind == "labels_required":
+            for s in ordered:
+                if not s.labels:
+                    add(rule, "the segment has no label", s)
+    return found
+
+
+@readonly
+def task_rules(session: Session, task: int) -> list[dict[str, Any]]:
+    """The rules of the task's project (none without a project), and the skill library's
+    dependencies (``skill_requires``: every task's, project or not)."""
+    found = session.scalar(
+        select(Project.annotation_rules)
+        .join(Task, Task.project_id == Project.id)
+        .where(Task.id == task)
+    )
+    rules = list(found or [])
+    if requires := skills.requirements(session):
+        rules.append({"rule": "skill_requires", "severity": "error", "requires": requires})
+    return rules
+
+
+@readonly
+def evaluate(
+    session: Session, task: int, *, dataset: int | None = None, author: int | None = None
+) -> list[Finding]:
+    """Every finding of the task's project rules on its annotated episodes (episodes marked
+    invalid, and episodes without annotations, are left out); ``dataset``: on that one only.
+    An independently annotated episode is checked once per annotator, on their own segments
+    (``author``: only that annotator's); the consensus is not checked."""
+    rules = task_rules(session, task)
+    if not rules:
+        return []
+    names: dict[int, str] = dict(session.execute(select(Skill.id, Skill.name)).all())  # type: ignore[arg-type]
+    rows = session.execute(
+        select(Annotation, Dataset.duration_ns, TaskDataset.independent)
+        .join(Dataset, Dataset.id == Annotation.dataset_id)
+        .join(
+            TaskDataset,
+            (TaskDataset.dataset_id == Annotation.dataset_id) & (TaskDataset.task_id == task),
+        )
+        .where(Annotation.task_id == task, Annotation.consensus.is_(False))
+        .where(true() if dataset is None else Annotation.dataset_id == dataset)
+        .order_by(Annotation.dataset_id, Annotation.start_ns)
+    ).all()
+    per: dict[tuple[int, int], tuple[int, list[Annotation]]] = {}
+    for annotation, duration, independent in rows:
+        whose = annotation.author_id if independent else 0
+        if independent and author is not None and whose != author:
+            continue
+        key = (annotation.dataset_id, whose)
+        per.setdefault(key, (int(duration), []))[1].append(annotation)
+    findings: list[Finding] = []
+    for (dataset_id, _whose), (duration, found_here) in per.items():
+        if any(a.kind == "episode" and not a.valid for a in found_here):
+            continue  # an episode marked invalid is not held to the rules
+        segments = [
+            _Segment(
+                a.id,
+                int(a.start_ns),
+                int(a.end_ns),
+                names.get(a.skill_id) if a.skill_id else None,
+                list(a.labels or []),
+                a.description or "",
+            )
+            for a in found_here
+            if a.kind == "segment" and a.valid and a.start_ns is not None and a.end_ns is not None
+        ]
+        findings += check_episode(rules, segments, dataset_id=dataset_id, duration_ns=duration)
+    return findings
