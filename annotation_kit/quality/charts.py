@@ -61,7 +61,7 @@ class Settings:
 def _settings(
     charts: Iterable[str], project: str | None, since: Any, until: Any, volume_by: str = "format"
 ) -> Settings:
-    from .analytics import _day
+    from .analytics.base import _day
 
     if isinstance(charts, str):
         raise ValidationError(f"charts must be a list of chart names, not {charts!r}")
