@@ -52,7 +52,7 @@ def _hours(value: Any) -> float:
 
 
 def _policy(value: Any) -> dict[str, Any]:
-    from ..work.reviews import policy_of
+    from ..work.review_sampling import policy_of
 
     if not isinstance(value, dict):
         raise ValidationError('review_policy must be an object like {"percent": 20}')

@@ -99,7 +99,7 @@ LAYERS = [
 UPWARD = {
     # a setting's check asks the layer that knows the values (settings are kept below it)
     ("annotation_kit.library.settings", "annotation_kit.exports"),
-    ("annotation_kit.library.settings", "annotation_kit.work.reviews"),
+    ("annotation_kit.library.settings", "annotation_kit.work.review_sampling"),
     # a worker process runs each job as a workspace user
     ("annotation_kit.jobs.worker", "annotation_kit.workspace"),
 }
