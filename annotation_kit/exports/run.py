@@ -30,7 +30,8 @@ from ..errors import NotFound, ValidationError
 from ..library import settings
 from ..store.database import readonly
 from ..store.locations import locate, require_within, scrub
-from ..store.models import Export, ExportItem, utcnow
+from ..store.models import Export, ExportItem, ExportStatus, utcnow
+from ..store.states import EXPORTS
 from . import plan as planning
 from . import staging
 from .registry import check_options, exporter, precheck
@@ -119,7 +120,7 @@ def export(
             format=label,
             destination=target.url,
             options=json.loads(json.dumps(recorded, default=str)),
-            status="running",
+            status=ExportStatus.RUNNING,
             created_by=me.id,
             release=release,
             release_version=_next_version(parent) if release else None,
@@ -135,7 +136,7 @@ def export(
             object_type="export",
             object_id=export_id,
             action="export",
-            to_state="running",
+            to_state=ExportStatus.RUNNING,
             note=target.url,
             format=label,
         )
@@ -151,14 +152,16 @@ def export(
     except BaseException as exc:  # record the failure, leave the destination untouched
         with workspace.transaction() as session:
             row = session.get(Export, export_id)
-            row.status, row.finished_at = "failed", utcnow()
+            row.status = EXPORTS.move(row.status, "fail", name=f"export #{export_id}")
+            row.finished_at = utcnow()
             row.error = scrub("".join(traceback.format_exception_only(exc)).strip()[:4000])
-            _finished(session, workspace, export_id, "failed")
+            _finished(session, workspace, export_id, "fail")
         raise
     with workspace.transaction() as session:
         row = session.get(Export, export_id)
-        row.status, row.finished_at, row.size_bytes = "completed", utcnow(), size
-        _finished(session, workspace, export_id, "completed")
+        row.status = EXPORTS.move(row.status, "complete", name=f"export #{export_id}")
+        row.finished_at, row.size_bytes = utcnow(), size
+        _finished(session, workspace, export_id, "complete")
         row.counts = built.counts() | extra
         row.cleaned = built.cleaned
         row.files = files
@@ -213,22 +216,26 @@ def check_destination(workspace: Any, destination: str | Path, *, overwrite: boo
     return target
 
 
-def _finished(session: Session, workspace: Any, export_id: int, state: str) -> None:
+def _finished(session: Session, workspace: Any, export_id: int, action: str) -> None:
     events.record(
         session,
         by=workspace.me(session),
         object_type="export",
         object_id=export_id,
-        action="complete" if state == "completed" else "fail",
-        from_state="running",
-        to_state=state,
+        action=action,
+        from_state=ExportStatus.RUNNING,
+        to_state=EXPORTS.target(action),
     )
 
 
 def _last_completed(session: Session, label: str, url: str) -> Export | None:
     return session.scalar(
         select(Export)
-        .where(Export.format == label, Export.destination == url, Export.status == "completed")
+        .where(
+            Export.format == label,
+            Export.destination == url,
+            Export.status == ExportStatus.COMPLETED,
+        )
         .order_by(Export.id.desc())
         .limit(1)
     )
@@ -237,7 +244,7 @@ def _last_completed(session: Session, label: str, url: str) -> Export | None:
 def _last_release(session: Session, name: str) -> Export | None:
     return session.scalar(
         select(Export)
-        .where(Export.release == name, Export.status == "completed")
+        .where(Export.release == name, Export.status == ExportStatus.COMPLETED)
         .order_by(Export.release_version.desc())
         .limit(1)
     )
@@ -248,7 +255,11 @@ def _exported_to(session: Session, label: str, url: str) -> set[tuple[int, int]]
     rows = session.execute(
         select(ExportItem.annotation_id, ExportItem.annotation_version)
         .join(Export, Export.id == ExportItem.export_id)
-        .where(Export.format == label, Export.destination == url, Export.status == "completed")
+        .where(
+            Export.format == label,
+            Export.destination == url,
+            Export.status == ExportStatus.COMPLETED,
+        )
     )
     return {(a, v) for a, v in rows}
 
@@ -314,7 +325,7 @@ def _sweep_staging(workspace: Any, target: Any) -> None:
     with workspace.transaction(write=False) as session:
         running = set(
             session.scalars(
-                select(Export.id).where(Export.id.in_(found), Export.status == "running")
+                select(Export.id).where(Export.id.in_(found), Export.status == ExportStatus.RUNNING)
             )
         )
     for export_id, folder in found.items():
@@ -330,19 +341,20 @@ def abandon(session: Session, job_ids: Sequence[int], reason: str) -> list[int]:
     wanted = set(job_ids)
     rows = [
         row
-        for row in session.scalars(select(Export).where(Export.status == "running"))
+        for row in session.scalars(select(Export).where(Export.status.in_(EXPORTS.sources("reap"))))
         if row.options.get("job") in wanted
     ]
     for row in rows:
-        row.status, row.finished_at, row.error = "failed", utcnow(), reason
+        before, row.status = row.status, EXPORTS.target("reap")
+        row.finished_at, row.error = utcnow(), reason
         events.record(
             session,
             by=None,
             object_type="export",
             object_id=row.id,
             action="fail",
-            from_state="running",
-            to_state="failed",
+            from_state=before,
+            to_state=row.status,
             note=reason,
         )
         for folder in staging.partials(locate(row.destination), row.id):

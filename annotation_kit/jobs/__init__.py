@@ -10,10 +10,10 @@ workers, the workers themselves, and what a workspace sees of it all.
 - :mod:`.queue`: ``ws.queue`` (:class:`Queue`) and :class:`JobHandle`.
 """
 
+from ..store.states import FINISHED
 from .claims import Ledger, worker_name
 from .kinds import Cancelled, Context, register
 from .ledger import (
-    FINISHED,
     LOST_AFTER,
     RETRY_BATCH,
     STATES,

@@ -15,11 +15,12 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, case, false, or_, select, true
 
 from ..store.locations import scrub
-from ..store.models import Job, QueueState, User, utcnow
+from ..store.models import Job, JobState, QueueState, User, utcnow
+from ..store.states import JOBS
 
 _T = cast(Table, Job.__table__)
 _QS = cast(Table, QueueState.__table__)
-_WAITING = or_(_T.c.state == "waiting", _T.c.state == "delayed")  # no IN: compiled once
+_WAITING = or_(*(_T.c.state == s for s in JOBS.sources("claim")))  # no IN: compiled once
 # FOR SHARE on PostgreSQL: a claim waits for a pause being committed and then sees it (SQLite:
 # the statement holds the write lock from its start).
 _PAUSED = select(_QS.c.paused).where(_QS.c.id == 1).with_for_update(read=True).scalar_subquery()
@@ -27,7 +28,7 @@ _CLAIM = (
     _T.update()
     .where(_T.c.id == bindparam("job"), _WAITING, _PAUSED.is_(false()))
     .values(
-        state="running",
+        state=JOBS.target("claim"),
         worker=bindparam("worker"),
         attempts=_T.c.attempts + 1,
         parked=False,
@@ -40,17 +41,17 @@ _CLAIM = (
 _PARK = (
     _T.update()
     .where(_T.c.id == bindparam("job"), _WAITING, _PAUSED.is_(true()))
-    .values(parked=True, state="waiting")
+    .values(parked=True, state=JOBS.target("park"))
 )
 _FINISH = (
     _T.update()
-    .where(_T.c.id == bindparam("job"), _T.c.state == "running")
+    .where(_T.c.id == bindparam("job"), _T.c.state == JobState.RUNNING)
     .values(
         finished_at=bindparam("now"),
         state=bindparam("state"),
         error=bindparam("error"),
         result=bindparam("result"),
-        progress=case((bindparam("state") == "completed", 1.0), else_=_T.c.progress),
+        progress=case((bindparam("state") == JobState.COMPLETED, 1.0), else_=_T.c.progress),
     )
 )
 
@@ -150,7 +151,7 @@ class Ledger:
             # Neither: the job is not waiting any more, or a pause was lifted in between.
             with self.engine.connect() as connection:
                 state = connection.execute(select(_T.c.state).where(_T.c.id == job)).scalar()
-            if state not in ("waiting", "delayed"):
+            if state not in JOBS.sources("claim"):
                 return "skip", None
 
     def finish(
@@ -162,14 +163,15 @@ class Ledger:
         cancelled: bool = False,
     ) -> None:
         """Record how a running job ended (nothing when it was reaped or cancelled meanwhile)."""
-        state = "cancelled" if cancelled else "failed" if error is not None else "completed"
+        action = "stop" if cancelled else "fail" if error is not None else "complete"
+        state = JOBS.target(action)
         self._write(
             self._finish,
             job=job,
             now=utcnow(),
             state=state,
             error=scrub(error[-20_000:]) if error is not None else None,
-            result=result if state == "completed" else None,
+            result=result if state == JobState.COMPLETED else None,
         )
 
     def beat(self, ids: Sequence[int]) -> None:
@@ -177,7 +179,7 @@ class Ledger:
         if ids:
             statement = (
                 _T.update()
-                .where(_T.c.id.in_(list(ids)), _T.c.state == "running")
+                .where(_T.c.id.in_(list(ids)), _T.c.state == JobState.RUNNING)
                 .values(heartbeat_at=bindparam("now", None, type_=_T.c.heartbeat_at.type))
             )
             self._write(Prepared(statement, self.engine.dialect), now=utcnow())

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..access import events
 from ..exports.run import abandon
-from ..store.models import Job
+from ..store.models import Job, JobState
 from . import ledger
 from .broker import engine, queued_ids, send
 
@@ -35,7 +35,9 @@ def reconcile(ws: Any, queue_url: str, missing_before: set[int] | None = None) -
     queued = queued_ids(huey)
     with ws.transaction(write=False) as session:
         waiting = set(
-            session.scalars(select(Job.id).where(Job.state == "waiting", Job.parked.is_(False)))
+            session.scalars(
+                select(Job.id).where(Job.state == JobState.WAITING, Job.parked.is_(False))
+            )
         )
     missing = waiting - queued - queued_ids(huey)
     again = sorted(missing if missing_before is None else missing & missing_before)

@@ -26,15 +26,15 @@ from ..access import events
 from ..access._inputs import json_problem
 from ..access._text import at_least
 from ..access.workflow import Role
-from ..errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from ..errors import NotFound, PermissionDenied, ValidationError
 from ..store.database import readonly
 from ..store.locations import holds_credentials, scrub
 from ..store.models import Job, JobState, QueueState, User, utcnow
+from ..store.states import JOBS
 from . import kinds
 from .claims import INSERT_ROWS, insert_jobs
 
 STATES = tuple(JobState)
-FINISHED = (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
 LOST_AFTER = timedelta(seconds=float(os.environ.get("ANNOTATION_KIT_LOST_AFTER", "30")))
 """A running job whose worker has not beaten for this long is considered lost
 (``$ANNOTATION_KIT_LOST_AFTER`` seconds, 30 by default)."""
@@ -112,7 +112,7 @@ def create(
         kind=kind,
         params=params,
         created_by=by.id,
-        state="delayed" if eta is not None and eta > utcnow() else "waiting",
+        state=JobState.DELAYED if eta is not None and eta > utcnow() else JobState.WAITING,
         eta=eta,
     )
     session.add(job)
@@ -140,7 +140,7 @@ def create_many(
     shared = {
         "kind": kind,
         "created_by": by.id,
-        "state": "waiting",
+        "state": JobState.WAITING,
         "created_at": utcnow(),
         "progress": 0.0,
         "log": [],
@@ -172,7 +172,7 @@ def beat(
     """The running worker's heartbeat, with progress and a log line; returns whether the job
     was asked to stop (cancelled)."""
     found = session.get(Job, job)
-    if found is None or found.state != "running":
+    if found is None or found.state != JobState.RUNNING:
         return True
     found.heartbeat_at = utcnow()
     if progress is not None:
@@ -190,7 +190,7 @@ def reap(session: Session, *, lost_after: timedelta = LOST_AFTER) -> int:
 def reap_ids(session: Session, *, lost_after: timedelta = LOST_AFTER) -> list[int]:
     """:func:`reap`, returning the ids of the jobs it failed (each with an event)."""
     cutoff = utcnow() - lost_after
-    lost = Job.state == "running", Job.heartbeat_at < cutoff
+    lost = Job.state.in_(JOBS.sources("reap")), Job.heartbeat_at < cutoff
     ids = list(session.scalars(select(Job.id).where(*lost)))
     if not ids:
         return []
@@ -202,7 +202,7 @@ def reap_ids(session: Session, *, lost_after: timedelta = LOST_AFTER) -> list[in
         session.scalars(
             update(Job)
             .where(Job.id.in_(ids), *lost)
-            .values(state="failed", finished_at=utcnow(), error=reason)
+            .values(state=JOBS.target("reap"), finished_at=utcnow(), error=reason)
             .returning(Job.id)
         )
     )
@@ -213,8 +213,8 @@ def reap_ids(session: Session, *, lost_after: timedelta = LOST_AFTER) -> list[in
             object_type="job",
             object_id=job,
             action="reap",
-            from_state="running",
-            to_state="failed",
+            from_state=JobState.RUNNING,
+            to_state=JOBS.target("reap"),
             note=reason,
         )
     return reaped
@@ -238,7 +238,7 @@ def resume(session: Session, *, by: User) -> list[int]:
     state = _state(session, lock=True)
     state.paused, state.changed_at, state.changed_by = False, utcnow(), by.id
     parked = list(
-        session.scalars(select(Job.id).where(Job.parked.is_(True), Job.state == "waiting"))
+        session.scalars(select(Job.id).where(Job.parked.is_(True), Job.state == JobState.WAITING))
     )
     if parked:
         session.execute(update(Job).where(Job.id.in_(parked)).values(parked=False))
@@ -252,7 +252,7 @@ def status(session: Session) -> dict[str, Any]:
     state = session.scalar(select(QueueState).where(QueueState.id == 1))
     hour = utcnow() - timedelta(hours=1)
     done = session.scalar(
-        select(func.count()).where(Job.state == "completed", Job.finished_at >= hour)
+        select(func.count()).where(Job.state == JobState.COMPLETED, Job.finished_at >= hour)
     )
     return {
         "paused": bool(state and state.paused),
@@ -275,8 +275,10 @@ def clear(session: Session, *, by: User) -> int:
     cleared = _count(
         session.execute(
             update(Job)
-            .where(Job.state.in_(("waiting", "delayed")))
-            .values(state="cancelled", finished_at=utcnow(), error="cleared from the queue")
+            .where(Job.state.in_(JOBS.sources("clear")))
+            .values(
+                state=JOBS.target("clear"), finished_at=utcnow(), error="cleared from the queue"
+            )
         )
     )
     _queue_event(session, by, "clear", f"{cleared} waiting or delayed job(s) cancelled")
@@ -301,7 +303,7 @@ def clean(session: Session, *, older_than: timedelta = timedelta(hours=24), by: 
     cutoff = utcnow() - older_than
     cleaned = _count(
         session.execute(
-            delete(Job).where(Job.state.in_(("completed", "failed")), Job.finished_at < cutoff)
+            delete(Job).where(Job.state.in_(JOBS.sources("clean")), Job.finished_at < cutoff)
         )
     )
     _queue_event(session, by, "clean", f"{cleaned} finished job(s) deleted", before=str(cutoff))
@@ -315,13 +317,17 @@ def retry_failed(session: Session, *, limit: int = RETRY_BATCH, by: User) -> lis
     if not 1 <= limit <= RETRY_BATCH:
         raise ValidationError(f"a batch retry takes 1 to {RETRY_BATCH} jobs, got {limit}")
     ids = list(
-        session.scalars(select(Job.id).where(Job.state == "failed").order_by(Job.id).limit(limit))
+        session.scalars(
+            select(Job.id).where(Job.state == JobState.FAILED).order_by(Job.id).limit(limit)
+        )
     )
     if ids:
         session.execute(
             update(Job)
             .where(Job.id.in_(ids))
-            .values(state="waiting", finished_at=None, progress=0.0, cancel_requested=False)
+            .values(
+                state=JOBS.target("retry"), finished_at=None, progress=0.0, cancel_requested=False
+            )
         )
     _queue_event(session, by, "retry", f"{len(ids)} failed job(s) queued again", jobs=ids[:20])
     return ids
@@ -332,14 +338,10 @@ def retry(session: Session, job: int, *, by: User) -> Job:
     message may have been lost by the broker: a worker runs it once whatever it receives)."""
     require_admin(by, "retry jobs")
     found = get(session, job)
-    if found.state == "waiting" and not found.parked:
+    if found.state == JobState.WAITING and not found.parked:
         events.record(session, by=by, object_type="job", object_id=found.id, action="resend")
         return found
-    if found.state not in ("failed", "cancelled"):
-        raise InvalidTransition(
-            f"job #{found.id} is {found.state}: only failed, cancelled or waiting jobs can be "
-            "retried"
-        )
+    target = JOBS.move(found.state, "retry", name=f"job #{found.id}")
     events.record(
         session,
         by=by,
@@ -347,9 +349,9 @@ def retry(session: Session, job: int, *, by: User) -> Job:
         object_id=found.id,
         action="retry",
         from_state=found.state,
-        to_state="waiting",
+        to_state=target,
     )
-    found.state, found.finished_at, found.progress = "waiting", None, 0.0
+    found.state, found.finished_at, found.progress = target, None, 0.0
     found.cancel_requested = False
     return found
 
@@ -361,12 +363,11 @@ def cancel(session: Session, job: int, *, by: User) -> Job:
     if found.created_by != by.id:
         require_admin(by, "cancel other people's jobs")
     before = found.state
-    if found.state in ("waiting", "delayed"):
-        found.state, found.finished_at = "cancelled", utcnow()
-    elif found.state == "running":
+    if found.state == JobState.RUNNING:  # it stops at its next progress report
         found.cancel_requested = True
     else:
-        raise InvalidTransition(f"job #{found.id} is already {found.state}")
+        found.state = JOBS.move(found.state, "cancel", name=f"job #{found.id}")
+        found.finished_at = utcnow()
     events.record(
         session,
         by=by,
@@ -375,7 +376,7 @@ def cancel(session: Session, job: int, *, by: User) -> Job:
         action="cancel",
         from_state=before,
         to_state=found.state,
-        note="" if before != "running" else "asked to stop",
+        note="" if before != JobState.RUNNING else "asked to stop",
     )
     return found
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..access._inputs import check_call
 from ..library import settings
+from ..store.models import JobState
+from ..store.states import FINISHED
 from . import kinds, presence
 from . import ledger as jobs
 from .broker import default_queue, send
@@ -53,7 +55,7 @@ class JobHandle:
                 found = self.refresh()
                 bar.n = round(100 * (found.progress or 0))
                 bar.set_postfix_str(found.state)
-                if found.state in jobs.FINISHED:
+                if found.state in FINISHED:
                     return found
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError(f"job #{self.id} is still {found.state}")
@@ -80,7 +82,7 @@ class Queue:
         params = kinds.encode(kind, params)
         with self.ws.transaction() as session:
             job = jobs.create(session, kind, params, by=self.ws.me(session), eta=eta)
-            job_id, delayed = job.id, job.state == "delayed"
+            job_id, delayed = job.id, job.state == JobState.DELAYED
         self._send([job_id], eta if delayed else None)
         return JobHandle(self.ws, job_id)
 

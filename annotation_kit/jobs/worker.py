@@ -17,6 +17,7 @@ from typing import Any
 
 from ..access import events
 from ..errors import ValidationError
+from ..store.models import JobState
 from ..work.mail import send_pending
 from . import kinds, ledger, presence
 from .broker import engine, public_url, serve_with
@@ -43,16 +44,16 @@ def execute(job: int, workspace_url: str, queue_url: str) -> str:
         result = kinds.get(found["kind"])(ws, context, **found["params"])
     except Cancelled:
         ledger.finish(job, cancelled=True)
-        return "cancelled"
+        return JobState.CANCELLED
     except BaseException as exc:
         ledger.finish(job, error=traceback.format_exc())
         _told(ws, job, found["kind"], "fail", f"{type(exc).__name__}: {exc}")
-        return "failed"
+        return JobState.FAILED
     finally:
         _RUNNING.discard(running)
     ledger.finish(job, result=result)
     _told(ws, job, found["kind"], "complete", "")
-    return "completed"
+    return JobState.COMPLETED
 
 
 def _told(ws: Any, job: int, kind: str, action: str, note: str) -> None:
