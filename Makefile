@@ -28,14 +28,14 @@ consumers:
 	bash tests/consumers/build.sh
 
 test: install consumers
-	$(BIN)/ruff check annotation_kit tests bench
-	$(BIN)/ruff format --check annotation_kit tests bench
+	$(BIN)/ruff check annotation_kit tests bench tools
+	$(BIN)/ruff format --check annotation_kit tests bench tools
 	$(BIN)/basedpyright --pythonpath $(BIN)/python
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check annotation_kit tests bench
-	$(BIN)/ruff format --check annotation_kit tests bench
+	$(BIN)/ruff check annotation_kit tests bench tools
+	$(BIN)/ruff format --check annotation_kit tests bench tools
 	$(BIN)/basedpyright --pythonpath $(BIN)/python
 
 bench: install consumers

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +33,9 @@ from .errors import NotFound, PermissionDenied
 from .store import writes
 from .store.database import Database, is_readonly
 from .store.models import Annotation, User
+
+if TYPE_CHECKING:
+    from . import _service_types
 
 USER_ENV = "ANNOTATION_KIT_USER"
 SERVICE_MODULES = {
@@ -164,46 +167,47 @@ class Workspace:
         self.user = user
         for name, where in SERVICE_MODULES.items():
             setattr(self, name, Services(self, import_module(f".{where}", __package__)))
-        self.exports = Services(self, import_module(".exports.run", __package__))
+        # typed as the protocols of _service_types: what each service offers, checked
+        setattr(self, "exports", Services(self, import_module(".exports.run", __package__)))  # noqa: B010
 
-    annotations: Services
-    checks: Services
-    consensus: Services
+    annotations: _service_types.Annotations
+    checks: _service_types.Checks
+    consensus: _service_types.Consensus
     """Independent annotation: ``set_independent``, ``disagreement``, ``adopt`` (the consensus)."""
-    database_logins: Services
+    database_logins: _service_types.DatabaseLogins
     """PostgreSQL logins that identify people: ``link(role, user)``, ``links()``, ``unlink``."""
-    exports: Services
+    exports: _service_types.Exports
     """Export records: ``list_exports()``, ``get_export(id)``, ``diff(old, new)``."""
-    datasets: Services
-    dictionaries: Services
+    datasets: _service_types.Datasets
+    dictionaries: _service_types.Dictionaries
     """Versioned label dictionaries: ``create``, ``edit``, ``use_in_project``, ``usage``, CSV."""
-    events: Services
-    feedback: Services
+    events: _service_types.Events
+    feedback: _service_types.Feedback
     """Issues raised on tasks: ``raise_issue``, ``reply``, ``resolve``, ``list_issues``."""
-    gold: Services
+    gold: _service_types.Gold
     """Gold episodes, the reference annotators are measured against: ``mark``, ``unmark``."""
-    guidelines: Services
+    guidelines: _service_types.Guidelines
     """Markdown guidelines per project and skill: ``write``, ``get``, ``history``,
     ``for_task``."""
-    notifications: Services
+    notifications: _service_types.Notifications
     """What concerns me, from the audit log: ``list_notifications``, ``unread_count``,
     ``mark_read``."""
-    logins: Services
+    logins: _service_types.Logins
     """Passwords for the served app: ``set_password(name, password)``, ``has_password(name)``."""
-    progress: Services
-    projects: Services
-    reviews: Services
-    rules: Services
+    progress: _service_types.Progress
+    projects: _service_types.Projects
+    reviews: _service_types.Reviews
+    rules: _service_types.Rules
     """Annotation rules per project: ``set_rules(project, rules)``, ``evaluate(task)``."""
-    settings: Services
+    settings: _service_types.Settings
     """Workspace-wide defaults (admins change them): ``values()``, ``change(key, value)``."""
-    skills: Services
-    storage: Services
+    skills: _service_types.Skills
+    storage: _service_types.Storage
     """Named storage connections (secrets never stored): ``create``, ``browse``, ``test``."""
-    task_queries: Services
-    tasks: Services
-    users: Services
-    workload: Services
+    task_queries: _service_types.TaskQueries
+    tasks: _service_types.Tasks
+    users: _service_types.Users
+    workload: _service_types.Workload
     """Before assigning: ``load(names)`` (open work and pace), ``balance(datasets, names)``."""
 
     @property
