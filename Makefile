@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]' -e extensions/annotation-kit-webvtt \
+	$(BIN)/pip install --quiet -e '.[all,test]' -e extensions/annotation-kit-webvtt \
 		-e extensions/annotation-kit-jupyter
 
 # builds the demo workspace if needed, then serves its dashboards until Ctrl+C

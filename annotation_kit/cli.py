@@ -232,6 +232,9 @@ def serve(
     The cookie secret comes from $ANNOTATION_KIT_COOKIE_SECRET or the file cookie-secret (mode
     0600) beside the workspace; the first admin from $ANNOTATION_KIT_ADMIN and
     $ANNOTATION_KIT_ADMIN_PASSWORD, or the terminal."""
+    from .store._plugins import extra
+
+    extra("serve", "panel", "annotation-kit serve")
     from .server import serve as run
 
     try:

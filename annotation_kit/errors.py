@@ -37,3 +37,8 @@ class ConflictError(AnnotationKitError):
 class Busy(AnnotationKitError):
     """The workspace's database stayed locked by other writers for longer than the wait allows;
     nothing was written. Try again."""
+
+
+class MissingExtra(AnnotationKitError, ImportError):
+    """A part of annotation_kit needs packages of an extra that is not installed; the message
+    names the extra and the command that installs it."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ValidationError
+from ..store._plugins import extra
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -131,7 +132,7 @@ def overview(
     per status, data volume per month (by format, robot or project), skill and label usage,
     active annotation time per person and the first-pass rate per month. Without arguments,
     as this person saved them (:func:`save_settings`); otherwise as given."""
-    import plotly.express as px
+    px = extra("charts", "plotly.express", "charts")
 
     given = (charts, project, since, until, volume_by)
     if all(v is None for v in given):

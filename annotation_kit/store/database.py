@@ -59,6 +59,10 @@ def normalise(url: str) -> str:
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername.startswith("postgresql"):
+        from ._plugins import extra
+
+        extra("postgres", "psycopg", "a PostgreSQL workspace")
     return parsed.render_as_string(hide_password=False)
 
 

@@ -117,7 +117,14 @@ def _locate(text: str) -> Location:
     _inside(text.split("://", 1)[1], text)  # no '..' in an object store's key either
     if not text.startswith(("http://", "https://")):
         text = without_credentials(text)  # only HTTP reads them from the URL; others, never
-    fs, path = fsspec.core.url_to_fs(text)
+    try:
+        fs, path = fsspec.core.url_to_fs(text)
+    except ImportError:
+        if text.startswith(("s3://", "s3a://")):
+            from ._plugins import extra
+
+            extra("s3", "s3fs", f"reading {without_credentials(text)}")
+        raise
     if "://" in path:  # HTTP keeps the whole URL as its path
         return Location(fs, path, without_credentials(path))
     protocol = fs.protocol[0] if isinstance(fs.protocol, (tuple, list)) else fs.protocol

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..access._inputs import json_problem
-from ..errors import AnnotationKitError, ValidationError
+from ..errors import AnnotationKitError, MissingExtra, ValidationError
 from ..store import writes
 from ..workspace import Workspace
 from ._lanes import Lane
@@ -293,7 +293,19 @@ def notebook_class(spec: Spec) -> type:
 
 
 def panel_class(spec: Spec) -> type:
-    """The ``panel.custom.AnyWidgetComponent`` class of a widget (``panel serve`` dashboards)."""
+    """The ``panel.custom.AnyWidgetComponent`` class of a widget (``panel serve`` dashboards);
+    without Panel installed, a class that says which extra it needs when it is made."""
+    from ..store._plugins import extra
+
+    try:
+        extra("serve", "panel", f"{spec.name}Panel")
+    except MissingExtra as exc:
+        said = str(exc)
+
+        def missing(*_args: Any, **_kwargs: Any) -> None:
+            raise MissingExtra(said)
+
+        return type(f"{spec.name}Panel", (), {"__init__": missing, "__doc__": spec.doc})
     import param
     from panel.custom import AnyWidgetComponent
 
@@ -386,3 +398,9 @@ def panel_class(spec: Spec) -> type:
     body["_set_many"] = set_many
     body["__doc__"] = spec.doc
     return type(f"{spec.name}Panel", (_Driver, AnyWidgetComponent), body)
+
+
+def saved_traits(mode: str) -> list[str]:
+    """What changes when an annotator or a review form saved something (not when its playhead
+    moves): the details reload then."""
+    return ["segments"] if mode == "annotate" else ["verdicts", "status", "round"]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
-from ...errors import ValidationError
+from ...errors import MissingExtra, ValidationError
 
 if TYPE_CHECKING:
     import duckdb
@@ -57,7 +57,11 @@ def _extension(backend: str) -> str:
     package, name = _EXTENSIONS[backend]
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:
-        raise ValidationError(f"analytics on {backend} needs the package {package}")
+        extra = "'postgres' extra (pip install 'annotation-kit[postgres]')"
+        raise MissingExtra(
+            f"analytics on {backend} needs the package {package}"
+            + (f": the {extra}" if backend == "postgresql" else "")
+        )
     found = sorted(Path(spec.origin).parent.glob(f"extensions/*/{name}.duckdb_extension"))
     if not found:
         raise ValidationError(f"the package {package} holds no {name} extension")
