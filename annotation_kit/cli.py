@@ -20,7 +20,17 @@ URL = click.option(
 )
 
 
-@click.group()
+class _Group(click.Group):
+    """Commands whose library errors (refusals, a missing extra) end as one line, no trace."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except AnnotationKitError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group)
 @click.version_option(__version__)
 def main() -> None:
     """annotation_kit: annotate robot episodes, review them, export training data."""
