@@ -21,9 +21,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access import _csv, _text, events, projects
+from ..access import _csv, _text, projects
 from ..access.workflow import require_supervisor
-from ..errors import NotFound, ValidationError
+from ..errors import ValidationError
 from ..store.database import readonly
 from ..store.models import (
     Annotation,
@@ -34,6 +34,7 @@ from ..store.models import (
     Task,
     User,
 )
+from ._versioned import Versioned
 
 __all__ = [
     "DictionaryImport",
@@ -54,14 +55,14 @@ __all__ = [
 CSV_COLUMNS = ("dictionary", "kind", "entry")
 
 
+DICTIONARIES = Versioned(
+    "dictionary", Dictionary, DictionaryVersion, ("name", "kind", "entries", "description")
+)
+
+
 def get(session: Session, dictionary: str | int) -> Dictionary:
     """The dictionary with this name or id; :class:`NotFound` names the known ones."""
-    column = Dictionary.id if isinstance(dictionary, int) else Dictionary.name
-    found = session.scalar(select(Dictionary).where(column == dictionary))
-    if found is None:
-        known = session.scalars(select(Dictionary.name).order_by(Dictionary.name).limit(30)).all()
-        raise NotFound(f"no dictionary {dictionary!r}; known: {', '.join(known) or 'none'}")
-    return found
+    return DICTIONARIES.get(session, dictionary)
 
 
 def _kind(kind: str) -> str:
@@ -88,20 +89,15 @@ def create(
     admins."""
     require_supervisor(by, "edit dictionaries")
     _text.name(name, "dictionary name")
-    found = Dictionary(
+    item = Dictionary(
         name=name,
         kind=_kind(kind),
         entries=_entries(name, entries),
         description=_text.text(description, "dictionary description"),
         version=1,
     )
-    if session.scalar(select(Dictionary.id).where(Dictionary.name == name)) is not None:
-        raise ValidationError(f"a dictionary named {name!r} already exists")
-    session.add(found)
-    session.flush()
-    _snapshot(session, found)
-    events.record(session, by=by, object_type="dictionary", object_id=found.id, action="create")
-    return found
+    DICTIONARIES.free_name(session, name)
+    return DICTIONARIES.created(session, item, by=by)
 
 
 def edit(
@@ -119,51 +115,20 @@ def edit(
     require_supervisor(by, "edit dictionaries")
     found = get(session, dictionary)
     if name is not None and name != found.name:
-        _text.name(name, "dictionary name")
-        if session.scalar(select(Dictionary.id).where(Dictionary.name == name)) is not None:
-            raise ValidationError(f"a dictionary named {name!r} already exists")
-        found.name = name
+        found.name = DICTIONARIES.free_name(session, name)
     if kind is not None:
         found.kind = _kind(kind)
     if description is not None:
         found.description = _text.text(description, "dictionary description")
     if entries is not None:
         found.entries = _entries(found.name, entries)
-    found.version += 1
-    session.flush()
-    _snapshot(session, found)
-    events.record(
-        session,
-        by=by,
-        object_type="dictionary",
-        object_id=found.id,
-        action="edit",
-        to_state=f"v{found.version}",
-    )
-    return found
-
-
-def _snapshot(session: Session, found: Dictionary) -> None:
-    session.add(
-        DictionaryVersion(
-            dictionary_id=found.id,
-            version=found.version,
-            name=found.name,
-            kind=found.kind,
-            entries=list(found.entries),
-            description=found.description,
-        )
-    )
+    return DICTIONARIES.changed(session, found, by=by)
 
 
 @readonly
 def version(session: Session, dictionary: str | int, number: int) -> DictionaryVersion:
     """A dictionary as it was at one version."""
-    found = get(session, dictionary)
-    kept = session.get(DictionaryVersion, (found.id, number))
-    if kept is None:
-        raise NotFound(f"dictionary {found.name!r} has versions 1 to {found.version}, not {number}")
-    return kept
+    return DICTIONARIES.version(session, dictionary, number)
 
 
 @readonly
@@ -176,19 +141,7 @@ def use_in_project(
     session: Session, project: str | int, dictionaries: Iterable[str], *, by: User
 ) -> list[str]:
     """The dictionaries whose labels the project's annotators are offered (none named: all)."""
-    require_supervisor(by, "choose a project's dictionaries")
-    found = projects.get(session, project)
-    chosen = [get(session, _text.name(n, "dictionary name")) for n in dictionaries]
-    projects.set_library_ids(session, found.id, "dictionary", [d.id for d in chosen])
-    events.record(
-        session,
-        by=by,
-        object_type="project",
-        object_id=found.id,
-        action="dictionaries",
-        note=", ".join(d.name for d in chosen)[:500],
-    )
-    return [d.name for d in chosen]
+    return DICTIONARIES.use_in_project(session, project, dictionaries, by=by)
 
 
 def _known(session: Session, task: int | None) -> tuple[set[str], list[str] | None]:

@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 
 from ..access import _csv, _text, events, projects
 from ..access.workflow import require_supervisor
-from ..errors import NotFound, ValidationError
+from ..errors import ValidationError
 from ..store.database import readonly
 from ..store.models import Annotation, Skill, SkillVersion, Task, User
+from ._versioned import Versioned
 
 __all__ = [
     "SkillImport",
@@ -51,14 +52,18 @@ __all__ = [
 CSV_COLUMNS = ("name", "category", "description", "tags", "requires", "deprecated")
 
 
+SKILLS = Versioned(
+    "skill",
+    Skill,
+    SkillVersion,
+    ("name", "category", "description", "tags"),
+    " in the skill library",
+)
+
+
 def get(session: Session, skill: str | int) -> Skill:
     """The skill with this name or id; :class:`NotFound` names some known ones."""
-    column = Skill.id if isinstance(skill, int) else Skill.name
-    found = session.scalar(select(Skill).where(column == skill))
-    if found is None:
-        known = session.scalars(select(Skill.name).order_by(Skill.name).limit(30)).all()
-        raise NotFound(f"no skill {skill!r} in the skill library; known: {', '.join(known)}")
-    return found
+    return SKILLS.get(session, skill)
 
 
 def create(
@@ -74,19 +79,15 @@ def create(
     """Add a skill to the library (managers and admins); it starts at version 1. ``requires``
     names skills that must come before it in an episode."""
     require_supervisor(by, "edit the skill library")
-    _text.name(name, "skill name")
+    SKILLS.free_name(session, name)
     _text.text(description, "skill description")
     _text.optional_name(category, "skill category")
     tags = [_text.name(t, "skill tag") for t in tags]
-    if session.scalar(select(Skill.id).where(Skill.name == name)) is not None:
-        raise ValidationError(f"a skill named {name!r} already exists")
     skill = Skill(name=name, category=category, description=description, tags=list(tags))
     session.add(skill)
-    session.flush()
+    session.flush()  # its id, for what it requires
     skill.requires = _requirements(session, skill, requires)
-    _snapshot(session, skill)
-    events.record(session, by=by, object_type="skill", object_id=skill.id, action="create")
-    return skill
+    return SKILLS.created(session, skill, by=by)
 
 
 def edit(
@@ -106,41 +107,14 @@ def edit(
     if requires is not None:
         found.requires = _requirements(session, found, requires)
     if name is not None and name != found.name:
-        _text.name(name, "skill name")
-        if session.scalar(select(Skill.id).where(Skill.name == name)) is not None:
-            raise ValidationError(f"a skill named {name!r} already exists; merge into it instead")
-        found.name = name
+        found.name = SKILLS.free_name(session, name, hint="; merge into it instead")
     if category is not None:
         found.category = _text.optional_name(category, "skill category")
     if description is not None:
         found.description = _text.text(description, "skill description")
     if tags is not None:
         found.tags = [_text.name(t, "skill tag") for t in tags]
-    found.version += 1
-    session.flush()
-    _snapshot(session, found)
-    events.record(
-        session,
-        by=by,
-        object_type="skill",
-        object_id=found.id,
-        action="edit",
-        to_state=f"v{found.version}",
-    )
-    return found
-
-
-def _snapshot(session: Session, skill: Skill) -> None:
-    session.add(
-        SkillVersion(
-            skill_id=skill.id,
-            version=skill.version,
-            name=skill.name,
-            category=skill.category,
-            description=skill.description,
-            tags=list(skill.tags),
-        )
-    )
+    return SKILLS.changed(session, found, by=by)
 
 
 def _requirements(session: Session, skill: Skill, names: Iterable[str]) -> list[int]:
@@ -185,11 +159,7 @@ def names(session: Session) -> dict[int, str]:
 @readonly
 def version(session: Session, skill: str | int, number: int) -> SkillVersion:
     """A skill as it was at one version (annotations made then point at it)."""
-    found = get(session, skill)
-    kept = session.get(SkillVersion, (found.id, number))
-    if kept is None:
-        raise NotFound(f"skill {found.name!r} has versions 1 to {found.version}, not {number}")
-    return kept
+    return SKILLS.version(session, skill, number)
 
 
 @readonly
@@ -299,19 +269,7 @@ def use_in_project(
     session: Session, project: str | int, skills: Iterable[str], *, by: User
 ) -> list[str]:
     """The skills the project's annotators are offered (none named: the whole library)."""
-    require_supervisor(by, "choose a project's skills")
-    found = projects.get(session, project)
-    chosen = [get(session, _text.name(n, "skill name")) for n in skills]
-    projects.set_library_ids(session, found.id, "skill", [s.id for s in chosen])
-    events.record(
-        session,
-        by=by,
-        object_type="project",
-        object_id=found.id,
-        action="skills",
-        note=", ".join(s.name for s in chosen)[:500],
-    )
-    return [s.name for s in chosen]
+    return SKILLS.use_in_project(session, project, skills, by=by)
 
 
 @readonly
