@@ -14,6 +14,7 @@ override a failure with a reason (``overridden``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access import _text, events, projects
+from ..access.rulebook import NAMES, NUMBER, Kind, Rulebook
 from ..access.workflow import require_supervisor
 from ..errors import ValidationError
 from ..store.database import readonly
@@ -39,9 +41,10 @@ __all__ = [
     "with_status",
 ]
 
-KINDS = {"min_rate", "required", "forbidden", "duration"}
-SEVERITIES = ("error", "warning")
 STATUSES = tuple(QcStatus)
+STREAMS = (str, NAMES)
+"""Which streams (and cameras) a rule looks at: a pattern (``*`` any, ``?`` one character) or a
+list of them; every stream when not given."""
 
 
 def _patterns(rule: dict[str, Any]) -> list[str]:
@@ -49,65 +52,48 @@ def _patterns(rule: dict[str, Any]) -> list[str]:
     return [streams] if isinstance(streams, str) else list(streams)
 
 
-FIELDS = {  # the keys each kind of rule takes besides kind, severity and streams
-    "min_rate": {"hz"},
-    "required": set(),
-    "forbidden": set(),
-    "duration": {"min_s", "max_s"},
-}
+def _streams_ok(settings: dict[str, Any]) -> str | None:
+    patterns = _patterns(settings)
+    if not patterns or not all(
+        isinstance(p, str) and p.strip() and len(p) <= 500 and "\x00" not in p for p in patterns
+    ):
+        return "streams must be a stream pattern or a non-empty list of them"
+    return None
 
 
-def _number(value: Any) -> bool:
-    import math
+def _rate_ok(settings: dict[str, Any]) -> str | None:
+    return _streams_ok(settings) or (
+        None if settings["hz"] > 0 else "min_rate needs a number 'hz' above 0"
+    )
 
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+def _bounds_ok(settings: dict[str, Any]) -> str | None:
+    if "min_s" not in settings and "max_s" not in settings:
+        return "duration needs 'min_s' and/or 'max_s'"
+    if settings.get("min_s", 0) > settings.get("max_s", math.inf):
+        return "min_s is above max_s"
+    return _streams_ok(settings)
+
+
+RULEBOOK = Rulebook(
+    "kind",
+    {
+        "min_rate": Kind({"streams": STREAMS, "hz": NUMBER}, needs=("hz",), check=_rate_ok),
+        "required": Kind({"streams": STREAMS}, check=_streams_ok),
+        "forbidden": Kind({"streams": STREAMS}, check=_streams_ok),
+        "duration": Kind({"streams": STREAMS, "min_s": NUMBER, "max_s": NUMBER}, check=_bounds_ok),
+    },
+)
+"""The data-check kinds: streams present (``required``) or absent (``forbidden``), a minimum
+rate (``min_rate``, Hz) and the episode's length (``duration``, seconds)."""
+KINDS = set(RULEBOOK.kinds)
 
 
 def validate(rules: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Check rule dicts, filling in the default severity ``error``; raise naming the bad one.
-
-    Every field is checked on the way in (a rule stored wrong would fail every later import
-    into the project): ``streams`` is a pattern or a list of patterns, ``hz`` and the
-    ``duration`` bounds are finite numbers ≥ 0, ``min_s`` ≤ ``max_s``, and no unknown keys."""
-    if isinstance(rules, dict | str) or not isinstance(rules, Iterable):
-        raise ValidationError("rules must be a list of rule dicts")
-    checked = []
-    for n, rule in enumerate(rules, start=1):
-        if not isinstance(rule, dict) or rule.get("kind") not in KINDS:
-            raise ValidationError(f"rule {n}: kind must be one of {', '.join(sorted(KINDS))}")
-        rule = {"severity": "error", **rule}
-        kind = rule["kind"]
-        if unknown := sorted(set(rule) - {"kind", "severity", "streams"} - FIELDS[kind]):
-            raise ValidationError(f"rule {n}: {kind} takes no {', '.join(map(repr, unknown))}")
-        if rule["severity"] not in SEVERITIES:
-            raise ValidationError(f"rule {n}: severity must be 'error' or 'warning'")
-        streams = rule.get("streams", "*")
-        patterns = [streams] if isinstance(streams, str) else streams
-        if (
-            not isinstance(patterns, list | tuple)
-            or not patterns
-            or not all(
-                isinstance(p, str) and p.strip() and len(p) <= 500 and "\x00" not in p
-                for p in patterns
-            )
-        ):
-            raise ValidationError(
-                f"rule {n}: streams must be a stream pattern or a non-empty list of them"
-            )
-        rule["streams"] = streams if isinstance(streams, str) else list(streams)
-        if kind == "min_rate" and not (_number(rule.get("hz")) and rule["hz"] > 0):
-            raise ValidationError(f"rule {n}: min_rate needs a number 'hz' above 0")
-        if kind == "duration":
-            bounds = {k: rule[k] for k in ("min_s", "max_s") if k in rule}
-            if not bounds:
-                raise ValidationError(f"rule {n}: duration needs 'min_s' and/or 'max_s'")
-            for key, value in bounds.items():
-                if not (_number(value) and value >= 0):
-                    raise ValidationError(f"rule {n}: {key} must be a number of seconds ≥ 0")
-            if len(bounds) == 2 and bounds["min_s"] > bounds["max_s"]:
-                raise ValidationError(f"rule {n}: min_s is above max_s")
-        checked.append(rule)
-    return checked
+    """Check rule dicts (the rulebook's one validation), filling in the default severity
+    ``error`` and streams ``*``; raise naming the bad one. Every field is checked on the way
+    in: a rule stored wrong would fail every later import into the project."""
+    return [{"streams": "*", **rule} for rule in RULEBOOK.validate(rules)]
 
 
 def evaluate(rules: Sequence[dict[str, Any]], dataset: Dataset) -> list[dict[str, Any]]:

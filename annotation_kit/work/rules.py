@@ -32,6 +32,7 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from ..access import events, projects
+from ..access.rulebook import NAMES, NUMBER, Kind, Rulebook
 from ..access.workflow import require_supervisor
 from ..errors import ValidationError
 from ..library import skills
@@ -50,23 +51,24 @@ __all__ = [
 ]
 
 SECOND = 1_000_000_000
-KINDS: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "required_skills": {"skills": list},
-    "skill_order": {"skills": list},
-    "skill_requires": {"requires": dict},
-    "segment_length": {"min_s": (int, float), "max_s": (int, float)},
-    "no_overlap": {},
-    "max_gap": {"seconds": (int, float)},
-    "description": {
-        "required": bool,
-        "min_length": int,
-        "max_length": int,
-        "vocabulary": list,
+RULEBOOK = Rulebook(
+    "rule",
+    {
+        "required_skills": Kind({"skills": NAMES}, needs=("skills",)),
+        "skill_order": Kind({"skills": NAMES}, needs=("skills",)),
+        "skill_requires": Kind({"requires": dict}),
+        "segment_length": Kind({"min_s": NUMBER, "max_s": NUMBER}),
+        "no_overlap": Kind(),
+        "max_gap": Kind({"seconds": NUMBER}, needs=("seconds",)),
+        "description": Kind(
+            {"required": bool, "min_length": int, "max_length": int, "vocabulary": NAMES}
+        ),
+        "labels_required": Kind(),
     },
-    "labels_required": {},
-}
-"""Each rule kind and the settings it takes (with their types)."""
-_NEEDED = {"required_skills": ("skills",), "skill_order": ("skills",), "max_gap": ("seconds",)}
+)
+"""The annotation-rule kinds and the settings each takes (one engine with the data checks:
+:mod:`annotation_kit.access.rulebook`)."""
+KINDS = {name: kind.settings for name, kind in RULEBOOK.kinds.items()}
 
 
 @dataclass(frozen=True)
@@ -102,37 +104,7 @@ class Finding:
 
 def validate(rules: Iterable[Any]) -> list[dict[str, Any]]:
     """Checked, normalised copies of ``rules``; a clear error names the first bad one."""
-    if isinstance(rules, dict | str) or not isinstance(rules, Iterable):
-        raise ValidationError("rules must be a list of mappings, each with a 'rule' kind")
-    out = []
-    for n, rule in enumerate(rules, 1):
-        if not isinstance(rule, dict):
-            raise ValidationError(f"rule {n} must be a mapping, not {type(rule).__name__}")
-        kind = rule.get("rule")
-        if kind not in KINDS:
-            raise ValidationError(f"rule {n}: unknown kind {kind!r}; kinds: {', '.join(KINDS)}")
-        severity = rule.get("severity", "error")
-        if severity not in ("error", "warning"):
-            raise ValidationError(f"rule {n} ({kind}): severity must be error or warning")
-        settings = {k: v for k, v in rule.items() if k not in ("rule", "severity")}
-        for key, value in settings.items():
-            expected = KINDS[kind].get(key)
-            if expected is None:
-                known = ", ".join(KINDS[kind]) or "none"
-                raise ValidationError(f"rule {n} ({kind}): unknown setting {key!r}; takes {known}")
-            if (isinstance(value, bool) and expected is not bool) or not isinstance(
-                value, expected
-            ):
-                raise ValidationError(f"rule {n} ({kind}): {key} has the wrong type")
-            if isinstance(value, list) and not all(isinstance(v, str) and v for v in value):
-                raise ValidationError(f"rule {n} ({kind}): {key} must be a list of names")
-            if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-                raise ValidationError(f"rule {n} ({kind}): {key} must not be negative")
-        for key in _NEEDED.get(kind, ()):
-            if not settings.get(key):
-                raise ValidationError(f"rule {n} ({kind}) needs {key}")
-        out.append({"rule": kind, "severity": severity, **settings})
-    return out
+    return RULEBOOK.validate(rules)
 
 
 def set_rules(

@@ -18,10 +18,10 @@ SECOND = 1_000_000_000
         ({"kind": "required", "streams": 5}, "streams must be"),
         ({"kind": "required", "streams": []}, "streams must be"),
         ({"kind": "forbidden", "streams": ["/a", None]}, "streams must be"),
-        ({"kind": "min_rate", "hz": "10"}, "number 'hz'"),
-        ({"kind": "min_rate", "hz": True}, "number 'hz'"),
+        ({"kind": "min_rate", "hz": "10"}, "hz must be a number"),
+        ({"kind": "min_rate", "hz": True}, "hz must be a number"),
         ({"kind": "min_rate", "hz": 0}, "above 0"),
-        ({"kind": "required", "streams": "/a", "hz": 3}, "takes no 'hz'"),
+        ({"kind": "required", "streams": "/a", "hz": 3}, "unknown setting 'hz'"),
         ({"kind": "required", "severity": "fatal"}, "severity must be"),
     ],
 )
