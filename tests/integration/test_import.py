@@ -124,7 +124,7 @@ def test_imported_language_becomes_import_annotations_of_a_new_task(team):
 def test_data_checks_on_import_and_override(team, tmp_path):
     maya = team["maya"]
     maya.projects.create("lab")
-    with pytest.raises(ak.ValidationError, match="rule 1: unknown kind 'vibes'; kind must be one of"):
+    with pytest.raises(ak.ValidationError, match="rule 1: unknown kind 'vibes'; kind must be"):
         maya.checks.set_rules("lab", [{"kind": "vibes"}])
     maya.checks.set_rules(
         "lab",

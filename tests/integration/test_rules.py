@@ -71,7 +71,7 @@ def test_each_rule_kind_finds_what_breaks_it():
         ([{"rule": "colour"}], "unknown kind 'colour'"),
         ([{"rule": "max_gap"}], "needs seconds"),
         ([{"rule": "max_gap", "seconds": -1}], "must not be negative"),
-        ([{"rule": "segment_length", "min_s": "1"}], "min_s must be a number .it has the wrong type"),
+        ([{"rule": "segment_length", "min_s": "1"}], "min_s must be a number .it has the wrong"),
         ([{"rule": "no_overlap", "severity": "fatal"}], "severity must be error or warning"),
         ([{"rule": "no_overlap", "skills": ["a"]}], "unknown setting 'skills'"),
         ([{"rule": "required_skills", "skills": ["levitate"]}], "does not have: levitate"),
