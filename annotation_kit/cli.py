@@ -102,10 +102,7 @@ def import_command(
     """Index MCAP/HDF5 files and LeRobot folders (paths or s3:// URLs) as datasets."""
     from .workspace import connect
 
-    try:
-        report = connect(url, user=user).import_datasets(list(sources), project=project, tags=tags)
-    except AnnotationKitError as exc:
-        raise click.ClickException(str(exc)) from None
+    report = connect(url, user=user).import_datasets(list(sources), project=project, tags=tags)
     click.echo(str(report))
     if report.failed:
         raise SystemExit(1)
@@ -124,11 +121,8 @@ def import_users(csv_file: Path, url: str | None, user: str | None) -> None:
     """Create or update users from a CSV file with the header username,role,project."""
     from .workspace import connect
 
-    try:
-        ws = connect(url, user=user)
-        report = ws.users.import_csv(csv_file)
-    except AnnotationKitError as exc:
-        raise click.ClickException(str(exc)) from None
+    ws = connect(url, user=user)
+    report = ws.users.import_csv(csv_file)
     click.echo(
         f"created {len(report.created)}, role changed {len(report.role_changed)}, "
         f"project memberships added {len(report.memberships_added)}"
@@ -146,23 +140,20 @@ def set_password(name: str, url: str | None, user: str | None, from_stdin: bool)
     Admins set anyone's; a user sets their own after giving the current one."""
     from .workspace import connect
 
-    try:
-        ws = connect(url, user=user)
-        if from_stdin:
-            password = sys.stdin.readline().rstrip("\n")
-        else:
-            password = click.prompt(
-                f"new password for {name}", hide_input=True, confirmation_prompt=True
-            )
-        current = None
-        if ws.user == name and ws.logins.has_password(name):
-            with ws.transaction(write=False) as session:
-                admin = ws.me(session).role == "admin"
-            if not admin:
-                current = click.prompt("current password", hide_input=True)
-        ws.logins.set_password(name, password, current=current)
-    except AnnotationKitError as exc:
-        raise click.ClickException(str(exc)) from None
+    ws = connect(url, user=user)
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt(
+            f"new password for {name}", hide_input=True, confirmation_prompt=True
+        )
+    current = None
+    if ws.user == name and ws.logins.has_password(name):
+        with ws.transaction(write=False) as session:
+            admin = ws.me(session).role == "admin"
+        if not admin:
+            current = click.prompt("current password", hide_input=True)
+    ws.logins.set_password(name, password, current=current)
     click.echo(f"password of {name} set; their open sessions ended")
 
 
@@ -316,12 +307,9 @@ def mail(url: str | None, user: str | None) -> None:
     from .work.mail import SMTP_ENV, send_pending, smtp_settings
     from .workspace import connect
 
-    try:
-        if smtp_settings() is None:
-            raise click.ClickException(f"no SMTP server: set {SMTP_ENV} (smtp://host:port)")
-        sent = send_pending(connect(url, user=user))
-    except AnnotationKitError as exc:
-        raise click.ClickException(str(exc)) from None
+    if smtp_settings() is None:
+        raise click.ClickException(f"no SMTP server: set {SMTP_ENV} (smtp://host:port)")
+    sent = send_pending(connect(url, user=user))
     click.echo(f"mailed {sent} message(s)")
 
 
@@ -337,10 +325,7 @@ def storage_list(url: str | None, user: str | None) -> None:
     """The workspace's storage connections and their (non-secret) options."""
     from .workspace import connect
 
-    try:
-        found = connect(url, user=user).storage.list_connections()
-    except AnnotationKitError as exc:
-        raise click.ClickException(str(exc)) from None
+    found = connect(url, user=user).storage.list_connections()
     for c in found:
         options = ", ".join(f"{k}={v}" for k, v in sorted(c.options.items()))
         click.echo(f"{c.name}\t{c.kind}\t{options}")
@@ -354,10 +339,7 @@ def storage_test(name: str, url: str | None, user: str | None) -> None:
     """Check that storage connection NAME can be listed with the secrets this machine has."""
     from .workspace import connect
 
-    try:
-        click.echo(connect(url, user=user).storage.test(name))
-    except AnnotationKitError as exc:
-        raise click.ClickException(str(exc)) from None
+    click.echo(connect(url, user=user).storage.test(name))
 
 
 if __name__ == "__main__":

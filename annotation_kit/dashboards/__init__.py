@@ -19,7 +19,9 @@ _PANEL = {"AdminDashboard": "people", "StatisticsDashboard": "people", "TasksDas
 def __getattr__(name: str) -> Any:
     if name not in _PANEL:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
     from ..store._plugins import extra
 
-    extra("serve", "panel", name)
-    return getattr(extra("serve", f"{__name__}.{_PANEL[name]}", name), name)
+    extra("serve", "panel", name)  # named here: the page modules import Panel first thing
+    return getattr(import_module(f".{_PANEL[name]}", __name__), name)
