@@ -56,6 +56,17 @@ MOVED = {
     for room, names in ROOMS.items()
     for name in names
 }
+MOVED |= {"annotation_kit.server": "annotation_kit.app.server"} | {
+    f"annotation_kit.server.{name}": f"annotation_kit.app.{name}"
+    for name in ("auth", "oidc", "pages", "news", "throttle", "workers")
+}
+MOVED |= {
+    "annotation_kit.dashboards": "annotation_kit.app",
+    "annotation_kit.dashboards.tasks": "annotation_kit.app.pages",
+    "annotation_kit.dashboards.notebook": "annotation_kit.app.notebook",
+    "annotation_kit.dashboards.people": "annotation_kit.app.statistics",
+    "annotation_kit.dashboards._drawing": "annotation_kit.app._drawing",
+}
 """Old module name → where it lives now."""
 
 

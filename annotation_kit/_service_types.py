@@ -17,8 +17,10 @@ if TYPE_CHECKING:
     from .library import dictionaries as _library_dictionaries
     from .library import guidelines as _library_guidelines
     from .library import settings as _library_settings
-    from .library import skills as _library_skills
     from .library import storage as _library_storage
+    from .library.skills import core as _library_skills_core
+    from .library.skills import counts as _library_skills_counts
+    from .library.skills import transfer as _library_skills_transfer
     from .quality import gold as _quality_gold
     from .quality import workload as _quality_workload
     from .store import task_refs as _store_task_refs
@@ -783,13 +785,13 @@ class Skills(Protocol):
         *,
         category: str = ...,
         description: str = ...,
-        tags: _library_skills.Iterable[str] = ...,
-        requires: _library_skills.Iterable[str] = ...,
-    ) -> _library_skills.Skill:
+        tags: _library_skills_core.Iterable[str] = ...,
+        requires: _library_skills_core.Iterable[str] = ...,
+    ) -> _library_skills_core.Skill:
         """Add a skill to the library (managers and admins); it starts at version 1. ``requires`` names skills that must come before it in an episode."""
         ...
 
-    def deprecate(self, skill: str | int, *, note: str = ...) -> _library_skills.Skill:
+    def deprecate(self, skill: str | int, *, note: str = ...) -> _library_skills_core.Skill:
         """Stop offering a skill: the annotations that use it keep it, no new one may."""
         ...
 
@@ -800,9 +802,9 @@ class Skills(Protocol):
         name: str | None = ...,
         category: str | None = ...,
         description: str | None = ...,
-        tags: _library_skills.Iterable[str] | None = ...,
-        requires: _library_skills.Iterable[str] | None = ...,
-    ) -> _library_skills.Skill:
+        tags: _library_skills_core.Iterable[str] | None = ...,
+        requires: _library_skills_core.Iterable[str] | None = ...,
+    ) -> _library_skills_core.Skill:
         """Change a skill; its version goes up and annotations keep pointing at the old version."""
         ...
 
@@ -810,14 +812,14 @@ class Skills(Protocol):
         """The skill library as CSV text (``name,category,description,tags,requires,deprecated``; lists joined by ``;``), in hot-key order: what :func:`import_csv` reads back."""
         ...
 
-    def get(self, skill: str | int) -> _library_skills.Skill:
+    def get(self, skill: str | int) -> _library_skills_core.Skill:
         """The skill with this name or id; :class:`NotFound` names some known ones."""
         ...
 
     def import_csv(
         self,
-        source: str | _library_skills.Path | _library_skills.io.TextIOBase,
-    ) -> _library_skills.SkillImport:
+        source: str | _library_skills_transfer.Path | _library_skills_transfer.io.TextIOBase,
+    ) -> _library_skills_transfer.SkillImport:
         """Create or update skills from CSV rows ``name,category,description,tags,requires, deprecated`` (managers and admins; lists joined by ``;``; only ``name`` is required, and a column left out changes nothing)."""
         ...
 
@@ -825,7 +827,7 @@ class Skills(Protocol):
         self,
         *,
         deprecated: bool = ...,
-    ) -> _library_skills.Sequence[_library_skills.Skill]:
+    ) -> _library_skills_core.Sequence[_library_skills_core.Skill]:
         """The skill library in hot-key order (skills without a place follow, by category then name); ``deprecated=False`` leaves out the deprecated ones."""
         ...
 
@@ -837,11 +839,11 @@ class Skills(Protocol):
         """Every skill's name by id (what a view needs to show annotations' skills)."""
         ...
 
-    def offered(self, task: int) -> list[_library_skills.Skill]:
+    def offered(self, task: int) -> list[_library_skills_core.Skill]:
         """The skills an annotator of ``task`` is offered, in hot-key order: its project's (the whole library when the project names none), none deprecated."""
         ...
 
-    def reorder(self, order: _library_skills.Sequence[str]) -> list[str]:
+    def reorder(self, order: _library_skills_core.Sequence[str]) -> list[str]:
         """Set the hot-key order: ``order`` names the skills that get keys 1, 2...; the rest follow by category and name. Returns the library's names in the new order."""
         ...
 
@@ -849,23 +851,23 @@ class Skills(Protocol):
         """Each skill that requires others, by name: the names of those it requires."""
         ...
 
-    def restore(self, skill: str | int) -> _library_skills.Skill:
+    def restore(self, skill: str | int) -> _library_skills_core.Skill:
         """Offer a deprecated skill again."""
         ...
 
-    def usage(self) -> list[_library_skills.Usage]:
+    def usage(self) -> list[_library_skills_counts.Usage]:
         """Each skill of the library with its annotations, episodes and annotators, and when it was last used (unused skills too, with zeros), in the library's order."""
         ...
 
     def use_in_project(
         self,
         project: str | int,
-        skills: _library_skills.Iterable[str],
+        skills: _library_skills_core.Iterable[str],
     ) -> list[str]:
         """The skills the project's annotators are offered (none named: the whole library)."""
         ...
 
-    def version(self, skill: str | int, number: int) -> _library_skills.SkillVersion:
+    def version(self, skill: str | int, number: int) -> _library_skills_core.SkillVersion:
         """A skill as it was at one version (annotations made then point at it)."""
         ...
 

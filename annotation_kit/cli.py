@@ -236,7 +236,7 @@ def serve(
     from .store._plugins import extra
 
     extra("serve", "panel", "annotation-kit serve")
-    from .server import serve as run
+    from .app import serve as run
 
     try:
         run(

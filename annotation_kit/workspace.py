@@ -29,7 +29,7 @@ from .access.workflow import Role, is_supervisor, require_role
 from .data import datasets, imports
 from .data.episodes import Episode
 from .data.imports import ImportReport
-from .errors import NotFound, PermissionDenied
+from .errors import NotFound, PermissionDenied, ValidationError
 from .store import writes
 from .store.database import Database, is_readonly
 from .store.models import Annotation, User
@@ -341,7 +341,10 @@ def connect(url: str | None = None, *, user: str | None = None) -> Workspace:
     name = asked or getpass.getuser()
     try:
         _bootstrap(db, name)
-    except IntegrityError:  # another process made the first user at the same moment
+    except (IntegrityError, ValidationError):
+        # another process made the first user at the same moment: its row either collided with
+        # ours (IntegrityError) or was already visible to our name check (ValidationError); the
+        # second try finds a workspace with users and checks ``name`` the ordinary way
         _bootstrap(db, name)
     return Workspace(db, name)
 

@@ -54,7 +54,7 @@ def record(
 
 
 CHANNEL = "annotation_kit_news"
-"""PostgreSQL's NOTIFY channel of events that concern people (:mod:`.server.news`)."""
+"""PostgreSQL's NOTIFY channel of events that concern people (:mod:`annotation_kit.app.news`)."""
 TASK_ACTIONS = (
     "assign_annotators",
     "assign_reviewers",

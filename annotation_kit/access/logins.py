@@ -4,7 +4,7 @@ password changes or who logs out.
 
 A refused login says why in words a person can act on, but never whether the user name exists:
 an unknown name and a wrong password get the same answer (and take the same time). Throttling
-repeated failures is the server's (:mod:`annotation_kit.server.throttle`): by user *and*
+repeated failures is the server's (:mod:`annotation_kit.app.throttle`): by user *and*
 address, so nobody can lock another person out by typing their name.
 """
 

@@ -4,12 +4,15 @@
 with their types, those it needs, any further condition on their values — and every rule goes
 through one validation: a list of mappings, a known kind, severity ``error`` or ``warning``,
 no unknown setting, each of the right type (numbers finite and not negative, lists of
-non-empty names), an error naming the rule's place, its kind and the setting."""
+non-empty names), an error naming the rule's place, its kind and the setting. Every rule is
+evaluated the one way too: its kind's ``evaluate`` says where a subject (an episode's metadata,
+an annotated episode) breaks it, as :class:`Broken` places; the engine's users only say what
+their subject is and how they report what was found."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,13 +25,24 @@ NAMES = list
 
 
 @dataclass(frozen=True)
+class Broken:
+    """One place where a subject breaks a rule: what is wrong, and where (``annotation_id``,
+    ``start_ns``, ``end_ns``... as the subject has places)."""
+
+    message: str
+    place: dict[str, int | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Kind:
-    """A kind of rule: its settings and their types, those it needs, and ``check``, which
-    returns what is wrong with a rule's settings (or None)."""
+    """A kind of rule: its settings and their types, those it needs, ``check``, which returns
+    what is wrong with a rule's settings (or None), and ``evaluate``, which returns where a
+    subject breaks a (validated) rule of this kind (nothing: it keeps it)."""
 
     settings: dict[str, Any] = field(default_factory=dict)
     needs: tuple[str, ...] = ()
     check: Callable[[dict[str, Any]], str | None] | None = None
+    evaluate: Callable[[dict[str, Any], Any], Iterable[Broken]] = lambda _rule, _subject: ()
 
 
 def _kind_name(expected: Any) -> str:
@@ -102,3 +116,9 @@ class Rulebook:
                 raise ValidationError(f"{where}: {problem}")
             out.append({self.key: kind, "severity": severity, **settings})
         return out
+
+    def evaluate(
+        self, rules: Sequence[dict[str, Any]], subject: Any
+    ) -> list[tuple[dict[str, Any], list[Broken]]]:
+        """Each (validated) rule with the places where ``subject`` breaks it, in rule order."""
+        return [(rule, list(self.kinds[rule[self.key]].evaluate(rule, subject))) for rule in rules]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..access import _text, events, projects
-from ..access.rulebook import NAMES, NUMBER, Kind, Rulebook
+from ..access.rulebook import NAMES, NUMBER, Broken, Kind, Rulebook
 from ..access.workflow import require_supervisor
 from ..errors import ValidationError
 from ..store.database import readonly
@@ -75,13 +76,55 @@ def _bounds_ok(settings: dict[str, Any]) -> str | None:
     return _streams_ok(settings)
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """What the checks look at: an episode's streams and cameras by name, its length."""
+
+    streams: dict[str, dict[str, Any]]
+    seconds: float
+
+    def matching(self, rule: dict[str, Any]) -> list[str]:
+        patterns = _patterns(rule)
+        return [n for n in self.streams if any(fnmatchcase(n, p) for p in patterns)]
+
+
+def _missing(rule: dict[str, Any], seen: _Seen) -> Iterable[Broken]:
+    gone = [p for p in _patterns(rule) if not any(fnmatchcase(n, p) for n in seen.streams)]
+    gone += [n for n in seen.matching(rule) if seen.streams[n].get("missing")]
+    return [Broken(f"missing: {', '.join(gone)}")] if gone else []
+
+
+def _present(rule: dict[str, Any], seen: _Seen) -> Iterable[Broken]:
+    found = seen.matching(rule)
+    return [Broken(f"present: {', '.join(found)}")] if found else []
+
+
+def _slow(rule: dict[str, Any], seen: _Seen) -> Iterable[Broken]:
+    rates = {n: seen.streams[n].get("rate_hz") or 0 for n in seen.matching(rule)}
+    slow = [f"{n} {hz:g} Hz" for n, hz in rates.items() if hz < rule["hz"]]
+    return [Broken(f"below {rule['hz']:g} Hz: {', '.join(slow)}")] if slow else []
+
+
+def _length(rule: dict[str, Any], seen: _Seen) -> Iterable[Broken]:
+    low, high = rule.get("min_s", 0), rule.get("max_s", float("inf"))
+    if low <= seen.seconds <= high:
+        return []
+    return [Broken(f"{seen.seconds:.2f} s is outside [{low}, {high}] s")]
+
+
 RULEBOOK = Rulebook(
     "kind",
     {
-        "min_rate": Kind({"streams": STREAMS, "hz": NUMBER}, needs=("hz",), check=_rate_ok),
-        "required": Kind({"streams": STREAMS}, check=_streams_ok),
-        "forbidden": Kind({"streams": STREAMS}, check=_streams_ok),
-        "duration": Kind({"streams": STREAMS, "min_s": NUMBER, "max_s": NUMBER}, check=_bounds_ok),
+        "min_rate": Kind(
+            {"streams": STREAMS, "hz": NUMBER}, needs=("hz",), check=_rate_ok, evaluate=_slow
+        ),
+        "required": Kind({"streams": STREAMS}, check=_streams_ok, evaluate=_missing),
+        "forbidden": Kind({"streams": STREAMS}, check=_streams_ok, evaluate=_present),
+        "duration": Kind(
+            {"streams": STREAMS, "min_s": NUMBER, "max_s": NUMBER},
+            check=_bounds_ok,
+            evaluate=_length,
+        ),
     },
 )
 """The data-check kinds: streams present (``required``) or absent (``forbidden``), a minimum
@@ -99,34 +142,16 @@ def validate(rules: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def evaluate(rules: Sequence[dict[str, Any]], dataset: Dataset) -> list[dict[str, Any]]:
     """One result per rule: ``{"rule", "severity", "passed", "message"}`` (no data is read)."""
     streams = {s["name"]: s for s in [*dataset.streams, *dataset.cameras]}
-    results = []
-    for rule in rules:
-        kind, patterns = rule["kind"], _patterns(rule)
-        matched = [n for n in streams if any(fnmatchcase(n, p) for p in patterns)]
-        if kind == "required":
-            missing = [p for p in patterns if not any(fnmatchcase(n, p) for n in streams)]
-            missing += [n for n in matched if streams[n].get("missing")]
-            passed, message = not missing, f"missing: {', '.join(missing)}" if missing else "ok"
-        elif kind == "forbidden":
-            passed = not matched
-            message = f"present: {', '.join(matched)}" if matched else "ok"
-        elif kind == "min_rate":
-            slow = [
-                f"{n} {streams[n].get('rate_hz') or 0:g} Hz"
-                for n in matched
-                if (streams[n].get("rate_hz") or 0) < rule["hz"]
-            ]
-            passed = not slow
-            message = f"below {rule['hz']:g} Hz: {', '.join(slow)}" if slow else "ok"
-        else:
-            seconds = dataset.duration_ns / 1e9
-            low, high = rule.get("min_s", 0), rule.get("max_s", float("inf"))
-            passed = low <= seconds <= high
-            message = "ok" if passed else f"{seconds:.2f} s is outside [{low}, {high}] s"
-        results.append(
-            {"rule": rule, "severity": rule["severity"], "passed": passed, "message": message}
-        )
-    return results
+    seen = _Seen(streams, dataset.duration_ns / 1e9)
+    return [
+        {
+            "rule": rule,
+            "severity": rule["severity"],
+            "passed": not broken,
+            "message": "; ".join(b.message for b in broken) or "ok",
+        }
+        for rule, broken in RULEBOOK.evaluate(rules, seen)
+    ]
 
 
 def status_of(results: Sequence[dict[str, Any]]) -> str:

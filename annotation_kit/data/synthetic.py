@@ -13,6 +13,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -235,64 +236,26 @@ def write_lerobot_v30(
     (folder / "meta/episodes/chunk-000").mkdir(parents=True, exist_ok=True)
     tasks = ["pick the block", "place the block"]
     state_type = pa.list_(pa.float32(), 8)
-    schema = pa.schema(
-        [
-            ("observation.state", state_type),
-            ("action", state_type),
-            ("timestamp", pa.float32()),
-            ("frame_index", pa.int64()),
-            ("episode_index", pa.int64()),
-            ("index", pa.int64()),
-            ("task_index", pa.int64()),
+    columns = [
+        ("observation.state", state_type),
+        ("action", state_type),
+        ("timestamp", pa.float32()),
+        ("frame_index", pa.int64()),
+        ("episode_index", pa.int64()),
+        ("index", pa.int64()),
+        ("task_index", pa.int64()),
+    ]
+    if rewards:
+        columns += [
+            ("next.reward", pa.float32()),
+            ("next.done", pa.bool_()),
+            ("observation.velocity", state_type),
         ]
-        + (
-            [
-                ("next.reward", pa.float32()),
-                ("next.done", pa.bool_()),
-                ("observation.velocity", state_type),
-            ]
-            if rewards
-            else []
-        )
-    )
+    schema = pa.schema(columns)
     rows = []
     with pq.ParquetWriter(folder / "data/chunk-000/file-000.parquet", schema) as writer:
         for e in range(episodes):
-            scene = Scene(seed + e)
-            t = np.arange(frames) / fps
-            first = e * frames
-            table = pa.table(
-                {
-                    "observation.state": pa.FixedSizeListArray.from_arrays(
-                        pa.array(scene.joints(t).astype(np.float32).ravel()), 8
-                    ),
-                    "action": pa.FixedSizeListArray.from_arrays(
-                        pa.array(scene.joints(t + 0.05).astype(np.float32).ravel()), 8
-                    ),
-                    "timestamp": pa.array(t, pa.float32()),
-                    "frame_index": np.arange(frames),
-                    "episode_index": np.full(frames, e),
-                    "index": np.arange(first, first + frames),
-                    "task_index": np.full(frames, e % 2),
-                }
-                | (
-                    {
-                        "next.reward": pa.array(np.linspace(0, 1, frames), pa.float32()),
-                        "next.done": pa.array(np.arange(frames) == frames - 1),
-                        "observation.velocity": pa.FixedSizeListArray.from_arrays(
-                            pa.array(
-                                (np.gradient(scene.joints(t), axis=0) * fps)
-                                .astype(np.float32)
-                                .ravel()
-                            ),
-                            8,
-                        ),
-                    }
-                    if rewards
-                    else {}
-                ),
-                schema=schema,
-            )
+            table = pa.table(_v30_columns(Scene(seed + e), e, frames, fps, rewards), schema=schema)
             writer.write_table(table, row_group_size=frames)
             rows.append(
                 {
@@ -301,15 +264,14 @@ def write_lerobot_v30(
                     "length": frames,
                     "data/chunk_index": 0,
                     "data/file_index": 0,
-                    "dataset_from_index": first,
-                    "dataset_to_index": first + frames,
+                    "dataset_from_index": e * frames,
+                    "dataset_to_index": (e + 1) * frames,
                     "meta/episodes/chunk_index": 0,
                     "meta/episodes/file_index": 0,
                 }
             )
     pq.write_table(pa.Table.from_pylist(rows), folder / "meta/episodes/chunk-000/file-000.parquet")
     pq.write_table(pa.table({"task_index": [0, 1], "task": tasks}), folder / "meta/tasks.parquet")
-    feature = {"dtype": "float32", "shape": [8], "names": JOINTS}
     info = {
         "codebase_version": "v3.0",
         "robot_type": "synthetic-arm",
@@ -321,27 +283,50 @@ def write_lerobot_v30(
         "splits": {"train": f"0:{episodes}"},
         "data_path": "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet",
         "video_path": None,
-        "features": {
-            "observation.state": feature,
-            "action": feature,
-            **(
-                {
-                    "next.reward": {"dtype": "float32", "shape": [1], "names": None},
-                    "next.done": {"dtype": "bool", "shape": [1], "names": None},
-                    "observation.velocity": feature,
-                }
-                if rewards
-                else {}
-            ),
-            **{
-                k: {
-                    "dtype": "int64" if k != "timestamp" else "float32",
-                    "shape": [1],
-                    "names": None,
-                }
-                for k in ("timestamp", "frame_index", "episode_index", "index", "task_index")
-            },
-        },
+        "features": _v30_features(rewards),
     }
     (folder / "meta/info.json").write_text(json.dumps(info, indent=2))
     return folder
+
+
+def _v30_columns(scene: Scene, e: int, frames: int, fps: float, rewards: bool) -> dict[str, Any]:
+    """Episode ``e``'s columns in a v3.0 data file (its frames follow the earlier episodes')."""
+    import pyarrow as pa
+
+    t = np.arange(frames) / fps
+
+    def vectors(values: np.ndarray) -> Any:
+        return pa.FixedSizeListArray.from_arrays(pa.array(values.astype(np.float32).ravel()), 8)
+
+    first = e * frames
+    out = {
+        "observation.state": vectors(scene.joints(t)),
+        "action": vectors(scene.joints(t + 0.05)),
+        "timestamp": pa.array(t, pa.float32()),
+        "frame_index": np.arange(frames),
+        "episode_index": np.full(frames, e),
+        "index": np.arange(first, first + frames),
+        "task_index": np.full(frames, e % 2),
+    }
+    if rewards:
+        out |= {
+            "next.reward": pa.array(np.linspace(0, 1, frames), pa.float32()),
+            "next.done": pa.array(np.arange(frames) == frames - 1),
+            "observation.velocity": vectors(np.gradient(scene.joints(t), axis=0) * fps),
+        }
+    return out
+
+
+def _v30_features(rewards: bool) -> dict[str, Any]:
+    feature = {"dtype": "float32", "shape": [8], "names": JOINTS}
+    scalar = {"shape": [1], "names": None}
+    out: dict[str, Any] = {"observation.state": feature, "action": feature}
+    if rewards:
+        out |= {
+            "next.reward": {"dtype": "float32"} | scalar,
+            "next.done": {"dtype": "bool"} | scalar,
+            "observation.velocity": feature,
+        }
+    for k in ("timestamp", "frame_index", "episode_index", "index", "task_index"):
+        out[k] = {"dtype": "int64" if k != "timestamp" else "float32"} | scalar
+    return out

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access.workflow import Status
 from ..errors import ValidationError
-from ..store.models import Annotation, AnnotationVerdict, Dataset, Skill, Task, TaskDataset, User
+from ..store.models import Annotation, Dataset, Skill, Task, TaskDataset, User
+from . import selection
+from .selection import PASSED
 
-PASSED = (Status.REVIEW_PASSED, Status.DATA_SUBMITTED)
 NS = 1_000_000_000
 
 
@@ -197,29 +197,12 @@ def build(
     ``exclude`` holds (annotation id, version) pairs already exported: those are left out (the
     "only new or changed" option).
     """
-    ids = _task_ids(tasks)
-    found = {t.id: t for t in session.scalars(select(Task).where(Task.id.in_(ids)))}
-    if missing := [i for i in ids if i not in found]:
-        raise ValidationError(f"no task with id {', '.join(map(str, missing))}")
-    if not any_status:
-        unpassed = [found[i] for i in ids if found[i].status not in PASSED]
-        if unpassed:
-            listed = ", ".join(f"#{t.id} ({t.status.label})" for t in unpassed[:5])
-            raise ValidationError(
-                f"only tasks that passed review are exported by default; not passed: {listed}. "
-                "Pass any_status=True to export them anyway"
-            )
+    ids = selection.task_ids(tasks)
+    found = selection.checked_tasks(session, ids, any_status=any_status)
     pairs = session.execute(
         select(TaskDataset.task_id, TaskDataset.dataset_id).where(TaskDataset.task_id.in_(ids))
     ).all()
     wanted = {d for _t, d in pairs}
-    independent = set(
-        session.execute(
-            select(TaskDataset.task_id, TaskDataset.dataset_id).where(
-                TaskDataset.task_id.in_(ids), TaskDataset.independent.is_(True)
-            )
-        ).all()
-    )
     if datasets is not None:
         chosen = {int(d) for d in datasets}
         if outside := sorted(chosen - wanted):
@@ -227,92 +210,26 @@ def build(
                 f"dataset(s) {', '.join(map(str, outside))} are not part of the exported tasks"
             )
         wanted = chosen
-    query = select(Annotation).where(Annotation.task_id.in_(ids), Annotation.dataset_id.in_(wanted))
-    if changed_between is not None:
-        start, end = changed_between
-        if start is not None and end is not None and end < start:
-            raise ValidationError("the time range ends before it starts")
-        if start is not None:
-            query = query.where(Annotation.updated_at >= start)
-        if end is not None:
-            query = query.where(Annotation.updated_at <= end)
-    rows = session.scalars(query.order_by(Annotation.dataset_id, Annotation.start_ns)).all()
     cleaned: list[str] = []
-    if independent:  # independently annotated datasets: the consensus, nothing else
-        settled = {(a.task_id, a.dataset_id) for a in rows if a.consensus}
-        unsettled = sorted(
-            {(a.task_id, a.dataset_id) for a in rows if not a.consensus} & independent - settled
-        )
-        if unsettled:
-            cleaned.append(
-                "left out the annotators' work on independently annotated dataset(s) without a "
-                "consensus yet: " + ", ".join(f"#{d} (task #{t})" for t, d in unsettled)
-            )
-        rows = [a for a in rows if a.consensus == ((a.task_id, a.dataset_id) in independent)]
-    if exclude:
-        rows = [a for a in rows if (a.id, a.version) not in exclude]
-    if not include_invalid:
-        invalid = [a for a in rows if not a.valid]
-        if invalid:
-            cleaned.append(f"left out {len(invalid)} invalid annotation(s)")
-        rows = [a for a in rows if a.valid]
-
-    users = dict(session.execute(select(User.id, User.name)).all())
-    skill_names = dict(session.execute(select(Skill.id, Skill.name)).all())
-    verdicts = _latest_verdicts(session, [a.id for a in rows])
-    episodes: dict[int, EpisodePlan] = {}
-    for dataset in session.scalars(select(Dataset).where(Dataset.id.in_(wanted))):
-        episodes[dataset.id] = EpisodePlan(
-            dataset=dataset.id,
-            name=dataset.name,
-            source_uri=dataset.source_uri,
-            format=dataset.format,
-            duration_ns=dataset.duration_ns,
-            start_time_ns=dataset.start_time_ns,
-            streams=list(dataset.streams),
-            cameras=list(dataset.cameras),
-            meta=dict(dataset.meta),
-            robot=dataset.robot or "",
-        )
+    rows = selection.kept(
+        session,
+        selection.changed(session, ids, wanted, changed_between),
+        ids,
+        exclude=exclude,
+        include_invalid=include_invalid,
+        cleaned=cleaned,
+    )
+    episodes = _episode_plans(session, wanted)
     for task_id, dataset_id in sorted(pairs):
         if dataset_id in episodes:
             episodes[dataset_id].tasks.append(found[task_id].name)
+    users = dict(session.execute(select(User.id, User.name)).all())
+    skill_names = dict(session.execute(select(Skill.id, Skill.name)).all())
+    verdicts = selection.latest_verdicts(session, [a.id for a in rows])
     for a in rows:
         episode = episodes[a.dataset_id]
-        verdict = verdicts.get(a.id)
-        task = found[a.task_id]
-        decision, round_ = (str(verdict.decision), verdict.round) if verdict else (None, None)
-        if verdict is None and task.status in PASSED:  # the task's pass covers it
-            decision, round_ = "pass", task.review_round
-        episode.annotations.append(
-            AnnotationRecord(
-                annotation=a.id,
-                version=a.version,
-                task=a.task_id,
-                task_name=found[a.task_id].name,
-                dataset=a.dataset_id,
-                dataset_name=episode.name,
-                source_uri=episode.source_uri,
-                kind=str(a.kind),
-                start_ns=a.start_ns,
-                end_ns=a.end_ns,
-                start_s=None if a.start_ns is None else a.start_ns / NS,
-                end_s=None if a.end_ns is None else a.end_ns / NS,
-                skill=skill_names.get(a.skill_id) if a.skill_id else None,
-                skill_version=a.skill_version,
-                labels=list(a.labels or []),
-                description=a.description or "",
-                author=users.get(a.author_id, ""),
-                provenance=str(a.provenance),
-                model_ref=a.model_ref,
-                valid=a.valid,
-                invalid_reason=a.invalid_reason,
-                review_verdict=decision,
-                review_round=round_,
-                created_at=a.created_at.isoformat(),
-                updated_at=a.updated_at.isoformat(),
-            )
-        )
+        record = _record(a, found[a.task_id], episode, verdicts.get(a.id), users, skill_names)
+        episode.annotations.append(record)
     for episode in episodes.values():
         cleaned += _clean(episode)
     skills = {s.name: s.version for s in session.scalars(select(Skill).order_by(Skill.name))}
@@ -334,30 +251,64 @@ def build(
     )
 
 
-def _task_ids(tasks: Sequence[int] | int) -> list[int]:
-    if isinstance(tasks, int):
-        tasks = [tasks]
-    try:
-        ids = sorted({int(t) for t in tasks})
-    except (TypeError, ValueError):
-        raise ValidationError(f"tasks must be task ids, got {tasks!r}") from None
-    if not ids:
-        raise ValidationError("choose at least one task to export")
-    return ids
-
-
-def _latest_verdicts(session: Session, ids: list[int]) -> dict[int, AnnotationVerdict]:
-    out: dict[int, AnnotationVerdict] = {}
-    for start in range(0, len(ids), 5000):  # bounded IN lists
-        part = ids[start : start + 5000]
-        newest = (
-            select(func.max(AnnotationVerdict.id))
-            .where(AnnotationVerdict.annotation_id.in_(part))
-            .group_by(AnnotationVerdict.annotation_id)
+def _episode_plans(session: Session, wanted: set[int]) -> dict[int, EpisodePlan]:
+    return {
+        dataset.id: EpisodePlan(
+            dataset=dataset.id,
+            name=dataset.name,
+            source_uri=dataset.source_uri,
+            format=dataset.format,
+            duration_ns=dataset.duration_ns,
+            start_time_ns=dataset.start_time_ns,
+            streams=list(dataset.streams),
+            cameras=list(dataset.cameras),
+            meta=dict(dataset.meta),
+            robot=dataset.robot or "",
         )
-        for v in session.scalars(select(AnnotationVerdict).where(AnnotationVerdict.id.in_(newest))):
-            out[v.annotation_id] = v
-    return out
+        for dataset in session.scalars(select(Dataset).where(Dataset.id.in_(wanted)))
+    }
+
+
+def _record(
+    a: Annotation,
+    task: Task,
+    episode: EpisodePlan,
+    verdict: Any,
+    users: dict[int, str],
+    skill_names: dict[int, str],
+) -> AnnotationRecord:
+    """An annotation as exported, with its latest verdict (a passed task's pass covers the
+    annotations nobody judged one by one)."""
+    decision, round_ = (str(verdict.decision), verdict.round) if verdict else (None, None)
+    if verdict is None and task.status in PASSED:
+        decision, round_ = "pass", task.review_round
+    return AnnotationRecord(
+        annotation=a.id,
+        version=a.version,
+        task=a.task_id,
+        task_name=task.name,
+        dataset=a.dataset_id,
+        dataset_name=episode.name,
+        source_uri=episode.source_uri,
+        kind=str(a.kind),
+        start_ns=a.start_ns,
+        end_ns=a.end_ns,
+        start_s=None if a.start_ns is None else a.start_ns / NS,
+        end_s=None if a.end_ns is None else a.end_ns / NS,
+        skill=skill_names.get(a.skill_id) if a.skill_id else None,
+        skill_version=a.skill_version,
+        labels=list(a.labels or []),
+        description=a.description or "",
+        author=users.get(a.author_id, ""),
+        provenance=str(a.provenance),
+        model_ref=a.model_ref,
+        valid=a.valid,
+        invalid_reason=a.invalid_reason,
+        review_verdict=decision,
+        review_round=round_,
+        created_at=a.created_at.isoformat(),
+        updated_at=a.updated_at.isoformat(),
+    )
 
 
 def _clean(episode: EpisodePlan) -> list[str]:

@@ -93,29 +93,59 @@ def export(
         "any_status": any_status,
         "only_new": only_new,
         "datasets": sorted(int(d) for d in datasets) if datasets is not None else None,
-        "changed_between": [
-            v.isoformat() if v else None for v in (changed_between or (None, None))
-        ],
+        "changed_between": [v.isoformat() if v else None for v in changed_between or (None, None)],
         "include_invalid": include_invalid,
         "skip_unfit": skip_unfit,
         "writer": options,
     } | ({"job": job} if job is not None else {})
+    chosen = {
+        "any_status": any_status,
+        "datasets": datasets,
+        "changed_between": changed_between,
+        "include_invalid": include_invalid,
+    }
+    built, export_id, author = _begin(
+        workspace, tasks, writer, label, target, options, recorded, chosen, release=release
+    )
+    built.options = {k: v for k, v in recorded.items() if k != "job"}
+    built.progress = progress
+    _sweep_staging(workspace, target)
+    if progress is not None:
+        progress(0.05, f"export #{export_id}: {len(built.episodes)} episode(s) to {target.url}")
+    try:
+        size, extra, files = staging.write(
+            writer, built, target, export_id, overwrite, author, label, recorded, release
+        )
+    except BaseException as exc:  # record the failure, leave the destination untouched
+        _failed(workspace, export_id, exc)
+        raise
+    return _completed(workspace, export_id, built, size, extra, files)
+
+
+def _begin(
+    workspace: Any,
+    tasks: Sequence[int] | int,
+    writer: Any,
+    label: str,
+    target: Any,
+    options: dict[str, Any],
+    recorded: dict[str, Any],
+    chosen: dict[str, Any],
+    *,
+    release: str | None,
+) -> tuple[planning.Plan, int, str]:
+    """The export planned, checked against its writer and recorded as running (by a
+    supervisor): its plan, its id and who runs it."""
     with workspace.transaction() as session:
         me = workspace.me(session)
         require_supervisor(me, "export training data")
-        previous = _last_completed(session, label, target.url) if only_new else None
+        previous = _last_completed(session, label, target.url) if recorded["only_new"] else None
         exclude = _exported_to(session, label, target.url) if previous else None
         parent = _last_release(session, release) if release else None
-        built = planning.build(
-            session,
-            [tasks] if isinstance(tasks, int) else tasks,
-            any_status=any_status,
-            datasets=datasets,
-            changed_between=changed_between,
-            include_invalid=include_invalid,
-            exclude=exclude,
-        )
-        _fit(writer, built, options, skip_unfit)  # a bad option: refused, nothing recorded
+        tasks = [tasks] if isinstance(tasks, int) else tasks
+        built = planning.build(session, tasks, exclude=exclude, **chosen)
+        # a bad option: refused, nothing recorded
+        _fit(writer, built, options, recorded["skip_unfit"])
         record = Export(
             format=label,
             destination=target.url,
@@ -140,23 +170,28 @@ def export(
             note=target.url,
             format=label,
         )
-    built.options = {k: v for k, v in recorded.items() if k != "job"}
-    built.progress = progress
-    _sweep_staging(workspace, target)
-    if progress is not None:
-        progress(0.05, f"export #{export_id}: {len(built.episodes)} episode(s) to {target.url}")
-    try:
-        size, extra, files = staging.write(
-            writer, built, target, export_id, overwrite, author, label, recorded, release
-        )
-    except BaseException as exc:  # record the failure, leave the destination untouched
-        with workspace.transaction() as session:
-            row = session.get(Export, export_id)
-            row.status = EXPORTS.move(row.status, "fail", name=f"export #{export_id}")
-            row.finished_at = utcnow()
-            row.error = scrub("".join(traceback.format_exception_only(exc)).strip()[:4000])
-            _finished(session, workspace, export_id, "fail")
-        raise
+    return built, export_id, author
+
+
+def _failed(workspace: Any, export_id: int, exc: BaseException) -> None:
+    with workspace.transaction() as session:
+        row = session.get(Export, export_id)
+        row.status = EXPORTS.move(row.status, "fail", name=f"export #{export_id}")
+        row.finished_at = utcnow()
+        row.error = scrub("".join(traceback.format_exception_only(exc)).strip()[:4000])
+        _finished(session, workspace, export_id, "fail")
+
+
+def _completed(
+    workspace: Any,
+    export_id: int,
+    built: planning.Plan,
+    size: int,
+    extra: dict[str, Any],
+    files: Any,
+) -> Export:
+    """The export's record completed: size, counts, what was cleaned, its files and which
+    annotation versions it holds (what ``only_new`` leaves out next time)."""
     with workspace.transaction() as session:
         row = session.get(Export, export_id)
         row.status = EXPORTS.move(row.status, "complete", name=f"export #{export_id}")

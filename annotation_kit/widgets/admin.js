@@ -24,11 +24,11 @@ function render({ model, el }) {
     return input;
   }
 
-  function select(name, options, label) {
+  function select(name, options, label, first = options[0] ?? "") {
     const node = h("select", { testid: `admin-${name}`, "aria-label": label,
       onchange: (e) => { form[name] = e.target.value; } },
       options.map((o) => h("option", { value: o, text: o })));
-    if (form[name] === undefined) form[name] = options[0] ?? "";
+    if (form[name] === undefined) form[name] = first;
     node.value = form[name];
     return node;
   }
@@ -206,13 +206,18 @@ function render({ model, el }) {
     return [table("users", ["User", "Role", "Status", "E-mail", "Projects", "Password", ""], rows),
       h("h4", { text: "A user" }), h("div", { class: "ak-toolbar" }, [
         field("u_name", { placeholder: "user name", label: "User name" }),
-        select("u_role", model.get("roles"), "Role"),
+        select("u_role", model.get("roles"), "Role", "annotator"),  // the least a new user needs
         field("u_email", { placeholder: "e-mail (optional)", label: "E-mail" }),
         field("u_password", { type: "password", placeholder: "password", label: "Password" }),
         button("Create user", "create-user", () => request(model, "user", { what: "create", name: form.u_name,
           role: form.u_role, email: form.u_email, password: form.u_password })),
         button("Set role", "set-role", () => request(model, "user", { what: "role", name: form.u_name, role: form.u_role })),
         button("Reset password", "set-password", () => request(model, "user", { what: "password", name: form.u_name, password: form.u_password })),
+        button("Set e-mail", "set-email", () => request(model, "user", { what: "email", name: form.u_name, email: form.u_email })),
+      ]), h("div", { class: "ak-toolbar" }, [
+        select("u_project", ["", ...model.get("projects").map((p) => p.name)], "Project"),
+        button("Add to project", "join-project", () => request(model, "user", { what: "join", name: form.u_name, project: form.u_project })),
+        button("Remove from project", "leave-project", () => request(model, "user", { what: "leave", name: form.u_name, project: form.u_project })),
       ]), csvBox("users")];
   }
 

@@ -1,7 +1,8 @@
 """AdminPanel: setting a workspace up — projects (create, describe, visibility, members,
 archive, the skills and dictionaries they use), the skill library (usage, CSV in and out,
 hot-key order, deprecation, merges), dictionaries (usage, CSV), guidelines (write, read earlier
-versions, preview as annotators see it), settings and users (CSV import, role, disable, password).
+versions, preview as annotators see it), settings and users (create, role, e-mail, projects,
+disable, password, CSV import) — the one screen where admins manage people.
 
 Everyone may open it and sees what the library lets them: visible projects read-only for a
 visitor, guidelines to write for reviewers, everything for admins. Every action goes through the
@@ -10,17 +11,23 @@ services, which decide who may do it; a refusal is shown, not hidden.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
-from ..access import logins, projects, users
-from ..access.workflow import Role, is_supervisor
+from ..access import projects, users
+from ..access.workflow import Role
 from ..errors import ValidationError
-from ..library import dictionaries, guidelines, settings, skills
+from ..library import dictionaries, guidelines, skills
+from ..work import views
+from ..work.views import when
 from ..workspace import Workspace
-from ._base import HERE, Spec, Trait, notebook_class, panel_class
+from ._base import HERE, Spec, Trait, notebook_class
+from ._panel import panel_class
 
-TABS = ("projects", "skills", "dictionaries", "guidelines", "settings", "users")
+TABS = views.TABS
+"""The tabs, in order (:data:`annotation_kit.work.views.TABS`)."""
 
 
 def _names(text: Any) -> list[str]:
@@ -28,122 +35,27 @@ def _names(text: Any) -> list[str]:
     return [n for n in str(text or "").replace(",", " ").split() if n]
 
 
-def _when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
-
-
 class AdminController:
     """Reads projects, the library, guidelines, settings and users; acts through the services."""
 
     watched = ("tab",)
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, *, tab: str | None = None) -> None:
         self.ws = workspace
+        self._opening = tab  # the tab the page was opened on (``?tab=users``), once
 
     def refresh(self, state: dict[str, Any]) -> dict[str, Any]:
         """Everything the tabs show, as far as this person may see it."""
         with self.ws.transaction(write=False) as session:
-            me = self.ws.me(session)
-            supervisor = is_supervisor(me)
-            admin = me.role == Role.ADMIN and me.active
-            can = {
-                "projects": supervisor,
-                "library": supervisor,
-                "guidelines": me.active and me.role in guidelines.WRITERS,
-                "settings": admin,
-                "users": admin,
-            }
-            tabs = [t for t in TABS if t not in ("settings", "users") or can[t]]
-            names = skills.names(session)
-            member_of = projects.memberships(session)
-            library = {"skill": {}, "dictionary": {}}
-            dictionary_names = {d.id: d.name for d in dictionaries.list_dictionaries(session)}
-            shown_projects = []
-            for p in projects.list_projects(session, by=me):
-                for kind, known in (("skill", names), ("dictionary", dictionary_names)):
-                    ids = projects.library_ids(session, p.id, kind) or set()
-                    library[kind][p.name] = sorted(known[i] for i in ids if i in known)
-                shown_projects.append(
-                    {
-                        "name": p.name,
-                        "description": p.description,
-                        "visibility": p.visibility,
-                        "archived": _when(p.archived_at),
-                        "members": sorted(n for n, ps in member_of.items() if p.name in ps),
-                        "skills": library["skill"][p.name],
-                        "dictionaries": library["dictionary"][p.name],
-                    }
-                )
-            by_name = {s.name: s for s in skills.list_skills(session)}
-            library_rows = [
-                {
-                    "name": u.name,
-                    "category": u.category,
-                    "version": u.version,
-                    "annotations": u.annotations,
-                    "episodes": u.episodes,
-                    "annotators": u.annotators,
-                    "last_used": _when(u.last_used),
-                    "deprecated": u.deprecated,
-                    "position": by_name[u.name].position or 0,
-                    "requires": [names[r] for r in by_name[u.name].requires if r in names],
-                    "description": by_name[u.name].description,
-                }
-                for u in skills.usage(session)
-            ]
-            dictionary_rows = [
-                {
-                    "name": d.name,
-                    "kind": d.kind,
-                    "version": d.version,
-                    "entries": list(d.labels),
-                    "annotations": d.annotations,
-                    "labels": d.labels,
-                    "projects": d.projects,
-                    "last_used": _when(d.last_used),
-                }
-                for d in dictionaries.usage(session)
-            ]
-            shown_settings = (
-                [
-                    {
-                        "key": key,
-                        "value": json.dumps(value),
-                        "doc": settings.DEFINITIONS[key].doc,
-                    }
-                    for key, value in settings.values(session).items()
-                ]
-                if admin
-                else []
-            )
-            with_password = logins.password_users(session) if admin else set()
-            people = (
-                [
-                    {
-                        "name": u.name,
-                        "role": u.role.value,
-                        "status": u.status.value,
-                        "email": u.email or "",
-                        "projects": member_of.get(u.name, []),
-                        "password": u.name in with_password,
-                    }
-                    for u in users.list_users(session)
-                ]
-                if admin
-                else []
-            )
-        tab = state["tab"] if state["tab"] in tabs else "projects"
-        return {
-            "tab": tab,
-            "tabs": tabs,
-            "can": can,
-            "projects": shown_projects,
-            "skills": library_rows,
-            "dictionaries": dictionary_rows,
-            "settings": shown_settings,
-            "users": people,
-            "roles": [r.value for r in Role],
-        } | self._guideline(state["guideline"].get("scope", ""), state["guideline"].get("name", ""))
+            shown = views.setup_page(session, self.ws.me(session))
+        wanted, self._opening = self._opening or state["tab"], None
+        tab = wanted if wanted in shown["tabs"] else "projects"
+        guideline = state["guideline"]
+        return (
+            shown
+            | {"tab": tab, "roles": [r.value for r in Role]}
+            | self._guideline(guideline.get("scope", ""), guideline.get("name", ""))
+        )
 
     def _guideline(self, scope: str, name: str, version: int | None = None) -> dict[str, Any]:
         """The guideline open in the Guidelines tab: its text, rendered, and its versions."""
@@ -166,7 +78,7 @@ class AdminController:
                     "versions": [
                         {
                             "version": g.version,
-                            "when": _when(g.created_at),
+                            "when": when(g.created_at),
                             "who": author.get(g.author_id, ""),
                         }
                         for g in versions
@@ -326,21 +238,52 @@ def _change_setting(ws: Workspace, r: dict[str, Any]) -> str:
 
 
 def _user(ws: Workspace, r: dict[str, Any]) -> str:
-    name, what = _text(r, "name"), _text(r, "what")
-    if what == "create":
-        role = _text(r, "role") or "annotator"
-        made = ws.users.create(name, role, email=_text(r, "email") or None)
-        if r.get("password"):
-            ws.logins.set_password(made.name, str(r["password"]))
-        return f"created {made.name} ({made.role})"
-    if what == "role":
-        return f"{name} is now {ws.users.set_role(name, _text(r, 'role')).role}"
-    if what in ("disabled", "active"):
-        return f"{name} is {ws.users.set_status(name, what).status}"
-    if what == "password":
-        ws.logins.set_password(name, str(r.get("password") or ""))
-        return f"password of {name} set; their open sessions ended"
-    raise ValidationError(f"unknown change to a user: {what!r}")
+    what = _text(r, "what")
+    if what not in USER_CHANGES:
+        raise ValidationError(f"unknown change to a user: {what!r}")
+    return USER_CHANGES[what](ws, _text(r, "name"), r)
+
+
+def _new_user(ws: Workspace, name: str, r: dict[str, Any]) -> str:
+    made = ws.users.create(name, _text(r, "role") or "annotator", email=_text(r, "email") or None)
+    if not r.get("password"):
+        return f"created {made.name} ({made.role}); they need a password to log in"
+    ws.logins.set_password(made.name, str(r["password"]))
+    return f"created {made.name} ({made.role}) with a password"
+
+
+def _password(ws: Workspace, name: str, r: dict[str, Any]) -> str:
+    ws.logins.set_password(name, str(r.get("password") or ""))
+    return f"password of {name} set; their open sessions ended"
+
+
+def _email(ws: Workspace, name: str, r: dict[str, Any]) -> str:
+    user = ws.users.set_email(name, _text(r, "email") or None)
+    return f"e-mail address of {user.name}: {user.email or 'none'}"
+
+
+def _membership(ws: Workspace, name: str, r: dict[str, Any], *, join: bool) -> str:
+    project = _text(r, "project")
+    if not project:
+        raise ValidationError("choose a project first")
+    if join:
+        ws.projects.add_members(project, [name])
+        return f"{name} is a member of {project}"
+    ws.projects.remove_members(project, [name])
+    return f"{name} is no longer a member of {project}"
+
+
+USER_CHANGES: dict[str, Callable[[Workspace, str, dict[str, Any]], str]] = {
+    "create": _new_user,
+    "role": lambda ws, name, r: f"{name} is now {ws.users.set_role(name, _text(r, 'role')).role}",
+    "disabled": lambda ws, name, _r: f"{name} is {ws.users.set_status(name, 'disabled').status}",
+    "active": lambda ws, name, _r: f"{name} is {ws.users.set_status(name, 'active').status}",
+    "password": _password,
+    "email": _email,
+    "join": functools.partial(_membership, join=True),
+    "leave": functools.partial(_membership, join=False),
+}
+"""What an admin may change about a user from the users tab."""
 
 
 ACTIONS = {

@@ -16,7 +16,8 @@ from ..library import storage
 from ..quality import workload
 from ..work import tasks
 from ..workspace import Workspace
-from ._base import HERE, Spec, Trait, notebook_class, panel_class
+from ._base import HERE, Spec, Trait, notebook_class
+from ._panel import panel_class
 
 FILTERS = (
     "search",
@@ -171,68 +172,78 @@ class DataBrowserController:
                 + "; ".join(f"{name} {len(chosen)} dataset(s)" for name, chosen in plan.items()),
             }
         if action == "create_balanced":
-            plan = {str(k): [int(i) for i in v] for k, v in (request.get("plan") or {}).items()}
-            if not any(plan.values()):
-                raise ValidationError("balance the selection across annotators first")
-            if unplanned := sorted(set(ids) - {i for chosen in plan.values() for i in chosen}):
-                raise ValidationError(
-                    f"the proposal leaves out dataset(s) {unplanned}: balance again"
-                )
-            deadline = _date(request.get("deadline") or "", "deadline")
-            base = _text.name(request.get("name", ""), "task name")
-            made = []
-            with self.ws.transaction() as session, warnings.catch_warnings(record=True):
-                warnings.simplefilter("always")
-                me = self.ws.me(session)
-                for annotator, chosen in plan.items():
-                    if chosen:
-                        made.append(
-                            tasks.create(
-                                session,
-                                f"{base} ({annotator})",
-                                datasets=chosen,
-                                description=request.get("description", ""),
-                                annotators=[annotator],
-                                reviewers=request.get("reviewers") or [],
-                                project=request.get("project") or None,
-                                deadline=deadline.replace(hour=23, minute=59) if deadline else None,
-                                by=me,
-                            ).id
-                        )
-            return self.refresh(state) | {
-                "selected": [],
-                "proposal": {},
-                "created": made[-1],
-                "busy": [],
-                "_notice": f"created {len(made)} task(s), one per annotator: "
-                + ", ".join(f"#{i}" for i in made),
-            }
+            return self._create_balanced(request, state, ids)
         if action == "create":
-            deadline = _date(request.get("deadline") or "", "deadline")
-            with self.ws.transaction() as session, warnings.catch_warnings(record=True) as seen:
-                warnings.simplefilter("always")
-                task = tasks.create(
-                    session,
-                    request.get("name", ""),
-                    datasets=ids,
-                    description=request.get("description", ""),
-                    annotators=request.get("annotators") or [],
-                    reviewers=request.get("reviewers") or [],
-                    project=request.get("project") or None,
-                    deadline=deadline.replace(hour=23, minute=59) if deadline else None,
-                    allow_reassign=bool(request.get("allow_reassign", True)),
-                    by=self.ws.me(session),
-                )
-            note = f"created task '{task.name}' (#{task.id}) with {len(ids)} dataset(s)"
-            if seen:
-                note += "; note: " + "; ".join(str(w.message) for w in seen)
-            return self.refresh(state) | {
-                "selected": [],
-                "created": task.id,
-                "busy": [],
-                "_notice": note,
-            }
+            return self._create(request, state, ids)
         raise ValidationError(f"unknown request {action!r}")
+
+    def _create_balanced(
+        self, request: dict[str, Any], state: dict[str, Any], ids: list[int]
+    ) -> dict[str, Any]:
+        """A task per annotator of the confirmed ``plan``, each with their share of ``ids``."""
+        plan = {str(k): [int(i) for i in v] for k, v in (request.get("plan") or {}).items()}
+        if not any(plan.values()):
+            raise ValidationError("balance the selection across annotators first")
+        if unplanned := sorted(set(ids) - {i for chosen in plan.values() for i in chosen}):
+            raise ValidationError(f"the proposal leaves out dataset(s) {unplanned}: balance again")
+        deadline = _date(request.get("deadline") or "", "deadline")
+        base = _text.name(request.get("name", ""), "task name")
+        made = []
+        with self.ws.transaction() as session, warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            me = self.ws.me(session)
+            for annotator, chosen in plan.items():
+                if chosen:
+                    made.append(
+                        tasks.create(
+                            session,
+                            f"{base} ({annotator})",
+                            datasets=chosen,
+                            description=request.get("description", ""),
+                            annotators=[annotator],
+                            reviewers=request.get("reviewers") or [],
+                            project=request.get("project") or None,
+                            deadline=deadline.replace(hour=23, minute=59) if deadline else None,
+                            by=me,
+                        ).id
+                    )
+        return self.refresh(state) | {
+            "selected": [],
+            "proposal": {},
+            "created": made[-1],
+            "busy": [],
+            "_notice": f"created {len(made)} task(s), one per annotator: "
+            + ", ".join(f"#{i}" for i in made),
+        }
+
+    def _create(
+        self, request: dict[str, Any], state: dict[str, Any], ids: list[int]
+    ) -> dict[str, Any]:
+        """A task of the selected datasets (``ids``); warnings (datasets in active tasks) told."""
+        deadline = _date(request.get("deadline") or "", "deadline")
+        with self.ws.transaction() as session, warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            task = tasks.create(
+                session,
+                request.get("name", ""),
+                datasets=ids,
+                description=request.get("description", ""),
+                annotators=request.get("annotators") or [],
+                reviewers=request.get("reviewers") or [],
+                project=request.get("project") or None,
+                deadline=deadline.replace(hour=23, minute=59) if deadline else None,
+                allow_reassign=bool(request.get("allow_reassign", True)),
+                by=self.ws.me(session),
+            )
+        note = f"created task '{task.name}' (#{task.id}) with {len(ids)} dataset(s)"
+        if seen:
+            note += "; note: " + "; ".join(str(w.message) for w in seen)
+        return self.refresh(state) | {
+            "selected": [],
+            "created": task.id,
+            "busy": [],
+            "_notice": note,
+        }
 
     def _browse(self, connection: str, path: str) -> dict[str, Any]:
         """A folder of a storage connection: its folders and files."""

@@ -20,8 +20,9 @@ from ..errors import ConflictError, ValidationError
 from ..library import dictionaries, guidelines, skills
 from ..work import annotations, progress, reviews, rules, tasks
 from ..workspace import Workspace
-from ._base import HERE, Spec, Trait, notebook_class, panel_class
+from ._base import HERE, Spec, Trait, notebook_class
 from ._episode_screen import EpisodeScreen
+from ._panel import panel_class
 
 if TYPE_CHECKING:
     from ..store.models import Annotation

@@ -19,18 +19,16 @@ from ..exports.registry import check_options, exporter
 from ..exports.run import check_destination, diff, get_export, list_exports
 from ..library import settings
 from ..work import task_queries
+from ..work.views import when
 from ..workspace import Workspace
-from ._base import HERE, Spec, Trait, notebook_class, panel_class
+from ._base import HERE, Spec, Trait, notebook_class
+from ._panel import panel_class
 
 TASKS_SHOWN = 200
 HISTORY = 30
 JOBS_SHOWN = 10
 DIFF_IDS = 50
 """How many ids of each kind of change a diff shows (the counts are whole)."""
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _day(value: str, field: str, *, end: bool = False) -> datetime | None:
@@ -110,7 +108,7 @@ class ExporterController:
             history = [
                 {
                     "id": e.id,
-                    "when": _when(e.created_at),
+                    "when": when(e.created_at),
                     "who": names.get(e.created_by, ""),
                     "format": e.format,
                     "destination": e.destination,

@@ -10,14 +10,12 @@ from .. import jobs
 from ..access import users
 from ..access.workflow import Role
 from ..errors import ValidationError
+from ..work.views import when
 from ..workspace import Workspace
-from ._base import HERE, Spec, Trait, notebook_class, panel_class
+from ._base import HERE, Spec, Trait, notebook_class
+from ._panel import panel_class
 
 PAGE = 50
-
-
-def _when(value: Any) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 class QueueMonitorController:
@@ -44,8 +42,8 @@ class QueueMonitorController:
                     "progress": round(100 * (j.progress or 0)),
                     "attempts": j.attempts,
                     "owner": names.get(j.created_by, ""),
-                    "created": _when(j.created_at),
-                    "finished": _when(j.finished_at),
+                    "created": when(j.created_at, seconds=True),
+                    "finished": when(j.finished_at, seconds=True),
                     "worker": j.worker or "",
                     "error": (j.error or "").strip().splitlines()[-1:] or [""],
                     "mine": j.created_by == me.id,
@@ -67,8 +65,8 @@ class QueueMonitorController:
                         "log": list(job.log or []),
                         "error": job.error or "",
                         "result": job.result or {},
-                        "started": _when(job.started_at),
-                        "finished": _when(job.finished_at),
+                        "started": when(job.started_at, seconds=True),
+                        "finished": when(job.finished_at, seconds=True),
                         "mine": job.created_by == me.id,
                     }
             admin = me.active and me.role == Role.ADMIN

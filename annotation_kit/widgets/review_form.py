@@ -11,16 +11,22 @@ a comment, no pass while an annotation is rejected) live in :mod:`annotation_kit
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..access import visibility
 from ..access.workflow import is_supervisor
 from ..errors import ConflictError, ValidationError
 from ..library import guidelines, skills
 from ..work import annotations, consensus, progress, reviews, tasks
-from ._base import HERE, Spec, Trait, notebook_class, panel_class
+from ._base import HERE, Spec, Trait, notebook_class
+from ._panel import panel_class
 from .episode_annotator import SPEC as ANNOTATOR
 from .episode_annotator import EpisodeAnnotatorController
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..store.models import User
 
 MODES = ("full", "count", "percent")
 
@@ -195,51 +201,9 @@ class ReviewFormController(EpisodeAnnotatorController):
         with self.ws.transaction() as session:
             me = self.ws.me(session)
             if action == "sample":
-                mode = request.get("mode")
-                if mode not in MODES:
-                    raise ValidationError(f"sample mode must be one of {', '.join(MODES)}")
-                size = _number(request.get("size")) if mode != "full" else None
-                if mode == "count" and size is not None and size != int(size):
-                    raise ValidationError(f"sample count must be a whole number, got {size:g}")
-                each = request.get("per_annotator")
-                if mode == "full" or each in (None, ""):
-                    each = None
-                else:
-                    each = _number(each, "per annotator")
-                if each is not None and each != int(each):
-                    raise ValidationError(f"per annotator must be a whole number, got {each:g}")
-                drawn = reviews.draw_sample(
-                    session,
-                    task_id,
-                    count=int(size) if mode == "count" and size is not None else None,
-                    percent=size if mode == "percent" else None,
-                    per_annotator=int(each) if each is not None else None,
-                    risky=bool(request.get("risky")) and mode != "full",
-                    by=me,
-                )
-                note = f"reviewing {len(drawn.datasets)} dataset(s) ({drawn.mode})"
+                note = _sample(session, task_id, request, me)
             elif action == "judge":
-                annotation = annotations.get(session, _int(request, "annotation"))
-                if annotation.task_id != task_id:
-                    raise ValidationError(f"annotation #{annotation.id} is not part of this task")
-                if annotation.version != _int(request, "version"):
-                    raise ConflictError(
-                        f"annotation #{annotation.id} changed while you were reviewing it (you "
-                        f"saw version {_int(request, 'version')}, it is now version "
-                        f"{annotation.version}); nothing was recorded. Look at it again"
-                    )
-                anchor = None
-                if request.get("start_ns") is not None and request.get("end_ns") is not None:
-                    anchor = (_int(request, "start_ns"), _int(request, "end_ns"))
-                verdict = reviews.judge(
-                    session,
-                    annotation.id,
-                    str(request.get("decision")),
-                    comment=request.get("comment") or "",
-                    range_ns=anchor,
-                    by=me,
-                )
-                note = f"annotation #{annotation.id}: {verdict.decision}"
+                note = _judge(session, task_id, request, me)
             elif action == "consensus":
                 picked = request.get("annotations")
                 author = request.get("author")
@@ -262,15 +226,12 @@ class ReviewFormController(EpisodeAnnotatorController):
                 )
                 note = "task passed"
             elif action == "fail_task":
-                anchor = None
-                if request.get("start_ns") is not None and request.get("end_ns") is not None:
-                    anchor = (_int(request, "start_ns"), _int(request, "end_ns"))
                 tasks.reject(
                     session,
                     task_id,
                     comment=request.get("comment") or "",
                     dataset=state["dataset"] or None,
-                    range_ns=anchor,
+                    range_ns=_anchor(request),
                     expected_version=_int(request, "version"),
                     by=me,
                 )
@@ -281,6 +242,59 @@ class ReviewFormController(EpisodeAnnotatorController):
             self.seen = {}
             return self.refresh(state | {"dataset": 0}) | {"_notice": note}
         return self._records(state) | {"_notice": note}
+
+
+def _sample(session: Session, task_id: int, request: dict[str, Any], me: User) -> str:
+    """Draw the review sample the reviewer asked for (full, a count or a percent)."""
+    mode = request.get("mode")
+    if mode not in MODES:
+        raise ValidationError(f"sample mode must be one of {', '.join(MODES)}")
+    size = _number(request.get("size")) if mode != "full" else None
+    if mode == "count" and size is not None and size != int(size):
+        raise ValidationError(f"sample count must be a whole number, got {size:g}")
+    asked = request.get("per_annotator")
+    each = None if mode == "full" or asked in (None, "") else _number(asked, "per annotator")
+    if each is not None and each != int(each):
+        raise ValidationError(f"per annotator must be a whole number, got {each:g}")
+    drawn = reviews.draw_sample(
+        session,
+        task_id,
+        count=int(size) if mode == "count" and size is not None else None,
+        percent=size if mode == "percent" else None,
+        per_annotator=int(each) if each is not None else None,
+        risky=bool(request.get("risky")) and mode != "full",
+        by=me,
+    )
+    return f"reviewing {len(drawn.datasets)} dataset(s) ({drawn.mode})"
+
+
+def _judge(session: Session, task_id: int, request: dict[str, Any], me: User) -> str:
+    """A verdict on one annotation of the task, at the version the reviewer saw."""
+    annotation = annotations.get(session, _int(request, "annotation"))
+    if annotation.task_id != task_id:
+        raise ValidationError(f"annotation #{annotation.id} is not part of this task")
+    if annotation.version != _int(request, "version"):
+        raise ConflictError(
+            f"annotation #{annotation.id} changed while you were reviewing it (you "
+            f"saw version {_int(request, 'version')}, it is now version "
+            f"{annotation.version}); nothing was recorded. Look at it again"
+        )
+    verdict = reviews.judge(
+        session,
+        annotation.id,
+        str(request.get("decision")),
+        comment=request.get("comment") or "",
+        range_ns=_anchor(request),
+        by=me,
+    )
+    return f"annotation #{annotation.id}: {verdict.decision}"
+
+
+def _anchor(request: dict[str, Any]) -> tuple[int, int] | None:
+    """The time range a comment is anchored to, if the request names one."""
+    if request.get("start_ns") is None or request.get("end_ns") is None:
+        return None
+    return (_int(request, "start_ns"), _int(request, "end_ns"))
 
 
 def found_version(found: Any, annotation_id: int) -> int:

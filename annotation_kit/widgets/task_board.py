@@ -13,7 +13,8 @@ from ..work import notifications, task_queries, tasks
 from ..work.mail import smtp_settings
 from ..work.task_queries import TaskCard
 from ..workspace import Workspace
-from ._base import HERE, Spec, Trait, notebook_class, panel_class
+from ._base import HERE, Spec, Trait, notebook_class
+from ._panel import panel_class
 from .task_detail import deadline_of
 
 CARDS_PER_COLUMN = 20

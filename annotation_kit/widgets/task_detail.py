@@ -6,30 +6,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..access import events, users, visibility
+from ..access import users, visibility
 from ..access.workflow import Duty, duties
 from ..data import dataset_queries
 from ..errors import PermissionDenied, ValidationError
 from ..library import skills
-from ..work import annotations, feedback, progress, reviews, tasks, transitions
+from ..work import annotations, feedback, progress, tasks, transitions, views
+from ..work.views import seconds
 from ..workspace import Workspace
 
 if TYPE_CHECKING:
     from ..store.models import Annotation
-from ._base import HERE, Spec, Trait, notebook_class, panel_class
+from ._base import HERE, Spec, Trait, notebook_class
+from ._panel import panel_class
 
 ANNOTATIONS_PER_PAGE = 50
 CANDIDATES = 10
-HISTORY = 15
 WORKFLOW = {"start", "submit", "approve", "reject", "submit_data"}
-
-
-def _seconds(ns: int | None) -> float | None:
-    return None if ns is None else round(ns / 1e9, 3)
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def annotation_json(a: Annotation, names: dict[str, dict[int, str]]) -> dict[str, Any]:
@@ -40,8 +33,8 @@ def annotation_json(a: Annotation, names: dict[str, dict[int, str]]) -> dict[str
         "dataset": a.dataset_id,
         "dataset_name": names["datasets"].get(a.dataset_id, f"#{a.dataset_id}"),
         "kind": str(a.kind),
-        "start_s": _seconds(a.start_ns),
-        "end_s": _seconds(a.end_ns),
+        "start_s": seconds(a.start_ns),
+        "end_s": seconds(a.end_ns),
         "skill": names["skills"].get(a.skill_id, "") if a.skill_id else "",
         "labels": list(a.labels or []),
         "description": a.description or "",
@@ -74,44 +67,7 @@ class TaskDetailController:
             allowed = tasks.permissions(session, task, by=me)
             progressed = self._progress(session, task, me, allowed, state)
             names = {d["id"]: d["name"] for d in progressed["datasets"]}
-            issues = [
-                {
-                    "id": i.id,
-                    "kind": i.kind,
-                    "text": i.text,
-                    "author": i.author,
-                    "when": _when(i.created_at),
-                    "dataset": names.get(i.dataset_id, "") if i.dataset_id else "",
-                    "start_s": _seconds(i.start_ns),
-                    "end_s": _seconds(i.end_ns),
-                    "open": i.open,
-                    "resolved_by": i.resolved_by or "",
-                    "replies": [{"who": w, "when": _when(t), "text": x} for w, t, x in i.replies],
-                }
-                for i in feedback.list_issues(session, task.id)
-            ]
-            comments = [
-                {
-                    "round": r.round,
-                    "decision": str(r.decision),
-                    "comment": r.comment,
-                    "dataset": names.get(r.dataset_id, "") if r.dataset_id else "",
-                    "start_s": _seconds(r.range_start_ns),
-                    "end_s": _seconds(r.range_end_ns),
-                    "when": _when(r.created_at),
-                }
-                for r in reviews.task_reviews(session, task.id)
-            ]
-            history = [
-                {
-                    "when": _when(e.at),
-                    "who": e.actor.name if e.actor else "",
-                    "action": e.action,
-                    "change": f"{e.from_state or ''} → {e.to_state}" if e.to_state else "",
-                    "note": e.note,
-                }
-                for e in events.history(session, "task", task.id, limit=HISTORY)
-            ]
+            parts = views.task_parts(session, task, names)
             candidates = []
             if "datasets" in allowed and state["dataset_search"].strip():
                 found = dataset_queries.list_datasets(
@@ -125,34 +81,16 @@ class TaskDetailController:
                     for d in found.items
                     if d.id not in names
                 ][:CANDIDATES]
-            info = {
-                "id": task.id,
-                "name": task.name,
-                "description": task.description,
-                "status": task.status.value,
-                "status_label": task.status.label,
-                "project": task.project.name if task.project else "",
-                "creator": task.creator.name,
-                "deadline": task.deadline.date().isoformat() if task.deadline else "",
-                "created": _when(task.created_at),
-                "round": task.review_round,
-                "version": task.version,
+        return (
+            progressed
+            | parts
+            | {
+                "task": task_id,
+                "allowed": allowed,
+                "candidates": candidates,
+                "formats": _formats(),
             }
-            people = {
-                "annotators": [u.name for u in task.annotators],
-                "reviewers": [u.name for u in task.reviewers],
-            }
-        return progressed | {
-            "task": task_id,
-            "info": info,
-            "people": people,
-            "allowed": allowed,
-            "issues": issues,
-            "comments": comments,
-            "history": history,
-            "candidates": candidates,
-            "formats": _formats(),
-        }
+        )
 
     def progressed(self, state: dict[str, Any]) -> dict[str, Any]:
         """What a save in the annotator or review form below changes here — counts, episode
@@ -405,9 +343,9 @@ def deadline_of(value: str) -> datetime | None:
 
 
 def _remaining(left: Any) -> str:
-    if left is None or left.total_seconds() <= 0:
+    if left is None or left.totalseconds() <= 0:
         return ""
-    hours = left.total_seconds() / 3600
+    hours = left.totalseconds() / 3600
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 

@@ -206,36 +206,67 @@ def _checked(event: Event, uploads: set[int]) -> Notification | None:
     )
 
 
+def _verdict(
+    session: Session, event: Event, base: dict[str, Any], who: str, names: dict[int, str]
+) -> Notification | None:
+    """A reviewer's verdict on one of my annotations, anchored where the reviewer pointed."""
+    annotation = session.get(Annotation, event.object_id)
+    if annotation is None:
+        return None
+    verdict = session.scalar(
+        select(AnnotationVerdict)
+        .where(
+            AnnotationVerdict.annotation_id == annotation.id,
+            AnnotationVerdict.round == (event.data or {}).get("round"),
+        )
+        .order_by(AnnotationVerdict.id.desc())
+        .limit(1)
+    )
+    passed = event.action == "review_pass"
+    comment = f": {event.note}" if event.note else ""
+    return Notification(
+        **base,
+        kind="annotation_passed" if passed else "annotation_rejected",
+        text=f"{who} {'passed' if passed else 'rejected'} your annotation #{annotation.id} "
+        f"in '{names.get(annotation.task_id, annotation.task_id)}'{comment}",
+        task=annotation.task_id,
+        dataset=annotation.dataset_id,
+        start_ns=verdict.range_start_ns if verdict else annotation.start_ns,
+        end_ns=verdict.range_end_ns if verdict else annotation.end_ns,
+    )
+
+
+def _sent_back(
+    session: Session, event: Event, base: dict[str, Any], who: str, title: str
+) -> Notification:
+    """My task sent back by its reviewer, anchored at the rejection's comment."""
+    task = event.object_id
+    review = session.scalar(
+        select(Review).where(
+            Review.task_id == task,
+            Review.round == (event.data or {}).get("round"),
+            Review.decision == "reject",
+        )
+    )
+    comment = f": {event.note}" if event.note else ""
+    return Notification(
+        **base,
+        kind="rejected",
+        text=f"{who} sent {title} back{comment}",
+        task=task,
+        dataset=review.dataset_id if review else None,
+        start_ns=review.range_start_ns if review else None,
+        end_ns=review.range_end_ns if review else None,
+    )
+
+
 def _describe(
     session: Session, event: Event, me: User, duties: set[str], names: dict[int, str]
 ) -> Notification | None:
     who = event.actor.name if event.actor else "the system"
     base = {"id": event.id, "at": event.at, "actor": who}
     if event.object_type == "annotation":
-        annotation = session.get(Annotation, event.object_id)
-        if annotation is None:
-            return None
-        verdict = session.scalar(
-            select(AnnotationVerdict)
-            .where(
-                AnnotationVerdict.annotation_id == annotation.id,
-                AnnotationVerdict.round == (event.data or {}).get("round"),
-            )
-            .order_by(AnnotationVerdict.id.desc())
-            .limit(1)
-        )
-        passed = event.action == "review_pass"
-        comment = f": {event.note}" if event.note else ""
-        return Notification(
-            **base,
-            kind="annotation_passed" if passed else "annotation_rejected",
-            text=f"{who} {'passed' if passed else 'rejected'} your annotation #{annotation.id} "
-            f"in '{names.get(annotation.task_id, annotation.task_id)}'{comment}",
-            task=annotation.task_id,
-            dataset=annotation.dataset_id,
-            start_ns=verdict.range_start_ns if verdict else annotation.start_ns,
-            end_ns=verdict.range_end_ns if verdict else annotation.end_ns,
-        )
+        return _verdict(session, event, base, who, names)
     if event.object_type == "job":
         kind = (event.data or {}).get("kind", "")
         ended = "finished" if event.action == "complete" else "failed"
@@ -263,23 +294,7 @@ def _describe(
     if event.action == "approve" and annotating:
         return Notification(**base, kind="approved", text=f"{who} passed {title}", task=task)
     if event.action == "reject" and annotating:
-        review = session.scalar(
-            select(Review).where(
-                Review.task_id == task,
-                Review.round == (event.data or {}).get("round"),
-                Review.decision == "reject",
-            )
-        )
-        comment = f": {event.note}" if event.note else ""
-        return Notification(
-            **base,
-            kind="rejected",
-            text=f"{who} sent {title} back{comment}",
-            task=task,
-            dataset=review.dataset_id if review else None,
-            start_ns=review.range_start_ns if review else None,
-            end_ns=review.range_end_ns if review else None,
-        )
+        return _sent_back(session, event, base, who, title)
     if event.action.startswith("feedback"):  # an issue raised, answered or resolved
         what = {
             "feedback": "raised an issue on",

@@ -32,7 +32,7 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from ..access import events, projects
-from ..access.rulebook import NAMES, NUMBER, Kind, Rulebook
+from ..access.rulebook import NAMES, NUMBER, Broken, Kind, Rulebook
 from ..access.workflow import require_supervisor
 from ..errors import ValidationError
 from ..library import skills
@@ -51,24 +51,6 @@ __all__ = [
 ]
 
 SECOND = 1_000_000_000
-RULEBOOK = Rulebook(
-    "rule",
-    {
-        "required_skills": Kind({"skills": NAMES}, needs=("skills",)),
-        "skill_order": Kind({"skills": NAMES}, needs=("skills",)),
-        "skill_requires": Kind({"requires": dict}),
-        "segment_length": Kind({"min_s": NUMBER, "max_s": NUMBER}),
-        "no_overlap": Kind(),
-        "max_gap": Kind({"seconds": NUMBER}, needs=("seconds",)),
-        "description": Kind(
-            {"required": bool, "min_length": int, "max_length": int, "vocabulary": NAMES}
-        ),
-        "labels_required": Kind(),
-    },
-)
-"""The annotation-rule kinds and the settings each takes (one engine with the data checks:
-:mod:`annotation_kit.access.rulebook`)."""
-KINDS = {name: kind.settings for name, kind in RULEBOOK.kinds.items()}
 
 
 @dataclass(frozen=True)
@@ -147,6 +129,122 @@ class _Segment:
     description: str
 
 
+@dataclass(frozen=True)
+class _Episode:
+    """What the rules look at: an episode's valid segments in time order, and its length."""
+
+    segments: list[_Segment]
+    duration_ns: int
+
+
+def _at(message: str, s: _Segment | None = None, **place: int) -> Broken:
+    """A broken rule at segment ``s`` (or at ``place`` on the episode's clock, or anywhere)."""
+    return Broken(
+        message,
+        {
+            "annotation_id": s.id if s else None,
+            "start_ns": place.get("start_ns", s.start_ns if s else None),
+            "end_ns": place.get("end_ns", s.end_ns if s else None),
+        },
+    )
+
+
+def _required_skills(rule: dict[str, Any], e: _Episode) -> Iterable[Broken]:
+    present = {s.skill for s in e.segments}
+    return [
+        _at(f"no segment of the required skill {n!r}") for n in rule["skills"] if n not in present
+    ]
+
+
+def _skill_order(rule: dict[str, Any], e: _Episode) -> Iterable[Broken]:
+    firsts = [(next((s for s in e.segments if s.skill == n), None), n) for n in rule["skills"]]
+    seen = [(s, n) for s, n in firsts if s is not None]
+    for (a, first), (b, second) in itertools.pairwise(seen):
+        if b.start_ns < a.start_ns:
+            yield _at(f"{second!r} starts before {first!r}", b)
+
+
+def _segment_length(rule: dict[str, Any], e: _Episode) -> Iterable[Broken]:
+    low, high = rule.get("min_s"), rule.get("max_s")
+    for s in e.segments:
+        length = (s.end_ns - s.start_ns) / SECOND
+        if low is not None and length < low:
+            yield _at(f"{length:.2f} s is shorter than {low:g} s", s)
+        elif high is not None and length > high:
+            yield _at(f"{length:.2f} s is longer than {high:g} s", s)
+
+
+def _no_overlap(_rule: dict[str, Any], e: _Episode) -> Iterable[Broken]:
+    last: dict[str | None, _Segment] = {}
+    for s in e.segments:
+        before = last.get(s.skill)
+        if before is not None and s.start_ns < before.end_ns:
+            message = f"overlaps segment #{before.id} of the same skill {s.skill!r}"
+            yield _at(message, s, start_ns=s.start_ns, end_ns=min(s.end_ns, before.end_ns))
+        if before is None or s.end_ns > before.end_ns:
+            last[s.skill] = s
+
+
+def _max_gap(rule: dict[str, Any], e: _Episode) -> Iterable[Broken]:
+    limit, covered_to = rule["seconds"] * SECOND, 0
+    for s in [*e.segments, _Segment(0, e.duration_ns, e.duration_ns, None, [], "")]:
+        if s.start_ns - covered_to > limit:
+            gap = (s.start_ns - covered_to) / SECOND
+            message = f"{gap:.2f} s without a segment (at most {rule['seconds']:g} s)"
+            yield _at(message, start_ns=covered_to, end_ns=s.start_ns)
+        covered_to = max(covered_to, s.end_ns)
+
+
+def _description(rule: dict[str, Any], e: _Episode) -> Iterable[Broken]:
+    words = {w.lower() for w in rule.get("vocabulary", [])}
+    for s in e.segments:
+        text = s.description.strip()
+        if rule.get("required") and not text:
+            yield _at("the description is empty", s)
+            continue
+        if text and len(text) < rule.get("min_length", 0):
+            yield _at(f"the description is shorter than {rule['min_length']}", s)
+        if "max_length" in rule and len(text) > rule["max_length"]:
+            yield _at(f"the description is longer than {rule['max_length']}", s)
+        if words and (odd := sorted(set(text.lower().split()) - words)):
+            yield _at(f"words outside the vocabulary: {', '.join(odd[:5])}", s)
+
+
+def _skill_requires(rule: dict[str, Any], e: _Episode) -> Iterable[Broken]:
+    for name, needed in rule["requires"].items():
+        first = next((s for s in e.segments if s.skill == name), None)
+        if first is None:
+            continue
+        for other in needed:
+            if not any(s.skill == other and s.start_ns < first.start_ns for s in e.segments):
+                yield _at(f"{name!r} needs a segment of {other!r} before it", first)
+
+
+def _labels_required(_rule: dict[str, Any], e: _Episode) -> Iterable[Broken]:
+    return [_at("the segment has no label", s) for s in e.segments if not s.labels]
+
+
+RULEBOOK = Rulebook(
+    "rule",
+    {
+        "required_skills": Kind({"skills": NAMES}, needs=("skills",), evaluate=_required_skills),
+        "skill_order": Kind({"skills": NAMES}, needs=("skills",), evaluate=_skill_order),
+        "skill_requires": Kind({"requires": dict}, evaluate=_skill_requires),
+        "segment_length": Kind({"min_s": NUMBER, "max_s": NUMBER}, evaluate=_segment_length),
+        "no_overlap": Kind(evaluate=_no_overlap),
+        "max_gap": Kind({"seconds": NUMBER}, needs=("seconds",), evaluate=_max_gap),
+        "description": Kind(
+            {"required": bool, "min_length": int, "max_length": int, "vocabulary": NAMES},
+            evaluate=_description,
+        ),
+        "labels_required": Kind(evaluate=_labels_required),
+    },
+)
+"""The annotation-rule kinds, the settings each takes and how each is evaluated (one engine
+with the data checks: :mod:`annotation_kit.access.rulebook`)."""
+KINDS = {name: kind.settings for name, kind in RULEBOOK.kinds.items()}
+
+
 def check_episode(
     rules: Sequence[dict[str, Any]],
     segments: Sequence[_Segment],
@@ -155,96 +253,12 @@ def check_episode(
     duration_ns: int,
 ) -> list[Finding]:
     """What one episode's segments break (pure: the rules and the segments in, findings out)."""
-    found: list[Finding] = []
-    ordered = sorted(segments, key=lambda s: (s.start_ns, s.end_ns))
-
-    def add(rule: dict[str, Any], message: str, s: _Segment | None = None, **place: int) -> None:
-        found.append(
-            Finding(
-                rule["rule"],
-                rule["severity"],
-                message,
-                dataset_id,
-                s.id if s else None,
-                place.get("start_ns", s.start_ns if s else None),
-                place.get("end_ns", s.end_ns if s else None),
-            )
-        )
-
-    for rule in rules:
-        kind = rule["rule"]
-        if kind == "required_skills":
-            present = {s.skill for s in ordered}
-            for name in rule["skills"]:
-                if name not in present:
-                    add(rule, f"no segment of the required skill {name!r}")
-        elif kind == "skill_order":
-            firsts = [(next((s for s in ordered if s.skill == n), None), n) for n in rule["skills"]]
-            seen = [(s, n) for s, n in firsts if s is not None]
-            for (a, first), (b, second) in itertools.pairwise(seen):
-                if b.start_ns < a.start_ns:
-                    add(rule, f"{second!r} starts before {first!r}", b)
-        elif kind == "segment_length":
-            low, high = rule.get("min_s"), rule.get("max_s")
-            for s in ordered:
-                length = (s.end_ns - s.start_ns) / SECOND
-                if low is not None and length < low:
-                    add(rule, f"{length:.2f} s is shorter than {low:g} s", s)
-                elif high is not None and length > high:
-                    add(rule, f"{length:.2f} s is longer than {high:g} s", s)
-        elif kind == "no_overlap":
-            last: dict[str | None, _Segment] = {}
-            for s in ordered:
-                before = last.get(s.skill)
-                if before is not None and s.start_ns < before.end_ns:
-                    add(
-                        rule,
-                        f"overlaps segment #{before.id} of the same skill {s.skill!r}",
-                        s,
-                        start_ns=s.start_ns,
-                        end_ns=min(s.end_ns, before.end_ns),
-                    )
-                if before is None or s.end_ns > before.end_ns:
-                    last[s.skill] = s
-        elif kind == "max_gap":
-            limit = rule["seconds"] * SECOND
-            covered_to = 0
-            for s in [*ordered, _Segment(0, duration_ns, duration_ns, None, [], "")]:
-                if s.start_ns - covered_to > limit:
-                    gap = (s.start_ns - covered_to) / SECOND
-                    add(
-                        rule,
-                        f"{gap:.2f} s without a segment (at most {rule['seconds']:g} s)",
-                        start_ns=covered_to,
-                        end_ns=s.start_ns,
-                    )
-                covered_to = max(covered_to, s.end_ns)
-        elif kind == "description":
-            words = {w.lower() for w in rule.get("vocabulary", [])}
-            for s in ordered:
-                text = s.description.strip()
-                if rule.get("required") and not text:
-                    add(rule, "the description is empty", s)
-                    continue
-                if text and len(text) < rule.get("min_length", 0):
-                    add(rule, f"the description is shorter than {rule['min_length']}", s)
-                if "max_length" in rule and len(text) > rule["max_length"]:
-                    add(rule, f"the description is longer than {rule['max_length']}", s)
-                if words and (odd := sorted(set(text.lower().split()) - words)):
-                    add(rule, f"words outside the vocabulary: {', '.join(odd[:5])}", s)
-        elif kind == "skill_requires":
-            for name, needed in rule["requires"].items():
-                first = next((s for s in ordered if s.skill == name), None)
-                if first is None:
-                    continue
-                for other in needed:
-                    if not any(s.skill == other and s.start_ns < first.start_ns for s in ordered):
-                        add(rule, f"{name!r} needs a segment of {other!r} before it", first)
-        elif kind == "labels_required":
-            for s in ordered:
-                if not s.labels:
-                    add(rule, "the segment has no label", s)
-    return found
+    episode = _Episode(sorted(segments, key=lambda s: (s.start_ns, s.end_ns)), duration_ns)
+    return [
+        Finding(rule["rule"], rule["severity"], b.message, dataset_id, **b.place)
+        for rule, broken in RULEBOOK.evaluate(rules, episode)
+        for b in broken
+    ]
 
 
 @readonly

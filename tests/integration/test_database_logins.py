@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import text
 
 import annotation_kit as ak
+from annotation_kit.app.server import _check_service_login
 from annotation_kit.errors import NotFound, PermissionDenied, ValidationError
 from annotation_kit.jobs import worker
-from annotation_kit.server import _check_service_login
 from annotation_kit.store.database import Database
 from tests.conftest import PG, _pg_schema, make_team
 

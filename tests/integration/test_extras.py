@@ -27,12 +27,12 @@ SCRIPT = textwrap.dedent(
     ws.users.create("ann", "annotator")
     print("users", [u.name for u in ws.users.list_users()])
     from annotation_kit.widgets import TaskBoard, TaskBoardPanel
-    from annotation_kit.dashboards import tasks_view
+    from annotation_kit.app import tasks_view
 
     print("board", type(TaskBoard(ws)).__name__, type(tasks_view(ws)).__name__)
     for what, act in [
         ("panel widget", lambda: TaskBoardPanel(ws)),
-        ("dashboard", lambda: __import__("annotation_kit.dashboards").dashboards.TasksDashboard),
+        ("dashboard", lambda: __import__("annotation_kit.app").app.TasksDashboard),
         ("charts", lambda: __import__("annotation_kit.quality.charts").quality.charts.overview(ws)),
         ("postgres", lambda: ak.connect("postgresql://127.0.0.1/test", user="admin")),
         ("s3", lambda: ws.import_datasets("s3://bucket/episode.mcap", progress=False)),

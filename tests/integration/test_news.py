@@ -4,7 +4,7 @@ read its board again). What PostgreSQL's NOTIFY and SQLite's polling both hand o
 
 from __future__ import annotations
 
-from annotation_kit.server import news
+from annotation_kit.app import news
 
 
 class Page:

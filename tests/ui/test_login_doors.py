@@ -13,7 +13,7 @@ import re
 import httpx
 import pytest
 
-from annotation_kit.server import throttle
+from annotation_kit.app import throttle
 from tests.ui.test_served_app import PASSWORDS, Served
 
 

@@ -150,7 +150,7 @@ def test_charts_are_drawn_in_a_process_that_ends_with_the_server(tmp_path):
             drawing = [c for c in children if "spawn_main" in " ".join(c.cmdline())]
             time.sleep(0.2)
         assert len(drawing) == 1
-        from annotation_kit.dashboards import _drawing
+        from annotation_kit.app import _drawing
         from annotation_kit.quality import charts
 
         maya = served.team["maya"]

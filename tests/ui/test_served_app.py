@@ -34,7 +34,7 @@ SECOND = 1_000_000_000
 SECRET = "a cookie secret of the test server, long enough"
 PASSWORDS = {name: f"{name}-password-1" for name in ("ada", "maya", "ann", "rita", "vic", "dis")}
 PAGES = {
-    "ada": {"work", "review", "tasks", "data", "exports", "queue", "statistics", "setup", "admin"},
+    "ada": {"work", "review", "tasks", "data", "exports", "queue", "statistics", "setup"},
     "maya": {"work", "review", "tasks", "data", "exports", "queue", "statistics", "setup"},
     "ann": {"work", "setup"},
     "rita": {"review", "setup"},
@@ -50,7 +50,6 @@ EVERY_PAGE = {
     "queue",
     "statistics",
     "setup",
-    "admin",
 }
 
 
@@ -160,8 +159,8 @@ def test_each_role_sees_exactly_its_pages(served, browser, name):
     got = statuses(context, served)
     assert {s for s, code in got.items() if code == 200} == PAGES[name]
     assert {s for s, code in got.items() if code == 403} == EVERY_PAGE - PAGES[name]
-    refused = context.request.get(f"{served.base}/admin")
-    if "admin" not in PAGES[name]:
+    refused = context.request.get(f"{served.base}/queue")
+    if "queue" not in PAGES[name]:
         assert "not open to your role" in refused.text()
     context.close()
 
@@ -228,7 +227,7 @@ def test_nothing_the_browser_sends_chooses_the_user(served, browser):
     page.goto(f"{served.base}/work?user=ada&username=ada")
     page.wait_for_selector("[data-testid=who]")
     assert page.inner_text("[data-testid=who]") == "ann (annotator)"
-    assert context.request.get(f"{served.base}/admin?user=ada").status == 403
+    assert context.request.get(f"{served.base}/queue?user=ada").status == 403
     context.close()
 
 
@@ -238,20 +237,21 @@ def test_an_admin_creates_a_user_who_then_logs_in(served, browser):
         ada.projects.create("arms")
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    log_in(page, served, "ada", then="/admin")
+    log_in(page, served, "ada", then="/setup?tab=users")  # the one screen for people
     page.wait_for_selector("[data-testid=users]")
+    assert context.request.get(f"{served.base}/admin").status == 404  # the old page is gone
     name = f"newbie{served.port}"
     page.get_by_label("User name").fill(name)
     page.get_by_label("Password").fill("a new password!")
-    page.get_by_label("E-mail (for single sign-on)").fill(f"{name}@Example.org")
+    page.get_by_label("E-mail").fill(f"{name}@Example.org")
     page.get_by_label("Project").select_option("arms")
     page.get_by_role("button", name="Create user").click()
-    page.wait_for_selector(f"[data-testid=admin-notice] >> text={name} (annotator) with a pass")
+    page.wait_for_selector(f"[data-testid=notice] >> text={name} (annotator) with a pass")
     page.get_by_role("button", name="Add to project").click()
-    page.wait_for_selector(f"[data-testid=admin-notice] >> text={name} is a member of arms")
+    page.wait_for_selector(f"[data-testid=notice] >> text={name} is a member of arms")
     row = page.locator(f"[data-testid=user-{name}]")
     row.wait_for()
-    assert row.inner_text().split("\t") == [
+    assert row.inner_text().split("\t")[:6] == [
         name,
         "annotator",
         "active",
@@ -260,7 +260,10 @@ def test_an_admin_creates_a_user_who_then_logs_in(served, browser):
         "yes",
     ]
     page.get_by_role("button", name="Create user").click()  # once more: refused, named
-    page.wait_for_selector(f"[data-testid=admin-error] >> text=a user named '{name}' already")
+    page.wait_for_selector(f"[data-testid=error] >> text=a user named '{name}' already")
+    page.get_by_label("E-mail").fill(f"{name}@lab.example.org")
+    page.get_by_role("button", name="Set e-mail").click()
+    page.wait_for_selector(f"[data-testid=notice] >> text={name}@lab.example.org")
     shot(page, "served_admin_page")
 
     other = browser.new_context()
@@ -271,10 +274,14 @@ def test_an_admin_creates_a_user_who_then_logs_in(served, browser):
     newbie.click("[data-testid=login]")
     newbie.wait_for_selector("[data-testid=pages]")
     assert newbie.inner_text("[data-testid=who]") == f"{name} (annotator)"
-    page.get_by_role("button", name="Disable").click()
-    page.wait_for_selector(f"[data-testid=admin-notice] >> text={name} is disabled")
+    page.click(f"[data-testid=status-{name}]")  # Disable, in the user's row
+    page.wait_for_selector(f"[data-testid=notice] >> text={name} is disabled")
     assert other.request.get(f"{served.base}/work", max_redirects=0).status == 302
     assert ada.projects.memberships()[name] == ["arms"]
+    assert ada.users.get(name).email == f"{name}@lab.example.org"
+    page.get_by_role("button", name="Remove from project").click()
+    page.wait_for_selector(f"[data-testid=notice] >> text={name} is no longer a member of arms")
+    assert name not in ada.projects.memberships()
     other.close()
     context.close()
 

@@ -68,7 +68,7 @@ def test_a_provider_identity_logs_in_as_the_user_with_that_email(served, browser
         for link in page.locator("[data-testid^=nav-]").all()
     }
     assert shown == PAGES["maya"]
-    assert context.request.get(f"{served.base}/admin").status == 403
+    assert context.request.get(f"{served.base}/admin").status == 404  # no such page
     cookies = {c["name"] for c in context.cookies()}
     assert "annotation_kit" in cookies
     assert not cookies & {"access_token", "id_token", "refresh_token", "user"}

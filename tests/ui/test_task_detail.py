@@ -10,7 +10,7 @@ from tests.ui.conftest import app_source, run_all_cells, shot, write_notebook
 
 SECOND = 1_000_000_000
 XSS = '<img src=x onerror="window.__xss=1">Stack <b>cups</b>'
-VIEW_APP = app_source("TasksDashboard", package="dashboards")
+VIEW_APP = app_source("TasksDashboard", package="app")
 
 
 @pytest.fixture
@@ -193,7 +193,7 @@ def test_reviewer_approves_in_jupyterlab(workspace, jupyter_lab, page):
     write_notebook(
         jupyter_lab.root / "detail.ipynb",
         [
-            "import annotation_kit as ak\nfrom annotation_kit.dashboards import tasks_view",
+            "import annotation_kit as ak\nfrom annotation_kit.app import tasks_view",
             f"view = tasks_view(ak.connect({url!r}, user='rita'))\nview",
         ],
     )

@@ -56,7 +56,7 @@ def test_the_working_day_in_jupyterlab(day, jupyter_lab, page):
         jupyter_lab.root / "day.ipynb",
         [
             "import annotation_kit as ak\n"
-            "from annotation_kit.dashboards import tasks_view\n"
+            "from annotation_kit.app import tasks_view\n"
             "from annotation_kit.widgets import Exporter\n"
             f"ann, maya = ak.connect({url!r}, user='ann'), ak.connect({url!r}, user='maya')",
             "tasks_view(ann)",

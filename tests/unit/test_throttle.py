@@ -3,8 +3,8 @@ slow-down per name; a limit per address that a trusted proxy's forwarded address
 
 import pytest
 
-from annotation_kit.server import throttle
-from annotation_kit.server.throttle import Throttle
+from annotation_kit.app import throttle
+from annotation_kit.app.throttle import Throttle
 
 
 def test_a_name_from_one_address_is_stopped_and_not_from_another():

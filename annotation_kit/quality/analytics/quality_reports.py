@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ...access.workflow import is_supervisor
@@ -85,18 +86,7 @@ class QualityReports(Reports):
         if not isinstance(task, int) or isinstance(task, bool):
             raise ValidationError(f"task must be a task id, not {task!r}")
         self._require_exists("tasks", "id", task, "task with id")
-        me = self._me()
-        if not is_supervisor(me):
-            reviews = self._query(
-                "SELECT 1 FROM task_members WHERE task_id = ? AND user_id = ? "
-                "AND duty = 'reviewer'",
-                [task, me.id],
-            )
-            if reviews.empty:
-                raise PermissionDenied(
-                    f"{me.name} ({me.role}) may not read agreement on task #{task}: its "
-                    "reviewers, managers and admins"
-                )
+        self._require_reviewer_of(task, "read agreement on")
         rows = self._query(
             """
             SELECT a.dataset_id, u.name AS author, a.start_ns, a.end_ns, s.name AS skill
@@ -123,28 +113,7 @@ class QualityReports(Reports):
             for i, first in enumerate(names):
                 for second in names[i + 1 :]:
                     got = compare(people[first], people[second])
-                    matched = {i: (j, t) for i, j, t in got.pairs}
-                    back = {j for _i, j, _t in got.pairs}
-                    for side, mine, theirs in (
-                        (0, people[first], people[second]),
-                        (1, people[second], people[first]),
-                    ):
-                        for k, segment in enumerate(mine):
-                            row = per_skill.setdefault(
-                                segment.skill or "(no skill)",
-                                {"segments": 0, "matched": 0, "tious": [], "same": 0},
-                            )
-                            row["segments"] += 1
-                            if side == 0 and k in matched:
-                                j, tiou = matched[k]
-                            elif side == 1 and k in back:
-                                i = next(i for i, jj, _t in got.pairs if jj == k)
-                                j, tiou = i, matched[i][1]
-                            else:
-                                continue
-                            row["matched"] += 1
-                            row["tious"].append(tiou)
-                            row["same"] += int(theirs[j].skill == segment.skill)
+                    _tally(per_skill, got.pairs, people[first], people[second])
                     out.append(
                         {
                             "dataset": int(dataset),
@@ -177,6 +146,21 @@ class QualityReports(Reports):
                 arrow=arrow,
             )
         return self._frame(out, arrow=arrow)
+
+    def _require_reviewer_of(self, task: int, what: str) -> None:
+        """Managers and admins, or a reviewer of ``task``; anyone else is refused."""
+        me = self._me()
+        if is_supervisor(me):
+            return
+        reviews = self._query(
+            "SELECT 1 FROM task_members WHERE task_id = ? AND user_id = ? AND duty = 'reviewer'",
+            [task, me.id],
+        )
+        if reviews.empty:
+            raise PermissionDenied(
+                f"{me.name} ({me.role}) may not {what} task #{task}: its reviewers, managers "
+                "and admins"
+            )
 
     def rejections(self, *, annotator: str | None = None, arrow: bool = False) -> Any:
         """The rejections an annotator received, newest first: task, episode, annotation, its
@@ -417,3 +401,28 @@ class QualityReports(Reports):
                 }
             )
         return self._frame(out, arrow=arrow)
+
+
+def _tally(
+    per_skill: dict[str, dict[str, Any]],
+    pairs: Sequence[tuple[int, int, float]],
+    first: Sequence[Any],
+    second: Sequence[Any],
+) -> None:
+    """Count each segment of two annotators' episode under its skill: matched or not, the
+    match's tIoU and whether the other annotator gave it the same skill."""
+    matched = {i: (j, t) for i, j, t in pairs}
+    back = {j: (i, t) for i, j, t in pairs}
+    for found, mine, theirs in ((matched, first, second), (back, second, first)):
+        for k, segment in enumerate(mine):
+            row = per_skill.setdefault(
+                segment.skill or "(no skill)",
+                {"segments": 0, "matched": 0, "tious": [], "same": 0},
+            )
+            row["segments"] += 1
+            if k not in found:
+                continue
+            j, tiou = found[k]
+            row["matched"] += 1
+            row["tious"].append(tiou)
+            row["same"] += int(theirs[j].skill == segment.skill)

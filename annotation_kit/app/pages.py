@@ -6,7 +6,7 @@ role again itself: the HTTP check (403) is the first wall, not the only one."""
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ import panel as pn
 
 from ..access.workflow import Role
 from ..workspace import Workspace
+from .tasks import TaskPage, _served_host
 
 ALL = frozenset(Role)
 SUPERVISORS = frozenset({Role.MANAGER, Role.ADMIN})
@@ -40,23 +41,56 @@ def linked(mode: str) -> dict[str, Any]:
 
 
 def _work(ws: Workspace) -> Any:
-    from ..dashboards import TasksDashboard
-
     return TasksDashboard(
         ws, assignee=ws.user, status=["pending", "in_progress"], link=linked("annotate")
     )
 
 
 def _review(ws: Workspace) -> Any:
-    from ..dashboards import TasksDashboard
-
     return TasksDashboard(ws, assignee=ws.user, status=["pending_review"], link=linked("review"))
 
 
 def _tasks(ws: Workspace) -> Any:
-    from ..dashboards import TasksDashboard
-
     return TasksDashboard(ws, link=linked("annotate"))
+
+
+class TasksDashboard(pn.viewable.Viewer):
+    """The tasks page served: a :class:`~.tasks.TaskPage` (board, details, and the annotator or
+    review form opened from them) in a Panel column. Options as ``TaskPage``'s."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        assignee: str = "",
+        status: Sequence[str] = (),
+        link: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(**params)
+        self._page = pn.Column(sizing_mode="stretch_width")
+        self.page = TaskPage(
+            workspace,
+            _served_host(),
+            lambda objects: setattr(self._page, "objects", objects),
+            assignee=assignee,
+            status=status,
+            link=link,
+        )
+        self.board, self.detail = self.page.board, self.page.detail
+
+    @property
+    def work(self) -> Any:
+        """The annotator or review form open below the details, if any."""
+        return self.page.work
+
+    @property
+    def objects(self) -> list[Any]:
+        """The widgets on the page, top to bottom."""
+        return self.page.objects
+
+    def __panel__(self) -> pn.Column:
+        return self._page
 
 
 def _data(ws: Workspace) -> Any:
@@ -78,21 +112,19 @@ def _exports(ws: Workspace) -> Any:
 
 
 def _statistics(ws: Workspace) -> Any:
-    from ..dashboards import StatisticsDashboard
+    from .statistics import StatisticsDashboard
 
     return StatisticsDashboard(ws)
 
 
 def _setup(ws: Workspace) -> Any:
     from ..widgets import AdminPanelPanel
+    from ..work.views import TABS
 
-    return AdminPanelPanel(ws)
-
-
-def _admin(ws: Workspace) -> Any:
-    from ..dashboards import AdminDashboard
-
-    return AdminDashboard(ws)
+    # ``?tab=users`` opens that tab (where the library lets this person see it)
+    value = ((pn.state.session_args or {}).get("tab") or [b""])[0]
+    tab = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    return AdminPanelPanel(ws, **({"tab": tab} if tab in TABS else {}))
 
 
 @dataclass(frozen=True)
@@ -114,7 +146,6 @@ PAGES = (
     Page("queue", "Queue", SUPERVISORS, _queue),
     Page("statistics", "Statistics", frozenset({Role.VISITOR}) | SUPERVISORS, _statistics),
     Page("setup", "Setup", ALL, _setup),
-    Page("admin", "Admin", frozenset({Role.ADMIN}), _admin),
 )
 BY_SLUG = {page.slug: page for page in PAGES}
 
@@ -157,8 +188,7 @@ def home(user: str, role: Role | str, prefix: str, *, logout: str = "") -> Any:
         "exports": "export tasks as training data, releases and their history",
         "queue": "background jobs: exports, imports, checks",
         "statistics": "progress per task and status",
-        "setup": "projects, skill library, dictionaries, guidelines (and settings, users)",
-        "admin": "users, roles and passwords",
+        "setup": "projects, skill library, dictionaries, guidelines (admins: settings, users)",
     }
     items = "".join(
         f"<li><a href='{prefix}/{p.slug}'>{html.escape(p.title)}</a>: {purposes[p.slug]}</li>"

@@ -215,6 +215,33 @@ def _answers_without_delay() -> None:
             per_app_patterns[i] = cast(Any, (path, NoDelay, *rest))
 
 
+def _tuned(num_procs: int) -> None:
+    """The server process set up for a team: forked processes end with it and open their own
+    database connections, answers go out without delay, pages are built one at a time,
+    reports take one core and a waiting thread gets the interpreter soon."""
+    if num_procs != 1:  # the processes tornado forks end with this one, however it ends
+        from ..jobs.worker import stop_with
+
+        parent = os.getpid()
+
+        def end_with_the_parent() -> None:
+            if os.getppid() == parent:  # tornado's processes, not what they fork themselves
+                stop_with(parent)
+                # connections opened before the fork are the parent's: a child uses its own
+                for opened in OPENED:
+                    if (database := opened()) is not None:
+                        database.engine.dispose(close=False)
+
+        os.register_at_fork(after_in_child=end_with_the_parent)
+    _answers_without_delay()
+    _one_page_built_at_a_time()
+    os.environ.setdefault(THREADS_ENV, "1")  # reports take one core, never the pages' others
+    # a thread waiting for the GIL (a save back from the database, the event loop) gets it
+    # within 0.5 ms of a long computation's turn (a report's charts), not 5 ms: otherwise each
+    # of a save's statements waits behind the report in turn
+    sys.setswitchinterval(0.0005)
+
+
 def serve(
     url: str | None = None,
     *,
@@ -271,7 +298,7 @@ def serve(
     pn.extension("plotly")
     _charts_imported()
     if num_procs == 1:  # else each of tornado's processes starts its own on first use
-        from ..dashboards import _drawing
+        from . import _drawing
 
         _drawing.start()
     apps: dict[str, Any] = {"/": app.page(None)}
@@ -288,27 +315,7 @@ def serve(
         start_workers(url, default_queue(url), jobs)
         print(f"a worker runs {jobs} background job(s) at once beside the server")
     print(f"serving the workspace at {scheme}://{address}:{port}{prefix}/")
-    if num_procs != 1:  # the processes tornado forks end with this one, however it ends
-        from ..jobs.worker import stop_with
-
-        parent = os.getpid()
-
-        def end_with_the_parent() -> None:
-            if os.getppid() == parent:  # tornado's processes, not what they fork themselves
-                stop_with(parent)
-                # connections opened before the fork are the parent's: a child uses its own
-                for opened in OPENED:
-                    if (database := opened()) is not None:
-                        database.engine.dispose(close=False)
-
-        os.register_at_fork(after_in_child=end_with_the_parent)
-    _answers_without_delay()
-    _one_page_built_at_a_time()
-    os.environ.setdefault(THREADS_ENV, "1")  # reports take one core, never the pages' others
-    # a thread waiting for the GIL (a save back from the database, the event loop) gets it
-    # within 0.5 ms of a long computation's turn (a report's charts), not 5 ms: otherwise each
-    # of a save's statements waits behind the report in turn
-    sys.setswitchinterval(0.0005)
+    _tuned(num_procs)
     pn.serve(
         apps,
         port=port,

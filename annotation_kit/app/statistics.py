@@ -1,5 +1,6 @@
-"""Statistics (progress per task, tasks per status) and Admin (users: create, role, disable,
-password) as served pages. Both act through the workspace's services, as the user logged in."""
+"""Statistics (progress per task, tasks per status, the overview charts) as a served page. It
+reads through the workspace's services, as the user logged in. (People are managed on the Setup
+page's users tab, :mod:`annotation_kit.widgets.admin`.)"""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 
 import panel as pn
 
-from ..access.workflow import Role, Status, is_supervisor
-from ..errors import AnnotationKitError, ValidationError
+from ..access.workflow import Status, is_supervisor
+from ..errors import AnnotationKitError
 from ..widgets._lanes import pool
 from ..workspace import Workspace
 from . import _drawing as drawing
@@ -199,114 +200,6 @@ class StatisticsDashboard(pn.viewable.Viewer):
         if "summary" in found:
             self.summary.object = found["summary"]
             self.table.object = found["table"]
-
-    def __panel__(self) -> pn.Column:
-        return self._page
-
-
-class AdminDashboard(pn.viewable.Viewer):
-    """Users: create one, change a role or e-mail address, disable or enable, set a password
-    (admins)."""
-
-    def __init__(self, workspace: Workspace, **params: Any) -> None:
-        super().__init__(**params)
-        self.ws = workspace
-        roles = [r.value for r in Role]
-        self.users = pn.pane.HTML(sizing_mode="stretch_width")
-        self.message = pn.pane.HTML(sizing_mode="stretch_width")
-        self.user_name = pn.widgets.TextInput(name="User name", width=200)
-        self.role = pn.widgets.Select(name="Role", options=roles, value="annotator", width=150)
-        self.password = pn.widgets.PasswordInput(name="Password", width=200)
-        self.email = pn.widgets.TextInput(name="E-mail (for single sign-on)", width=240)
-        self.project = pn.widgets.Select(name="Project", options=[], width=200)
-        buttons = {
-            "create": ("Create user", self._create),
-            "role": ("Set role", self._set_role),
-            "disable": ("Disable", lambda: self._status("disabled")),
-            "enable": ("Enable", lambda: self._status("active")),
-            "password": ("Set password", self._set_password),
-            "email": ("Set e-mail", self._set_email),
-            "join": ("Add to project", lambda: self._membership(join=True)),
-            "leave": ("Remove from project", lambda: self._membership(join=False)),
-        }
-        row = []
-        for key, (label, action) in buttons.items():
-            button = pn.widgets.Button(name=label, width=120, css_classes=[f"admin-{key}"])
-            button.on_click(lambda _event, act=action: self._run(act))
-            row.append(button)
-        self._page = pn.Column(
-            pn.Row(self.user_name, self.role, self.password, self.email, self.project),
-            pn.Row(*row),
-            self.message,
-            self.users,
-            sizing_mode="stretch_width",
-        )
-        self.reload()
-
-    def _run(self, action: Any) -> None:
-        try:
-            note = action()
-        except AnnotationKitError as exc:
-            self.message.object = (
-                f"<p style='color:#a4161a' data-testid='admin-error'>{html.escape(str(exc))}</p>"
-            )
-            return
-        self.message.object = f"<p data-testid='admin-notice'>{html.escape(note)}</p>"
-        self.password.value = ""
-        self.reload()
-
-    def _create(self) -> str:
-        user = self.ws.users.create(
-            self.user_name.value, self.role.value, email=self.email.value or None
-        )
-        if not self.password.value:
-            return f"created {user.name} ({user.role}); they need a password to log in"
-        self.ws.logins.set_password(user.name, self.password.value)
-        return f"created {user.name} ({user.role}) with a password"
-
-    def _set_role(self) -> str:
-        user = self.ws.users.set_role(self.user_name.value, self.role.value)
-        return f"{user.name} is now {user.role}"
-
-    def _status(self, status: str) -> str:
-        user = self.ws.users.set_status(self.user_name.value, status)
-        return f"{user.name} is {user.status}"
-
-    def _set_password(self) -> str:
-        self.ws.logins.set_password(self.user_name.value, self.password.value)
-        return f"password of {self.user_name.value} set; their open sessions ended"
-
-    def _set_email(self) -> str:
-        user = self.ws.users.set_email(self.user_name.value, self.email.value or None)
-        return f"e-mail address of {user.name}: {user.email or 'none'}"
-
-    def _membership(self, *, join: bool) -> str:
-        if not self.project.value:
-            raise ValidationError("choose a project first")
-        name, project = self.user_name.value, self.project.value
-        if join:
-            self.ws.projects.add_members(project, [name])
-            return f"{name} is a member of {project}"
-        self.ws.projects.remove_members(project, [name])
-        return f"{name} is no longer a member of {project}"
-
-    def reload(self) -> None:
-        """Read the users again."""
-        self.project.options = [p.name for p in self.ws.projects.list_projects()]
-        member_of = self.ws.projects.memberships()
-        with_password = self.ws.logins.password_users()
-        rows = "".join(
-            f"<tr data-testid='user-{html.escape(u.name)}'><td>{html.escape(u.name)}</td>"
-            f"<td>{u.role}</td><td>{u.status}</td><td>{html.escape(u.email or '')}</td>"
-            f"<td>{html.escape(', '.join(member_of.get(u.name, [])))}</td>"
-            f"<td>{'yes' if u.name in with_password else 'no'}</td></tr>"
-            for u in self.ws.users.list_users()
-        )
-        self.users.object = (
-            "<table data-testid='users'><thead><tr><th>User</th><th>Role</th><th>Status</th>"
-            "<th>E-mail</th><th>Projects</th><th>Password</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
-        )
 
     def __panel__(self) -> pn.Column:
         return self._page
