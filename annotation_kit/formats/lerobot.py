@@ -163,26 +163,23 @@ def _data_file(info: dict[str, Any], row: dict[str, Any]) -> str:
     )
 
 
-def _episode(
-    location: Location,
-    info: dict[str, Any],
-    version: str,
-    row: dict[str, Any],
-    videos: set[str],
-    subtasks: dict[int, str],
-    exported: dict[int, list[dict[str, Any]]] | None = None,
-) -> EpisodeInfo:
-    fps = float(info["fps"])
-    index, length = int(row["episode_index"]), int(row["length"])
-    if length < 1:
-        raise FormatError(f"episode {index} has no frames")
-    duration = round((length - 1) * 1e9 / fps)
-    streams, problems, files = [], [], {}
+def _streams(
+    info: dict[str, Any], row: dict[str, Any], videos: set[str], length: int, fps: float
+) -> tuple[list[StreamInfo], list[str], dict[str, str]]:
+    """An episode's cameras (video or image features) and signals, what is wrong with them (a
+    missing video file), and each video camera's file."""
+    streams: list[StreamInfo] = []
+    problems: list[str] = []
+    files: dict[str, str] = {}
     for key, feature in info["features"].items():
         dtype = feature.get("dtype")
         shape = feature.get("shape") or []
         if key in BOOKKEEPING or dtype == "language":
             continue
+        size: dict[str, Any] = {
+            "height": shape[0] if shape else None,
+            "width": shape[1] if len(shape) > 1 else None,
+        }
         if dtype == "video":
             relative = _video_file(info, row, key)
             present = relative in videos
@@ -194,10 +191,9 @@ def _episode(
                     kind="camera",
                     count=length,
                     rate_hz=float(vinfo.get("video.fps", fps)),
-                    height=shape[0] if shape else None,
-                    width=shape[1] if len(shape) > 1 else None,
                     encoding=f"video/{vinfo.get('video.codec', 'mp4')}",
                     missing=not present,
+                    **size,
                 )
             )
             if not present:
@@ -212,9 +208,8 @@ def _episode(
                     kind="camera",
                     count=length,
                     rate_hz=fps,
-                    height=shape[0] if shape else None,
-                    width=shape[1] if len(shape) > 1 else None,
                     encoding="image in parquet",
+                    **size,
                 )
             )
         elif dtype in ("float32", "float64", "int64", "int32", "bool", "int16", "uint8"):
@@ -228,6 +223,24 @@ def _episode(
                     encoding=dtype,
                 )
             )
+    return streams, problems, files
+
+
+def _episode(
+    location: Location,
+    info: dict[str, Any],
+    version: str,
+    row: dict[str, Any],
+    videos: set[str],
+    subtasks: dict[int, str],
+    exported: dict[int, list[dict[str, Any]]] | None = None,
+) -> EpisodeInfo:
+    fps = float(info["fps"])
+    index, length = int(row["episode_index"]), int(row["length"])
+    if length < 1:
+        raise FormatError(f"episode {index} has no frames")
+    duration = round((length - 1) * 1e9 / fps)
+    streams, problems, files = _streams(info, row, videos, length, fps)
     data_file = _data_file(info, row)
     tasks = row.get("tasks") or []
     segments = [SourceSegment(0, duration, str(t), style="task") for t in tasks if t]

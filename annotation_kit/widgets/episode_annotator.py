@@ -18,7 +18,7 @@ from ..data import datasets
 from ..data.episodes import Episode
 from ..errors import ConflictError, ValidationError
 from ..library import dictionaries, guidelines, skills
-from ..work import annotations, progress, reviews, rules, tasks
+from ..work import annotations, progress, reviews, rules, tasks, views
 from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class
 from ._episode_screen import EpisodeScreen
@@ -30,24 +30,6 @@ if TYPE_CHECKING:
 DEFAULT_VIEW_NS = 60 * 1_000_000_000
 UNDO_DEPTH = 100
 SIGNALS_SHOWN = 2
-
-
-def segment_json(a: Annotation, skill_names: dict[int, str]) -> dict[str, Any]:
-    """A segment as the browser gets it (text shown as text)."""
-    return {
-        "id": a.id,
-        "version": a.version,
-        "kind": str(a.kind),
-        "start_ns": a.start_ns,
-        "end_ns": a.end_ns,
-        "skill": skill_names.get(a.skill_id, "") if a.skill_id else "",
-        "labels": list(a.labels or []),
-        "description": a.description or "",
-        "valid": a.valid,
-        "reason": a.invalid_reason or "",
-        "provenance": str(a.provenance),
-        "template": a.attributes.get("template", 0) if a.attributes else 0,
-    }
 
 
 def _window(duration_ns: int, at: int) -> list[int]:
@@ -149,7 +131,7 @@ class EpisodeAnnotatorController(EpisodeScreen):
             found = annotations.list_annotations(
                 session, task_id, dataset=dataset_id, author=self.author
             )  # on independent datasets, and never the consensus
-            segments = [segment_json(a, names) for a in found]
+            segments = [views.segment_json(a, names) for a in found]
             comments = [
                 {
                     "round": c.round,
@@ -222,7 +204,7 @@ class EpisodeAnnotatorController(EpisodeScreen):
             session, task_id, dataset=dataset_id, author=self.author
         )
         out: dict[str, Any] = {
-            "segments": [segment_json(a, names) for a in found],
+            "segments": [views.segment_json(a, names) for a in found],
             "findings": [
                 f.as_json()
                 for f in rules.evaluate(session, task_id, dataset=dataset_id, author=self.author)

@@ -2,7 +2,10 @@
 // episode view from _episode_view.js.
 // Keys (when no text field has focus): Space play/pause, ←/→ one frame, Shift+←/→ one second,
 // J / K next / previous annotation, Q / R anchor the comment's start / end at the playhead,
-// A pass the selected annotation, X reject it (with the comment typed).
+// A pass the selected annotation, X reject it (with the comment typed). In the comment box,
+// Escape goes back to the keys and Ctrl+Enter rejects with the comment. A comment typed and not
+// yet sent stays with its annotation when the selection moves; after a verdict the form moves
+// on to the next annotation not judged, in this episode or the next one.
 
 /** @param {{ model: Model, el: HTMLElement }} ctx */
 function render({ model, el }) {
@@ -44,7 +47,17 @@ function render({ model, el }) {
     title: "At least this many episodes of each annotator", placeholder: "each" });
   const risky = h("input", { type: "checkbox", testid: "risky" });
   const riskyLabel = h("label", { class: "ak-muted", title: "Add episodes with rule findings, and those of new or often-rejected annotators" }, [risky, " + risky"]);
-  const comment = h("textarea", { testid: "verdict-comment", rows: "2", placeholder: "Comment (required to reject)" });
+  const comment = h("textarea", { testid: "verdict-comment", rows: "2",
+    placeholder: "Comment (required to reject) · Ctrl+Enter reject · Esc back to the keys" });
+  /** comments typed and not sent yet, per annotation: moving the selection keeps them */
+  const drafts = new Map();
+  comment.addEventListener("input", () => { if (selected) drafts.set(selected, comment.value); });
+  comment.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.preventDefault(); root.focus(); }
+    else if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && model.get("can_review")) {
+      e.preventDefault(); judge("reject"); root.focus();
+    }
+  });
   const taskComment = h("textarea", { testid: "task-comment", rows: "2", placeholder: "Comment on the task (required to fail it)" });
   const anchorInfo = h("span", { testid: "anchor", class: "ak-muted" });
 
@@ -53,10 +66,11 @@ function render({ model, el }) {
 
   function choose(id) {
     selected = id;
+    judging = 0;  // a verdict still on its way no longer moves the form: the person did
     const s = current();
     anchor = s && s.start_ns !== null ? { start: s.start_ns, end: s.end_ns, manual: false } : { start: null, end: null, manual: false };
     const v = model.get("verdicts")[String(id)];
-    comment.value = v ? v.comment : "";
+    comment.value = drafts.get(id) ?? (v ? v.comment : "");
     if (s && s.start_ns !== null) view.seek(s.start_ns);
     draw();
   }
@@ -77,9 +91,26 @@ function render({ model, el }) {
     const range = anchor.start !== null && anchor.end !== null
       ? { start_ns: Math.min(anchor.start, anchor.end), end_ns: Math.max(anchor.start, anchor.end) } : {};
     request(model, "judge", { annotation: s.id, version: s.version, decision, comment: comment.value, ...range });
-    pending = decision;
+    drafts.delete(s.id);
+    judging = s.id;
   }
-  let pending = "";
+  /** the annotation whose verdict was sent last: when it comes back judged, the form moves on */
+  let judging = 0;
+
+  /** After a verdict: the next annotation not judged here, else the next episode with one. */
+  function moveOn() {
+    const verdicts = model.get("verdicts");
+    const next = segments().find((s) => !verdicts[String(s.id)]);
+    if (next) { choose(next.id); return true; }
+    const episodes = model.get("episodes");
+    const here = episodes.findIndex((d) => d.id === model.get("dataset"));
+    const later = [...episodes.slice(here + 1), ...episodes.slice(0, Math.max(here, 0))]
+      .find((d) => d.judged < d.total);
+    if (!later) return false;
+    selected = 0;
+    request(model, "open", { dataset: later.id });
+    return true;
+  }
 
   function decideTask(action) {
     const range = anchor.manual && anchor.start !== null && anchor.end !== null
@@ -181,7 +212,7 @@ function render({ model, el }) {
       ...(removed.length ? [h("h4", { text: "Removed since the last round" }), h("ul", { class: "ak-list" }, removed)] : []),
       ...findings(),
       ...view.comments(),
-      h("div", { class: "ak-muted", text: "Keys: J / K next / previous annotation · A pass · X reject · Q / R anchor start / end · Space play · ←/→ frame · Shift+←/→ 1 s" }),
+      h("div", { class: "ak-muted", text: "Keys: J / K next / previous annotation · A pass · X reject · Q / R anchor start / end · Space play · ←/→ frame · Shift+←/→ 1 s · in the comment: Ctrl+Enter reject, Esc back" }),
     ];
   }
 
@@ -291,10 +322,9 @@ function render({ model, el }) {
       return;
     }
     const all = segments();
-    if (pending && model.get("verdicts")[String(selected)]) {  // judged: move on to the next unjudged
-      pending = "";
-      const next = all.find((s) => !model.get("verdicts")[String(s.id)]);
-      if (next) { choose(next.id); return; }
+    if (judging && judging === selected && model.get("verdicts")[String(selected)]) {
+      judging = 0;  // judged: on to the next annotation not judged (here or in the next episode)
+      if (moveOn()) return;
     }
     if (!all.some((s) => s.id === selected)) {
       const first = all.find((s) => !model.get("verdicts")[String(s.id)]) || all[0];

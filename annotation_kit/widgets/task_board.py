@@ -201,13 +201,11 @@ class TaskBoardController:
             return self.refresh(state)
         if action == "select_all":
             with self.ws.transaction(write=False) as session:
-                everything = task_queries.matching_ids(
-                    session,
-                    by=self.ws.me(session),
-                    status=state["status"] or None,
-                    **self._filters(state),
+                me, status = self.ws.me(session), state["status"] or None
+                found = task_queries.matching_ids(
+                    session, by=me, status=status, **self._filters(state)
                 )
-            return {"selected": everything, "_notice": f"{len(everything)} tasks selected"}
+            return {"selected": found, "_notice": f"{len(found)} tasks selected"}
         if action == "open":
             return {"opened": int(request["task"])}
         if action == "person":  # a name clicked: that person's page
@@ -242,17 +240,7 @@ class TaskBoardController:
                 )
             return self.refresh(state) | {"selected": [], "_notice": f"deleted {count} task(s)"}
         if action == "edit":  # batch edit: only the fields the form filled in change
-            changes: dict[str, Any] = {}
-            if str(request.get("deadline") or "").strip():
-                changes["deadline"] = deadline_of(str(request["deadline"]))
-            if request.get("clear_deadline"):
-                changes["deadline"] = None
-            if request.get("project"):
-                changes["project"] = (
-                    None if request["project"] == NO_PROJECT else request["project"]
-                )
-            if str(request.get("description") or "").strip():
-                changes["description"] = str(request["description"])
+            changes = _edits(request)
             if not changes:
                 raise ValidationError("fill in a deadline, a project or a description to change")
             with self.ws.transaction() as session:
@@ -273,6 +261,20 @@ class TaskBoardController:
                 "selected": [],
             }
         raise ValidationError(f"unknown request {action!r}")
+
+
+def _edits(request: dict[str, Any]) -> dict[str, Any]:
+    """What a batch edit changes: only the fields the form filled in."""
+    changes: dict[str, Any] = {}
+    if str(request.get("deadline") or "").strip():
+        changes["deadline"] = deadline_of(str(request["deadline"]))
+    if request.get("clear_deadline"):
+        changes["deadline"] = None
+    if request.get("project"):
+        changes["project"] = None if request["project"] == NO_PROJECT else request["project"]
+    if str(request.get("description") or "").strip():
+        changes["description"] = str(request["description"])
+    return changes
 
 
 SPEC = Spec(

@@ -12,37 +12,16 @@ from ..data import dataset_queries
 from ..errors import PermissionDenied, ValidationError
 from ..library import skills
 from ..work import annotations, feedback, progress, tasks, transitions, views
-from ..work.views import seconds
 from ..workspace import Workspace
 
 if TYPE_CHECKING:
-    from ..store.models import Annotation
+    pass
 from ._base import HERE, Spec, Trait, notebook_class
 from ._panel import panel_class
 
 ANNOTATIONS_PER_PAGE = 50
 CANDIDATES = 10
 WORKFLOW = {"start", "submit", "approve", "reject", "submit_data"}
-
-
-def annotation_json(a: Annotation, names: dict[str, dict[int, str]]) -> dict[str, Any]:
-    """An annotation as the task details list it (names resolved, seconds)."""
-    return {
-        "id": a.id,
-        "version": a.version,
-        "dataset": a.dataset_id,
-        "dataset_name": names["datasets"].get(a.dataset_id, f"#{a.dataset_id}"),
-        "kind": str(a.kind),
-        "start_s": seconds(a.start_ns),
-        "end_s": seconds(a.end_ns),
-        "skill": names["skills"].get(a.skill_id, "") if a.skill_id else "",
-        "labels": list(a.labels or []),
-        "description": a.description or "",
-        "provenance": str(a.provenance),
-        "valid": a.valid,
-        "reason": a.invalid_reason or "",
-        "author": names["users"].get(a.author_id, ""),
-    }
 
 
 class TaskDetailController:
@@ -156,8 +135,8 @@ class TaskDetailController:
                 {"user": p.user, "annotations": p.annotations, "datasets": p.datasets}
                 for p in done.per_annotator
             ],
-            "invalid": [annotation_json(a, lookup) for a in invalid],
-            "annotations": [annotation_json(a, lookup) for a in shown.items],
+            "invalid": [views.annotation_json(a, lookup) for a in invalid],
+            "annotations": [views.annotation_json(a, lookup) for a in shown.items],
             "page": shown.page,
             "pages": shown.pages,
             "stats": {
@@ -343,9 +322,9 @@ def deadline_of(value: str) -> datetime | None:
 
 
 def _remaining(left: Any) -> str:
-    if left is None or left.totalseconds() <= 0:
+    if left is None or left.total_seconds() <= 0:
         return ""
-    hours = left.totalseconds() / 3600
+    hours = left.total_seconds() / 3600
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 

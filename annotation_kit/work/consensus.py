@@ -270,31 +270,15 @@ def _compare(session: Session, task: int, dataset: int) -> Disagreement:
     )
 
 
-def adopt(
+def _chosen(
     session: Session,
     task: int,
     dataset: int,
-    *,
-    annotations: Sequence[int] | None = None,
-    author: str | None = None,
-    by: User,
+    annotations: Sequence[int] | None,
+    author: str | None,
 ) -> list[Annotation]:
-    """Make the consensus of an independent dataset: copies of the chosen ``annotations`` (ids,
-    from any annotators' lanes: pick the better segment of each disagreement, or merge lanes)
-    or of one ``author``'s whole lane, replacing any earlier consensus. The task's reviewers
-    while it is Pending Review; managers and admins at any time. Chosen segments may not
-    overlap each other. Each copy keeps its author and names its source in ``attributes``
-    (``consensus_of``); the event log records who picked what."""
-    found_task = get_task(session, task)
-    _may_settle(session, task, by)
-    if not is_supervisor(by):
-        try:  # settling is part of deciding the task: same people, same status
-            check(found_task, by, Action.APPROVE)
-        except (InvalidTransition, PermissionDenied) as exc:
-            raise type(exc)(f"{by.name} may not pick the consensus: {exc}") from None
-    _check_independent(session, task, dataset)
-    if (annotations is None) == (author is None):
-        raise ValidationError("give either annotations (ids) or author (a name), not both")
+    """The segments a consensus copies, in time order: the chosen ``annotations`` or one
+    ``author``'s lane, each a valid segment of an annotator here, none overlapping another."""
     candidates = session.scalars(
         select(Annotation).where(
             Annotation.task_id == task,
@@ -327,6 +311,35 @@ def adopt(
                 f"segments #{first.id} and #{second.id} overlap: the consensus takes one "
                 "segment from each disagreement"
             )
+    return chosen
+
+
+def adopt(
+    session: Session,
+    task: int,
+    dataset: int,
+    *,
+    annotations: Sequence[int] | None = None,
+    author: str | None = None,
+    by: User,
+) -> list[Annotation]:
+    """Make the consensus of an independent dataset: copies of the chosen ``annotations`` (ids,
+    from any annotators' lanes: pick the better segment of each disagreement, or merge lanes)
+    or of one ``author``'s whole lane, replacing any earlier consensus. The task's reviewers
+    while it is Pending Review; managers and admins at any time. Chosen segments may not
+    overlap each other. Each copy keeps its author and names its source in ``attributes``
+    (``consensus_of``); the event log records who picked what."""
+    found_task = get_task(session, task)
+    _may_settle(session, task, by)
+    if not is_supervisor(by):
+        try:  # settling is part of deciding the task: same people, same status
+            check(found_task, by, Action.APPROVE)
+        except (InvalidTransition, PermissionDenied) as exc:
+            raise type(exc)(f"{by.name} may not pick the consensus: {exc}") from None
+    _check_independent(session, task, dataset)
+    if (annotations is None) == (author is None):
+        raise ValidationError("give either annotations (ids) or author (a name), not both")
+    chosen = _chosen(session, task, dataset, annotations, author)
     session.execute(
         delete(Annotation).where(
             Annotation.task_id == task,

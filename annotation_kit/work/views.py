@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..access import events, logins, projects, users
 from ..access.workflow import Role, is_supervisor
 from ..library import dictionaries, guidelines, settings, skills
-from ..store.models import Task, User
+from ..store.models import Annotation, Task, User
 from . import feedback, reviews
 
 TABS = ("projects", "skills", "dictionaries", "guidelines", "settings", "users")
@@ -32,6 +32,44 @@ def when(moment: datetime | None, *, seconds: bool = False) -> str:
 def seconds(ns: int | None) -> float | None:
     """A time on an episode's clock in seconds, as pages show it (to the millisecond)."""
     return None if ns is None else round(ns / 1e9, 3)
+
+
+def segment_json(a: Annotation, skill_names: dict[int, str]) -> dict[str, Any]:
+    """A segment as the browser gets it (text shown as text)."""
+    return {
+        "id": a.id,
+        "version": a.version,
+        "kind": str(a.kind),
+        "start_ns": a.start_ns,
+        "end_ns": a.end_ns,
+        "skill": skill_names.get(a.skill_id, "") if a.skill_id else "",
+        "labels": list(a.labels or []),
+        "description": a.description or "",
+        "valid": a.valid,
+        "reason": a.invalid_reason or "",
+        "provenance": str(a.provenance),
+        "template": a.attributes.get("template", 0) if a.attributes else 0,
+    }
+
+
+def annotation_json(a: Annotation, names: dict[str, dict[int, str]]) -> dict[str, Any]:
+    """An annotation as the task details list it (names resolved, seconds)."""
+    return {
+        "id": a.id,
+        "version": a.version,
+        "dataset": a.dataset_id,
+        "dataset_name": names["datasets"].get(a.dataset_id, f"#{a.dataset_id}"),
+        "kind": str(a.kind),
+        "start_s": seconds(a.start_ns),
+        "end_s": seconds(a.end_ns),
+        "skill": names["skills"].get(a.skill_id, "") if a.skill_id else "",
+        "labels": list(a.labels or []),
+        "description": a.description or "",
+        "provenance": str(a.provenance),
+        "valid": a.valid,
+        "reason": a.invalid_reason or "",
+        "author": names["users"].get(a.author_id, ""),
+    }
 
 
 def task_parts(session: Session, task: Task, names: dict[int, str]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ import os
 import traceback
 
 import annotation_kit as ak
-from tests.conftest import make_team
+from tests.conftest import _pg_schema, make_team
 
 WORKERS = 4
 ROUNDS = 40
@@ -92,6 +92,38 @@ def test_processes_opening_an_empty_database_at_once_migrate_it_once(db_url):
     assert [r for r in results if r[0] == "error"] == []
     assert {r[1] for r in results} == {"ada"}
     assert [u.name for u in ak.connect(db_url, user="ada").users.list_users()] == ["ada"]
+
+
+def test_a_first_user_made_by_another_process_between_count_and_create(monkeypatch):
+    """The interleaving CI met once on PostgreSQL: this process counts no users, another makes
+    the same first user and commits, then our name check sees it. The connect tries again and
+    finds a workspace with users — no "already exists" error reaches the person. (On SQLite a
+    writer holds the database from its first statement: the other process waits, no race.)"""
+    for db_url in _pg_schema():
+        _first_user_race(db_url, monkeypatch)
+
+
+def _first_user_race(db_url: str, monkeypatch) -> None:
+    from annotation_kit.access import users
+    from annotation_kit.access.workflow import Role
+    from annotation_kit.store.database import Database
+
+    other = Database.open(db_url)  # the other process: its own connections
+    create = users.create
+    raced = []
+
+    def create_after_the_other(session, name, role, **kwargs):
+        if not raced:
+            raced.append(name)
+            with other.transaction() as theirs:
+                create(theirs, name, Role.ADMIN, by=None)
+        return create(session, name, role, **kwargs)
+
+    monkeypatch.setattr(users, "create", create_after_the_other)
+    ws = ak.connect(db_url, user="ada")
+    assert raced == ["ada"]
+    assert [(u.name, u.role) for u in ws.users.list_users()] == [("ada", Role.ADMIN)]
+    other.dispose()
 
 
 STRESS_S = float(os.environ.get("ANNOTATION_KIT_STRESS_S", "60"))

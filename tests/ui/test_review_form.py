@@ -301,3 +301,64 @@ def test_a_reviewer_cites_a_guideline_in_a_comment(workspace, panel_app, page):
         v for v in team["ada"].reviews.verdicts(task, round=1) if v.annotation_id == first.id
     ]
     assert verdict.comment == "too early, see [guideline place v1]"
+
+
+@pytest.mark.parametrize("pace_ms", [0, 350], ids=["as-fast-as-keys-go", "human-pace"])
+def test_the_keyboard_review_walks_every_episode_and_loses_no_rejection(
+    workspace, panel_app, page, pace_ms
+):
+    """A full review by keys alone, fast and at human pace: A passes and moves on (across to the
+    next episode after the last one here), a comment typed and left keeps its text when the
+    selection moves, Esc leaves the comment box so Q / R / X act, Ctrl+Enter rejects from it."""
+    url, team, task, ids = workspace
+    ada = team["ada"]
+    reviewer = panel_app(review_app(task), url, "rita")
+    page.goto(reviewer.url)
+    page.wait_for_selector("[data-testid=review-form] >> text=No sample chosen yet")
+    page.select_option("[data-testid=sample-mode]", "full")
+    page.click("[data-testid=draw-sample]")
+    page.wait_for_selector("[data-testid=sample] >> text=Reviewing 2 of 2 dataset(s)")
+    first_episode = int(page.input_value("[data-testid=episode]"))
+    other = next(d for d in ids if d != first_episode)
+    a1, a2 = ada.annotations.list_annotations(task, dataset=first_episode)
+    b1, b2 = ada.annotations.list_annotations(task, dataset=other)
+    page.wait_for_selector(f"[data-testid=judging] >> text=Annotation #{a1.id}")
+
+    def keys(*names):
+        for name in names:
+            page.keyboard.press(name)
+            if pace_ms:
+                page.wait_for_timeout(pace_ms)
+
+    page.focus("[data-testid=review-form]")
+    keys("a")  # pass a1: on to a2
+    page.wait_for_selector(f"[data-testid=judging] >> text=Annotation #{a2.id}")
+    # a comment typed for a2, then a look at a1: the text waits with a2
+    page.click("[data-testid=verdict-comment]")
+    page.keyboard.type("starts too early", delay=pace_ms / 10)
+    page.click(f"[data-testid=row-{a1.id}]")
+    assert page.input_value("[data-testid=verdict-comment]") == ""
+    page.click(f"[data-testid=row-{a2.id}]")
+    assert page.input_value("[data-testid=verdict-comment]") == "starts too early"
+    page.click("[data-testid=verdict-comment]")
+    keys("Escape", "q", "Shift+ArrowRight", "r", "x")  # keys act again: anchored rejection
+    # the last annotation here judged: the form moves on to the next episode's first
+    page.wait_for_selector(f"[data-testid=judging] >> text=Annotation #{b1.id}", timeout=15_000)
+    page.focus("[data-testid=review-form]")
+    keys("a")
+    page.wait_for_selector(f"[data-testid=judging] >> text=Annotation #{b2.id}")
+    page.click("[data-testid=verdict-comment]")
+    page.keyboard.type("no place here")
+    keys("Control+Enter")  # reject from the comment box
+    page.wait_for_selector("[data-testid=review-progress] >> text=judged 4 of 4")
+    verdicts = {v.annotation_id: v for v in ada.reviews.verdicts(task, round=1)}
+    got = {i: (str(v.decision), v.comment) for i, v in verdicts.items()}
+    assert got == {
+        a1.id: ("pass", ""),
+        a2.id: ("reject", "starts too early"),
+        b1.id: ("pass", ""),
+        b2.id: ("reject", "no place here"),
+    }
+    rejected = verdicts[a2.id]
+    assert rejected.range_start_ns is not None and rejected.range_end_ns > rejected.range_start_ns
+    assert "2 rejected" in page.inner_text("[data-testid=review-progress]")

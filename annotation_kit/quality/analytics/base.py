@@ -36,6 +36,91 @@ def _day(value: date | str | None, what: str) -> date | None:
         raise ValidationError(f"{what} must be a date (YYYY-MM-DD), not {value!r}") from None
 
 
+ANNOTATORS_SQL = """
+    WITH assigned AS (
+        SELECT tm.user_id, tm.task_id FROM task_members tm
+        JOIN tasks t ON t.id = tm.task_id
+        WHERE tm.duty = 'annotator' AND {scope}
+    ), mine AS (  -- their own work: not what came with the data or from a model
+        SELECT a.* FROM annotations a
+        JOIN assigned s ON s.user_id = a.author_id AND s.task_id = a.task_id
+        WHERE a.provenance = 'human'
+    ), judged AS (  -- each of their annotations' latest verdict
+        SELECT m.author_id, last(v.decision ORDER BY v.id) AS decision
+        FROM mine m JOIN annotation_verdicts v ON v.annotation_id = m.id
+        GROUP BY m.id, m.author_id
+    ), episodes AS (
+        SELECT DISTINCT m.author_id, m.task_id, m.dataset_id, d.duration_ns
+        FROM mine m JOIN datasets d ON d.id = m.dataset_id
+    ), decided AS (  -- each task's decision per review round
+        SELECT task_id, round, bool_or(decision = 'reject') AS rejected
+        FROM reviews GROUP BY task_id, round
+    ), edits AS (  -- each annotation edit of theirs, in the tasks in scope
+        SELECT e.actor_id, CAST(e."at" AS TIMESTAMP) - lag(CAST(e."at" AS TIMESTAMP))
+                   OVER (PARTITION BY e.actor_id ORDER BY e."at", e.id) AS gap
+        FROM events e
+        LEFT JOIN mine a ON a.id = e.object_id  -- their annotations (or a deleted one)
+        WHERE e.object_type = 'annotation' AND e.action NOT LIKE 'review_%'
+          AND (e.actor_id, coalesce(a.task_id,
+                  TRY_CAST(json_extract_string(CAST(e.data AS VARCHAR), '$.task')
+                           AS BIGINT)))
+              IN (SELECT (user_id, task_id) FROM assigned)
+    ), active AS (  -- gaps of at most IDLE between edits are time spent editing
+        SELECT actor_id,
+               coalesce(sum(epoch(gap))
+                        FILTER (WHERE gap <= INTERVAL {idle} MINUTE), 0)
+                   / 3600.0 AS hours
+        FROM edits GROUP BY actor_id
+    ), per_task AS (
+        SELECT s.user_id, s.task_id,
+               min(dc.round) IS NOT NULL AS reviewed,
+               coalesce(bool_or(dc.round = 1 AND NOT dc.rejected), FALSE) AS first_pass,
+               coalesce(sum(CASE WHEN dc.rejected THEN 1 ELSE 0 END), 0) AS rejections
+        FROM assigned s LEFT JOIN decided dc ON dc.task_id = s.task_id
+        GROUP BY s.user_id, s.task_id
+    )
+    SELECT u.name AS annotator,
+           count(*) AS tasks,
+           coalesce(max(n.annotations), 0) AS annotations,
+           coalesce(max(n.segments), 0) AS segments,
+           coalesce(max(e.episodes), 0) AS episodes,
+           coalesce(max(e.hours), 0.0) AS hours,
+           coalesce(max(act.hours), 0.0) AS active_hours,
+           CASE WHEN coalesce(max(e.hours), 0) = 0 THEN NULL
+                ELSE coalesce(max(act.hours), 0.0) / max(e.hours) END
+               AS active_per_episode_hour,
+           CAST(sum(CASE WHEN pt.reviewed THEN 1 ELSE 0 END) AS BIGINT) AS reviewed,
+           CASE WHEN sum(CASE WHEN pt.reviewed THEN 1 ELSE 0 END) = 0 THEN NULL
+                ELSE sum(CASE WHEN pt.first_pass THEN 1 ELSE 0 END)
+                     / sum(CASE WHEN pt.reviewed THEN 1 ELSE 0 END) END AS first_pass_rate,
+           CAST(sum(pt.rejections) AS BIGINT) AS rejections,
+           coalesce(max(j.judged), 0) AS judged,
+           max(j.accuracy) AS accuracy
+    FROM per_task pt
+    JOIN users u ON u.id = pt.user_id
+    LEFT JOIN (
+        SELECT author_id, count(*) AS annotations,
+               count(*) FILTER (WHERE kind = 'segment') AS segments
+        FROM mine GROUP BY author_id
+    ) n ON n.author_id = pt.user_id
+    LEFT JOIN (
+        SELECT author_id, count(*) AS episodes,
+               sum(duration_ns) / {hour_ns}.0 AS hours
+        FROM episodes GROUP BY author_id
+    ) e ON e.author_id = pt.user_id
+    LEFT JOIN (
+        SELECT author_id, count(*) AS judged,
+               avg(CASE WHEN decision = 'pass' THEN 1.0 ELSE 0.0 END) AS accuracy
+        FROM judged GROUP BY author_id
+    ) j ON j.author_id = pt.user_id
+    LEFT JOIN active act ON act.actor_id = pt.user_id
+    GROUP BY u.name
+    ORDER BY u.name
+"""
+"""Each annotator's work in the tasks in ``{scope}``: tasks, their own annotations and
+segments, episodes and hours, active hours, first-pass rate, rejections and accuracy."""
+
+
 class Reports:
     """Read-only DuckDB over one workspace, acting as its user."""
 
@@ -136,91 +221,8 @@ class Reports:
         if project is not None:
             scope += " AND t.project_id = (SELECT id FROM projects WHERE name = ?)"
             params.append(project)
-        return self._query(
-            f"""
-            WITH assigned AS (
-                SELECT tm.user_id, tm.task_id FROM task_members tm
-                JOIN tasks t ON t.id = tm.task_id
-                WHERE tm.duty = 'annotator' AND {scope}
-            ), mine AS (  -- their own work: not what came with the data or from a model
-                SELECT a.* FROM annotations a
-                JOIN assigned s ON s.user_id = a.author_id AND s.task_id = a.task_id
-                WHERE a.provenance = 'human'
-            ), judged AS (  -- each of their annotations' latest verdict
-                SELECT m.author_id, last(v.decision ORDER BY v.id) AS decision
-                FROM mine m JOIN annotation_verdicts v ON v.annotation_id = m.id
-                GROUP BY m.id, m.author_id
-            ), episodes AS (
-                SELECT DISTINCT m.author_id, m.task_id, m.dataset_id, d.duration_ns
-                FROM mine m JOIN datasets d ON d.id = m.dataset_id
-            ), decided AS (  -- each task's decision per review round
-                SELECT task_id, round, bool_or(decision = 'reject') AS rejected
-                FROM reviews GROUP BY task_id, round
-            ), edits AS (  -- each annotation edit of theirs, in the tasks in scope
-                SELECT e.actor_id, CAST(e."at" AS TIMESTAMP) - lag(CAST(e."at" AS TIMESTAMP))
-                           OVER (PARTITION BY e.actor_id ORDER BY e."at", e.id) AS gap
-                FROM events e
-                LEFT JOIN mine a ON a.id = e.object_id  -- their annotations (or a deleted one)
-                WHERE e.object_type = 'annotation' AND e.action NOT LIKE 'review_%'
-                  AND (e.actor_id, coalesce(a.task_id,
-                          TRY_CAST(json_extract_string(CAST(e.data AS VARCHAR), '$.task')
-                                   AS BIGINT)))
-                      IN (SELECT (user_id, task_id) FROM assigned)
-            ), active AS (  -- gaps of at most IDLE between edits are time spent editing
-                SELECT actor_id,
-                       coalesce(sum(epoch(gap))
-                                FILTER (WHERE gap <= INTERVAL {IDLE_MINUTES} MINUTE), 0)
-                           / 3600.0 AS hours
-                FROM edits GROUP BY actor_id
-            ), per_task AS (
-                SELECT s.user_id, s.task_id,
-                       min(dc.round) IS NOT NULL AS reviewed,
-                       coalesce(bool_or(dc.round = 1 AND NOT dc.rejected), FALSE) AS first_pass,
-                       coalesce(sum(CASE WHEN dc.rejected THEN 1 ELSE 0 END), 0) AS rejections
-                FROM assigned s LEFT JOIN decided dc ON dc.task_id = s.task_id
-                GROUP BY s.user_id, s.task_id
-            )
-            SELECT u.name AS annotator,
-                   count(*) AS tasks,
-                   coalesce(max(n.annotations), 0) AS annotations,
-                   coalesce(max(n.segments), 0) AS segments,
-                   coalesce(max(e.episodes), 0) AS episodes,
-                   coalesce(max(e.hours), 0.0) AS hours,
-                   coalesce(max(act.hours), 0.0) AS active_hours,
-                   CASE WHEN coalesce(max(e.hours), 0) = 0 THEN NULL
-                        ELSE coalesce(max(act.hours), 0.0) / max(e.hours) END
-                       AS active_per_episode_hour,
-                   CAST(sum(CASE WHEN pt.reviewed THEN 1 ELSE 0 END) AS BIGINT) AS reviewed,
-                   CASE WHEN sum(CASE WHEN pt.reviewed THEN 1 ELSE 0 END) = 0 THEN NULL
-                        ELSE sum(CASE WHEN pt.first_pass THEN 1 ELSE 0 END)
-                             / sum(CASE WHEN pt.reviewed THEN 1 ELSE 0 END) END AS first_pass_rate,
-                   CAST(sum(pt.rejections) AS BIGINT) AS rejections,
-                   coalesce(max(j.judged), 0) AS judged,
-                   max(j.accuracy) AS accuracy
-            FROM per_task pt
-            JOIN users u ON u.id = pt.user_id
-            LEFT JOIN (
-                SELECT author_id, count(*) AS annotations,
-                       count(*) FILTER (WHERE kind = 'segment') AS segments
-                FROM mine GROUP BY author_id
-            ) n ON n.author_id = pt.user_id
-            LEFT JOIN (
-                SELECT author_id, count(*) AS episodes,
-                       sum(duration_ns) / {3600 * SECOND}.0 AS hours
-                FROM episodes GROUP BY author_id
-            ) e ON e.author_id = pt.user_id
-            LEFT JOIN (
-                SELECT author_id, count(*) AS judged,
-                       avg(CASE WHEN decision = 'pass' THEN 1.0 ELSE 0.0 END) AS accuracy
-                FROM judged GROUP BY author_id
-            ) j ON j.author_id = pt.user_id
-            LEFT JOIN active act ON act.actor_id = pt.user_id
-            GROUP BY u.name
-            ORDER BY u.name
-            """,
-            params,
-            arrow=arrow,
-        )
+        sql = ANNOTATORS_SQL.format(scope=scope, idle=IDLE_MINUTES, hour_ns=3600 * SECOND)
+        return self._query(sql, params, arrow=arrow)
 
     def _reviewers(self, user_ids: list[int] | None, *, arrow: bool = False) -> Any:
         params: list[Any] = []
