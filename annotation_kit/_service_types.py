@@ -828,7 +828,7 @@ class Skills(Protocol):
         *,
         deprecated: bool = ...,
     ) -> _library_skills_core.Sequence[_library_skills_core.Skill]:
-        """The skill library in hot-key order (skills without a place follow, by category then name); ``deprecated=False`` leaves out the deprecated ones."""
+        """The skill library in hot-key order: the order set with :func:`reorder`, then the skills without a place in the order they were added (a fresh library's keys 1, 2... are its skills as they were created); ``deprecated=False`` leaves out the deprecated ones."""
         ...
 
     def merge(self, skill: str | int, into: str | int) -> int:
@@ -844,7 +844,7 @@ class Skills(Protocol):
         ...
 
     def reorder(self, order: _library_skills_core.Sequence[str]) -> list[str]:
-        """Set the hot-key order: ``order`` names the skills that get keys 1, 2...; the rest follow by category and name. Returns the library's names in the new order."""
+        """Set the hot-key order: ``order`` names the skills that get keys 1, 2...; the rest follow in the order they were added. Returns the library's names in the new order."""
         ...
 
     def requirements(self) -> dict[str, list[str]]:

@@ -1,8 +1,8 @@
 """Notifications, derived from the audit log (never a second record of what happened): what
 concerns me among the events others caused — a task assigned to me, a task of mine sent back
 (with the reviewer's comment and its place on the episode), passed, or submitted for my review,
-a verdict on an annotation of mine, a consensus picked from my work — newest first, with what I
-have read kept among my own settings.
+verdicts on annotations of mine (one notification per reviewer, task and round), a consensus
+picked from my work — newest first, with what I have read kept among my own settings.
 
 Example::
 
@@ -15,18 +15,16 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..access.events import ANNOTATION_ACTIONS, JOB_ACTIONS, TASK_ACTIONS
-from ..access.workflow import Duty
 from ..errors import ValidationError
 from ..store.database import readonly
-from ..store.models import Annotation, AnnotationVerdict, Event, Review, Task, TaskMember, User
+from ..store.models import Annotation, Event, Task, TaskMember, User
+from .notices import KINDS, VERDICTS, Notification, checked, describe, told_once, uploads
 
 __all__ = [
     "Notification",
@@ -41,61 +39,9 @@ PREFERENCE = "notifications"
 """Where what I have read is kept (:func:`annotation_kit.access.users.set_preference`)."""
 KEPT_READ = 500
 """How many ids read one by one are kept above the mark of everything read."""
-KINDS = (
-    "assigned",
-    "submitted",
-    "approved",
-    "rejected",
-    "annotation_passed",
-    "annotation_rejected",
-    "consensus",
-    "feedback",
-    "feedback_reply",
-    "feedback_resolved",
-    "job_completed",
-    "job_failed",
-    "qc_failed",
-)
-"""Every kind of notification (what :func:`set_preferences` can mute)."""
 SETTINGS = "notify"
 """Where my notification preferences are kept
 (:func:`annotation_kit.access.users.set_preference`)."""
-
-
-@dataclass(frozen=True)
-class Notification:
-    """One event that concerns me, as I am told about it."""
-
-    id: int
-    """The event's id in the audit log."""
-    at: datetime
-    kind: str
-    """One of :data:`KINDS`: ``assigned``, ``submitted``, ``approved``, ``rejected``,
-    ``annotation_passed``, ``annotation_rejected``, ``consensus``, ``feedback``,
-    ``feedback_reply``, ``feedback_resolved``, ``job_completed``, ``job_failed`` or
-    ``qc_failed``."""
-    text: str
-    actor: str
-    task: int | None = None
-    dataset: int | None = None
-    start_ns: int | None = None
-    end_ns: int | None = None
-    read: bool = False
-
-    def as_json(self) -> dict[str, Any]:
-        """The notification as a widget shows it."""
-        return {
-            "id": self.id,
-            "at": self.at.isoformat(),
-            "kind": self.kind,
-            "text": self.text,
-            "actor": self.actor,
-            "task": self.task,
-            "dataset": self.dataset,
-            "start_ns": self.start_ns,
-            "end_ns": self.end_ns,
-            "read": self.read,
-        }
 
 
 def _read_state(user: User) -> tuple[int, set[int]]:
@@ -145,179 +91,38 @@ def _mine(session: Session, me: User, limit: int) -> list[Notification]:
         .order_by(Event.id.desc())
         .limit(limit * 3)  # some events concern other people: read a margin
     ).all()
-    uploads = _uploads(session, me, rows)
+    mine_uploaded = uploads(session, me, rows)
     duties: dict[int, set[str]] = {}
     for task_id, duty in session.execute(
         select(TaskMember.task_id, TaskMember.duty).where(TaskMember.user_id == me.id)
     ):
         duties.setdefault(task_id, set()).add(str(duty))
     names = dict(session.execute(select(Task.id, Task.name)).all())
-    out: list[Notification] = []
+    out: list[list[Notification]] = []  # each entry one notification, or verdicts told once
+    verdicts: dict[tuple[Any, ...], list[Notification]] = {}
     assigned: set[int | None] = set()
     for event in rows:
         if event.object_type == "qc":
-            found = _checked(event, uploads)
+            found = checked(event, mine_uploaded)
         else:
-            found = _describe(session, event, me, duties.get(event.object_id, set()), names)
-        if found is not None and found.kind in muted:
+            found = describe(session, event, me, duties.get(event.object_id, set()), names)
+        if found is None or found.kind in muted:
             continue
-        if found is not None and found.kind == "assigned":
+        if found.kind == "assigned":
             if found.task in assigned:  # assigned again: the newest says it
                 continue
             assigned.add(found.task)
-        if found is not None:
-            out.append(found)
-        if len(out) == limit:
-            break
-    return out
-
-
-def _uploads(session: Session, me: User, rows: Sequence[Event]) -> set[int]:
-    """Which of the datasets that failed the data checks in ``rows`` ``me`` uploaded (the
-    actor of their registration in the audit log)."""
-    failed = {i for e in rows if e.object_type == "qc" for i in (e.data or {}).get("failed", [])}
-    if not failed:
-        return set()
-    return set(
-        session.scalars(
-            select(Event.object_id).where(
-                Event.object_type == "dataset",
-                Event.action == "register",
-                Event.actor_id == me.id,
-                Event.object_id.in_(sorted(failed)),
-            )
-        )
-    )
-
-
-def _checked(event: Event, uploads: set[int]) -> Notification | None:
-    mine = [i for i in (event.data or {}).get("failed", []) if i in uploads]
-    if not mine:
-        return None
-    who = event.actor.name if event.actor else "the system"
-    shown = ", ".join(f"#{i}" for i in mine[:10]) + (" …" if len(mine) > 10 else "")
-    return Notification(
-        id=event.id,
-        at=event.at,
-        actor=who,
-        kind="qc_failed",
-        text=f"{len(mine)} of your uploads failed data checks ({shown})",
-        dataset=mine[0],
-    )
-
-
-def _verdict(
-    session: Session, event: Event, base: dict[str, Any], who: str, names: dict[int, str]
-) -> Notification | None:
-    """A reviewer's verdict on one of my annotations, anchored where the reviewer pointed."""
-    annotation = session.get(Annotation, event.object_id)
-    if annotation is None:
-        return None
-    verdict = session.scalar(
-        select(AnnotationVerdict)
-        .where(
-            AnnotationVerdict.annotation_id == annotation.id,
-            AnnotationVerdict.round == (event.data or {}).get("round"),
-        )
-        .order_by(AnnotationVerdict.id.desc())
-        .limit(1)
-    )
-    passed = event.action == "review_pass"
-    comment = f": {event.note}" if event.note else ""
-    return Notification(
-        **base,
-        kind="annotation_passed" if passed else "annotation_rejected",
-        text=f"{who} {'passed' if passed else 'rejected'} your annotation #{annotation.id} "
-        f"in '{names.get(annotation.task_id, annotation.task_id)}'{comment}",
-        task=annotation.task_id,
-        dataset=annotation.dataset_id,
-        start_ns=verdict.range_start_ns if verdict else annotation.start_ns,
-        end_ns=verdict.range_end_ns if verdict else annotation.end_ns,
-    )
-
-
-def _sent_back(
-    session: Session, event: Event, base: dict[str, Any], who: str, title: str
-) -> Notification:
-    """My task sent back by its reviewer, anchored at the rejection's comment."""
-    task = event.object_id
-    review = session.scalar(
-        select(Review).where(
-            Review.task_id == task,
-            Review.round == (event.data or {}).get("round"),
-            Review.decision == "reject",
-        )
-    )
-    comment = f": {event.note}" if event.note else ""
-    return Notification(
-        **base,
-        kind="rejected",
-        text=f"{who} sent {title} back{comment}",
-        task=task,
-        dataset=review.dataset_id if review else None,
-        start_ns=review.range_start_ns if review else None,
-        end_ns=review.range_end_ns if review else None,
-    )
-
-
-def _describe(
-    session: Session, event: Event, me: User, duties: set[str], names: dict[int, str]
-) -> Notification | None:
-    who = event.actor.name if event.actor else "the system"
-    base = {"id": event.id, "at": event.at, "actor": who}
-    if event.object_type == "annotation":
-        return _verdict(session, event, base, who, names)
-    if event.object_type == "job":
-        kind = (event.data or {}).get("kind", "")
-        ended = "finished" if event.action == "complete" else "failed"
-        because = f": {event.note}" if event.note else ""
-        return Notification(
-            **base,
-            kind=f"job_{'completed' if event.action == 'complete' else 'failed'}",
-            text=f"your {kind} job #{event.object_id} {ended}{because}",
-        )
-    task = event.object_id
-    title = f"'{names.get(task, task)}'"
-    annotating, reviewing = Duty.ANNOTATOR.value in duties, Duty.REVIEWER.value in duties
-    if event.action.startswith("assign_"):
-        duty = "annotator" if event.action == "assign_annotators" else "reviewer"
-        added = set((event.to_state or "").split(",")) - set((event.from_state or "").split(","))
-        if me.name not in added:
-            return None
-        return Notification(
-            **base, kind="assigned", text=f"{who} made you {duty} of {title}", task=task
-        )
-    if event.action == "submit" and reviewing:
-        return Notification(
-            **base, kind="submitted", text=f"{who} submitted {title} for review", task=task
-        )
-    if event.action == "approve" and annotating:
-        return Notification(**base, kind="approved", text=f"{who} passed {title}", task=task)
-    if event.action == "reject" and annotating:
-        return _sent_back(session, event, base, who, title)
-    if event.action.startswith("feedback"):  # an issue raised, answered or resolved
-        what = {
-            "feedback": "raised an issue on",
-            "feedback_reply": "answered an issue on",
-            "feedback_resolved": "resolved an issue on",
-        }[event.action]
-        note = f": {event.note}" if event.note else ""
-        return Notification(
-            **base,
-            kind=event.action,
-            text=f"{who} {what} {title}{note}",
-            task=task,
-            dataset=(event.data or {}).get("dataset"),
-        )
-    if event.action == "consensus" and annotating:
-        return Notification(
-            **base,
-            kind="consensus",
-            text=f"{who} picked the consensus of an episode of {title}",
-            task=task,
-            dataset=(event.data or {}).get("dataset"),
-        )
-    return None
+        if found.kind in VERDICTS:  # one reviewer's verdicts in one round of one task: once
+            key = (found.actor, found.task, (event.data or {}).get("round"))
+            if key in verdicts:
+                verdicts[key].append(found)
+                continue
+            verdicts[key] = [found]
+            if len(out) < limit:
+                out.append(verdicts[key])
+        elif len(out) < limit:
+            out.append([found])
+    return [told_once(told, names) for told in out]
 
 
 @readonly

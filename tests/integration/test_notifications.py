@@ -131,3 +131,38 @@ def test_each_person_chooses_what_they_are_told_of(team):
         ann.notifications.set_preferences(email=True)
     ann.notifications.set_preferences(muted=[])
     assert [n.kind for n in ann.notifications.list_notifications()] == ["assigned"]
+
+
+def test_a_reviewers_verdicts_in_one_round_come_as_one_notification(team):
+    """Five verdicts of rita on ann's annotations in round 1 are one notification, at the
+    rejection's place; read, it stays read until a new verdict joins it; round 2 is apart."""
+    maya, ann, rita = team["maya"], team["ann"], team["rita"]
+    maya.skills.create("pick")
+    [episode] = team.new_datasets_now(1)
+    task = maya.tasks.create(
+        "Pick cubes", datasets=[episode], annotators=["ann"], reviewers=["rita"]
+    ).id
+    ann.tasks.start(task)
+    made = [
+        ann.annotations.add(task, episode, start_ns=i * SECOND, end_ns=(i + 1) * SECOND)
+        for i in range(6)
+    ]
+    ann.tasks.submit(task)
+    ann.notifications.mark_read()
+    for a in made[:4]:
+        rita.reviews.judge(a.id, "pass")
+    rita.reviews.judge(made[4].id, "reject", comment="too short", range_ns=(4 * SECOND, 5 * SECOND))
+    [told] = ann.notifications.list_notifications(unread=True)
+    assert told.text == "rita passed 4 and sent back 1 of your annotations in 'Pick cubes'"
+    assert (told.kind, told.count, told.task) == ("annotation_rejected", 5, task)
+    assert (told.dataset, told.start_ns, told.end_ns) == (episode, 4 * SECOND, 5 * SECOND)
+    assert ann.notifications.mark_read([told.id]) == 0
+    rita.reviews.judge(made[5].id, "pass")  # one more in the same round: told again, as one
+    [again] = ann.notifications.list_notifications(unread=True)
+    assert (again.count, again.text) == (
+        6,
+        "rita passed 5 and sent back 1 of your annotations in 'Pick cubes'",
+    )
+    ann.notifications.set_preferences(muted=["annotation_rejected"])
+    [passes] = ann.notifications.list_notifications(unread=True)
+    assert passes.text == "rita passed 5 of your annotations in 'Pick cubes'"

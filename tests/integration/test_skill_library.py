@@ -22,7 +22,7 @@ def test_usage_counts_annotations_episodes_and_annotators(team):
     ann.annotations.add(task, second, start_ns=0, end_ns=SECOND, skill="pick")
     last = maya.annotations.add(task, second, start_ns=SECOND, end_ns=2 * SECOND, skill="place")
     used = {u.name: u for u in ann.skills.usage()}
-    assert [u.name for u in ann.skills.usage()] == ["wipe", "pick", "place"]  # category, name
+    assert [u.name for u in ann.skills.usage()] == ["pick", "place", "wipe"]  # as they were added
     assert (used["pick"].annotations, used["pick"].episodes, used["pick"].annotators) == (2, 2, 1)
     assert (used["place"].annotators, used["place"].last_used) == (1, last.updated_at)
     assert (used["wipe"].annotations, used["wipe"].last_used) == (0, None)
@@ -179,3 +179,14 @@ def test_csv_carries_requirements_and_deprecation(team):
         maya.skills.import_csv("name,requires\nwipe,\nreach,place\n")
     assert maya.skills.get("reach").requires == []  # nothing of the refused import stayed
     assert "wipe" not in [s.name for s in maya.skills.list_skills()]
+
+
+def test_a_fresh_librarys_hot_keys_follow_the_order_skills_were_added(team):
+    """Created reach, grasp, lift, place: key 1 is reach (not grasp, the first by name)."""
+    maya, ann = team["maya"], team["ann"]
+    for name in ("reach", "grasp", "lift", "place"):
+        maya.skills.create(name, category="arm" if name != "lift" else "base")
+    [episode] = team.new_datasets_now(1)
+    task = maya.tasks.create("keys", datasets=[episode], annotators=["ann"]).id
+    assert [s.name for s in ann.skills.offered(task)] == ["reach", "grasp", "lift", "place"]
+    assert maya.skills.reorder(["place"]) == ["place", "reach", "grasp", "lift"]

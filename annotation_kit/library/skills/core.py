@@ -103,11 +103,10 @@ def _requirements(session: Session, skill: Skill, names: Iterable[str]) -> list[
 
 @readonly
 def list_skills(session: Session, *, deprecated: bool = True) -> Sequence[Skill]:
-    """The skill library in hot-key order (skills without a place follow, by category then
-    name); ``deprecated=False`` leaves out the deprecated ones."""
-    query = select(Skill).order_by(
-        Skill.position.is_(None), Skill.position, Skill.category, Skill.name
-    )
+    """The skill library in hot-key order: the order set with :func:`reorder`, then the skills
+    without a place in the order they were added (a fresh library's keys 1, 2... are its
+    skills as they were created); ``deprecated=False`` leaves out the deprecated ones."""
+    query = select(Skill).order_by(Skill.position.is_(None), Skill.position, Skill.id)
     if not deprecated:
         query = query.where(Skill.deprecated.is_(False))
     return session.scalars(query).all()
@@ -138,7 +137,7 @@ def requirements(session: Session) -> dict[str, list[str]]:
 
 def reorder(session: Session, order: Sequence[str], *, by: User) -> list[str]:
     """Set the hot-key order: ``order`` names the skills that get keys 1, 2...; the rest follow
-    by category and name. Returns the library's names in the new order."""
+    in the order they were added. Returns the library's names in the new order."""
     require_supervisor(by, "edit the skill library")
     found = [get(session, _text.name(n, "skill name")) for n in order]
     if len({s.id for s in found}) != len(found):
