@@ -287,8 +287,19 @@ def notebook_class(spec: Spec) -> type:
 
     body["__init__"] = init
     body["_set_many"] = set_many
+    body["__repr__"] = _described
     body["__doc__"] = spec.doc
     return type(spec.name, (_Driver, anywidget.AnyWidget), body)
+
+
+def _described(self: Any) -> str:
+    """What a widget is, as text: what a saved notebook shows where the widget was ("TaskDetail:
+    task #3, as maya"), instead of an object address."""
+    shown = [
+        f"{name} #{value}" for name in ("task", "dataset") if (value := getattr(self, name, 0))
+    ]
+    who = getattr(self, "user", "")
+    return f"{self._spec.name}: " + ", ".join([*shown, f"as {who}" if who else "no user"])
 
 
 def saved_traits(mode: str) -> list[str]:

@@ -1,9 +1,10 @@
 // EpisodeAnnotator front end (JupyterLab and `panel serve`); helpers come from _common.js and
 // the shared episode view from _episode_view.js.
 // Keys (when no text field has focus): Space play/pause, ←/→ one frame, Shift+←/→ one second,
-// Q mark start, R mark end, Enter add the segment, 1–9 pick the n-th skill, E apply the form's
-// skill, labels and description to the selected segment (selecting one loads its values), Del
-// delete the selected segment, Ctrl+Z undo. Python holds the undo history and checks every
+// Q mark start, R mark end, Enter add the segment (also from the description field), 1–9 pick
+// the n-th skill, E apply the form's skill, labels and description to the selected segment
+// (selecting one loads its values) and the start / end marked with Q / R since it was selected
+// as its new bounds, Del delete the selected segment, Ctrl+Z undo. Python holds the undo history and checks every
 // change.
 
 /** @param {{ model: Model, el: HTMLElement }} ctx */
@@ -30,6 +31,8 @@ function render({ model, el }) {
   const description = h("input", { testid: "description", placeholder: "Language description", list: "" });
   const suggestions = h("datalist", { id: `ak-suggest-${Math.random().toString(36).slice(2)}` });
   description.setAttribute("list", suggestions.id);
+  // Enter in the description adds the segment, as Enter does everywhere else in the annotator
+  description.addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.isComposing) { e.preventDefault(); add(); root.focus(); } });
   const markInfo = h("span", { testid: "mark", class: "ak-muted" });
   const reason = h("input", { testid: "invalid-reason", placeholder: "Reason (to mark invalid)" });
   const applyButton = h("button", { testid: "apply-edit", onclick: () => apply() });
@@ -71,9 +74,11 @@ function render({ model, el }) {
     showMark();
   }
 
-  /** Select a segment and put its skill, labels and description in the form, to edit them. */
+  /** Select a segment and put its skill, labels and description in the form, to edit them
+   * (Q / R then mark its new start / end, E applies). */
   function pick(id) {
     selected = id;
+    if (mark.start !== null || mark.end !== null) { mark = { start: null, end: null }; showMark(); }
     const s = model.get("segments").find((x) => x.id === id);
     if (s) {
       skill.value = model.get("skills").includes(s.skill) ? s.skill : "";
@@ -83,18 +88,24 @@ function render({ model, el }) {
     draw();
   }
 
-  /** Save the form's skill, labels and description on the selected segment (versioned, undoable). */
+  /** Save the form's skill, labels and description on the selected segment, and a start / end
+   * marked with Q / R since it was selected (versioned, undoable). */
   function apply() {
     const s = model.get("segments").find((x) => x.id === selected);
     if (!s) {
-      model.set("_error", "select a segment first (click it), then change its skill, labels or description");
+      model.set("_error", "select a segment first (click it), then change its skill, labels, description or bounds (Q / R)");
       draw();
       return;
     }
     const changes = { labels: [...labels.selectedOptions].map((o) => o.value), description: description.value };
     // a skill no longer offered (deprecated, or not the project's) stays unless another is picked
     if (skill.value || model.get("skills").includes(s.skill)) changes.skill = skill.value;
+    if (s.kind === "segment") {  // bounds marked with Q / R since it was selected
+      const start = mark.start ?? s.start_ns, end = mark.end ?? s.end_ns;
+      if (mark.start !== null || mark.end !== null) Object.assign(changes, { start_ns: Math.min(start, end), end_ns: Math.max(start, end) });
+    }
     request(model, "update", { annotation: s.id, version: s.version, changes });
+    if (mark.start !== null || mark.end !== null) { mark = { start: null, end: null }; showMark(); }
   }
 
   function invalid(segment) {
@@ -146,7 +157,7 @@ function render({ model, el }) {
         h("tbody", {}, rows)]),
       ...findings(),
       ...view.comments(),
-      h("div", { class: "ak-muted", text: "Keys: Space play · ←/→ frame · Shift+←/→ 1 s · Q start · R end · ⏎ add · 1–9 skill · E apply to the selected · Del delete · Ctrl+Z undo" }),
+      h("div", { class: "ak-muted", text: "Keys: Space play · ←/→ frame · Shift+←/→ 1 s · Q start · R end · ⏎ add · 1–9 skill · E apply to the selected (with Q / R: its new start / end) · Del delete · Ctrl+Z undo" }),
     ];
   }
 

@@ -732,3 +732,19 @@ def test_the_annotator_opens_at_an_anchor(work):
     assert far.playhead == far.duration_ns
     far.set(dataset=ids[1])
     assert far.playhead == 0
+
+
+def test_a_widget_says_what_it_is_as_text(team):
+    """Where a saved notebook (or a terminal) shows a widget as text: what it is, not an object
+    address."""
+    from annotation_kit.widgets import EpisodeAnnotator, TaskBoard
+
+    [episode] = team.new_datasets_now(1)
+    task = team["maya"].tasks.create("shown", datasets=[episode], annotators=["ann"]).id
+    board = TaskBoard(team["ann"])
+    annotator = EpisodeAnnotator(team["ann"], task=task, dataset=episode)
+    assert repr(board) == "TaskBoard: as ann"
+    assert repr(annotator) == f"EpisodeAnnotator: task #{task}, dataset #{episode}, as ann"
+    bundle = annotator._repr_mimebundle_()
+    plain = (bundle[0] if isinstance(bundle, tuple) else bundle)["text/plain"]
+    assert plain == repr(annotator)

@@ -160,6 +160,34 @@ def test_a_segments_skill_labels_and_description_are_edited_in_place(workspace, 
     )
 
 
+def test_a_segments_bounds_are_moved_from_the_keyboard(workspace, panel_app, page):
+    """Select a segment, Q / R at new places, E: its start and end move (one new version); and
+    Enter in the description field adds a segment, as Enter does everywhere."""
+    url, team, task, (first, _second, _third) = workspace
+    made = team["ann"].annotations.add(task, first, start_ns=SECOND, end_ns=3 * SECOND)
+    open_annotator(page, panel_app(app(task, first), url, "ann").url)
+    page.click(f"[data-testid=row-{made.id}]")  # the playhead goes to its start, 1 s
+    wait_time(page, 1.0)
+    page.focus("[data-testid=episode-annotator]")
+    keys(page, "Shift+ArrowRight")
+    wait_time(page, 2.0)
+    keys(page, "q", "Shift+ArrowRight", "Shift+ArrowRight")
+    wait_time(page, 4.0)
+    keys(page, "r", "e")
+    page.wait_for_selector(f"[data-testid=notice] >> text=saved segment #{made.id}")
+    now = team["ada"].annotations.get(made.id)
+    assert (now.start_ns, now.end_ns, now.version) == (2 * SECOND, 4 * SECOND, made.version + 1)
+
+    page.focus("[data-testid=episode-annotator]")
+    keys(page, "Shift+ArrowRight", "q", "Shift+ArrowRight", "r")
+    page.fill("[data-testid=description]", "wipe the table")
+    page.press("[data-testid=description]", "Enter")
+    page.wait_for_selector("[data-testid=notice] >> text=added segment")
+    added = [a for a in segments(team, task, first) if a.id != made.id]
+    [(start, end, text)] = [(a.start_ns, a.end_ns, a.description) for a in added]
+    assert (start, text) == (5 * SECOND, "wipe the table") and end > start  # (the last frame)
+
+
 def test_signal_plots_have_a_legend_that_picks_their_fields(workspace, panel_app, page):
     url, _team, task, (first, _second, _third) = workspace
     open_annotator(page, panel_app(app(task, first), url, "ann").url)
