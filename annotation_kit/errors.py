@@ -42,3 +42,8 @@ class Busy(AnnotationKitError):
 class MissingExtra(AnnotationKitError, ImportError):
     """A part of annotation_kit needs packages of an extra that is not installed; the message
     names the extra and the command that installs it."""
+
+
+class EmptyResult(UserWarning):
+    """A question whose answer is empty for a reason worth telling (a report with nothing to
+    compare yet): the warning says why, the empty answer is still returned."""

@@ -245,7 +245,8 @@ def check_destination(workspace: Any, destination: str | Path, *, overwrite: boo
     if target.exists() and not staging.empty_dir(target):
         if not overwrite:
             raise ValidationError(
-                f"{target.url} already exists; choose a new destination or pass overwrite=True"
+                f"{target.url} already exists; choose a new destination or replace what is "
+                "there (overwrite=True; on the Export page: 'replace what is at the destination')"
             )
         staging.check_replaceable(destination, target)
     return target

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..access.workflow import Status
 from ..errors import ValidationError
 from ..store._plugins import extra
 
@@ -153,7 +154,10 @@ def overview(
             )
         elif name == "status":
             per = analytics.tasks(project=chosen.project).groupby("status", as_index=False).size()
-            out[name] = px.bar(per, x="status", y="size", title=title)
+            order = [s.value for s in Status]  # the workflow's order, as people read it
+            per = per.sort_values("status", key=lambda c: c.map(order.index))
+            per["status"] = per["status"].map(lambda v: Status(v).label)
+            out[name] = px.bar(per, x="status", y="size", title=title, labels={"size": "tasks"})
         elif name == "volume":
             split = chosen.volume_by
             volume = analytics.volume(by=split, period="month", project=chosen.project, **window)

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+import annotation_kit as ak
 from annotation_kit.access.workflow import Status
 from annotation_kit.errors import NotFound, PermissionDenied, ValidationError
 from annotation_kit.store.models import Event, Review, Task
@@ -388,6 +389,23 @@ def test_agreement_between_two_annotators_of_one_episode(team):
         ann.analytics.agreement(task)
 
 
+def test_agreement_with_nothing_to_compare_says_why(team):
+    from annotation_kit.errors import EmptyResult
+
+    maya, ann = team["maya"], team["ann"]
+    [alone, overlapped] = team.new_datasets_now(2)
+    plain = maya.tasks.create("alone", datasets=[alone], annotators=["ann"]).id
+    with pytest.warns(EmptyResult, match="none of its episodes is annotated independently"):
+        assert maya.analytics.agreement(plain).empty
+    both = maya.tasks.create(
+        "two", datasets=[overlapped], annotators=["ann", "ann2"], overlap=1.0
+    ).id
+    ann.tasks.start(both)
+    ann.annotations.add(both, overlapped, start_ns=0, end_ns=SECOND)
+    with pytest.warns(EmptyResult, match="valid segments from two annotators"):
+        assert maya.analytics.agreement(both, by="skill").empty
+
+
 def test_volume_and_skill_usage(reviewed):
     team, _a, _b = reviewed
     analytics = team["maya"].analytics
@@ -481,6 +499,10 @@ def test_chart_settings_are_kept_per_person_and_the_charts_export_as_html_and_pn
     assert charts.settings(maya) == kept and charts.settings(ada) == charts.Settings()
     figures = charts.overview(maya)  # as saved: two charts, in the order chosen
     assert list(figures) == ["skills", "status"]
+    statuses = list(figures["status"].data[0].x)  # as people read them, in the workflow's order
+    assert statuses and all("_" not in s for s in statuses)
+    known = [s.label for s in ak.Status]
+    assert statuses == sorted(statuses, key=known.index)
     # a date range past everything leaves the skill chart empty
     empty = charts.overview(maya, ["skills"], since="2999-01-01")["skills"]
     assert all(len(trace.x) == 0 for trace in empty.data if trace.x is not None)

@@ -3,11 +3,12 @@ pair, or per skill (:mod:`annotation_kit.work.agreement` measures it)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from ...access.workflow import is_supervisor
-from ...errors import PermissionDenied, ValidationError
+from ...errors import EmptyResult, PermissionDenied, ValidationError
 from .base import Reports
 
 
@@ -72,6 +73,8 @@ class AgreementReports(Reports):
                             "skill_alpha": got.skill_alpha,
                         }
                     )
+        if not out:
+            warnings.warn(EmptyResult(self._why_no_agreement(task)), stacklevel=2)
         if by == "skill":
             return self._frame(
                 [
@@ -92,6 +95,23 @@ class AgreementReports(Reports):
             )
         return self._frame(out, arrow=arrow)
 
+    def _why_no_agreement(self, task: int) -> str:
+        independent = self._query(
+            "SELECT count(*) AS n FROM task_datasets "
+            "WHERE task_id = ? AND CAST(independent AS INTEGER) = 1",
+            [task],
+        )
+        if not int(independent.n.iloc[0]):
+            return (
+                f"no agreement on task #{task}: none of its episodes is annotated independently "
+                "(agreement compares annotators on the same episode; choose them with "
+                "ws.consensus.set_independent(task, datasets=[...]) before the work starts)"
+            )
+        return (
+            f"no agreement on task #{task} yet: none of its independently annotated episodes has "
+            "valid segments from two annotators"
+        )
+
     def _consistency(self) -> dict[str, list[float]]:
         """Per project, the mean tIoU of every pair of annotators on every independently
         annotated episode (what the quality summary's consistency averages)."""
@@ -105,7 +125,9 @@ class AgreementReports(Reports):
         )
         consistency: dict[str, list[float]] = {}
         for row in overlapped.itertuples():
-            found = self.agreement(int(row.task_id))
+            with warnings.catch_warnings():  # a task nobody overlapped on yet adds nothing
+                warnings.simplefilter("ignore", EmptyResult)
+                found = self.agreement(int(row.task_id))
             if not found.empty:
                 consistency.setdefault(str(row.project), []).extend(found.mean_tiou.dropna())
         return consistency
