@@ -182,6 +182,14 @@ class StatisticsDashboard(pn.viewable.Viewer):
             f"<th>Annotators</th></tr></thead><tbody>{rows}</tbody></table>"
             f"<p>{tasks.total} task(s)</p>"
         )
+        if not tasks.total:  # an empty page says why, rather than showing zeros
+            found["table"] += "<p data-testid='nothing-seen'>No task is visible to you yet. " + (
+                "You see the tasks you annotate or review, and those of projects you are a "
+                "member of or that are shared as visible: ask a manager to add you to a "
+                "project, or to make one visible.</p>"
+                if not self.supervisor
+                else "Create one from the Data page.</p>"
+            )
         return found
 
     def _show(self, found: dict[str, Any]) -> None:

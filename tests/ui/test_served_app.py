@@ -325,6 +325,11 @@ def test_the_statistics_page_shows_the_overview_charts_to_managers(served, brows
     log_in(page, served, "vic", then="/statistics")
     page.wait_for_selector("[data-testid=progress]")
     assert page.locator(".main-svg").count() == 0  # the tables only: no team figures
+    seen = served.team["vic"].task_queries.list_tasks().total
+    said = page.locator("[data-testid=nothing-seen]")  # an empty page says why
+    assert said.count() == (0 if seen else 1)
+    if not seen:
+        assert "ask a manager to add you to a project" in said.inner_text()
     visitor.close()
 
 
