@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .access import users as _access_users
     from .data import checks as _data_checks
     from .data import datasets as _data_datasets
+    from .exports import history as _exports_history
     from .exports import run as _exports_run
     from .library import dictionaries as _library_dictionaries
     from .library import guidelines as _library_guidelines
@@ -149,9 +150,9 @@ class Annotations(Protocol):
 
     def values(
         self,
-        annotation: _work_annotations.Annotation,
-        keys: _work_annotations.Sequence[str] = ...,
-    ) -> dict[str, _work_annotations.Any]:
+        annotation: _work_annotation_queries.Annotation,
+        keys: _work_annotation_queries.Sequence[str] = ...,
+    ) -> dict[str, _work_annotation_queries.Any]:
         """The current ``keys`` of an annotation as plain values: skill by name, labels as a list, ``reason`` for its invalid reason (what event logs, undo and review diffs compare)."""
         ...
 
@@ -399,11 +400,15 @@ class Exports(Protocol):
         """What changed between two exports (e.g. two releases): annotations added, removed and changed (a different version), and episodes added and removed."""
         ...
 
-    def get_export(self, export_id: int) -> _exports_run.Export:
+    def get_export(self, export_id: int) -> _exports_history.Export:
         """The export record with this id (:class:`NotFound` if there is none)."""
         ...
 
-    def list_exports(self, *, limit: int = ...) -> _exports_run.Sequence[_exports_run.Export]:
+    def list_exports(
+        self,
+        *,
+        limit: int = ...,
+    ) -> _exports_history.Sequence[_exports_history.Export]:
         """Exports, newest first."""
         ...
 

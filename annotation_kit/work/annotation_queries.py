@@ -1,4 +1,5 @@
-"""Reading annotations: a task's annotations in time order, a page of them, recent descriptions.
+"""Reading annotations: a task's annotations in time order, a page of them, recent descriptions,
+and what one annotation says as plain values.
 
 Re-exported by :mod:`annotation_kit.work.annotations` (``ws.annotations.list_annotations(...)``).
 """
@@ -6,6 +7,7 @@ Re-exported by :mod:`annotation_kit.work.annotations` (``ws.annotations.list_ann
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -13,9 +15,9 @@ from sqlalchemy.orm import Session
 from ..access import _text, visibility
 from ..store._paging import Page, check_page
 from ..store.database import readonly
-from ..store.models import Annotation, TaskDataset, User
+from ..store.models import Annotation, Skill, TaskDataset, User
 
-__all__ = ["list_annotations", "page_annotations", "recent_descriptions"]
+__all__ = ["list_annotations", "page_annotations", "recent_descriptions", "values"]
 
 
 def _of_task(
@@ -99,3 +101,24 @@ def recent_descriptions(session: Session, *, limit: int = 50) -> list[str]:
         .limit(_text.at_least(limit, "limit"))
     ).all()
     return [text for text, _last in rows]
+
+
+SHOWN = ("start_ns", "end_ns", "skill", "labels", "description", "valid", "reason")
+"""What an annotation says, as :func:`values` returns it (skills by name)."""
+
+
+def values(session: Session, annotation: Annotation, keys: Sequence[str] = SHOWN) -> dict[str, Any]:
+    """The current ``keys`` of an annotation as plain values: skill by name, labels as a list,
+    ``reason`` for its invalid reason (what event logs, undo and review diffs compare)."""
+    out: dict[str, Any] = {}
+    for key in keys:
+        if key == "skill":
+            skill = session.get(Skill, annotation.skill_id) if annotation.skill_id else None
+            out[key] = skill.name if skill else None
+        elif key == "labels":
+            out[key] = list(annotation.labels or [])
+        elif key == "reason":
+            out[key] = annotation.invalid_reason
+        else:
+            out[key] = getattr(annotation, key)
+    return out

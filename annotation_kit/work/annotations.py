@@ -20,9 +20,14 @@ from ..access.workflow import Duty, check_annotation_edit, duties, is_supervisor
 from ..data.datasets import check_range
 from ..errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from ..library import dictionaries, skills
-from ..store.models import Annotation, AnnotationKind, Dataset, Provenance, Skill, TaskDataset, User
+from ..store.models import Annotation, AnnotationKind, Dataset, Provenance, TaskDataset, User
 from . import tasks
-from .annotation_queries import list_annotations, page_annotations, recent_descriptions
+from .annotation_queries import (
+    list_annotations,
+    page_annotations,
+    recent_descriptions,
+    values,
+)
 
 __all__ = [
     "add",
@@ -334,27 +339,6 @@ def delete(session: Session, annotation_id: int, *, expected_version: int, by: U
     )
     session.delete(annotation)
     session.flush()
-
-
-SHOWN = ("start_ns", "end_ns", "skill", "labels", "description", "valid", "reason")
-"""What an annotation says, as :func:`values` returns it (skills by name)."""
-
-
-def values(session: Session, annotation: Annotation, keys: Sequence[str] = SHOWN) -> dict[str, Any]:
-    """The current ``keys`` of an annotation as plain values: skill by name, labels as a list,
-    ``reason`` for its invalid reason (what event logs, undo and review diffs compare)."""
-    out: dict[str, Any] = {}
-    for key in keys:
-        if key == "skill":
-            skill = session.get(Skill, annotation.skill_id) if annotation.skill_id else None
-            out[key] = skill.name if skill else None
-        elif key == "labels":
-            out[key] = list(annotation.labels or [])
-        elif key == "reason":
-            out[key] = annotation.invalid_reason
-        else:
-            out[key] = getattr(annotation, key)
-    return out
 
 
 def copy_segments(
