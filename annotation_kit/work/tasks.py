@@ -23,10 +23,6 @@ from ..errors import ValidationError
 from ..store.database import readonly
 from ..store.models import (
     Annotation,
-    AnnotationKind,
-    Dataset,
-    Provenance,
-    Skill,
     Task,
     TaskDataset,
     TaskMember,
@@ -34,7 +30,7 @@ from ..store.models import (
     utcnow,
 )
 from ..store.task_refs import TaskRef, check_version, get, resolve
-from . import consensus
+from . import consensus, source_segments
 from .transitions import (
     allowed_actions,
     approve,
@@ -139,7 +135,7 @@ def create(
     session.add(task)
     session.flush()
     session.add_all(TaskDataset(task_id=task.id, dataset_id=d) for d in dataset_ids)
-    _copy_source_segments(session, task, dataset_ids, by)
+    source_segments.copy_into(session, task, dataset_ids, by=by)
     events.record(
         session,
         by=by,
@@ -156,38 +152,6 @@ def create(
     session.flush()
     session.refresh(task)
     return task
-
-
-def _copy_source_segments(session: Session, task: Task, dataset_ids: list[int], by: User) -> None:
-    """Annotations that came with the data (LeRobot language, subtasks) join the task as
-    provenance ``import`` annotations, for the annotators to keep, fix or delete."""
-    library = {s.name: s for s in session.scalars(select(Skill))}
-    for dataset_id, meta in session.execute(
-        select(Dataset.id, Dataset.meta).where(Dataset.id.in_(dataset_ids))
-    ):
-        for segment in (meta or {}).get("segments", []):
-            skill = library.get(segment.get("skill") or "")
-            attributes = {"style": segment.get("style", "")}
-            if segment.get("origin"):  # exported by annotation_kit: say who made it, and how
-                attributes["origin"] = segment["origin"]
-            if segment.get("skill") and skill is None:
-                attributes["skill"] = segment["skill"]  # not in this library: kept as text
-            session.add(
-                Annotation(
-                    task_id=task.id,
-                    dataset_id=dataset_id,
-                    author_id=by.id,
-                    kind=AnnotationKind.SEGMENT,
-                    start_ns=segment["start_ns"],
-                    end_ns=segment["end_ns"],
-                    skill_id=skill.id if skill else None,
-                    skill_version=skill.version if skill else None,
-                    labels=list(segment.get("labels") or []),
-                    description=segment["description"],
-                    attributes=attributes,
-                    provenance=Provenance.IMPORT,
-                )
-            )
 
 
 def _set_members(
