@@ -23,12 +23,12 @@ from ..workspace import Workspace
 from ._base import HERE, Spec, Trait, notebook_class
 from ._episode_screen import EpisodeScreen
 from ._panel import panel_class
+from ._undo import COPIED, UndoHistory
 
 if TYPE_CHECKING:
     from ..store.models import Annotation
 
 DEFAULT_VIEW_NS = 60 * 1_000_000_000
-UNDO_DEPTH = 100
 SIGNALS_SHOWN = 2
 
 
@@ -51,7 +51,7 @@ class EpisodeAnnotatorController(EpisodeScreen):
         """Where the playhead starts on the first episode opened (ns; e.g. a comment's anchor)."""
         self.episode: Episode | None = None
         self.seen: dict[str, Any] = {}
-        self.undo: list[dict[str, Any]] = []
+        self.undo = UndoHistory()
         self.sent: OrderedDict[str, None] = OrderedDict()
         self.later: Any = None
         self.ruled = False
@@ -245,7 +245,7 @@ class EpisodeAnnotatorController(EpisodeScreen):
                 description=request.get("description") or "",
                 by=me,
             )
-            self._push({"op": "delete", "id": made.id, "version": made.version})
+            self.undo.push({"op": "delete", "id": made.id, "version": made.version})
             return f"added segment #{made.id}"
         if action == "update":
             before = annotations.get(session, _named(request))
@@ -265,17 +265,17 @@ class EpisodeAnnotatorController(EpisodeScreen):
                 by=me,
                 **changes,
             )
-            self._push({"op": "update", "id": after.id, "version": after.version, **old})
+            self.undo.push({"op": "update", "id": after.id, "version": after.version, **old})
             return f"saved segment #{after.id}"
         if action == "delete":
             found = annotations.get(session, _named(request))
             self._check_here(found, task_id, dataset_id)
-            copy = annotations.values(session, found, _COPIED) | {
+            copy = annotations.values(session, found, COPIED) | {
                 "valid": found.valid,
                 "reason": found.invalid_reason,
             }
             annotations.delete(session, found.id, expected_version=int(request["version"]), by=me)
-            self._push({"op": "add", "id": found.id, **copy})
+            self.undo.push({"op": "add", "id": found.id, **copy})
             return f"deleted segment #{found.id}"
         if action == "invalid":
             reason = request.get("reason") or ""
@@ -290,88 +290,23 @@ class EpisodeAnnotatorController(EpisodeScreen):
                     expected_version=int(request["version"]),
                     by=me,
                 )
-                self._push({"op": "valid", "id": marked.id, "version": marked.version})
+                self.undo.push({"op": "valid", "id": marked.id, "version": marked.version})
                 return f"marked segment #{marked.id} invalid"
             marked = annotations.mark_invalid(session, task_id, dataset_id, reason, by=me)
-            self._push({"op": "delete", "id": marked.id, "version": marked.version})
+            self.undo.push({"op": "delete", "id": marked.id, "version": marked.version})
             return "marked the episode invalid"
         if action == "undo":
-            return self._undo(session, task_id, dataset_id, me)
+            return self.undo.undo(session, task_id, dataset_id, me)
         if action == "template":
             made = annotations.copy_segments(session, task_id, dataset_id, by=me)
             count = sum(len(v) for v in made.values())
             return f"copied {count} segment(s) onto {len(made)} other episode(s)"
         raise ValidationError(f"unknown request {action!r}")
 
-    def _push(self, inverse: dict[str, Any]) -> None:
-        self.undo.append(inverse)
-        del self.undo[:-UNDO_DEPTH]
-
-    def _undo(self, session: Any, task_id: int, dataset_id: int, me: Any) -> str:
-        if not self.undo:
-            raise ValidationError("nothing to undo")
-        step = self.undo.pop()
-        try:
-            if step["op"] == "delete":
-                annotations.delete(session, step["id"], expected_version=step["version"], by=me)
-                return f"undone: segment #{step['id']} removed"
-            if step["op"] == "update":
-                changes = {k: step[k] for k in _COPIED if k in step}
-                after = annotations.update(
-                    session, step["id"], expected_version=step["version"], by=me, **changes
-                )
-                self._renumber(step["id"], after)
-                return f"undone: segment #{step['id']} restored"
-            if step["op"] == "valid":
-                after = annotations.set_valid(
-                    session, step["id"], True, expected_version=step["version"], by=me
-                )
-                self._renumber(step["id"], after)
-                return f"undone: segment #{step['id']} is valid again"
-            made = annotations.add(
-                session,
-                task_id,
-                dataset_id,
-                start_ns=step["start_ns"],
-                end_ns=step["end_ns"],
-                skill=step["skill"],
-                labels=step["labels"],
-                description=step["description"],
-                by=me,
-            )
-            if not step["valid"]:
-                made = annotations.set_valid(
-                    session,
-                    made.id,
-                    False,
-                    reason=step["reason"],
-                    expected_version=made.version,
-                    by=me,
-                )
-            self._renumber(step["id"], made)
-            return f"undone: segment restored as #{made.id}"
-        except ConflictError:
-            raise ConflictError(
-                "cannot undo: someone else changed that segment since; nothing was overwritten"
-            ) from None
-
-    def _renumber(self, old_id: int, now: Annotation) -> None:
-        """An undo wrote a new version (or, for a deleted segment, a new row): the earlier steps
-        on that segment now undo from there."""
-        for step in self.undo:
-            if step.get("id") == old_id:
-                step["id"] = now.id
-        earlier = [step for step in self.undo if step.get("id") == now.id and "version" in step]
-        if earlier:
-            earlier[-1]["version"] = now.version
-
     @staticmethod
     def _check_here(found: Annotation, task_id: int, dataset_id: int) -> None:
         if (found.task_id, found.dataset_id) != (task_id, dataset_id):
             raise ValidationError(f"annotation #{found.id} is not on this episode of this task")
-
-
-_COPIED = ("start_ns", "end_ns", "skill", "labels", "description")
 
 
 def _named(request: dict[str, Any]) -> int:
